@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// Runs the TypeScript sources directly through tsx, so `npx fulcrum` works right after `npm ci`.
+import { register } from 'tsx/esm/api';
+register();
+await import('../src/cli/main.ts');

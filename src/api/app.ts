@@ -1,0 +1,136 @@
+// The HTTP application: Octavia's transport conventions (JSON only, `.json` suffixes, `/v2.0`
+// alias, request ids, fault bodies for every error) around the resource routes.
+import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
+import Fastify, { type FastifyError } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import {
+  BodyTooLarge,
+  FulcrumError,
+  InvalidInput,
+  MethodNotAllowed,
+  NotAcceptable,
+  RouteNotFound,
+} from '../errors.ts';
+import { octaviaValidationError } from './octavia/validation-errors.ts';
+import { faultBody } from './octavia/faults.ts';
+import { authenticate } from '../auth/noauth.ts';
+import type { AuthContext } from '../auth/context.ts';
+import type { ApiDeps } from './deps.ts';
+import { versionRoutes } from './resources/versions.ts';
+import { loadBalancerRoutes } from './resources/loadbalancers.ts';
+import { listenerRoutes } from './resources/listeners.ts';
+import { poolRoutes } from './resources/pools.ts';
+import { memberRoutes } from './resources/members.ts';
+import { healthMonitorRoutes } from './resources/healthmonitors.ts';
+import { jobRoutes } from './resources/jobs.ts';
+
+export type Api = Awaited<ReturnType<typeof buildApi>>;
+
+const BODY_LIMIT = 114_688;
+
+function isCidr(value: string): boolean {
+  const [ip, prefix, ...rest] = value.split('/');
+  const family = isIP(ip);
+  if (rest.length || family === 0 || prefix === undefined || !/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/** `/load-balancer/v2.0/lbaas/x.json?q` → `/v2/lbaas/x?q`. */
+export function canonicalUrl(url: string): string {
+  const q = url.indexOf('?');
+  let path = q === -1 ? url : url.slice(0, q);
+  const query = q === -1 ? '' : url.slice(q);
+  path = path.replace(/^\/load-balancer(?=\/|$)/, '') || '/';
+  path = path.replace(/^\/v2\.0(?=\/|$)/, '/v2');
+  path = path.replace(/\.json$/, '');
+  return path + query;
+}
+
+function routePattern(url: string): RegExp {
+  return new RegExp(`^${url.replace(/:[^/]+/g, '[^/]+')}/?$`);
+}
+
+export async function buildApi(deps: ApiDeps) {
+  const routes: { method: string; pattern: RegExp }[] = [];
+  const app = Fastify({
+    loggerInstance: deps.log.child({ role: 'api' }),
+    bodyLimit: BODY_LIMIT,
+    genReqId: () => `req-${randomUUID()}`,
+    requestIdHeader: false,
+    rewriteUrl: (req) => canonicalUrl(req.url ?? '/'),
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false },
+      plugins: [
+        ((ajv: { addFormat: (name: string, fn: (v: string) => boolean) => unknown }) => {
+          ajv.addFormat('ip-address', (v) => isIP(v) !== 0);
+          ajv.addFormat('cidr', isCidr);
+          return ajv;
+        }) as never,
+      ],
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, pattern: routePattern(route.url) });
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-openstack-request-id', request.id);
+    const accept = request.headers.accept;
+    if (accept && !/(^|,)\s*(application\/json|application\/\*|\*\/\*)\s*(;|,|$)/i.test(accept) && !request.url.startsWith('/docs')) {
+      const err = new NotAcceptable();
+      return reply
+        .status(406)
+        .send({ errors: [{ status: 406, title: 'Not Acceptable', detail: err.message, request_id: request.id }] });
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    let err: FulcrumError;
+    if (error instanceof FulcrumError) err = error;
+    else if (error.validation) err = octaviaValidationError(error.validation as never, request.body);
+    else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') err = new BodyTooLarge();
+    else if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error instanceof SyntaxError) {
+      err = new InvalidInput('Request is not in valid JSON format');
+    } else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      err = new FulcrumError('LB_ERR_MEDIA_TYPE', 415, 'Only content type application/json is accepted.');
+    } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      err = new FulcrumError('LB_ERR_REQUEST', error.statusCode, error.message);
+    } else {
+      request.log.error({ err: error, req_id: request.id }, 'unexpected error');
+      err = new FulcrumError('LB_ERR_INTERNAL', 500, 'An unexpected error occurred; see the server log for request ' + request.id);
+    }
+    reply.status(err.status).send(faultBody(err));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    const other = routes.some((r) => r.method !== request.method && r.pattern.test(path));
+    const err = other ? new MethodNotAllowed() : new RouteNotFound(request.method, path);
+    reply.status(err.status).send(faultBody(err));
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Fulcrum load balancing API (Octavia v2 compatible)', version: '2.30' },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.decorateRequest('auth', null as unknown as AuthContext);
+  app.addHook('preHandler', async (request) => {
+    request.auth = authenticate(request.headers);
+  });
+
+  await app.register(versionRoutes, deps);
+  await app.register(loadBalancerRoutes, deps);
+  await app.register(listenerRoutes, deps);
+  await app.register(poolRoutes, deps);
+  await app.register(memberRoutes, deps);
+  await app.register(healthMonitorRoutes, deps);
+  await app.register(jobRoutes, deps);
+  return app;
+}

@@ -1,0 +1,14 @@
+// What the API needs from the rest of the process.
+import type { FulcrumConfig } from '../config.ts';
+import type { Database } from '../db/database.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { ProviderRegistry } from '../providers/driver.ts';
+import type { NetworkDriver } from '../network/network-driver.ts';
+
+export interface ApiDeps {
+  config: FulcrumConfig;
+  database: Database;
+  providers: ProviderRegistry;
+  network: NetworkDriver;
+  log: Logger;
+}

@@ -1,0 +1,83 @@
+// Load balancer ⇄ Octavia JSON (reference §5.1).
+import type { Selectable } from 'kysely';
+import type { Db } from '../../db/database.ts';
+import type { LoadBalancerTable } from '../../db/schema.ts';
+import { idsByParent } from '../../db/relations.ts';
+import { baseFields, idRefs, text } from './common.ts';
+import {
+  AdminStateUp,
+  IpAddress,
+  Name,
+  Nullable,
+  ProjectId,
+  Strict,
+  Tags,
+  Type,
+  Uuid,
+  Wrapped,
+} from './schema-types.ts';
+
+export type LoadBalancerRow = Selectable<LoadBalancerTable>;
+
+export const LoadBalancerCreate = Wrapped(
+  'loadbalancer',
+  Strict({
+    name: Type.Optional(Nullable(Name)),
+    description: Type.Optional(Nullable(Name)),
+    admin_state_up: Type.Optional(AdminStateUp),
+    project_id: Type.Optional(ProjectId),
+    tenant_id: Type.Optional(ProjectId),
+    vip_address: Type.Optional(IpAddress),
+    vip_port_id: Type.Optional(Uuid),
+    vip_subnet_id: Type.Optional(Uuid),
+    vip_network_id: Type.Optional(Uuid),
+    vip_qos_policy_id: Type.Optional(Uuid),
+    provider: Type.Optional(Type.String({ maxLength: 64 })),
+    flavor_id: Type.Optional(Uuid),
+    availability_zone: Type.Optional(Type.String({ maxLength: 255 })),
+    tags: Type.Optional(Tags),
+  }),
+);
+
+export const LoadBalancerUpdate = Wrapped(
+  'loadbalancer',
+  Strict({
+    name: Type.Optional(Nullable(Name)),
+    description: Type.Optional(Nullable(Name)),
+    admin_state_up: Type.Optional(AdminStateUp),
+    vip_qos_policy_id: Type.Optional(Nullable(Uuid)),
+    tags: Type.Optional(Tags),
+  }),
+);
+
+export function loadBalancerFields(row: LoadBalancerRow) {
+  return {
+    ...baseFields(row),
+    name: text(row.name),
+    description: text(row.description),
+    vip_address: row.vip_address,
+    vip_port_id: row.vip_port_id,
+    vip_subnet_id: row.vip_subnet_id,
+    vip_network_id: row.vip_network_id,
+    vip_qos_policy_id: row.vip_qos_policy_id,
+    vip_sg_ids: [],
+    vip_vnic_type: 'normal',
+    additional_vips: [],
+    provider: row.provider,
+    flavor_id: row.flavor_id,
+    availability_zone: row.availability_zone,
+  };
+}
+
+export async function serializeLoadBalancers(db: Db, rows: LoadBalancerRow[]) {
+  const ids = rows.map((r) => r.id);
+  const [listeners, pools] = await Promise.all([
+    idsByParent(db, 'listener', 'load_balancer_id', ids),
+    idsByParent(db, 'pool', 'load_balancer_id', ids),
+  ]);
+  return rows.map((row) => ({
+    ...loadBalancerFields(row),
+    listeners: idRefs(listeners.get(row.id)),
+    pools: idRefs(pools.get(row.id)),
+  }));
+}

@@ -1,0 +1,4 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiDeps } from '../deps.ts';
+
+export async function healthMonitorRoutes(_app: FastifyInstance, _deps: ApiDeps): Promise<void> {}

@@ -1,0 +1,60 @@
+// /v2/fulcrum/jobs: the flow records behind every change, with their state and the reason of
+// a failure, for operators.
+import type { FastifyInstance } from 'fastify';
+import type { Selectable } from 'kysely';
+import type { ApiDeps } from '../deps.ts';
+import type { JobTable } from '../../db/schema.ts';
+import { listRows } from '../../db/list-rows.ts';
+import { Forbidden, NotFound } from '../../errors.ts';
+import { parseListQuery, type RawQuery } from '../list-query.ts';
+import { octaviaTime } from '../octavia/common.ts';
+import { pageLinks } from '../links.ts';
+
+type JobRow = Selectable<JobTable>;
+
+function serializeJob(row: JobRow) {
+  return {
+    id: String(row.id),
+    kind: row.kind,
+    state: row.state,
+    phase: row.phase,
+    load_balancer_id: row.load_balancer_id,
+    attempts: row.attempts,
+    max_attempts: row.max_attempts,
+    last_error: row.last_error,
+    operation: row.payload,
+    created_at: octaviaTime(row.created_at),
+    updated_at: octaviaTime(row.updated_at),
+    finished_at: octaviaTime(row.finished_at),
+  };
+}
+
+export async function jobRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const db = deps.database.db;
+  app.get('/v2/fulcrum/jobs', async (request) => {
+    if (!request.auth.isAdmin) throw new Forbidden();
+    const query = parseListQuery(
+      request.query as RawQuery,
+      {
+        load_balancer_id: { column: 'load_balancer_id', type: 'uuid' },
+        state: { column: 'state', type: 'string' },
+        kind: { column: 'kind', type: 'string' },
+        created_at: { column: 'created_at', type: 'time' },
+        id: { column: 'id', type: 'int' },
+      },
+      deps.config.paginationMaxLimit,
+      { tags: false },
+    );
+    query.marker = null;
+    const rows = await listRows<JobRow>(db, 'job', query, { where: {} });
+    return { jobs: rows.map(serializeJob), jobs_links: pageLinks(request, deps.config.apiBaseUri, query, []) };
+  });
+
+  app.get('/v2/fulcrum/jobs/:id', async (request) => {
+    if (!request.auth.isAdmin) throw new Forbidden();
+    const { id } = request.params as { id: string };
+    const row = /^\d{1,18}$/.test(id) ? await db.selectFrom('job').selectAll().where('id', '=', id).executeTakeFirst() : undefined;
+    if (!row) throw new NotFound('Job', id);
+    return { job: serializeJob(row) };
+  });
+}

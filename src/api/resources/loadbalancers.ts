@@ -1,0 +1,204 @@
+// /v2/lbaas/loadbalancers (reference §5.1).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Static } from 'typebox';
+import type { ApiDeps } from '../deps.ts';
+import { COMMON_ATTRS, fetchRow, listResource, showResource, type ResourceSpec } from '../resource.ts';
+import {
+  LoadBalancerCreate,
+  LoadBalancerUpdate,
+  serializeLoadBalancers,
+  type LoadBalancerRow,
+} from '../octavia/loadbalancer.ts';
+import { enqueueOperation, lockForSelf, NOW, type Trx } from '../write-path.ts';
+import { InvalidInput, ProviderNotEnabled, ValidationFailure, FulcrumError } from '../../errors.ts';
+import { parseBool } from '../list-query.ts';
+import { ref, type ProviderOperation } from '../../model/operation.ts';
+import { adminStateUp } from '../octavia/common.ts';
+import { statusTree } from '../octavia/status-tree.ts';
+import { loadBalancerStats } from '../../db/stats.ts';
+
+export const loadBalancerSpec: ResourceSpec<LoadBalancerRow> = {
+  table: 'load_balancer',
+  displayName: 'Load Balancer',
+  single: 'loadbalancer',
+  plural: 'loadbalancers',
+  hideStatus: 'DELETED',
+  attrs: {
+    ...COMMON_ATTRS,
+    description: { column: 'description', type: 'string' },
+    vip_address: { column: 'vip_address', type: 'string' },
+    vip_port_id: { column: 'vip_port_id', type: 'uuid' },
+    vip_subnet_id: { column: 'vip_subnet_id', type: 'uuid' },
+    vip_network_id: { column: 'vip_network_id', type: 'uuid' },
+    vip_qos_policy_id: { column: 'vip_qos_policy_id', type: 'uuid' },
+    provider: { column: 'provider', type: 'string' },
+    flavor_id: { column: 'flavor_id', type: 'uuid' },
+    availability_zone: { column: 'availability_zone', type: 'string' },
+  },
+  serialize: serializeLoadBalancers,
+};
+
+const IdParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
+
+function resolveProvider(deps: ApiDeps, requested: string | undefined): string {
+  const name = requested ?? deps.config.defaultProvider;
+  if (!deps.config.enabledProviders.includes(name)) throw new ProviderNotEnabled(name);
+  if (!deps.providers.get(name)) throw new FulcrumError('LB_ERR_PROVIDER_NOT_FOUND', 501, `Provider '${name}' was not found.`);
+  return name;
+}
+
+function projectOf(request: FastifyRequest, body: { project_id?: string; tenant_id?: string }): string {
+  const project = body.project_id ?? body.tenant_id ?? request.auth.projectId;
+  if (!project) {
+    throw new ValidationFailure(
+      'Missing project ID in request where one is required. An X-Project-Id header or a project_id in the body must be given.',
+    );
+  }
+  return project;
+}
+
+async function createLoadBalancer(request: FastifyRequest, deps: ApiDeps, body: Static<typeof LoadBalancerCreate>['loadbalancer']) {
+  const projectId = projectOf(request, body);
+  if (!body.vip_port_id && !body.vip_network_id && !body.vip_subnet_id) {
+    throw new ValidationFailure('VIP must contain one of: vip_port_id, vip_network_id, vip_subnet_id.');
+  }
+  const provider = resolveProvider(deps, body.provider);
+  if (body.flavor_id) throw new InvalidInput('Invalid flavor_id.');
+  if (body.availability_zone) throw new InvalidInput('Invalid availability zone.');
+  const id = randomUUID();
+  const row = await deps.database.db.transaction().execute(async (trx: Trx) => {
+    const vip = await deps.network.allocateVip(trx, {
+      subnetId: body.vip_subnet_id ?? null,
+      networkId: body.vip_network_id ?? null,
+      portId: body.vip_port_id ?? null,
+      address: body.vip_address ?? null,
+    });
+    const inserted = await trx
+      .insertInto('load_balancer')
+      .values({
+        id,
+        project_id: projectId,
+        name: body.name ?? '',
+        description: body.description ?? '',
+        admin_state_up: adminStateUp(body.admin_state_up),
+        provisioning_status: 'PENDING_CREATE',
+        operating_status: 'OFFLINE',
+        provider,
+        vip_address: vip.address,
+        vip_port_id: vip.portId,
+        vip_subnet_id: vip.subnetId,
+        vip_network_id: vip.networkId,
+        vip_qos_policy_id: body.vip_qos_policy_id ?? null,
+        tags: JSON.stringify(body.tags ?? []),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const op: ProviderOperation = {
+      action: 'create',
+      target: ref('loadbalancer', id),
+      loadBalancerId: id,
+      provider,
+      created: [ref('loadbalancer', id)],
+      updated: [],
+      deleted: [],
+      locked: [],
+    };
+    await enqueueOperation(trx, deps, op);
+    return inserted;
+  });
+  const [obj] = await serializeLoadBalancers(deps.database.db, [row]);
+  return { loadbalancer: { ...obj, listeners: [], pools: [] } };
+}
+
+export async function loadBalancerRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const db = deps.database.db;
+  const base = '/v2/lbaas/loadbalancers';
+
+  app.get(base, async (request) => listResource(request, deps, loadBalancerSpec));
+
+  app.post(base, { schema: { body: LoadBalancerCreate } }, async (request, reply) => {
+    const body = (request.body as Static<typeof LoadBalancerCreate>).loadbalancer;
+    return reply.status(201).send(await createLoadBalancer(request, deps, body));
+  });
+
+  app.get(`${base}/:id`, { schema: { params: IdParams } }, async (request) =>
+    showResource(request, deps, loadBalancerSpec, (request.params as { id: string }).id),
+  );
+
+  app.put(`${base}/:id`, { schema: { params: IdParams, body: LoadBalancerUpdate } }, async (request) => {
+    const { id } = request.params as { id: string };
+    const body = (request.body as Static<typeof LoadBalancerUpdate>).loadbalancer;
+    const existing = await fetchRow(request, db, loadBalancerSpec, id);
+    const row = await db.transaction().execute(async (trx) => {
+      const lb = await lockForSelf(trx, existing.id, ['ACTIVE'], 'PENDING_UPDATE');
+      const changes: Record<string, unknown> = {};
+      if (body.name !== undefined) changes.name = body.name ?? '';
+      if (body.description !== undefined) changes.description = body.description ?? '';
+      if (body.admin_state_up !== undefined) changes.admin_state_up = body.admin_state_up ?? false;
+      if (body.vip_qos_policy_id !== undefined) changes.vip_qos_policy_id = body.vip_qos_policy_id;
+      if (body.tags !== undefined) changes.tags = JSON.stringify(body.tags);
+      const updated = await trx
+        .updateTable('load_balancer')
+        .set({ ...changes, updated_at: NOW })
+        .where('id', '=', lb.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await enqueueOperation(trx, deps, {
+        action: 'update',
+        target: ref('loadbalancer', lb.id),
+        loadBalancerId: lb.id,
+        provider: lb.provider,
+        created: [],
+        updated: [ref('loadbalancer', lb.id)],
+        deleted: [],
+        locked: [],
+        changes,
+      });
+      return updated;
+    });
+    const [obj] = await serializeLoadBalancers(db, [row]);
+    return { loadbalancer: obj };
+  });
+
+  app.delete(`${base}/:id`, { schema: { params: IdParams } }, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const rawCascade = (request.query as Record<string, unknown>).cascade;
+    const cascade = typeof rawCascade === 'string' ? parseBool(rawCascade) : false;
+    if (cascade === undefined) throw new InvalidInput(`Invalid input for field/attribute cascade. Value: '${String(rawCascade)}'.`);
+    const existing = await fetchRow(request, db, loadBalancerSpec, id);
+    await db.transaction().execute(async (trx) => {
+      const lb = await lockForSelf(trx, existing.id, ['ACTIVE', 'ERROR'], 'PENDING_DELETE');
+      if (!cascade) {
+        const child =
+          (await trx.selectFrom('listener').select('id').where('load_balancer_id', '=', lb.id).executeTakeFirst()) ??
+          (await trx.selectFrom('pool').select('id').where('load_balancer_id', '=', lb.id).executeTakeFirst());
+        if (child) throw new ValidationFailure(`Cannot delete Load Balancer ${lb.id} - it has children`);
+      }
+      await enqueueOperation(trx, deps, {
+        action: 'delete',
+        target: ref('loadbalancer', lb.id),
+        loadBalancerId: lb.id,
+        provider: lb.provider,
+        created: [],
+        updated: [],
+        deleted: [ref('loadbalancer', lb.id)],
+        locked: [],
+        cascade,
+      });
+    });
+    return reply.status(204).send();
+  });
+
+  for (const suffix of ['status', 'statuses']) {
+    app.get(`${base}/:id/${suffix}`, { schema: { params: IdParams } }, async (request) => {
+      const lb = await fetchRow(request, db, loadBalancerSpec, (request.params as { id: string }).id);
+      return { statuses: { loadbalancer: await statusTree(db, lb) } };
+    });
+  }
+
+  app.get(`${base}/:id/stats`, { schema: { params: IdParams } }, async (request) => {
+    const lb = await fetchRow(request, db, loadBalancerSpec, (request.params as { id: string }).id);
+    return { stats: await loadBalancerStats(db, lb.id) };
+  });
+}

@@ -1,0 +1,76 @@
+// The write path of every tenant change (design §2): one transaction that checks and sets the
+// load balancer's lock, writes the rows and inserts the job that carries the change out.
+// Nothing is sent to a driver here; the job's commit is what wakes a worker.
+import { sql, type Transaction } from 'kysely';
+import type { Schema } from '../db/schema.ts';
+import type { LoadBalancerTable } from '../db/schema.ts';
+import type { Selectable } from 'kysely';
+import { ImmutableObject, InvalidLoadBalancerState, NotFound } from '../errors.ts';
+import type { ObjectRef, ObjectType, ProviderOperation } from '../model/operation.ts';
+import { enqueueJob } from '../flows/job-store.ts';
+import { PROVIDER_OPERATION } from '../flows/provider-flow.ts';
+import type { ApiDeps } from './deps.ts';
+
+export type Trx = Transaction<Schema>;
+export type LoadBalancerRow = Selectable<LoadBalancerTable>;
+
+export const TABLE_OF = {
+  loadbalancer: 'load_balancer',
+  listener: 'listener',
+  pool: 'pool',
+  member: 'member',
+  healthmonitor: 'health_monitor',
+} as const satisfies Record<ObjectType, keyof Schema>;
+
+export const NOW = sql<Date>`now()`;
+
+async function lockRow(trx: Trx, lbId: string): Promise<LoadBalancerRow> {
+  const lb = await trx.selectFrom('load_balancer').selectAll().where('id', '=', lbId).forUpdate().executeTakeFirst();
+  if (!lb || lb.provisioning_status === 'DELETED') throw new NotFound('Load Balancer', lbId);
+  return lb;
+}
+
+/**
+ * Locks the load balancer for a change to one of its children: it must be ACTIVE (409
+ * "immutable" otherwise), and becomes PENDING_UPDATE in this transaction.
+ */
+export async function lockForChild(trx: Trx, lbId: string): Promise<LoadBalancerRow> {
+  const lb = await lockRow(trx, lbId);
+  if (lb.provisioning_status !== 'ACTIVE') throw new ImmutableObject('Load Balancer', lbId);
+  await trx.updateTable('load_balancer').set({ provisioning_status: 'PENDING_UPDATE' }).where('id', '=', lbId).execute();
+  return lb;
+}
+
+/** Locks the load balancer for an operation on itself (update, delete, failover). */
+export async function lockForSelf(
+  trx: Trx,
+  lbId: string,
+  allowed: readonly string[],
+  pending: 'PENDING_UPDATE' | 'PENDING_DELETE',
+): Promise<LoadBalancerRow> {
+  const lb = await lockRow(trx, lbId);
+  if (!allowed.includes(lb.provisioning_status)) throw new InvalidLoadBalancerState(lb.provisioning_status, lbId);
+  await trx.updateTable('load_balancer').set({ provisioning_status: pending }).where('id', '=', lbId).execute();
+  return lb;
+}
+
+/** A parent below the LB (pool, L7 policy) that must itself be ACTIVE for the change. */
+export function requireActive(resource: string, row: { id: string; provisioning_status: string }): void {
+  if (row.provisioning_status !== 'ACTIVE') throw new ImmutableObject(resource, row.id);
+}
+
+export async function setPending(trx: Trx, refs: ObjectRef[], status: 'PENDING_UPDATE' | 'PENDING_DELETE'): Promise<void> {
+  for (const r of refs) {
+    await trx.updateTable(TABLE_OF[r.type]).set({ provisioning_status: status }).where('id', '=', r.id).execute();
+  }
+}
+
+export async function enqueueOperation(trx: Trx, deps: ApiDeps, op: ProviderOperation): Promise<void> {
+  await enqueueJob(trx, { kind: PROVIDER_OPERATION, payload: op, loadBalancerId: op.loadBalancerId, maxAttempts: deps.config.jobMaxAttempts });
+}
+
+/** The listeners that use a pool (as default pool), which a pool change also locks. */
+export async function listenersOfPool(trx: Trx, poolId: string): Promise<string[]> {
+  const rows = await trx.selectFrom('listener').select('id').where('default_pool_id', '=', poolId).execute();
+  return rows.map((r) => r.id);
+}

@@ -1,0 +1,160 @@
+// One typed configuration object, read from an optional JSON file and then from
+// FULCRUM_* environment variables (which win), validated once at start.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError } from './errors.ts';
+
+export interface FulcrumConfig {
+  apiHost: string;
+  apiPort: number;
+  dataDir: string;
+  /** `postgres://…` selects PostgreSQL; absent means the embedded database in dataDir. */
+  databaseUrl: string | null;
+  authStrategy: 'noauth';
+  enabledProviders: string[];
+  defaultProvider: string;
+  paginationMaxLimit: number;
+  /** Base URL put into pagination links and the version document; the request's own when null. */
+  apiBaseUri: string | null;
+  workerConcurrency: number;
+  jobLeaseMs: number;
+  jobMaxAttempts: number;
+  jobPollMs: number;
+  logLevel: string;
+}
+
+interface Setting<K extends keyof FulcrumConfig> {
+  key: K;
+  env: string;
+  parse: (raw: unknown) => FulcrumConfig[K];
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function str(name: string) {
+  return (raw: unknown): string => {
+    if (typeof raw !== 'string' || raw.length === 0) throw new ConfigError(`${name} must be a non-empty string`);
+    return raw;
+  };
+}
+
+function int(name: string, min: number, max: number) {
+  return (raw: unknown): number => {
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    }
+    return n;
+  };
+}
+
+function list(name: string) {
+  return (raw: unknown): string[] => {
+    const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : null;
+    if (!items || items.some((i) => typeof i !== 'string')) throw new ConfigError(`${name} must be a comma-separated list`);
+    const out = items.map((i: string) => i.trim()).filter((i: string) => i.length > 0);
+    if (out.length === 0) throw new ConfigError(`${name} must name at least one entry`);
+    return out;
+  };
+}
+
+function oneOf<T extends string>(name: string, values: readonly T[]) {
+  return (raw: unknown): T => {
+    if (typeof raw !== 'string' || !values.includes(raw as T)) {
+      throw new ConfigError(`${name} must be one of ${values.join(', ')}, got ${JSON.stringify(raw)}`);
+    }
+    return raw as T;
+  };
+}
+
+const SETTINGS: Setting<keyof FulcrumConfig>[] = [
+  { key: 'dataDir', env: 'FULCRUM_DATA_DIR', parse: (raw) => resolve(str('FULCRUM_DATA_DIR')(raw)) },
+  {
+    key: 'databaseUrl',
+    env: 'FULCRUM_DATABASE_URL',
+    parse: (raw) => {
+      const url = str('FULCRUM_DATABASE_URL')(raw);
+      if (!/^postgres(ql)?:\/\//.test(url) && !url.startsWith('pglite:')) {
+        throw new ConfigError(`FULCRUM_DATABASE_URL must start with postgres://, postgresql:// or pglite:, got ${JSON.stringify(url)}`);
+      }
+      return url;
+    },
+  },
+  { key: 'authStrategy', env: 'FULCRUM_AUTH_STRATEGY', parse: oneOf('FULCRUM_AUTH_STRATEGY', ['noauth'] as const) },
+  { key: 'enabledProviders', env: 'FULCRUM_ENABLED_PROVIDERS', parse: list('FULCRUM_ENABLED_PROVIDERS') },
+  { key: 'defaultProvider', env: 'FULCRUM_DEFAULT_PROVIDER', parse: str('FULCRUM_DEFAULT_PROVIDER') },
+  { key: 'paginationMaxLimit', env: 'FULCRUM_PAGINATION_MAX_LIMIT', parse: int('FULCRUM_PAGINATION_MAX_LIMIT', 1, 1_000_000) },
+  { key: 'apiBaseUri', env: 'FULCRUM_API_BASE_URI', parse: (raw) => str('FULCRUM_API_BASE_URI')(raw).replace(/\/+$/, '') },
+  { key: 'workerConcurrency', env: 'FULCRUM_WORKER_CONCURRENCY', parse: int('FULCRUM_WORKER_CONCURRENCY', 1, 256) },
+  { key: 'jobLeaseMs', env: 'FULCRUM_JOB_LEASE_MS', parse: int('FULCRUM_JOB_LEASE_MS', 500, 3_600_000) },
+  { key: 'jobMaxAttempts', env: 'FULCRUM_JOB_MAX_ATTEMPTS', parse: int('FULCRUM_JOB_MAX_ATTEMPTS', 1, 100) },
+  { key: 'jobPollMs', env: 'FULCRUM_JOB_POLL_MS', parse: int('FULCRUM_JOB_POLL_MS', 10, 60_000) },
+  { key: 'logLevel', env: 'FULCRUM_LOG_LEVEL', parse: oneOf('FULCRUM_LOG_LEVEL', LOG_LEVELS) },
+];
+
+export const DEFAULT_CONFIG: FulcrumConfig = {
+  apiHost: '127.0.0.1',
+  apiPort: 9876,
+  dataDir: resolve('.fulcrum'),
+  databaseUrl: null,
+  authStrategy: 'noauth',
+  enabledProviders: ['noop'],
+  defaultProvider: 'noop',
+  paginationMaxLimit: 1000,
+  apiBaseUri: null,
+  workerConcurrency: 8,
+  jobLeaseMs: 10_000,
+  jobMaxAttempts: 5,
+  jobPollMs: 250,
+  logLevel: 'info',
+};
+
+function parseBind(raw: unknown): { apiHost: string; apiPort: number } {
+  const value = str('FULCRUM_API_BIND')(raw);
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:]+):(\d+)$/.exec(value);
+  if (!m) throw new ConfigError(`FULCRUM_API_BIND must be HOST:PORT, got ${JSON.stringify(value)}`);
+  return { apiHost: m[1].replace(/^\[|\]$/g, ''), apiPort: int('FULCRUM_API_BIND port', 0, 65535)(m[2]) };
+}
+
+/**
+ * Builds the configuration from defaults, then the JSON file (keys as in FulcrumConfig, plus
+ * `apiBind`), then the environment. Every bad value is reported, not just the first.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<FulcrumConfig> = {}): FulcrumConfig {
+  const config: FulcrumConfig = { ...DEFAULT_CONFIG };
+  const problems: string[] = [];
+  let file: Record<string, unknown> = {};
+  const filePath = env.FULCRUM_CONFIG_FILE;
+  if (filePath) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(filePath, 'utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+      file = parsed as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError(`FULCRUM_CONFIG_FILE ${filePath}: ${(err as Error).message}`);
+    }
+    const known = new Set<string>([...SETTINGS.map((s) => s.key), 'apiBind']);
+    for (const key of Object.keys(file)) if (!known.has(key)) problems.push(`${filePath}: unknown setting ${JSON.stringify(key)}`);
+  }
+  const apply = (fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  };
+  for (const source of [file, env]) {
+    const bind = source === env ? env.FULCRUM_API_BIND : file.apiBind;
+    if (bind !== undefined) apply(() => Object.assign(config, parseBind(bind)));
+    for (const setting of SETTINGS) {
+      const raw = source === env ? env[setting.env] : file[setting.key];
+      if (raw !== undefined && raw !== '') apply(() => ((config as unknown as Record<string, unknown>)[setting.key] = setting.parse(raw)));
+    }
+  }
+  Object.assign(config, overrides);
+  if (!config.enabledProviders.includes(config.defaultProvider)) {
+    problems.push(`FULCRUM_DEFAULT_PROVIDER ${JSON.stringify(config.defaultProvider)} is not in FULCRUM_ENABLED_PROVIDERS (${config.enabledProviders.join(', ')})`);
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  return config;
+}

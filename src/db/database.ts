@@ -1,0 +1,104 @@
+// One entry point for both back ends: `openDatabase(url)` gives a Kysely instance over a
+// pg.Pool, for PostgreSQL (`postgres://…`) or the embedded PGlite (`pglite:<dir>` or
+// `pglite:memory://`). The only other per-backend difference is LISTEN.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import lockfile from 'proper-lockfile';
+import { Kysely, PostgresDialect } from 'kysely';
+import { PGlite } from '@electric-sql/pglite';
+import { createPglitePool } from './pglite-pool.ts';
+import { migrateToLatest } from './migrate.ts';
+import type { Schema } from './schema.ts';
+import { ConfigError } from '../errors.ts';
+
+export type Db = Kysely<Schema>;
+
+export interface Database {
+  kind: 'pglite' | 'postgres';
+  db: Db;
+  /** Calls `onNotify` for each NOTIFY on `channel` until the returned function is called. */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Apply pending migrations (the embedded mode always does). */
+  migrate?: boolean;
+  /** A dump from `PGlite.dumpDataDir()` to start an in-memory database from (test fixtures). */
+  loadDataDir?: Blob;
+  poolSize?: number;
+}
+
+// PostgreSQL hands back bigint and numeric as strings; our bigints are job ids, fine as
+// strings, but REAL columns must come back as numbers.
+pg.types.setTypeParser(pg.types.builtins.FLOAT4, (v) => Number(v));
+
+export async function openDatabase(url: string, options: OpenOptions = {}): Promise<Database> {
+  const database = url.startsWith('pglite:') ? await openPglite(url.slice('pglite:'.length), options) : openPostgres(url, options);
+  if (options.migrate ?? database.kind === 'pglite') await migrateToLatest(database.db);
+  return database;
+}
+
+function openPostgres(url: string, options: OpenOptions): Database {
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  pool.on('error', () => {
+    // An idle client lost its server connection; the pool replaces it on the next checkout.
+  });
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kind: 'postgres',
+    db,
+    async listen(channel, onNotify) {
+      const client = new pg.Client({ connectionString: url });
+      client.on('error', () => {});
+      await client.connect();
+      client.on('notification', (msg) => {
+        if (msg.channel === channel) onNotify(msg.payload ?? '');
+      });
+      await client.query(`listen ${pg.escapeIdentifier(channel)}`);
+      return async () => {
+        await client.end().catch(() => {});
+      };
+    },
+    close: () => db.destroy(),
+  };
+}
+
+async function openPglite(location: string, options: OpenOptions): Promise<Database> {
+  let release: (() => Promise<void>) | null = null;
+  let pglite: PGlite;
+  if (location === 'memory://' || location === '') {
+    pglite = await PGlite.create({ loadDataDir: options.loadDataDir });
+  } else {
+    mkdirSync(location, { recursive: true });
+    // PGlite has no inter-process lock: two processes on one directory silently lose data.
+    try {
+      release = await lockfile.lock(location, { lockfilePath: join(location, 'fulcrum.lock'), stale: 10_000, update: 2_000 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ELOCKED') {
+        throw new ConfigError(`the embedded database in ${location} is in use by another Fulcrum process`);
+      }
+      throw err;
+    }
+    pglite = await PGlite.create(join(location, 'pgdata'), { loadDataDir: options.loadDataDir });
+  }
+  const pool = createPglitePool(pglite);
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kind: 'pglite',
+    db,
+    async listen(channel, onNotify) {
+      // A LISTEN client on the pool would hold its only connection forever.
+      const unsubscribe = await pglite.listen(channel, onNotify);
+      return async () => {
+        await unsubscribe();
+      };
+    },
+    async close() {
+      await db.destroy();
+      await pglite.close();
+      if (release) await release();
+    },
+  };
+}

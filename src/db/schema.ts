@@ -1,0 +1,173 @@
+// Row types of the tables in migrations/*.sql, for Kysely. Column names are Fulcrum's; the
+// Octavia spellings live only in src/api/octavia.
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+interface StatusColumns {
+  provisioning_status: string;
+  operating_status: string;
+  fault: string | null;
+  tags: Json<string[]>;
+  created_at: Timestamp;
+  updated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface LoadBalancerTable extends StatusColumns {
+  id: string;
+  project_id: string;
+  name: string | null;
+  description: string | null;
+  admin_state_up: boolean;
+  provider: string;
+  topology: ColumnType<string, string | undefined, string>;
+  vip_address: string | null;
+  vip_port_id: string | null;
+  vip_subnet_id: string | null;
+  vip_network_id: string | null;
+  vip_qos_policy_id: string | null;
+  flavor_id: string | null;
+  availability_zone: string | null;
+}
+
+export interface ListenerTable extends StatusColumns {
+  id: string;
+  project_id: string;
+  load_balancer_id: string;
+  name: string | null;
+  description: string | null;
+  admin_state_up: boolean;
+  protocol: string;
+  protocol_port: number;
+  connection_limit: number;
+  default_pool_id: string | null;
+  timeout_client_data: number;
+  timeout_member_connect: number;
+  timeout_member_data: number;
+  timeout_tcp_inspect: number;
+  insert_headers: Json<Record<string, string>>;
+  allowed_cidrs: Json<string[]>;
+  default_tls_container_ref: string | null;
+  sni_container_refs: Json<string[]>;
+  client_ca_tls_container_ref: string | null;
+  client_authentication: string;
+  client_crl_container_ref: string | null;
+  tls_ciphers: string | null;
+  tls_versions: Json<string[] | null>;
+  alpn_protocols: Json<string[] | null>;
+  hsts_max_age: number | null;
+  hsts_include_subdomains: boolean;
+  hsts_preload: boolean;
+}
+
+export interface SessionPersistence {
+  type: string;
+  cookie_name: string | null;
+  persistence_timeout: number | null;
+  persistence_granularity: string | null;
+}
+
+export interface PoolTable extends StatusColumns {
+  id: string;
+  project_id: string;
+  load_balancer_id: string;
+  name: string | null;
+  description: string | null;
+  admin_state_up: boolean;
+  protocol: string;
+  lb_algorithm: string;
+  session_persistence: Json<SessionPersistence | null>;
+  tls_enabled: boolean;
+  tls_container_ref: string | null;
+  ca_tls_container_ref: string | null;
+  crl_container_ref: string | null;
+  tls_ciphers: string | null;
+  tls_versions: Json<string[] | null>;
+  alpn_protocols: Json<string[] | null>;
+}
+
+export interface MemberTable extends StatusColumns {
+  id: string;
+  project_id: string;
+  pool_id: string;
+  name: string | null;
+  admin_state_up: boolean;
+  address: string;
+  protocol_port: number;
+  weight: number;
+  backup: boolean;
+  subnet_id: string | null;
+  monitor_address: string | null;
+  monitor_port: number | null;
+  vnic_type: string;
+}
+
+export interface HealthMonitorTable extends StatusColumns {
+  id: string;
+  project_id: string;
+  pool_id: string;
+  name: string | null;
+  admin_state_up: boolean;
+  type: string;
+  delay: number;
+  timeout: number;
+  max_retries: number;
+  max_retries_down: number;
+  http_method: string | null;
+  url_path: string | null;
+  expected_codes: string | null;
+  http_version: number | null;
+  domain_name: string | null;
+}
+
+export interface JobTable {
+  id: Generated<string>;
+  kind: string;
+  payload: Json<unknown>;
+  load_balancer_id: string | null;
+  state: ColumnType<'queued' | 'running' | 'succeeded' | 'failed', string | undefined, string>;
+  phase: ColumnType<'forward' | 'reverting', string | undefined, string>;
+  attempts: Generated<number>;
+  max_attempts: Generated<number>;
+  run_after: Timestamp;
+  lease_owner: string | null;
+  lease_expires_at: Date | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  finished_at: Date | null;
+}
+
+export interface JobStepTable {
+  job_id: string;
+  step: string;
+  output: Json<unknown>;
+  reverted: Generated<boolean>;
+  finished_at: Timestamp;
+}
+
+export interface ListenerStatisticsTable {
+  listener_id: string;
+  amphora_id: string;
+  load_balancer_id: string;
+  bytes_in: ColumnType<string, number | string, number | string>;
+  bytes_out: ColumnType<string, number | string, number | string>;
+  active_connections: ColumnType<string, number | string, number | string>;
+  total_connections: ColumnType<string, number | string, number | string>;
+  request_errors: ColumnType<string, number | string, number | string>;
+  updated_at: Timestamp;
+}
+
+export interface Schema {
+  listener_statistics: ListenerStatisticsTable;
+  load_balancer: LoadBalancerTable;
+  listener: ListenerTable;
+  pool: PoolTable;
+  member: MemberTable;
+  health_monitor: HealthMonitorTable;
+  job: JobTable;
+  job_step: JobStepTable;
+}
+
+export type Table = keyof Schema;

@@ -1,0 +1,51 @@
+// What a durable flow is: an ordered list of named, idempotent steps, each with an optional
+// revert, plus what to record when the flow finally fails. The engine (worker.ts) runs them.
+import type { Transaction } from 'kysely';
+import type { Db } from '../db/database.ts';
+import type { Schema } from '../db/schema.ts';
+import type { Logger } from '../observability/logger.ts';
+
+export interface StepInput<P> {
+  payload: P;
+  /** Outputs of the steps that finished before this one, by step name. */
+  results: Record<string, unknown>;
+  db: Db;
+  jobId: string;
+  log: Logger;
+}
+
+export interface FlowStep<P> {
+  name: string;
+  /** Must be idempotent: after a crash it may run again. Its output must be JSON. */
+  run(input: StepInput<P>): Promise<unknown>;
+  revert?(input: StepInput<P>, output: unknown): Promise<void>;
+}
+
+export interface FlowDefinition<P> {
+  kind: string;
+  steps(payload: P): FlowStep<P>[];
+  /** Runs after the reverts, in the transaction that marks the job failed. */
+  onFailure(trx: Transaction<Schema>, payload: P, reason: string): Promise<void>;
+}
+
+/** A failure that no retry can cure: the flow goes straight to its reverts. */
+export class PermanentFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermanentFailure';
+  }
+}
+
+export class FlowRegistry {
+  readonly #flows = new Map<string, FlowDefinition<unknown>>();
+
+  register<P>(flow: FlowDefinition<P>): this {
+    if (this.#flows.has(flow.kind)) throw new Error(`flow ${flow.kind} is registered twice`);
+    this.#flows.set(flow.kind, flow as FlowDefinition<unknown>);
+    return this;
+  }
+
+  get(kind: string): FlowDefinition<unknown> | undefined {
+    return this.#flows.get(kind);
+  }
+}

@@ -1,0 +1,190 @@
+// The flow engine's worker: claims jobs with a lease, keeps the lease alive, runs each flow
+// from its first unfinished step, retries with backoff, and after the last attempt runs the
+// reverts and the flow's failure hook. Any number of workers, in any number of processes,
+// may share one database; all coordination is in the job table.
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../db/database.ts';
+import type { Logger } from '../observability/logger.ts';
+import { PermanentFailure, type FlowRegistry, type StepInput } from './flow.ts';
+import {
+  JOB_CHANNEL,
+  claimJobs,
+  finishJob,
+  loadSteps,
+  markStepReverted,
+  releaseJobs,
+  renewLeases,
+  requeueExpired,
+  retryJob,
+  saveStep,
+  withFence,
+  type ClaimedJob,
+} from './job-store.ts';
+
+export interface WorkerOptions {
+  database: Database;
+  flows: FlowRegistry;
+  log: Logger;
+  concurrency: number;
+  leaseMs: number;
+  pollMs: number;
+  /** First retry delay; doubles per attempt, capped at a minute. */
+  retryBaseMs?: number;
+  owner?: string;
+}
+
+class LeaseLost extends Error {}
+
+export class FlowWorker {
+  readonly owner: string;
+  readonly #opts: Required<Omit<WorkerOptions, 'owner'>>;
+  readonly #running = new Map<string, Promise<void>>();
+  readonly #lost = new Set<string>();
+  #stopped = true;
+  #wake: (() => void) | null = null;
+  #unlisten: (() => Promise<void>) | null = null;
+  #renewTimer: NodeJS.Timeout | null = null;
+  #loop: Promise<void> | null = null;
+
+  constructor(opts: WorkerOptions) {
+    this.owner = opts.owner ?? `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.#opts = { retryBaseMs: 1000, ...opts };
+  }
+
+  async start(): Promise<void> {
+    this.#stopped = false;
+    this.#unlisten = await this.#opts.database.listen(JOB_CHANNEL, () => this.#wake?.());
+    this.#renewTimer = setInterval(() => void this.#renew(), Math.max(100, Math.floor(this.#opts.leaseMs / 3)));
+    this.#loop = this.#run();
+  }
+
+  /**
+   * Stops claiming, lets each running flow finish its current step, then hands those jobs
+   * back to the queue so another worker resumes them at once instead of after the lease.
+   */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#wake?.();
+    await this.#loop;
+    await Promise.allSettled(this.#running.values());
+    if (this.#renewTimer) clearInterval(this.#renewTimer);
+    await releaseJobs(this.#opts.database.db, this.owner).catch(() => {});
+    await this.#unlisten?.();
+  }
+
+  async #run(): Promise<void> {
+    const { database, leaseMs, pollMs, concurrency, log } = this.#opts;
+    let lastReap = 0;
+    while (!this.#stopped) {
+      try {
+        if (Date.now() - lastReap > Math.min(1000, leaseMs / 2)) {
+          lastReap = Date.now();
+          const n = await requeueExpired(database.db);
+          if (n > 0) log.info({ jobs: n }, 'requeued jobs whose lease expired');
+        }
+        const free = concurrency - this.#running.size;
+        if (free > 0) {
+          const jobs = await claimJobs(database.db, this.owner, free, leaseMs);
+          for (const job of jobs) this.#start(job);
+          if (jobs.length === free) continue;
+        }
+      } catch (err) {
+        if (this.#stopped) break;
+        log.error({ err }, 'job claim loop failed; retrying');
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pollMs);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = null;
+    }
+  }
+
+  #start(job: ClaimedJob): void {
+    const done = this.#execute(job)
+      .catch((err) => {
+        if (!(err instanceof LeaseLost)) this.#opts.log.error({ err, job_id: job.id }, 'job runner failed');
+      })
+      .finally(() => {
+        this.#running.delete(job.id);
+        this.#lost.delete(job.id);
+        this.#wake?.();
+      });
+    this.#running.set(job.id, done);
+  }
+
+  async #renew(): Promise<void> {
+    const ids = [...this.#running.keys()];
+    if (ids.length === 0) return;
+    try {
+      const held = await renewLeases(this.#opts.database.db, this.owner, ids, this.#opts.leaseMs);
+      for (const id of ids) if (!held.has(id)) this.#lost.add(id);
+    } catch (err) {
+      this.#opts.log.warn({ err }, 'lease renewal failed');
+    }
+  }
+
+  /** Runs `fn` under the job's lease; a lost lease stops the flow here, writing nothing. */
+  async #fenced(jobId: string, fn: Parameters<typeof withFence>[3]): Promise<void> {
+    if (this.#lost.has(jobId) || !(await withFence(this.#opts.database.db, jobId, this.owner, fn))) {
+      throw new LeaseLost(`lease on job ${jobId} lost`);
+    }
+  }
+
+  async #execute(job: ClaimedJob): Promise<void> {
+    const { database, flows } = this.#opts;
+    const log = this.#opts.log.child({ job_id: job.id, kind: job.kind });
+    const flow = flows.get(job.kind);
+    if (!flow) {
+      await this.#fenced(job.id, (trx) => finishJob(trx, job.id, 'failed', `no flow is registered for job kind ${job.kind}`));
+      log.error('no flow registered for this job kind');
+      return;
+    }
+    const steps = flow.steps(job.payload);
+    const stored = await loadSteps(database.db, job.id);
+    const results: Record<string, unknown> = {};
+    for (const [name, s] of stored) results[name] = s.output;
+    const input: StepInput<unknown> = { payload: job.payload, results, db: database.db, jobId: job.id, log };
+
+    if (job.phase === 'reverting') {
+      const reason = job.last_error ?? 'flow failed';
+      for (const step of [...steps].reverse()) {
+        const saved = stored.get(step.name);
+        if (!saved || saved.reverted) continue;
+        try {
+          await step.revert?.(input, saved.output);
+        } catch (err) {
+          log.error({ err, step: step.name }, 'revert failed; continuing with the other reverts');
+        }
+        await this.#fenced(job.id, (trx) => markStepReverted(trx, job.id, step.name));
+      }
+      await this.#fenced(job.id, async (trx) => {
+        await flow.onFailure(trx, job.payload, reason);
+        await finishJob(trx, job.id, 'failed', reason);
+      });
+      log.warn({ reason }, 'flow failed and was reverted');
+      return;
+    }
+
+    try {
+      for (const step of steps) {
+        if (stored.has(step.name)) continue;
+        if (this.#lost.has(job.id) || this.#stopped) throw new LeaseLost('stopping');
+        const output = (await step.run(input)) ?? null;
+        await this.#fenced(job.id, (trx) => saveStep(trx, job.id, step.name, output));
+        results[step.name] = output;
+      }
+      await this.#fenced(job.id, (trx) => finishJob(trx, job.id, 'succeeded', null));
+    } catch (err) {
+      if (err instanceof LeaseLost) throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      const permanent = err instanceof PermanentFailure;
+      const backoff = Math.min(60_000, this.#opts.retryBaseMs * 2 ** Math.max(0, job.attempts - 1));
+      log.warn({ err: message, attempt: job.attempts, permanent }, 'flow step failed');
+      await this.#fenced(job.id, (trx) => retryJob(trx, job, message, backoff, permanent));
+    }
+  }
+}

@@ -1,0 +1,24 @@
+// Where VIP addresses come from. Allocation runs inside the API transaction (it is a database
+// operation, not a call to a remote service), so the create response already carries the VIP.
+import type { Transaction } from 'kysely';
+import type { Schema } from '../db/schema.ts';
+
+export interface VipRequest {
+  subnetId: string | null;
+  networkId: string | null;
+  portId: string | null;
+  address: string | null;
+}
+
+export interface Vip {
+  address: string;
+  portId: string;
+  subnetId: string | null;
+  networkId: string;
+}
+
+export interface NetworkDriver {
+  readonly name: string;
+  /** Throws InvalidInput/Conflict (400/409) for an unknown subnet or an address in use. */
+  allocateVip(trx: Transaction<Schema>, request: VipRequest): Promise<Vip>;
+}

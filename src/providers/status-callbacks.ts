@@ -1,0 +1,57 @@
+// The callback channel drivers report through (the shape of Octavia's provider-driver
+// library): status updates and statistics. Writing them is the control plane's job, so a
+// vendor driver with its own agent can report long after the flow that called it.
+import { sql, type Transaction } from 'kysely';
+import type { Db } from '../db/database.ts';
+import type { Schema } from '../db/schema.ts';
+import type { StatusChange, StatusUpdate } from '../model/completion.ts';
+import type { ObjectType } from '../model/operation.ts';
+
+export interface StatusCallbacks {
+  updateStatuses(update: StatusUpdate): Promise<void>;
+}
+
+const TABLES = {
+  loadbalancer: 'load_balancer',
+  listener: 'listener',
+  pool: 'pool',
+  member: 'member',
+  healthmonitor: 'health_monitor',
+} as const satisfies Record<ObjectType, keyof Schema>;
+
+// Children are removed before their parents; deleted LB rows stay, marked DELETED.
+const ORDER: ObjectType[] = ['member', 'healthmonitor', 'listener', 'pool', 'loadbalancer'];
+
+/** Applies a status report in one transaction. `fault` is stored on every object set to ERROR. */
+export async function applyStatusUpdate(trx: Transaction<Schema>, update: StatusUpdate, fault: string | null = null): Promise<void> {
+  for (const type of ORDER) {
+    for (const change of update[type] ?? []) await applyOne(trx, type, change, fault);
+  }
+}
+
+async function applyOne(trx: Transaction<Schema>, type: ObjectType, change: StatusChange, fault: string | null): Promise<void> {
+  const table = TABLES[type];
+  if (change.provisioning_status === 'DELETED' && type !== 'loadbalancer') {
+    await trx.deleteFrom(table).where('id', '=', change.id).execute();
+    return;
+  }
+  if (change.provisioning_status === 'DELETED') {
+    await trx.deleteFrom('listener').where('load_balancer_id', '=', change.id).execute();
+    await trx.deleteFrom('pool').where('load_balancer_id', '=', change.id).execute();
+  }
+  const set: Record<string, unknown> = { updated_at: sql`now()` };
+  if (change.provisioning_status) {
+    set.provisioning_status = change.provisioning_status;
+    set.fault = change.provisioning_status === 'ERROR' ? fault : null;
+  }
+  if (change.operating_status) set.operating_status = change.operating_status;
+  await trx.updateTable(table).set(set).where('id', '=', change.id).execute();
+}
+
+export class DbStatusCallbacks implements StatusCallbacks {
+  constructor(private readonly db: Db) {}
+
+  async updateStatuses(update: StatusUpdate): Promise<void> {
+    await this.db.transaction().execute((trx) => applyStatusUpdate(trx, update));
+  }
+}

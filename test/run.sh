@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs the test suite with node's test runner: `test/run.sh` for everything, `test/run.sh unit`
+# for the pure tests only (seconds, no services).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+case "${1:-all}" in
+  unit) dirs=(test/unit) ;;
+  integration) dirs=(test/integration) ;;
+  *) dirs=(test/unit test/integration) ;;
+esac
+mapfile -t files < <(find "${dirs[@]}" -name '*.test.ts' 2>/dev/null | sort)
+if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
+exec node --import tsx --test --test-concurrency="${FULCRUM_TEST_CONCURRENCY:-2}" --test-timeout=300000 "${files[@]}"
