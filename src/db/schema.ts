@@ -4,12 +4,15 @@ import type { ColumnType, Generated } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
+/** A column the database fills in when an insert leaves it out. */
+type Default<T> = ColumnType<T, T | undefined, T>;
+type JsonDefault<T> = ColumnType<T, string | undefined, string>;
 
 interface StatusColumns {
   provisioning_status: string;
   operating_status: string;
   fault: string | null;
-  tags: Json<string[]>;
+  tags: JsonDefault<string[]>;
   created_at: Timestamp;
   updated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
@@ -19,7 +22,7 @@ export interface LoadBalancerTable extends StatusColumns {
   project_id: string;
   name: string | null;
   description: string | null;
-  admin_state_up: boolean;
+  admin_state_up: Default<boolean>;
   provider: string;
   topology: ColumnType<string, string | undefined, string>;
   vip_address: string | null;
@@ -37,28 +40,28 @@ export interface ListenerTable extends StatusColumns {
   load_balancer_id: string;
   name: string | null;
   description: string | null;
-  admin_state_up: boolean;
+  admin_state_up: Default<boolean>;
   protocol: string;
   protocol_port: number;
-  connection_limit: number;
+  connection_limit: Default<number>;
   default_pool_id: string | null;
   timeout_client_data: number;
   timeout_member_connect: number;
   timeout_member_data: number;
   timeout_tcp_inspect: number;
-  insert_headers: Json<Record<string, string>>;
-  allowed_cidrs: Json<string[]>;
+  insert_headers: JsonDefault<Record<string, string>>;
+  allowed_cidrs: JsonDefault<string[]>;
   default_tls_container_ref: string | null;
-  sni_container_refs: Json<string[]>;
+  sni_container_refs: JsonDefault<string[]>;
   client_ca_tls_container_ref: string | null;
-  client_authentication: string;
+  client_authentication: Default<string>;
   client_crl_container_ref: string | null;
   tls_ciphers: string | null;
-  tls_versions: Json<string[] | null>;
-  alpn_protocols: Json<string[] | null>;
+  tls_versions: JsonDefault<string[] | null>;
+  alpn_protocols: JsonDefault<string[] | null>;
   hsts_max_age: number | null;
-  hsts_include_subdomains: boolean;
-  hsts_preload: boolean;
+  hsts_include_subdomains: Default<boolean>;
+  hsts_preload: Default<boolean>;
 }
 
 export interface SessionPersistence {
@@ -74,17 +77,17 @@ export interface PoolTable extends StatusColumns {
   load_balancer_id: string;
   name: string | null;
   description: string | null;
-  admin_state_up: boolean;
+  admin_state_up: Default<boolean>;
   protocol: string;
   lb_algorithm: string;
-  session_persistence: Json<SessionPersistence | null>;
-  tls_enabled: boolean;
+  session_persistence: JsonDefault<SessionPersistence | null>;
+  tls_enabled: Default<boolean>;
   tls_container_ref: string | null;
   ca_tls_container_ref: string | null;
   crl_container_ref: string | null;
   tls_ciphers: string | null;
-  tls_versions: Json<string[] | null>;
-  alpn_protocols: Json<string[] | null>;
+  tls_versions: JsonDefault<string[] | null>;
+  alpn_protocols: JsonDefault<string[] | null>;
 }
 
 export interface MemberTable extends StatusColumns {
@@ -92,15 +95,15 @@ export interface MemberTable extends StatusColumns {
   project_id: string;
   pool_id: string;
   name: string | null;
-  admin_state_up: boolean;
+  admin_state_up: Default<boolean>;
   address: string;
   protocol_port: number;
-  weight: number;
-  backup: boolean;
+  weight: Default<number>;
+  backup: Default<boolean>;
   subnet_id: string | null;
   monitor_address: string | null;
   monitor_port: number | null;
-  vnic_type: string;
+  vnic_type: Default<string>;
 }
 
 export interface HealthMonitorTable extends StatusColumns {
@@ -108,12 +111,12 @@ export interface HealthMonitorTable extends StatusColumns {
   project_id: string;
   pool_id: string;
   name: string | null;
-  admin_state_up: boolean;
+  admin_state_up: Default<boolean>;
   type: string;
   delay: number;
   timeout: number;
   max_retries: number;
-  max_retries_down: number;
+  max_retries_down: Default<number>;
   http_method: string | null;
   url_path: string | null;
   expected_codes: string | null;

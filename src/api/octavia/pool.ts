@@ -1,0 +1,105 @@
+// Pool ⇄ Octavia JSON (reference §5.4).
+import type { Selectable } from 'kysely';
+import type { Db } from '../../db/database.ts';
+import type { PoolTable, SessionPersistence } from '../../db/schema.ts';
+import { idsByParent } from '../../db/relations.ts';
+import { ALPN_PROTOCOLS, LB_ALGORITHMS, LIMITS, POOL_PROTOCOLS, SESSION_PERSISTENCE_TYPES, TLS_VERSIONS } from '../../model/enums.ts';
+import { baseFields, idRefs, text } from './common.ts';
+import { AdminStateUp, Name, Nullable, ProjectId, Strict, StringEnum, Tags, Type, Uuid, Wrapped } from './schema-types.ts';
+
+export type PoolRow = Selectable<PoolTable>;
+
+const SessionPersistenceBody = Strict({
+  type: Type.Optional(StringEnum(SESSION_PERSISTENCE_TYPES)),
+  cookie_name: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
+  persistence_timeout: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
+  persistence_granularity: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
+});
+
+const TlsFields = {
+  tls_enabled: Type.Optional(Nullable(Type.Boolean())),
+  tls_container_ref: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
+  ca_tls_container_ref: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
+  crl_container_ref: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
+  tls_ciphers: Type.Optional(Nullable(Type.String({ maxLength: LIMITS.tlsCiphers, pattern: '^[A-Za-z0-9\\-+!:@=_.]*$' }))),
+  tls_versions: Type.Optional(Nullable(Type.Array(StringEnum(TLS_VERSIONS)))),
+  alpn_protocols: Type.Optional(Nullable(Type.Array(StringEnum(ALPN_PROTOCOLS)))),
+};
+
+export const PoolCreate = Wrapped(
+  'pool',
+  Strict({
+    name: Type.Optional(Nullable(Name)),
+    description: Type.Optional(Nullable(Name)),
+    admin_state_up: Type.Optional(AdminStateUp),
+    project_id: Type.Optional(ProjectId),
+    tenant_id: Type.Optional(ProjectId),
+    loadbalancer_id: Type.Optional(Uuid),
+    listener_id: Type.Optional(Uuid),
+    protocol: StringEnum(POOL_PROTOCOLS),
+    lb_algorithm: StringEnum(LB_ALGORITHMS),
+    session_persistence: Type.Optional(Nullable(SessionPersistenceBody)),
+    tags: Type.Optional(Tags),
+    ...TlsFields,
+  }),
+);
+
+export const PoolUpdate = Wrapped(
+  'pool',
+  Strict({
+    name: Type.Optional(Nullable(Name)),
+    description: Type.Optional(Nullable(Name)),
+    admin_state_up: Type.Optional(AdminStateUp),
+    lb_algorithm: Type.Optional(StringEnum(LB_ALGORITHMS)),
+    session_persistence: Type.Optional(Nullable(SessionPersistenceBody)),
+    tags: Type.Optional(Tags),
+    ...TlsFields,
+  }),
+);
+
+function persistence(sp: SessionPersistence | null) {
+  if (!sp) return null;
+  return {
+    type: sp.type,
+    cookie_name: sp.cookie_name ?? null,
+    persistence_timeout: sp.persistence_timeout ?? null,
+    persistence_granularity: sp.persistence_granularity ?? null,
+  };
+}
+
+export function poolFields(row: PoolRow) {
+  return {
+    ...baseFields(row),
+    name: text(row.name),
+    description: text(row.description),
+    protocol: row.protocol,
+    lb_algorithm: row.lb_algorithm,
+    session_persistence: persistence(row.session_persistence),
+    tls_enabled: row.tls_enabled,
+    tls_container_ref: row.tls_container_ref,
+    ca_tls_container_ref: row.ca_tls_container_ref,
+    crl_container_ref: row.crl_container_ref,
+    tls_ciphers: row.tls_ciphers,
+    tls_versions: row.tls_versions,
+    alpn_protocols: row.alpn_protocols,
+  };
+}
+
+export async function serializePools(db: Db, rows: PoolRow[]) {
+  const ids = rows.map((r) => r.id);
+  const [listeners, members, monitors] = await Promise.all([
+    idsByParent(db, 'listener', 'default_pool_id', ids),
+    idsByParent(db, 'member', 'pool_id', ids),
+    idsByParent(db, 'health_monitor', 'pool_id', ids),
+  ]);
+  return rows.map((row) => {
+    const monitor = monitors.get(row.id)?.[0];
+    return {
+      ...poolFields(row),
+      loadbalancers: [{ id: row.load_balancer_id }],
+      listeners: idRefs(listeners.get(row.id)),
+      members: idRefs(members.get(row.id)),
+      ...(monitor ? { healthmonitor_id: monitor } : {}),
+    };
+  });
+}
