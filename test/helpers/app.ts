@@ -13,6 +13,8 @@ export interface TestApp {
   api: Api;
   worker: FlowWorker | null;
   url: string | null;
+  /** Stops or restarts the flow worker, to hold objects PENDING deterministically. */
+  setWorker(running: boolean): Promise<void>;
   /** JSON request through fastify.inject; returns status and parsed body. */
   request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
   /** Polls GET `path` until `key`'s provisioning_status is one of `statuses`. */
@@ -27,7 +29,7 @@ export async function startTestApp(
   const testDb = await openTestDatabase(backend);
   const config = loadConfig({}, { jobPollMs: 50, jobLeaseMs: 2000, ...options.config });
   const rt = await openRuntime(config, { migrate: false, database: testDb.database, log: createLogger(process.env.FULCRUM_TEST_LOG ?? 'silent') });
-  const worker = options.worker === false ? null : startWorker(rt);
+  let worker = options.worker === false ? null : startWorker(rt);
   await worker?.start();
   const api = await createApi(rt);
   await api.ready();
@@ -35,8 +37,19 @@ export async function startTestApp(
     backend,
     rt,
     api,
-    worker,
+    get worker() {
+      return worker;
+    },
     url: testDb.url,
+    async setWorker(running) {
+      if (!running && worker) {
+        await worker.stop();
+        worker = null;
+      } else if (running && !worker) {
+        worker = startWorker(rt);
+        await worker.start();
+      }
+    },
     async request(method, path, body, headers = {}) {
       const res = await api.inject({
         method: method as never,
