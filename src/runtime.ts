@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import type { FulcrumConfig } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
-import { ProviderRegistry } from './providers/driver.ts';
+import { ProviderRegistry, type ProviderDriver } from './providers/driver.ts';
 import { NoopDriver } from './providers/noop/noop-driver.ts';
-import { DbStatusCallbacks } from './providers/status-callbacks.ts';
+import { DbStatusCallbacks, type StatusCallbacks } from './providers/status-callbacks.ts';
 import { FlowRegistry } from './flows/flow.ts';
 import { providerOperationFlow } from './flows/provider-flow.ts';
 import { FlowWorker } from './flows/worker.ts';
@@ -25,11 +25,19 @@ export interface Runtime {
   flows: FlowRegistry;
 }
 
-export async function openRuntime(config: FulcrumConfig, options: { migrate: boolean; log?: Logger; database?: Database }): Promise<Runtime> {
+export interface RuntimeOptions {
+  migrate: boolean;
+  log?: Logger;
+  database?: Database;
+  /** Further provider drivers (vendor drivers), beside the built-in ones. */
+  drivers?: (database: Database, callbacks: StatusCallbacks) => ProviderDriver[];
+}
+
+export async function openRuntime(config: FulcrumConfig, options: RuntimeOptions): Promise<Runtime> {
   const log = options.log ?? createLogger(config.logLevel);
   const database = options.database ?? (await openDatabase(databaseUrl(config), { migrate: options.migrate }));
   const callbacks = new DbStatusCallbacks(database.db);
-  const providers = new ProviderRegistry([new NoopDriver(database.db, callbacks)]);
+  const providers = new ProviderRegistry([new NoopDriver(database.db, callbacks), ...(options.drivers?.(database, callbacks) ?? [])]);
   const flows = new FlowRegistry().register(providerOperationFlow(providers));
   return { config, database, log, providers, flows };
 }

@@ -2,7 +2,7 @@
 // fastify.inject or a real port) and a flow worker, with helpers to wait for statuses.
 import { loadConfig, type FulcrumConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import { createApi, openRuntime, startWorker, type Runtime } from '../../src/runtime.ts';
+import { createApi, openRuntime, startWorker, type Runtime, type RuntimeOptions } from '../../src/runtime.ts';
 import type { Api } from '../../src/api/app.ts';
 import type { FlowWorker } from '../../src/flows/worker.ts';
 import { openTestDatabase, type Backend } from './db.ts';
@@ -24,11 +24,16 @@ export interface TestApp {
 
 export async function startTestApp(
   backend: Backend,
-  options: { worker?: boolean; config?: Partial<FulcrumConfig> } = {},
+  options: { worker?: boolean; config?: Partial<FulcrumConfig>; drivers?: RuntimeOptions['drivers'] } = {},
 ): Promise<TestApp> {
   const testDb = await openTestDatabase(backend);
   const config = loadConfig({}, { jobPollMs: 50, jobLeaseMs: 2000, ...options.config });
-  const rt = await openRuntime(config, { migrate: false, database: testDb.database, log: createLogger(process.env.FULCRUM_TEST_LOG ?? 'silent') });
+  const rt = await openRuntime(config, {
+    migrate: false,
+    database: testDb.database,
+    log: createLogger(process.env.FULCRUM_TEST_LOG ?? 'silent'),
+    drivers: options.drivers,
+  });
   let worker = options.worker === false ? null : startWorker(rt);
   await worker?.start();
   const api = await createApi(rt);
