@@ -11,7 +11,7 @@ import type { ProviderOperation } from '../../src/model/operation.ts';
 import type { ProviderDriver } from '../../src/providers/driver.ts';
 import type { StatusCallbacks } from '../../src/providers/status-callbacks.ts';
 
-/** Fails every operation on objects named "fail-me"; everything else succeeds. */
+/** Fails creates and updates of objects named "fail-me"; everything else succeeds. */
 class SelectiveFailureDriver implements ProviderDriver {
   readonly name = 'flaky';
   readonly description = 'fails operations on objects named fail-me';
@@ -30,7 +30,7 @@ class SelectiveFailureDriver implements ProviderDriver {
       {
         name: 'flaky:apply',
         run: async () => {
-          if ((await this.names()).includes(op.target.id)) throw new PermanentFailure('backend refused the change: quota exceeded on appliance');
+          if (op.action !== 'delete' && (await this.names()).includes(op.target.id)) throw new PermanentFailure('backend refused the change: quota exceeded on appliance');
           await this.callbacks.updateStatuses(successStatuses(op));
         },
       },
