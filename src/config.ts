@@ -13,6 +13,8 @@ export interface FulcrumConfig {
   authStrategy: 'noauth';
   enabledProviders: string[];
   defaultProvider: string;
+  /** `local`: VIPs from Fulcrum's own subnets; `noop`: any UUID is a subnet (API-only deployments). */
+  networkDriver: 'local' | 'noop';
   paginationMaxLimit: number;
   /** Base URL put into pagination links and the version document; the request's own when null. */
   apiBaseUri: string | null;
@@ -83,6 +85,7 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'authStrategy', env: 'FULCRUM_AUTH_STRATEGY', parse: oneOf('FULCRUM_AUTH_STRATEGY', ['noauth'] as const) },
   { key: 'enabledProviders', env: 'FULCRUM_ENABLED_PROVIDERS', parse: list('FULCRUM_ENABLED_PROVIDERS') },
   { key: 'defaultProvider', env: 'FULCRUM_DEFAULT_PROVIDER', parse: str('FULCRUM_DEFAULT_PROVIDER') },
+  { key: 'networkDriver', env: 'FULCRUM_NETWORK_DRIVER', parse: oneOf('FULCRUM_NETWORK_DRIVER', ['local', 'noop'] as const) },
   { key: 'paginationMaxLimit', env: 'FULCRUM_PAGINATION_MAX_LIMIT', parse: int('FULCRUM_PAGINATION_MAX_LIMIT', 1, 1_000_000) },
   { key: 'apiBaseUri', env: 'FULCRUM_API_BASE_URI', parse: (raw) => str('FULCRUM_API_BASE_URI')(raw).replace(/\/+$/, '') },
   { key: 'workerConcurrency', env: 'FULCRUM_WORKER_CONCURRENCY', parse: int('FULCRUM_WORKER_CONCURRENCY', 1, 256) },
@@ -100,6 +103,7 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   authStrategy: 'noauth',
   enabledProviders: ['noop'],
   defaultProvider: 'noop',
+  networkDriver: 'noop',
   paginationMaxLimit: 1000,
   apiBaseUri: null,
   workerConcurrency: 8,

@@ -11,6 +11,7 @@ import { FlowRegistry } from './flows/flow.ts';
 import { providerOperationFlow } from './flows/provider-flow.ts';
 import { FlowWorker } from './flows/worker.ts';
 import { NoopNetworkDriver } from './network/noop-network.ts';
+import { LocalNetworkDriver } from './network/local-network.ts';
 import { buildApi, type Api } from './api/app.ts';
 
 export function databaseUrl(config: FulcrumConfig): string {
@@ -55,5 +56,6 @@ export function startWorker(rt: Runtime, owner?: string): FlowWorker {
 }
 
 export function createApi(rt: Runtime): Promise<Api> {
-  return buildApi({ config: rt.config, database: rt.database, providers: rt.providers, network: new NoopNetworkDriver(), log: rt.log });
+  const network = rt.config.networkDriver === 'local' ? new LocalNetworkDriver() : new NoopNetworkDriver();
+  return buildApi({ config: rt.config, database: rt.database, providers: rt.providers, network, log: rt.log });
 }

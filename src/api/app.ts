@@ -16,6 +16,7 @@ import {
 } from '../errors.ts';
 import { octaviaValidationError } from './octavia/validation-errors.ts';
 import { faultBody } from './octavia/faults.ts';
+import { coerceIntegerStrings } from './octavia/wsme-coercion.ts';
 import { authenticate } from '../auth/noauth.ts';
 import type { AuthContext } from '../auth/context.ts';
 import type { ApiDeps } from './deps.ts';
@@ -26,6 +27,7 @@ import { poolRoutes } from './resources/pools.ts';
 import { memberRoutes } from './resources/members.ts';
 import { healthMonitorRoutes } from './resources/healthmonitors.ts';
 import { jobRoutes } from './resources/jobs.ts';
+import { networkRoutes } from '../mgmt/networks.ts';
 
 export type Api = Awaited<ReturnType<typeof buildApi>>;
 
@@ -120,6 +122,12 @@ export async function buildApi(deps: ApiDeps) {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  // WSME compatibility: integer strings in integer fields (sent by python-octaviaclient).
+  app.addHook('preValidation', async (request) => {
+    const schema = request.routeOptions.schema?.body;
+    if (schema && request.body && typeof request.body === 'object') coerceIntegerStrings(schema, request.body);
+  });
+
   app.decorateRequest('auth', null as unknown as AuthContext);
   app.addHook('preHandler', async (request) => {
     request.auth = authenticate(request.headers);
@@ -132,5 +140,6 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(memberRoutes, deps);
   await app.register(healthMonitorRoutes, deps);
   await app.register(jobRoutes, deps);
+  await app.register(networkRoutes, deps);
   return app;
 }

@@ -162,7 +162,35 @@ export interface ListenerStatisticsTable {
   updated_at: Timestamp;
 }
 
+export interface NetworkTable {
+  id: string;
+  name: Default<string>;
+  project_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface SubnetTable {
+  id: string;
+  network_id: string;
+  name: Default<string>;
+  cidr: string;
+  ip_version: number;
+  gateway_ip: string | null;
+  created_at: Timestamp;
+}
+
+export interface IpAllocationTable {
+  subnet_id: string;
+  address: string;
+  owner_type: string;
+  owner_id: string;
+  created_at: Timestamp;
+}
+
 export interface Schema {
+  network: NetworkTable;
+  subnet: SubnetTable;
+  ip_allocation: IpAllocationTable;
   listener_statistics: ListenerStatisticsTable;
   load_balancer: LoadBalancerTable;
   listener: ListenerTable;

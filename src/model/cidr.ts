@@ -2,7 +2,7 @@
 // stores ("10.0.0.5/24" → "10.0.0.0/24"). Pure.
 import { isIP } from 'node:net';
 
-function v6ToBigInt(address: string): bigint {
+export function v6ToBigInt(address: string): bigint {
   let [head, tail] = address.split('::') as [string, string | undefined];
   const parse = (part: string) => (part ? part.split(':') : []);
   let groups = parse(head);
@@ -18,7 +18,7 @@ function v6ToBigInt(address: string): bigint {
   return [...groups, ...fill, ...rest].reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
 }
 
-function bigIntToV6(value: bigint): string {
+export function bigIntToV6(value: bigint): string {
   const groups: string[] = [];
   for (let i = 7; i >= 0; i--) groups.push(((value >> BigInt(i * 16)) & 0xffffn).toString(16));
   // The WHATWG URL parser writes IPv6 hosts in RFC 5952 canonical (compressed) form.
@@ -45,4 +45,50 @@ export function normaliseCidr(cidr: string): string {
   }
   const mask = prefix === 0 ? 0n : ((1n << 128n) - 1n) ^ ((1n << BigInt(128 - prefix)) - 1n);
   return `${bigIntToV6(v6ToBigInt(ip) & mask)}/${prefix}`;
+}
+
+function v4ToBigInt(address: string): bigint {
+  return BigInt(address.split('.').reduce((acc, o) => acc * 256 + Number(o), 0));
+}
+
+function bigIntToV4(value: bigint): string {
+  return [24n, 16n, 8n, 0n].map((s) => ((value >> s) & 255n).toString()).join('.');
+}
+
+export function addressToBigInt(address: string): bigint {
+  return isIP(address) === 4 ? v4ToBigInt(address) : v6ToBigInt(address);
+}
+
+export function bigIntToAddress(value: bigint, family: 4 | 6): string {
+  return family === 4 ? bigIntToV4(value) : bigIntToV6(value);
+}
+
+/** Whether `address` lies inside `cidr` (same family). */
+export function cidrContains(cidr: string, address: string): boolean {
+  const family = cidrFamily(cidr);
+  if (family === 0 || isIP(address) !== family) return false;
+  const [net, prefix] = cidr.split('/');
+  const bits = family === 4 ? 32 : 128;
+  const shift = BigInt(bits - Number(prefix));
+  return addressToBigInt(net) >> shift === addressToBigInt(address) >> shift;
+}
+
+/**
+ * The first address of `cidr` that is neither taken nor reserved, skipping the network address
+ * (and the IPv4 broadcast address); null when the subnet is full.
+ */
+export function firstFreeAddress(cidr: string, taken: ReadonlySet<string>): string | null {
+  const family = cidrFamily(cidr);
+  if (family === 0) throw new Error(`not a CIDR: ${cidr}`);
+  const [net, p] = normaliseCidr(cidr).split('/');
+  const bits = family === 4 ? 32 : 128;
+  const size = 1n << BigInt(bits - Number(p));
+  const base = addressToBigInt(net);
+  const hosts = family === 4 && size > 2n ? { first: 1n, last: size - 2n } : { first: size > 1n ? 1n : 0n, last: size - 1n };
+  const takenNumbers = new Set([...taken].map((a) => addressToBigInt(a)));
+  for (let i = hosts.first; i <= hosts.last; i++) {
+    if (!takenNumbers.has(base + i)) return bigIntToAddress(base + i, family);
+    if (i - hosts.first > 1_000_000n) return null;
+  }
+  return null;
 }

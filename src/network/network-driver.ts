@@ -4,6 +4,8 @@ import type { Transaction } from 'kysely';
 import type { Schema } from '../db/schema.ts';
 
 export interface VipRequest {
+  /** The load balancer the VIP is for; the address is released when it is deleted. */
+  ownerId: string;
   subnetId: string | null;
   networkId: string | null;
   portId: string | null;
@@ -21,4 +23,6 @@ export interface NetworkDriver {
   readonly name: string;
   /** Throws InvalidInput/Conflict (400/409) for an unknown subnet or an address in use. */
   allocateVip(trx: Transaction<Schema>, request: VipRequest): Promise<Vip>;
+  /** Throws InvalidInput (400) when a member's subnet is unknown. */
+  checkSubnet(trx: Transaction<Schema>, subnetId: string): Promise<void>;
 }

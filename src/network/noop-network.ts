@@ -34,4 +34,6 @@ export class NoopNetworkDriver implements NetworkDriver {
     }
     return { address, portId: request.portId ?? randomUUID(), subnetId: request.subnetId, networkId };
   }
+
+  async checkSubnet(): Promise<void> {}
 }

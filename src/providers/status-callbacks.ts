@@ -38,6 +38,8 @@ async function applyOne(trx: Transaction<Schema>, type: ObjectType, change: Stat
   if (change.provisioning_status === 'DELETED') {
     await trx.deleteFrom('listener').where('load_balancer_id', '=', change.id).execute();
     await trx.deleteFrom('pool').where('load_balancer_id', '=', change.id).execute();
+    // A deleted load balancer gives its addresses back to the subnets.
+    await trx.deleteFrom('ip_allocation').where('owner_id', '=', change.id).execute();
   }
   const set: Record<string, unknown> = { updated_at: sql`now()` };
   if (change.provisioning_status) {

@@ -21,3 +21,15 @@ test('family, and rejects what is no CIDR', () => {
   assert.equal(cidrFamily('2001:db8::/32'), 6);
   for (const bad of ['10.0.0.0', '10.0.0.0/33', '2001:db8::/129', 'x/8', '10.0.0.0/8/8', '10.0.0.0/-1']) assert.equal(cidrFamily(bad), 0, bad);
 });
+
+test('address allocation skips the network, broadcast and taken addresses', async () => {
+  const { firstFreeAddress, cidrContains } = await import('../../src/model/cidr.ts');
+  assert.equal(firstFreeAddress('10.0.0.0/30', new Set()), '10.0.0.1');
+  assert.equal(firstFreeAddress('10.0.0.0/30', new Set(['10.0.0.1'])), '10.0.0.2');
+  assert.equal(firstFreeAddress('10.0.0.0/30', new Set(['10.0.0.1', '10.0.0.2'])), null, 'the broadcast address is never handed out');
+  assert.equal(firstFreeAddress('2001:db8::/126', new Set(['2001:db8::1'])), '2001:db8::2');
+  assert.ok(cidrContains('127.10.0.0/16', '127.10.3.4'));
+  assert.ok(!cidrContains('127.10.0.0/16', '127.11.0.1'));
+  assert.ok(!cidrContains('127.10.0.0/16', '::1'));
+  assert.ok(cidrContains('2001:db8::/32', '2001:db8:ffff::1'));
+});

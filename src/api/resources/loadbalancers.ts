@@ -69,6 +69,7 @@ async function createLoadBalancer(request: FastifyRequest, deps: ApiDeps, body: 
   const id = randomUUID();
   const row = await deps.database.db.transaction().execute(async (trx: Trx) => {
     const vip = await deps.network.allocateVip(trx, {
+      ownerId: id,
       subnetId: body.vip_subnet_id ?? null,
       networkId: body.vip_network_id ?? null,
       portId: body.vip_port_id ?? null,

@@ -1,0 +1,121 @@
+// /v2/fulcrum/networks and /v2/fulcrum/subnets: the networks VIPs are allocated from (there
+// is no Neutron here). Reads for anyone, writes for administrators.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Static } from 'typebox';
+import type { ApiDeps } from '../api/deps.ts';
+import type { Db } from '../db/database.ts';
+import { Conflict, Forbidden, InvalidInput, NotFound } from '../errors.ts';
+import { cidrContains, cidrFamily, normaliseCidr } from '../model/cidr.ts';
+import { isUuid } from '../api/list-query.ts';
+import { octaviaTime } from '../api/octavia/common.ts';
+import { IpAddress, Name, Strict, Type, Uuid, Wrapped } from '../api/octavia/schema-types.ts';
+
+const NetworkCreate = Wrapped('network', Strict({ name: Type.Optional(Name), project_id: Type.Optional(Type.String({ maxLength: 36 })) }));
+const SubnetCreate = Wrapped(
+  'subnet',
+  Strict({
+    network_id: Uuid,
+    name: Type.Optional(Name),
+    cidr: Type.String({ format: 'cidr' }),
+    gateway_ip: Type.Optional(IpAddress),
+  }),
+);
+
+function requireAdmin(request: FastifyRequest): void {
+  if (!request.auth.isAdmin) throw new Forbidden();
+}
+
+async function networkView(db: Db, ids?: string[]) {
+  let q = db.selectFrom('network').selectAll().orderBy('created_at').orderBy('id');
+  if (ids) q = q.where('id', 'in', ids.length ? ids : ['00000000-0000-0000-0000-000000000000']);
+  const networks = await q.execute();
+  const subnets = await db.selectFrom('subnet').select(['id', 'network_id']).orderBy('created_at').execute();
+  return networks.map((n) => ({
+    id: n.id,
+    name: n.name,
+    project_id: n.project_id,
+    subnets: subnets.filter((s) => s.network_id === n.id).map((s) => s.id),
+    created_at: octaviaTime(n.created_at),
+  }));
+}
+
+function subnetView(s: { id: string; network_id: string; name: string; cidr: string; ip_version: number; gateway_ip: string | null; created_at: Date }) {
+  return { id: s.id, network_id: s.network_id, name: s.name, cidr: s.cidr, ip_version: s.ip_version, gateway_ip: s.gateway_ip, created_at: octaviaTime(s.created_at) };
+}
+
+/** The default network and subnet `fulcrum serve` registers on first start. */
+export async function ensureNetwork(db: Db, name: string, cidr: string): Promise<{ networkId: string; subnetId: string }> {
+  return db.transaction().execute(async (trx) => {
+    const existing = await trx.selectFrom('subnet').select(['id', 'network_id']).where('name', '=', name).executeTakeFirst();
+    if (existing) return { networkId: existing.network_id, subnetId: existing.id };
+    const networkId = randomUUID();
+    const subnetId = randomUUID();
+    await trx.insertInto('network').values({ id: networkId, name }).execute();
+    await trx.insertInto('subnet').values({ id: subnetId, network_id: networkId, name, cidr: normaliseCidr(cidr), ip_version: cidrFamily(cidr) }).execute();
+    return { networkId, subnetId };
+  });
+}
+
+export async function networkRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const db = deps.database.db;
+  const find = async <T>(table: 'network' | 'subnet', name: string, id: string): Promise<T> => {
+    const row = isUuid(id) ? await db.selectFrom(table).selectAll().where('id', '=', id.toLowerCase()).executeTakeFirst() : undefined;
+    if (!row) throw new NotFound(name, id);
+    return row as T;
+  };
+
+  app.get('/v2/fulcrum/networks', async () => ({ networks: await networkView(db) }));
+  app.get('/v2/fulcrum/networks/:id', async (request) => {
+    const row = await find<{ id: string }>('network', 'Network', (request.params as { id: string }).id);
+    return { network: (await networkView(db, [row.id]))[0] };
+  });
+  app.post('/v2/fulcrum/networks', { schema: { body: NetworkCreate } }, async (request, reply) => {
+    requireAdmin(request);
+    const body = (request.body as Static<typeof NetworkCreate>).network;
+    const id = randomUUID();
+    await db.insertInto('network').values({ id, name: body.name ?? '', project_id: body.project_id ?? null }).execute();
+    return reply.status(201).send({ network: (await networkView(db, [id]))[0] });
+  });
+  app.delete('/v2/fulcrum/networks/:id', async (request, reply) => {
+    requireAdmin(request);
+    const row = await find<{ id: string }>('network', 'Network', (request.params as { id: string }).id);
+    const subnet = await db.selectFrom('subnet').select('id').where('network_id', '=', row.id).executeTakeFirst();
+    if (subnet) throw new Conflict(`Network ${row.id} is in use and cannot be modified: it has subnet ${subnet.id}.`);
+    await db.deleteFrom('network').where('id', '=', row.id).execute();
+    return reply.status(204).send();
+  });
+
+  app.get('/v2/fulcrum/subnets', async (request) => {
+    const networkId = (request.query as Record<string, string | undefined>).network_id;
+    let q = db.selectFrom('subnet').selectAll().orderBy('created_at').orderBy('id');
+    if (networkId !== undefined) q = q.where('network_id', '=', isUuid(networkId) ? networkId.toLowerCase() : '00000000-0000-0000-0000-000000000000');
+    return { subnets: (await q.execute()).map(subnetView) };
+  });
+  app.get('/v2/fulcrum/subnets/:id', async (request) => ({
+    subnet: subnetView(await find('subnet', 'Subnet', (request.params as { id: string }).id)),
+  }));
+  app.post('/v2/fulcrum/subnets', { schema: { body: SubnetCreate } }, async (request, reply) => {
+    requireAdmin(request);
+    const body = (request.body as Static<typeof SubnetCreate>).subnet;
+    const network = await db.selectFrom('network').select('id').where('id', '=', body.network_id).executeTakeFirst();
+    if (!network) throw new NotFound('Network', body.network_id);
+    const cidr = normaliseCidr(body.cidr);
+    if (body.gateway_ip && !cidrContains(cidr, body.gateway_ip)) throw new InvalidInput(`gateway_ip ${body.gateway_ip} is not inside ${cidr}.`);
+    const id = randomUUID();
+    const row = await db
+      .insertInto('subnet')
+      .values({ id, network_id: network.id, name: body.name ?? '', cidr, ip_version: cidrFamily(cidr), gateway_ip: body.gateway_ip ?? null })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return reply.status(201).send({ subnet: subnetView(row) });
+  });
+  app.delete('/v2/fulcrum/subnets/:id', async (request, reply) => {
+    requireAdmin(request);
+    const row = await find<{ id: string }>('subnet', 'Subnet', (request.params as { id: string }).id);
+    const used = await db.selectFrom('ip_allocation').select('address').where('subnet_id', '=', row.id).executeTakeFirst();
+    if (used) throw new Conflict(`Subnet ${row.id} is in use and cannot be modified: ${used.address} is allocated.`);
+    await db.deleteFrom('subnet').where('id', '=', row.id).execute();
+    return reply.status(204).send();
+  });
+}

@@ -1,0 +1,83 @@
+// The local network driver: VIPs come from the subnets registered in Fulcrum's own IPAM
+// (/v2/fulcrum/subnets). Allocation is a row in ip_allocation, written in the caller's
+// transaction, so the address is taken exactly when the load balancer is.
+import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { Transaction } from 'kysely';
+import type { Schema } from '../db/schema.ts';
+import { Conflict, InvalidInput, ValidationFailure } from '../errors.ts';
+import { cidrContains, firstFreeAddress } from '../model/cidr.ts';
+import type { NetworkDriver, Vip, VipRequest } from './network-driver.ts';
+
+type Trx = Transaction<Schema>;
+interface SubnetRow {
+  id: string;
+  network_id: string;
+  cidr: string;
+  ip_version: number;
+  gateway_ip: string | null;
+}
+
+async function takenAddresses(trx: Trx, subnet: SubnetRow): Promise<Set<string>> {
+  const rows = await trx.selectFrom('ip_allocation').select('address').where('subnet_id', '=', subnet.id).execute();
+  const taken = new Set(rows.map((r) => r.address));
+  if (subnet.gateway_ip) taken.add(subnet.gateway_ip);
+  return taken;
+}
+
+export class LocalNetworkDriver implements NetworkDriver {
+  readonly name = 'local';
+
+  async checkSubnet(trx: Trx, subnetId: string): Promise<void> {
+    const row = await trx.selectFrom('subnet').select('id').where('id', '=', subnetId).executeTakeFirst();
+    if (!row) throw new InvalidInput(`Subnet ${subnetId} not found.`);
+  }
+
+  async allocateVip(trx: Trx, request: VipRequest): Promise<Vip> {
+    if (request.portId) {
+      throw new ValidationFailure('the local network driver creates VIP ports itself; give vip_subnet_id or vip_network_id instead of vip_port_id.');
+    }
+    const subnet = await this.#chooseSubnet(trx, request);
+    // The subnet row lock serialises allocations on one subnet across API processes.
+    await trx.selectFrom('subnet').select('id').where('id', '=', subnet.id).forUpdate().execute();
+    const taken = await takenAddresses(trx, subnet);
+    let address = request.address;
+    if (address) {
+      if (!cidrContains(subnet.cidr, address)) throw new InvalidInput(`The IP Address ${address} is invalid.`);
+      if (taken.has(address)) throw new Conflict(`The VIP IP address is already in use: ${address}`);
+    } else {
+      address = firstFreeAddress(subnet.cidr, taken);
+      if (!address) throw new ValidationFailure(`Subnet ${subnet.id} does not contain enough available IPs.`);
+    }
+    await trx.insertInto('ip_allocation').values({ subnet_id: subnet.id, address, owner_type: 'vip', owner_id: request.ownerId }).execute();
+    return { address, portId: randomUUID(), subnetId: subnet.id, networkId: subnet.network_id };
+  }
+
+  async #chooseSubnet(trx: Trx, request: VipRequest): Promise<SubnetRow> {
+    const columns = ['id', 'network_id', 'cidr', 'ip_version', 'gateway_ip'] as const;
+    if (request.subnetId) {
+      const subnet = await trx.selectFrom('subnet').select(columns).where('id', '=', request.subnetId).executeTakeFirst();
+      if (!subnet) throw new InvalidInput(`Subnet ${request.subnetId} not found.`);
+      if (request.networkId && subnet.network_id !== request.networkId) {
+        throw new ValidationFailure(`Subnet ${subnet.id} is not on network ${request.networkId}.`);
+      }
+      return subnet;
+    }
+    const network = await trx.selectFrom('network').select('id').where('id', '=', request.networkId!).executeTakeFirst();
+    if (!network) throw new InvalidInput(`Network ${request.networkId} not found.`);
+    const subnets = await trx.selectFrom('subnet').select(columns).where('network_id', '=', network.id).orderBy('ip_version').orderBy('created_at').execute();
+    if (request.address) {
+      const match = subnets.find((s) => cidrContains(s.cidr, request.address!));
+      if (!match) throw new InvalidInput(`The IP Address ${request.address} is invalid.`);
+      return match;
+    }
+    for (const subnet of subnets) {
+      if (firstFreeAddress(subnet.cidr, await takenAddresses(trx, subnet))) return subnet;
+    }
+    throw new ValidationFailure('Subnet(s) in the supplied network do not contain enough available IPs.');
+  }
+}
+
+export function ipVersionOf(cidr: string): 4 | 6 {
+  return isIP(cidr.split('/')[0]) === 6 ? 6 : 4;
+}
