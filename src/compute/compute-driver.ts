@@ -1,0 +1,38 @@
+// Where an amphora lives. A compute driver makes the place (a local process slot, a network
+// namespace, later a remote host) and says which amphora agent serves it; the amphora driver
+// then talks only to that agent.
+
+export interface AmphoraSpec {
+  amphoraId: string;
+  loadBalancerId: string;
+  /** The VIP the amphora answers on, and the prefix length of its subnet. */
+  vipAddress: string;
+  vipPrefixLength: number;
+  /** SINGLE amphorae own the VIP; ACTIVE_STANDBY ones leave it to keepalived. */
+  plugVip: boolean;
+  /** The amphora's own address on the VIP network (VRRP source), when it needs one. */
+  vrrpAddress: string | null;
+}
+
+export interface AmphoraPlacement {
+  /** The driver's handle for the amphora (namespace name, process slot, …). */
+  computeId: string;
+  /** Base URL of the amphora agent serving it (https://host:port). */
+  agentUrl: string;
+  /** The network namespace the agent must run the amphora's processes in, if any. */
+  netns: string | null;
+  /** The interface the VIP lives on, for keepalived. */
+  vipInterface: string;
+  /** The amphora's management address (for the operator API). */
+  lbNetworkIp: string;
+}
+
+export interface ComputeDriver {
+  readonly name: string;
+  /** Creates (or finds, when it exists already) the amphora's place. Idempotent. */
+  createAmphora(spec: AmphoraSpec): Promise<AmphoraPlacement>;
+  /** Removes it; a missing amphora is not an error. Idempotent. */
+  deleteAmphora(amphoraId: string, computeId: string): Promise<void>;
+  /** Stops what the driver itself started (not the amphorae: they keep serving). */
+  close(): Promise<void>;
+}
