@@ -48,6 +48,7 @@ export function canonicalUrl(url: string): string {
   path = path.replace(/^\/load-balancer(?=\/|$)/, '') || '/';
   path = path.replace(/^\/v2\.0(?=\/|$)/, '/v2');
   path = path.replace(/\.json$/, '');
+  if (path.length > 1) path = path.replace(/\/+$/, '');
   return path + query;
 }
 

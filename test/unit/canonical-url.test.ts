@@ -9,4 +9,6 @@ test('the /v2.0 alias, .json suffixes and a /load-balancer prefix map to one can
   assert.equal(canonicalUrl('/load-balancer'), '/');
   assert.equal(canonicalUrl('/v2.0'), '/v2');
   assert.equal(canonicalUrl('/v20/lbaas'), '/v20/lbaas');
+  assert.equal(canonicalUrl('/v2/lbaas/loadbalancers/?limit=2'), '/v2/lbaas/loadbalancers?limit=2', 'a trailing slash lists');
+  assert.equal(canonicalUrl('/'), '/');
 });
