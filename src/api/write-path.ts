@@ -74,3 +74,19 @@ export async function listenersOfPool(trx: Trx, poolId: string): Promise<string[
   const rows = await trx.selectFrom('listener').select('id').where('default_pool_id', '=', poolId).execute();
   return rows.map((r) => r.id);
 }
+
+/**
+ * Locks for a change to a pool's member or monitor (reference §4.2): the LB must be ACTIVE and
+ * so must the pool (409 "Pool <id> is immutable…"); the pool and its listeners become
+ * PENDING_UPDATE with the LB. Returns the LB and the refs to unlock on completion.
+ */
+export async function lockPoolForChild(trx: Trx, pool: { id: string; load_balancer_id: string }): Promise<{ lb: LoadBalancerRow; locked: ObjectRef[] }> {
+  const lb = await lockForChild(trx, pool.load_balancer_id);
+  const current = await trx.selectFrom('pool').select(['id', 'provisioning_status']).where('id', '=', pool.id).executeTakeFirst();
+  if (!current) throw new NotFound('Pool', pool.id);
+  requireActive('Pool', current);
+  const listeners = await listenersOfPool(trx, pool.id);
+  const locked: ObjectRef[] = [{ type: 'pool', id: pool.id }, ...listeners.map((id): ObjectRef => ({ type: 'listener', id }))];
+  await setPending(trx, locked, 'PENDING_UPDATE');
+  return { lb, locked };
+}

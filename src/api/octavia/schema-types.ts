@@ -6,7 +6,9 @@ import { LIMITS } from '../../model/enums.ts';
 export { Type, type Static, type TSchema };
 
 export function Nullable<T extends TSchema>(schema: T) {
-  return Type.Unsafe<Static<T> | null>({ ...schema, nullable: true });
+  // Ajv checks `enum` after `nullable`, so null has to be one of the values too.
+  const values = (schema as { enum?: unknown[] }).enum;
+  return Type.Unsafe<Static<T> | null>({ ...schema, nullable: true, ...(values ? { enum: [...values, null] } : {}) });
 }
 
 export function StringEnum<const V extends readonly string[]>(values: V, options: { nullable?: boolean } = {}) {
@@ -15,10 +17,13 @@ export function StringEnum<const V extends readonly string[]>(values: V, options
 
 export const Uuid = Type.String({ format: 'uuid' });
 export const IpAddress = Type.String({ format: 'ip-address' });
-export const Name = Type.String({ maxLength: LIMITS.name });
+// PostgreSQL text and jsonb cannot hold NUL; refusing it here keeps it a 400, not a 500.
+const NO_NUL = '^[^\\u0000]*$';
+
+export const Name = Type.String({ maxLength: LIMITS.name, pattern: NO_NUL });
 export const ProjectId = Type.String({ maxLength: LIMITS.projectId });
 export const Port = Type.Integer({ minimum: LIMITS.port.min, maximum: LIMITS.port.max });
-export const Tags = Type.Array(Type.String({ maxLength: LIMITS.name }));
+export const Tags = Type.Array(Type.String({ maxLength: LIMITS.name, pattern: NO_NUL }));
 /** Octavia coerces `admin_state_up: null` to false, so null must pass validation. */
 export const AdminStateUp = Nullable(Type.Boolean());
 

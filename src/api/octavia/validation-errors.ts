@@ -23,7 +23,7 @@ function reason(err: AjvError): string {
   const p = err.params;
   switch (err.keyword) {
     case 'enum':
-      return `Value should be one of: ${(p.allowedValues as unknown[]).map(String).join(', ')}`;
+      return `Value should be one of: ${(p.allowedValues as unknown[]).filter((v) => v !== null).map(String).join(', ')}`;
     case 'format':
       if (p.format === 'uuid') return 'Value should be UUID format';
       if (p.format === 'ip-address') return 'Value should be IPv4 or IPv6 format';

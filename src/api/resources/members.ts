@@ -1,4 +1,247 @@
-import type { FastifyInstance } from 'fastify';
+// /v2/lbaas/pools/{pool_id}/members (reference §5.5), including the batch update.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
+import { COMMON_ATTRS, fetchRow, listResource, showResource, type ResourceSpec } from '../resource.ts';
+import { MemberBatchUpdate, MemberCreate, MemberUpdate, serializeMembers, type MemberRow } from '../octavia/member.ts';
+import { enqueueOperation, lockPoolForChild, NOW, type Trx } from '../write-path.ts';
+import { parseBool } from '../list-query.ts';
+import { Conflict, InvalidInput, NotFound } from '../../errors.ts';
+import { poolSpec } from './pools.ts';
+import type { PoolRow } from '../octavia/pool.ts';
+import { checkNewMember, memberChanges, newMemberSettings, type MemberSettings } from '../../model/member.ts';
+import { assertUniqueMembers, isEmptyPlan, planMemberBatch, type ExistingMember } from '../../model/member-batch.ts';
+import { ref, type ObjectRef } from '../../model/operation.ts';
 
-export async function memberRoutes(_app: FastifyInstance, _deps: ApiDeps): Promise<void> {}
+export const memberSpec: ResourceSpec<MemberRow> = {
+  table: 'member',
+  displayName: 'Member',
+  single: 'member',
+  plural: 'members',
+  attrs: {
+    ...COMMON_ATTRS,
+    address: { column: 'address', type: 'string' },
+    protocol_port: { column: 'protocol_port', type: 'int' },
+    weight: { column: 'weight', type: 'int' },
+    backup: { column: 'backup', type: 'bool' },
+    subnet_id: { column: 'subnet_id', type: 'uuid' },
+    monitor_address: { column: 'monitor_address', type: 'string' },
+    monitor_port: { column: 'monitor_port', type: 'int' },
+    vnic_type: { column: 'vnic_type', type: 'string' },
+  },
+  serialize: serializeMembers,
+};
+
+const PoolParams = { type: 'object', properties: { pool_id: { type: 'string' } }, required: ['pool_id'] } as const;
+const MemberParams = {
+  type: 'object',
+  properties: { pool_id: { type: 'string' }, id: { type: 'string' } },
+  required: ['pool_id', 'id'],
+} as const;
+
+type NewMember = Static<typeof MemberCreate>['member'];
+
+/** A batch that would change nothing rolls its transaction back, so the LB is never locked. */
+class NothingToChange extends Error {}
+
+function columns(settings: Partial<MemberSettings>) {
+  const { tags, ...rest } = settings;
+  return tags === undefined ? rest : { ...rest, tags: JSON.stringify(tags) };
+}
+
+function additiveOnly(request: FastifyRequest): boolean {
+  const raw = (request.query as Record<string, unknown>).additive_only;
+  if (raw === undefined) return false;
+  const value = typeof raw === 'string' ? parseBool(raw) : undefined;
+  if (value === undefined) throw new InvalidInput(`Invalid input for field/attribute additive_only. Value: '${String(raw)}'.`);
+  return value;
+}
+
+/** Members of a monitored pool start OFFLINE, others NO_MONITOR (reference §4.4). */
+async function initialOperatingStatus(trx: Trx, poolId: string): Promise<'OFFLINE' | 'NO_MONITOR'> {
+  const monitor = await trx.selectFrom('health_monitor').select('id').where('pool_id', '=', poolId).executeTakeFirst();
+  return monitor ? 'OFFLINE' : 'NO_MONITOR';
+}
+
+async function insertMembers(trx: Trx, pool: PoolRow, members: NewMember[]): Promise<MemberRow[]> {
+  if (members.length === 0) return [];
+  const operatingStatus = await initialOperatingStatus(trx, pool.id);
+  const rows = members.map((m) => ({
+    id: randomUUID(),
+    project_id: pool.project_id,
+    pool_id: pool.id,
+    address: m.address,
+    protocol_port: m.protocol_port,
+    provisioning_status: 'PENDING_CREATE',
+    operating_status: operatingStatus,
+    ...columns(newMemberSettings(m)),
+  }));
+  return trx.insertInto('member').values(rows).returningAll().execute();
+}
+
+async function assertAddressFree(trx: Trx, poolId: string, member: NewMember): Promise<void> {
+  const taken = await trx
+    .selectFrom('member')
+    .select('id')
+    .where('pool_id', '=', poolId)
+    .where('address', '=', member.address)
+    .where('protocol_port', '=', member.protocol_port)
+    .executeTakeFirst();
+  if (taken) {
+    throw new Conflict(`Another member on this pool is already using ip ${member.address} on protocol_port ${member.protocol_port}`);
+  }
+}
+
+function existingMember(row: MemberRow): ExistingMember {
+  return { ...row, name: row.name ?? '' };
+}
+
+function memberRefs(ids: string[]): ObjectRef[] {
+  return ids.map((id) => ref('member', id));
+}
+
+export async function memberRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const db = deps.database.db;
+  const base = '/v2/lbaas/pools/:pool_id/members';
+
+  const poolOf = (request: FastifyRequest) => fetchRow(request, db, poolSpec, (request.params as { pool_id: string }).pool_id);
+
+  /** The addressed member, 404 also when it belongs to another pool. */
+  async function memberOf(request: FastifyRequest): Promise<{ pool: PoolRow; member: MemberRow }> {
+    const pool = await poolOf(request);
+    const { id } = request.params as { id: string };
+    const member = await fetchRow(request, db, memberSpec, id);
+    if (member.pool_id !== pool.id) throw new NotFound('Member', id);
+    return { pool, member };
+  }
+
+  app.get(base, { schema: { params: PoolParams } }, async (request) => {
+    const pool = await poolOf(request);
+    return listResource(request, deps, memberSpec, { pool_id: pool.id });
+  });
+
+  app.get(`${base}/:id`, { schema: { params: MemberParams } }, async (request) => {
+    const { member } = await memberOf(request);
+    return showResource(request, deps, memberSpec, member.id);
+  });
+
+  app.post(base, { schema: { params: PoolParams, body: MemberCreate } }, async (request, reply) => {
+    const body = (request.body as Static<typeof MemberCreate>).member;
+    const pool = await poolOf(request);
+    checkNewMember(body);
+    const row = await db.transaction().execute(async (trx) => {
+      const { lb, locked } = await lockPoolForChild(trx, pool);
+      await assertAddressFree(trx, pool.id, body);
+      const [inserted] = await insertMembers(trx, pool, [body]);
+      await enqueueOperation(trx, deps, {
+        action: 'create',
+        target: ref('member', inserted.id),
+        loadBalancerId: lb.id,
+        provider: lb.provider,
+        created: [ref('member', inserted.id)],
+        updated: [],
+        deleted: [],
+        locked,
+      });
+      return inserted;
+    });
+    const [obj] = await serializeMembers(db, [row]);
+    return reply.status(201).send({ member: obj });
+  });
+
+  app.put(base, { schema: { params: PoolParams, body: MemberBatchUpdate } }, async (request, reply) => {
+    const desired = (request.body as Static<typeof MemberBatchUpdate>).members;
+    const additive = additiveOnly(request);
+    const pool = await poolOf(request);
+    assertUniqueMembers(desired);
+    try {
+      await db.transaction().execute(async (trx) => {
+        const { lb, locked } = await lockPoolForChild(trx, pool);
+        const existing = await trx.selectFrom('member').selectAll().where('pool_id', '=', pool.id).execute();
+        const plan = planMemberBatch(existing.map(existingMember), desired, additive);
+        if (isEmptyPlan(plan)) throw new NothingToChange();
+        plan.create.forEach(checkNewMember);
+        const created = await insertMembers(trx, pool, plan.create);
+        for (const { id, changes } of plan.update) {
+          await trx
+            .updateTable('member')
+            .set({ ...columns(changes), provisioning_status: 'PENDING_UPDATE', updated_at: NOW })
+            .where('id', '=', id)
+            .execute();
+        }
+        if (plan.delete.length > 0) {
+          await trx.updateTable('member').set({ provisioning_status: 'PENDING_DELETE' }).where('id', 'in', plan.delete).execute();
+        }
+        await enqueueOperation(trx, deps, {
+          action: 'update',
+          target: ref('pool', pool.id),
+          loadBalancerId: lb.id,
+          provider: lb.provider,
+          created: memberRefs(created.map((m) => m.id)),
+          updated: memberRefs(plan.update.map((u) => u.id)),
+          deleted: memberRefs(plan.delete),
+          locked,
+        });
+      });
+    } catch (err) {
+      if (!(err instanceof NothingToChange)) throw err;
+    }
+    return reply.status(202).send();
+  });
+
+  app.put(`${base}/:id`, { schema: { params: MemberParams, body: MemberUpdate } }, async (request) => {
+    const body = (request.body as Static<typeof MemberUpdate>).member;
+    const { pool, member } = await memberOf(request);
+    const changes = memberChanges(body);
+    const row = await db.transaction().execute(async (trx) => {
+      const { lb, locked } = await lockPoolForChild(trx, pool);
+      const updated = await trx
+        .updateTable('member')
+        .set({ ...columns(changes), provisioning_status: 'PENDING_UPDATE', updated_at: NOW })
+        .where('id', '=', member.id)
+        .returningAll()
+        .executeTakeFirst();
+      if (!updated) throw new NotFound('Member', member.id);
+      await enqueueOperation(trx, deps, {
+        action: 'update',
+        target: ref('member', member.id),
+        loadBalancerId: lb.id,
+        provider: lb.provider,
+        created: [],
+        updated: [ref('member', member.id)],
+        deleted: [],
+        locked,
+        changes,
+      });
+      return updated;
+    });
+    const [obj] = await serializeMembers(db, [row]);
+    return { member: obj };
+  });
+
+  app.delete(`${base}/:id`, { schema: { params: MemberParams } }, async (request, reply) => {
+    const { pool, member } = await memberOf(request);
+    await db.transaction().execute(async (trx) => {
+      const { lb, locked } = await lockPoolForChild(trx, pool);
+      const deleted = await trx
+        .updateTable('member')
+        .set({ provisioning_status: 'PENDING_DELETE' })
+        .where('id', '=', member.id)
+        .returning('id')
+        .executeTakeFirst();
+      if (!deleted) throw new NotFound('Member', member.id);
+      await enqueueOperation(trx, deps, {
+        action: 'delete',
+        target: ref('member', member.id),
+        loadBalancerId: lb.id,
+        provider: lb.provider,
+        created: [],
+        updated: [],
+        deleted: [ref('member', member.id)],
+        locked,
+      });
+    });
+    return reply.status(204).send();
+  });
+}
