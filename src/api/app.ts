@@ -100,6 +100,9 @@ export async function buildApi(deps: ApiDeps) {
       err = new InvalidInput('Request is not in valid JSON format');
     } else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       err = new FulcrumError('LB_ERR_MEDIA_TYPE', 415, 'Only content type application/json is accepted.');
+    } else if (['22021', '22P05', '22001'].includes((error as { code?: string }).code ?? '')) {
+      // Text PostgreSQL cannot store (a NUL byte, bad encoding, too long) is the caller's fault.
+      err = new InvalidInput('Invalid input: a value contains characters or a length the database cannot store.');
     } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
       err = new FulcrumError('LB_ERR_REQUEST', error.statusCode, error.message);
     } else {

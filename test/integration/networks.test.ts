@@ -59,3 +59,28 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('member subnets with the local network driver', () => {
+  test('a member on an unknown subnet is a 400', async () => {
+    const app = await startTestApp('pglite', { config: { networkDriver: 'local' } });
+    try {
+      const network = (await app.request('POST', '/v2/fulcrum/networks', { network: { name: 'n' } })).body.network;
+      const subnet = (await app.request('POST', '/v2/fulcrum/subnets', { subnet: { network_id: network.id, cidr: '127.78.0.0/24' } })).body.subnet;
+      const lb = await app.request('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: subnet.id } });
+      await app.waitFor(`/v2/lbaas/loadbalancers/${lb.body.loadbalancer.id}`, 'loadbalancer');
+      const pool = await app.request('POST', '/v2/lbaas/pools', { pool: { loadbalancer_id: lb.body.loadbalancer.id, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN' } });
+      await app.waitFor(`/v2/lbaas/loadbalancers/${lb.body.loadbalancer.id}`, 'loadbalancer');
+      const bad = await app.request('POST', `/v2/lbaas/pools/${pool.body.pool.id}/members`, {
+        member: { address: '127.78.0.10', protocol_port: 80, subnet_id: '00000000-0000-4000-8000-0000000000aa' },
+      });
+      assert.equal(bad.status, 400);
+      assert.equal(bad.body.faultstring, 'Subnet 00000000-0000-4000-8000-0000000000aa not found.');
+      const good = await app.request('POST', `/v2/lbaas/pools/${pool.body.pool.id}/members`, {
+        member: { address: '127.78.0.10', protocol_port: 80, subnet_id: subnet.id },
+      });
+      assert.equal(good.status, 201);
+    } finally {
+      await app.close();
+    }
+  });
+});

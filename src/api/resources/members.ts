@@ -133,6 +133,7 @@ export async function memberRoutes(app: FastifyInstance, deps: ApiDeps): Promise
     const row = await db.transaction().execute(async (trx) => {
       const { lb, locked } = await lockPoolForChild(trx, pool);
       await assertAddressFree(trx, pool.id, body);
+      if (body.subnet_id) await deps.network.checkSubnet(trx, body.subnet_id);
       const [inserted] = await insertMembers(trx, pool, [body]);
       await enqueueOperation(trx, deps, {
         action: 'create',
@@ -162,6 +163,7 @@ export async function memberRoutes(app: FastifyInstance, deps: ApiDeps): Promise
         const plan = planMemberBatch(existing.map(existingMember), desired, additive);
         if (isEmptyPlan(plan)) throw new NothingToChange();
         plan.create.forEach(checkNewMember);
+        for (const m of plan.create) if (m.subnet_id) await deps.network.checkSubnet(trx, m.subnet_id);
         const created = await insertMembers(trx, pool, plan.create);
         for (const { id, changes } of plan.update) {
           await trx
