@@ -1,7 +1,10 @@
 // Pagination links (reference §3.1): `next` when the page is full, `previous` when the request
-// had a marker.
+// had a marker. Each link repeats the request's filters, tag filters and `fields`.
 import type { FastifyRequest } from 'fastify';
-import type { ListQuery } from './list-query.ts';
+import type { ListQuery, RawQuery } from './list-query.ts';
+
+/** Re-emitted from the parsed query rather than copied from the request. */
+const PAGING = new Set(['limit', 'marker', 'page_reverse', 'sort', 'sort_key', 'sort_dir']);
 
 export function baseUrl(request: FastifyRequest, apiBaseUri: string | null): string {
   if (apiBaseUri) return apiBaseUri;
@@ -20,6 +23,12 @@ export function pageLinks(
   const href = (marker: string, reverse: boolean) => {
     const params = new URLSearchParams({ limit: String(query.limit) });
     if (query.sortParam) params.set('sort', query.sortParam);
+    // Octavia drops filters and `fields` from its links, so a client that follows the href as
+    // given (gophercloud does) gets unfiltered rows from page 2 on; carry them over instead.
+    for (const [key, raw] of Object.entries((request.query ?? {}) as RawQuery)) {
+      if (raw === undefined || PAGING.has(key)) continue;
+      for (const v of Array.isArray(raw) ? raw : [raw]) params.append(key, v);
+    }
     params.set('marker', marker);
     if (reverse) params.set('page_reverse', 'True');
     return `${baseUrl(request, apiBaseUri)}${path}?${params.toString()}`;

@@ -64,6 +64,27 @@ export function isUuid(value: string): boolean {
   return UUID.test(value);
 }
 
+// Query keys and sort keys come from the client; a plain `in`/index lookup would find
+// Object.prototype members (`constructor`, `__proto__`) and crash further down with a 500.
+function own<T>(table: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+/** PostgreSQL text cannot hold NUL, so a value containing one can never be stored (or matched). */
+export function storable(value: string): boolean {
+  return !value.includes('\u0000');
+}
+
+// Naive timestamps are UTC (reference §1.4). JavaScript accepts years PostgreSQL's input
+// syntax does not (`+099999-…`), and those can match no row anyway.
+function parseTime(raw: string): string | null {
+  const ms = Date.parse(/([zZ]|[+-]\d{2}:?\d{2})$/.test(raw) ? raw : `${raw}Z`);
+  if (Number.isNaN(ms)) return null;
+  const date = new Date(ms);
+  const year = date.getUTCFullYear();
+  return year >= 1 && year <= 9999 ? date.toISOString() : null;
+}
+
 function filterValue(name: string, attr: ListAttribute, raw: string): Filter['value'] {
   switch (attr.type) {
     case 'bool': {
@@ -71,15 +92,18 @@ function filterValue(name: string, attr: ListAttribute, raw: string): Filter['va
       if (b === undefined) throw new InvalidListQuery(`Invalid input for field/attribute ${name}. Value: '${raw}'.`);
       return b;
     }
-    case 'int':
+    case 'int': {
       if (!/^-?\d+$/.test(raw)) throw new InvalidListQuery(`Invalid input for field/attribute ${name}. Value: '${raw}'.`);
-      return Number(raw);
+      // Past 2^53 the number is not exact; no row has such a value (ids are bigserial).
+      const n = Number(raw);
+      return Number.isSafeInteger(n) ? n : null;
+    }
     case 'uuid':
       return isUuid(raw) ? raw.toLowerCase() : null;
     case 'time':
-      return Number.isNaN(Date.parse(raw.endsWith('Z') ? raw : `${raw}Z`)) ? null : new Date(raw.endsWith('Z') ? raw : `${raw}Z`).toISOString();
+      return parseTime(raw);
     default:
-      return raw;
+      return storable(raw) ? raw : null;
   }
 }
 
@@ -90,16 +114,18 @@ function parseSort(query: RawQuery, attrs: ListAttributes): { keys: SortKey[]; p
   const legacyDirs = values(query.sort_dir).flatMap((v) => v.split(','));
   if (sort.length > 0 && legacyKeys.length > 0) throw new InvalidListQuery();
   for (const item of sort.flatMap((v) => v.split(','))) {
-    const [name, dir = 'asc'] = item.split(':');
-    pairs.push({ name, dir });
+    const parts = item.split(':');
+    if (parts.length > 2) throw new InvalidListQuery(`Supplied sort key '${item}' is not valid.`);
+    pairs.push({ name: parts[0], dir: (parts[1] ?? 'asc').toLowerCase() });
   }
-  legacyKeys.forEach((name, i) => pairs.push({ name, dir: legacyDirs[i] ?? 'asc' }));
-  if (legacyKeys.length === 0 && legacyDirs.length > 0) {
-    pairs.push({ name: 'created_at', dir: legacyDirs[0] });
+  legacyKeys.forEach((name, i) => pairs.push({ name, dir: (legacyDirs[i] ?? 'asc').toLowerCase() }));
+  // sort_dir belongs to the legacy form; next to `sort=` it is ignored, as Octavia does.
+  if (sort.length === 0 && legacyKeys.length === 0 && legacyDirs.length > 0) {
+    pairs.push({ name: 'created_at', dir: legacyDirs[0].toLowerCase() });
   }
   const keys: SortKey[] = [];
   for (const { name, dir } of pairs) {
-    const attr = attrs[name];
+    const attr = own(attrs, name);
     if (!attr) throw new InvalidListQuery(`Supplied sort key '${name}' is not valid.`);
     if (dir !== 'asc' && dir !== 'desc') throw new InvalidListQuery(`Supplied sort direction '${dir}' is not valid.`);
     keys.push({ column: attr.column, dir });
@@ -126,13 +152,14 @@ export function parseListQuery(query: RawQuery, attrs: ListAttributes, maxLimit:
   };
   for (const [key, raw] of Object.entries(query)) {
     if (raw === undefined || CONTROL.has(key)) continue;
-    if (key in TAG_PARAMS && options.tags) {
+    const tagKind = options.tags ? own<(typeof TAG_PARAMS)[keyof typeof TAG_PARAMS]>(TAG_PARAMS, key) : undefined;
+    if (tagKind) {
       const list = values(raw).flatMap((v) => v.split(',')).filter((v) => v.length > 0);
-      result.tags[TAG_PARAMS[key as keyof typeof TAG_PARAMS]].push(...list);
+      result.tags[tagKind].push(...list);
       continue;
     }
     const name = key === 'tenant_id' ? 'project_id' : key;
-    const attr = attrs[name];
+    const attr = own(attrs, name);
     const vs = values(raw);
     if (!attr || vs.length !== 1) throw new InvalidListQuery();
     if (name === 'project_id') result.projectId = vs[0];
@@ -163,6 +190,6 @@ export function parseListQuery(query: RawQuery, attrs: ListAttributes, maxLimit:
 export function selectFields<T extends Record<string, unknown>>(obj: T, fields: string[] | null): Partial<T> {
   if (!fields) return obj;
   const out: Partial<T> = {};
-  for (const f of fields) if (f in obj) (out as Record<string, unknown>)[f] = obj[f];
+  for (const f of fields) if (Object.hasOwn(obj, f)) (out as Record<string, unknown>)[f] = obj[f];
   return out;
 }

@@ -3,7 +3,7 @@
 import { sql, type RawBuilder, type Sql } from 'kysely';
 import type { Db } from './database.ts';
 import type { Table } from './schema.ts';
-import type { ListQuery, SortKey } from '../api/list-query.ts';
+import { storable, type Filter, type ListQuery, type SortKey } from '../api/list-query.ts';
 import { InvalidListQuery } from '../errors.ts';
 
 export interface ListScope {
@@ -28,6 +28,14 @@ function equal(key: SortKey, marker: unknown): RawBuilder<unknown> {
   return marker === null ? sql`${col(key.column)} is null` : sql`${col(key.column)} = ${marker}`;
 }
 
+function filter(f: Filter): RawBuilder<unknown> {
+  if (f.value === null) return sql`false`;
+  // An untyped parameter takes the column's type, and an int4 column turns 99999999999 into an
+  // error; as a bigint it is just a value no row has (and int4 = int8 can still use an index).
+  if (typeof f.value === 'number') return sql`${col(f.column)} = ${f.value}::bigint`;
+  return sql`${col(f.column)} = ${f.value}`;
+}
+
 function flip(keys: SortKey[]): SortKey[] {
   return keys.map((k) => ({ column: k.column, dir: k.dir === 'asc' ? 'desc' : 'asc' }));
 }
@@ -36,13 +44,19 @@ export async function listRows<T>(db: Db, table: Table, query: ListQuery, scope:
   const conditions: RawBuilder<unknown>[] = [];
   for (const [column, value] of Object.entries(scope.where)) conditions.push(sql`${col(column)} = ${value}`);
   if (scope.hideStatus) conditions.push(sql`${col('provisioning_status')} <> ${scope.hideStatus}`);
-  for (const f of query.filters) conditions.push(f.value === null ? sql`false` : sql`${col(f.column)} = ${f.value}`);
+  for (const f of query.filters) conditions.push(filter(f));
+  // A tag with a NUL in it cannot be stored (jsonb and text reject it, with an error if we
+  // sent it), so no row has it: each filter is decided for that tag without asking the database.
   const { all, any, notAll, notAny } = query.tags;
   const tags = col('tags');
-  if (all.length) conditions.push(sql`${tags} @> ${JSON.stringify(all)}::jsonb`);
-  if (any.length) conditions.push(sql`${tags} ?| ${sql.val(any)}::text[]`);
-  if (notAll.length) conditions.push(sql`not (${tags} @> ${JSON.stringify(notAll)}::jsonb)`);
-  if (notAny.length) conditions.push(sql`not (${tags} ?| ${sql.val(notAny)}::text[])`);
+  if (all.length) conditions.push(all.every(storable) ? sql`${tags} @> ${JSON.stringify(all)}::jsonb` : sql`false`);
+  if (any.length) {
+    const some = any.filter(storable);
+    conditions.push(some.length ? sql`${tags} ?| ${sql.val(some)}::text[]` : sql`false`);
+  }
+  if (notAll.length && notAll.every(storable)) conditions.push(sql`not (${tags} @> ${JSON.stringify(notAll)}::jsonb)`);
+  const none = notAny.filter(storable);
+  if (none.length) conditions.push(sql`not (${tags} ?| ${sql.val(none)}::text[])`);
 
   const keys = query.pageReverse ? flip(query.sort) : query.sort;
   if (query.marker) {
