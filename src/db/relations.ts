@@ -9,7 +9,7 @@ export async function idsByParent(db: Db, table: Table, column: string, parentId
   if (parentIds.length === 0) return out;
   const result = await sql<{ id: string; parent: string }>`
     select id, ${sql.ref(column)} as parent from ${sql.table(table)}
-    where ${sql.ref(column)} in (${sql.join(parentIds)}) order by created_at, id`.execute(db);
+    where ${sql.ref(column)} = any(${parentIds}::uuid[]) order by created_at, id`.execute(db);
   for (const row of result.rows) {
     const list = out.get(row.parent) ?? [];
     list.push(row.id);

@@ -7,6 +7,7 @@ import { COMMON_ATTRS, fetchRow, listResource, showResource, type ResourceSpec }
 import {
   LoadBalancerCreate,
   LoadBalancerUpdate,
+  loadBalancerFields,
   serializeLoadBalancers,
   type LoadBalancerRow,
 } from '../octavia/loadbalancer.ts';
@@ -108,8 +109,7 @@ async function createLoadBalancer(request: FastifyRequest, deps: ApiDeps, body: 
     await enqueueOperation(trx, deps, op);
     return inserted;
   });
-  const [obj] = await serializeLoadBalancers(deps.database.db, [row]);
-  return { loadbalancer: { ...obj, listeners: [], pools: [] } };
+  return { loadbalancer: { ...loadBalancerFields(row), listeners: [], pools: [] } };
 }
 
 export async function loadBalancerRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
