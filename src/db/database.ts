@@ -28,6 +28,8 @@ export interface OpenOptions {
   /** A dump from `PGlite.dumpDataDir()` to start an in-memory database from (test fixtures). */
   loadDataDir?: Blob;
   poolSize?: number;
+  /** How old the embedded dir's lock must be before a new process may take it over after a crash. */
+  lockStaleMs?: number;
 }
 
 // PostgreSQL hands back bigint and numeric as strings; our bigints are job ids, fine as
@@ -74,7 +76,7 @@ async function openPglite(location: string, options: OpenOptions): Promise<Datab
     mkdirSync(location, { recursive: true });
     // PGlite has no inter-process lock: two processes on one directory silently lose data.
     try {
-      release = await lockfile.lock(location, { lockfilePath: join(location, 'fulcrum.lock'), stale: 10_000, update: 2_000 });
+      release = await lockfile.lock(location, { lockfilePath: join(location, 'fulcrum.lock'), stale: options.lockStaleMs ?? 10_000, update: 2_000 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ELOCKED') {
         throw new ConfigError(`the embedded database in ${location} is in use by another Fulcrum process`);

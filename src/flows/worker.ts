@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../observability/logger.ts';
-import { PermanentFailure, type FlowRegistry, type StepInput } from './flow.ts';
+import { PermanentFailure, type FlowDefinition, type FlowRegistry, type FlowStep, type StepInput } from './flow.ts';
 import {
   JOB_CHANNEL,
   claimJobs,
@@ -34,6 +34,18 @@ export interface WorkerOptions {
 }
 
 class LeaseLost extends Error {}
+
+/**
+ * A flow whose plan throws fails like one whose first step does (retried, then onFailure);
+ * thrown out of the runner instead, it would strand the job, reclaimed every lease forever.
+ */
+function planSteps(flow: FlowDefinition<unknown>, payload: unknown): FlowStep<unknown>[] {
+  try {
+    return flow.steps(payload);
+  } catch (err) {
+    return [{ name: 'plan', run: () => Promise.reject(err) }];
+  }
+}
 
 export class FlowWorker {
   readonly owner: string;
@@ -117,11 +129,14 @@ export class FlowWorker {
   }
 
   async #renew(): Promise<void> {
-    const ids = [...this.#running.keys()];
-    if (ids.length === 0) return;
+    const claims = [...this.#running];
+    if (claims.length === 0) return;
     try {
-      const held = await renewLeases(this.#opts.database.db, this.owner, ids, this.#opts.leaseMs);
-      for (const id of ids) if (!held.has(id)) this.#lost.add(id);
+      const held = await renewLeases(this.#opts.database.db, this.owner, claims.map(([id]) => id), this.#opts.leaseMs);
+      // A claim that ended while the renewal ran (a retry, a finish) let go of its lease
+      // itself; only a claim still running has lost it. Marking the old claim would fence
+      // off the next claim of the same job until its lease expired.
+      for (const [id, claim] of claims) if (!held.has(id) && this.#running.get(id) === claim) this.#lost.add(id);
     } catch (err) {
       this.#opts.log.warn({ err }, 'lease renewal failed');
     }
@@ -143,7 +158,7 @@ export class FlowWorker {
       log.error('no flow registered for this job kind');
       return;
     }
-    const steps = flow.steps(job.payload);
+    const steps = planSteps(flow, job.payload);
     const stored = await loadSteps(database.db, job.id);
     const results: Record<string, unknown> = {};
     for (const [name, s] of stored) results[name] = s.output;
