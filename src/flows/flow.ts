@@ -24,7 +24,10 @@ export interface FlowStep<P> {
 export interface FlowDefinition<P> {
   kind: string;
   steps(payload: P): FlowStep<P>[];
-  /** Runs after the reverts, in the transaction that marks the job failed. */
+  /**
+   * Runs after the reverts, in the transaction that marks the job failed. It must write
+   * through `trx` only: on the embedded database that transaction holds the one connection.
+   */
   onFailure(trx: Transaction<Schema>, payload: P, reason: string): Promise<void>;
 }
 

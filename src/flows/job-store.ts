@@ -175,3 +175,19 @@ export async function retryJob(
     .execute();
   await sql`select pg_notify(${JOB_CHANNEL}, ${job.id})`.execute(trx);
 }
+
+/** Gives the job back to the queue in its current phase, to be tried again after `delayMs`. */
+export async function postponeJob(trx: Transaction<Schema>, jobId: string, delayMs: number): Promise<void> {
+  await trx
+    .updateTable('job')
+    .set({
+      state: 'queued',
+      attempts: sql`attempts + 1`,
+      lease_owner: null,
+      lease_expires_at: null,
+      run_after: sql`now() + make_interval(secs => ${delayMs / 1000})`,
+      updated_at: sql`now()`,
+    })
+    .where('id', '=', jobId)
+    .execute();
+}

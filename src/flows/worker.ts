@@ -12,6 +12,7 @@ import {
   finishJob,
   loadSteps,
   markStepReverted,
+  postponeJob,
   releaseJobs,
   renewLeases,
   requeueExpired,
@@ -54,6 +55,8 @@ export class FlowWorker {
   readonly #lost = new Set<string>();
   #stopped = true;
   #wake: (() => void) | null = null;
+  /** A wake-up that came while the loop was busy claiming: claim again before sleeping. */
+  #wakePending = false;
   #unlisten: (() => Promise<void>) | null = null;
   #renewTimer: NodeJS.Timeout | null = null;
   #loop: Promise<void> | null = null;
@@ -65,7 +68,7 @@ export class FlowWorker {
 
   async start(): Promise<void> {
     this.#stopped = false;
-    this.#unlisten = await this.#opts.database.listen(JOB_CHANNEL, () => this.#wake?.());
+    this.#unlisten = await this.#opts.database.listen(JOB_CHANNEL, () => this.#nudge());
     this.#renewTimer = setInterval(() => void this.#renew(), Math.max(100, Math.floor(this.#opts.leaseMs / 3)));
     this.#loop = this.#run();
   }
@@ -84,6 +87,11 @@ export class FlowWorker {
     await this.#unlisten?.();
   }
 
+  #nudge(): void {
+    if (this.#wake) this.#wake();
+    else this.#wakePending = true;
+  }
+
   async #run(): Promise<void> {
     const { database, leaseMs, pollMs, concurrency, log } = this.#opts;
     let lastReap = 0;
@@ -95,6 +103,7 @@ export class FlowWorker {
           if (n > 0) log.info({ jobs: n }, 'requeued jobs whose lease expired');
         }
         const free = concurrency - this.#running.size;
+        this.#wakePending = false;
         if (free > 0) {
           const jobs = await claimJobs(database.db, this.owner, free, leaseMs);
           for (const job of jobs) this.#start(job);
@@ -104,6 +113,7 @@ export class FlowWorker {
         if (this.#stopped) break;
         log.error({ err }, 'job claim loop failed; retrying');
       }
+      if (this.#wakePending) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, pollMs);
         this.#wake = () => {
@@ -123,7 +133,7 @@ export class FlowWorker {
       .finally(() => {
         this.#running.delete(job.id);
         this.#lost.delete(job.id);
-        this.#wake?.();
+        this.#nudge();
       });
     this.#running.set(job.id, done);
   }
@@ -147,6 +157,11 @@ export class FlowWorker {
     if (this.#lost.has(jobId) || !(await withFence(this.#opts.database.db, jobId, this.owner, fn))) {
       throw new LeaseLost(`lease on job ${jobId} lost`);
     }
+  }
+
+  /** First retry after retryBaseMs, doubling per attempt, at most a minute. */
+  #backoff(attempt: number): number {
+    return Math.min(60_000, this.#opts.retryBaseMs * 2 ** Math.max(0, attempt - 1));
   }
 
   async #execute(job: ClaimedJob): Promise<void> {
@@ -176,10 +191,20 @@ export class FlowWorker {
         }
         await this.#fenced(job.id, (trx) => markStepReverted(trx, job.id, step.name));
       }
-      await this.#fenced(job.id, async (trx) => {
-        await flow.onFailure(trx, job.payload, reason);
-        await finishJob(trx, job.id, 'failed', reason);
-      });
+      try {
+        await this.#fenced(job.id, async (trx) => {
+          await flow.onFailure(trx, job.payload, reason);
+          await finishJob(trx, job.id, 'failed', reason);
+        });
+      } catch (err) {
+        if (err instanceof LeaseLost) throw err;
+        // The failure hook is what records ERROR, so there is nothing to fall back to: try
+        // again later, backing off, rather than spin on a database that refuses it.
+        const delay = this.#backoff(job.attempts + 1);
+        log.error({ err, retry_in_ms: delay }, 'recording the failure failed; will retry');
+        await this.#fenced(job.id, (trx) => postponeJob(trx, job.id, delay));
+        return;
+      }
       log.warn({ reason }, 'flow failed and was reverted');
       return;
     }
@@ -197,7 +222,7 @@ export class FlowWorker {
       if (err instanceof LeaseLost) throw err;
       const message = err instanceof Error ? err.message : String(err);
       const permanent = err instanceof PermanentFailure;
-      const backoff = Math.min(60_000, this.#opts.retryBaseMs * 2 ** Math.max(0, job.attempts - 1));
+      const backoff = this.#backoff(job.attempts);
       log.warn({ err: message, attempt: job.attempts, permanent }, 'flow step failed');
       await this.#fenced(job.id, (trx) => retryJob(trx, job, message, backoff, permanent));
     }
