@@ -6,6 +6,7 @@ import { FulcrumError } from '../errors.ts';
 import { openDatabase } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { createApi, databaseUrl, openRuntime, startWorker, type Runtime } from '../runtime.ts';
+import { amphoraAgentCommand } from '../agent/command.ts';
 
 function config(): FulcrumConfig {
   return loadConfig(process.env);
@@ -71,6 +72,8 @@ program
     await database.close();
     console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database schema is up to date');
   });
+
+program.addCommand(amphoraAgentCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`fulcrum: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,0 +1,35 @@
+// Starts the amphora agent: check the certificates, re-adopt the amphorae found in the base
+// directory, then serve. Closing it stops the API only; haproxy and keepalived keep carrying
+// traffic and the next agent adopts them.
+import { mkdir, readFile } from 'node:fs/promises';
+import { createLogger } from '../observability/logger.ts';
+import { SERVER_AUTH, verifyCertificate } from '../pki/verify.ts';
+import type { AgentOptions } from './options.ts';
+import { AmphoraRegistry } from './registry.ts';
+import { buildAgentServer } from './server.ts';
+import { agentVersion, haproxyVersion } from './versions.ts';
+
+export interface RunningAgent {
+  address: string;
+  close(): Promise<void>;
+}
+
+export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
+  const log = createLogger(options.logLevel, 'fulcrum-amphora-agent');
+  const [ca, cert, key] = await Promise.all([options.caCertPath, options.certPath, options.keyPath].map((p) => readFile(p, 'utf8')));
+  // A wrong file shows up here as a sentence, not later as a handshake every client fails.
+  const identity = verifyCertificate(cert, ca, { purpose: SERVER_AUTH, keyPem: key });
+  await mkdir(options.baseDir, { recursive: true, mode: 0o700 });
+  const registry = new AmphoraRegistry(options.baseDir, log);
+  await registry.load();
+  const server = buildAgentServer({ tls: { ca, cert, key }, registry, agentVersion: agentVersion(), haproxyVersion: await haproxyVersion(), log });
+  const address = await server.listen({ host: options.host, port: options.port });
+  log.info({ address, base_dir: options.baseDir, amphorae: registry.ids(), certificate: identity.subject, not_after: identity.notAfter }, 'amphora agent listening');
+  return {
+    address,
+    async close() {
+      await server.close();
+      registry.release();
+    },
+  };
+}

@@ -1,0 +1,187 @@
+// One amphora on this host: its run directory, optional network namespace, haproxy,
+// keepalived, and the track file that tells keepalived whether this node may hold the VIP.
+// Operations on one amphora run one at a time; different amphorae proceed in parallel.
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import type { Logger } from '../observability/logger.ts';
+import { Conflict, UnknownAmphora } from './errors.ts';
+import { Haproxy, type HaproxyApplyResult } from './haproxy.ts';
+import { listInterfaces, type NetworkInterface } from './interfaces.ts';
+import { Keepalived, type KeepalivedApplyResult } from './keepalived.ts';
+import { amphoraLayout, type AmphoraLayout } from './layout.ts';
+import { SerialQueue } from './serial-queue.ts';
+import type { HaproxyStats } from './stats.ts';
+import { writeTrackFile } from './track-file.ts';
+
+/** What survives an agent restart besides the daemons themselves (`amphora.json`). */
+interface AmphoraMeta {
+  netns: string | null;
+  /** Fault requested by the controller through PUT …/track. */
+  fault: boolean;
+}
+
+export interface AmphoraStatus {
+  id: string;
+  netns: string | null;
+  run_dir: string;
+  haproxy: { running: boolean; master_pid: number | null; workers: number[] };
+  keepalived: { running: boolean; pid: number | null };
+  /** The value in the track file: requested by the controller, or haproxy not running. */
+  fault: boolean;
+  fault_requested: boolean;
+}
+
+export class Amphora {
+  readonly layout: AmphoraLayout;
+  readonly haproxy: Haproxy;
+  readonly keepalived: Keepalived;
+  private readonly queue = new SerialQueue();
+  private trackWrites: Promise<void> = Promise.resolve();
+  private removed = false;
+
+  private constructor(
+    readonly id: string,
+    baseDir: string,
+    private meta: AmphoraMeta,
+    private readonly log: Logger,
+  ) {
+    this.layout = amphoraLayout(baseDir, id);
+    const netns = () => this.meta.netns;
+    this.haproxy = new Haproxy(id, this.layout, netns, (expected) => {
+      if (!expected) this.log.error({ amphora_id: id }, 'haproxy master exited; track file set to fault');
+      this.updateTrackFile();
+    });
+    this.keepalived = new Keepalived(id, this.layout, netns, (expected) => {
+      if (!expected) this.log.error({ amphora_id: id }, 'keepalived exited');
+    });
+  }
+
+  static async create(baseDir: string, id: string, netns: string | null, log: Logger): Promise<Amphora> {
+    const amphora = new Amphora(id, baseDir, { netns, fault: false }, log);
+    await mkdir(amphora.layout.runDir, { recursive: true, mode: 0o700 });
+    await amphora.saveMeta();
+    amphora.updateTrackFile();
+    await amphora.trackWrites;
+    return amphora;
+  }
+
+  /** An amphora a previous agent registered: read it back and re-adopt its daemons. */
+  static async load(baseDir: string, id: string, log: Logger): Promise<Amphora> {
+    const layout = amphoraLayout(baseDir, id);
+    const meta = JSON.parse(await readFile(layout.meta, 'utf8')) as AmphoraMeta;
+    const amphora = new Amphora(id, baseDir, meta, log);
+    await amphora.haproxy.adopt();
+    await amphora.keepalived.adopt();
+    log.info({ amphora_id: id, haproxy_pid: amphora.haproxy.pid, keepalived_pid: amphora.keepalived.pid }, 'amphora loaded');
+    amphora.updateTrackFile();
+    await amphora.trackWrites;
+    return amphora;
+  }
+
+  get netns(): string | null {
+    return this.meta.netns;
+  }
+
+  /** Runs `operation` after every earlier operation on this amphora has finished. */
+  exclusive<T>(operation: () => Promise<T>): Promise<T> {
+    return this.queue.run(() => {
+      if (this.removed) throw new UnknownAmphora(this.id);
+      return operation();
+    });
+  }
+
+  async status(): Promise<AmphoraStatus> {
+    // The master CLI is briefly away while the master re-executes itself during a reload.
+    const procs = await this.haproxy.processes().catch(() => null);
+    return {
+      id: this.id,
+      netns: this.meta.netns,
+      run_dir: this.layout.runDir,
+      haproxy: { running: this.haproxy.isRunning(), master_pid: this.haproxy.pid, workers: procs?.workers ?? [] },
+      keepalived: { running: this.keepalived.isRunning(), pid: this.keepalived.pid },
+      fault: this.effectiveFault(),
+      fault_requested: this.meta.fault,
+    };
+  }
+
+  async setNetns(netns: string | null): Promise<void> {
+    if (netns === this.meta.netns) return;
+    if (this.haproxy.isRunning() || this.keepalived.isRunning()) {
+      throw new Conflict(`amphora ${this.id} runs in network namespace ${this.meta.netns ?? '(none)'}; stop its haproxy and keepalived before moving it`);
+    }
+    this.meta.netns = netns;
+    await this.saveMeta();
+  }
+
+  async applyHaproxy(config: string, runtime?: string[]): Promise<HaproxyApplyResult> {
+    try {
+      return await this.haproxy.apply(config, runtime);
+    } finally {
+      this.updateTrackFile();
+      await this.trackWrites;
+    }
+  }
+
+  async stopHaproxy(): Promise<void> {
+    await this.haproxy.stop();
+    await this.trackWrites;
+  }
+
+  stats(): Promise<HaproxyStats> {
+    return this.haproxy.stats();
+  }
+
+  applyKeepalived(config: string): Promise<KeepalivedApplyResult> {
+    return this.keepalived.apply(config);
+  }
+
+  stopKeepalived(): Promise<void> {
+    return this.keepalived.stop();
+  }
+
+  async setFault(fault: boolean): Promise<boolean> {
+    this.meta.fault = fault;
+    await this.saveMeta();
+    this.updateTrackFile();
+    await this.trackWrites;
+    return this.effectiveFault();
+  }
+
+  interfaces(): Promise<NetworkInterface[]> {
+    return listInterfaces(this.meta.netns);
+  }
+
+  /** Stops both daemons and deletes the run directory. */
+  async remove(): Promise<void> {
+    await this.keepalived.stop();
+    await this.haproxy.stop();
+    await this.trackWrites;
+    this.removed = true;
+    await rm(this.layout.runDir, { recursive: true, force: true });
+  }
+
+  /** Agent shutdown: stop watching, leave the daemons serving. */
+  release(): void {
+    this.haproxy.release();
+    this.keepalived.release();
+  }
+
+  private effectiveFault(): boolean {
+    return this.meta.fault || !this.haproxy.isRunning();
+  }
+
+  /**
+   * Queues a write of the current value. Writes run in order and each reads the state when
+   * it runs, so the file always ends up with the latest value even when a daemon exit races
+   * an API call.
+   */
+  private updateTrackFile(): void {
+    this.trackWrites = this.trackWrites
+      .then(() => (this.removed ? undefined : writeTrackFile(this.layout.trackFile, this.effectiveFault())))
+      .catch((err: unknown) => this.log.error({ amphora_id: this.id, err }, 'cannot write the track file'));
+  }
+
+  private async saveMeta(): Promise<void> {
+    await writeFile(`${this.layout.meta}.tmp`, JSON.stringify(this.meta) + '\n', { mode: 0o600 });
+    await rename(`${this.layout.meta}.tmp`, this.layout.meta);
+  }
+}

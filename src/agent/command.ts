@@ -1,0 +1,30 @@
+// `fulcrum amphora-agent`: the agent as a long-running process.
+import { Command } from 'commander';
+import { startAgent } from './agent.ts';
+import { agentOptions, type AgentFlags } from './options.ts';
+
+export function amphoraAgentCommand(): Command {
+  return new Command('amphora-agent')
+    .description('serve the amphora agent API (mutual TLS) for the amphorae on this host')
+    .option('--host <address>', 'address to listen on (FULCRUM_AGENT_HOST, default 0.0.0.0)')
+    .option('--port <port>', 'port to listen on (FULCRUM_AGENT_PORT, default 9443)')
+    .option('--base-dir <dir>', 'one run directory per amphora below it (FULCRUM_AGENT_BASE_DIR, default .fulcrum/amphorae)')
+    .option('--ca-cert <file>', 'controller CA certificate, PEM (FULCRUM_AGENT_CA_CERT)')
+    .option('--cert <file>', "this agent's server certificate, PEM (FULCRUM_AGENT_CERT)")
+    .option('--key <file>', "this agent's private key, PEM (FULCRUM_AGENT_KEY)")
+    .option('--log-level <level>', 'FULCRUM_AGENT_LOG_LEVEL, default info')
+    .action(async (flags: AgentFlags) => {
+      const agent = await startAgent(agentOptions(process.env, flags));
+      let stopping = false;
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        process.on(signal, () => {
+          if (stopping) return;
+          stopping = true;
+          agent.close().then(
+            () => process.exit(0),
+            () => process.exit(1),
+          );
+        });
+      }
+    });
+}

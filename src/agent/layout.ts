@@ -1,0 +1,48 @@
+// Where an amphora's files live. This is the contract with the config renderer: the rendered
+// haproxy.cfg must name the stats socket and server-state file below, and keepalived.conf the
+// track file. Everything else (pid files, the master CLI) the agent passes on the command line.
+import { join } from 'node:path';
+
+export interface AmphoraLayout {
+  runDir: string;
+  /** `{ "netns": … }`, so a restarted agent knows its amphorae. */
+  meta: string;
+  haproxyConfig: string;
+  haproxyPid: string;
+  /** Master CLI, given as `-S`: `show proc`, `reload`. */
+  masterSocket: string;
+  /** Admin stats socket: `stats socket <this> mode 600 level admin expose-fd listeners`. */
+  statsSocket: string;
+  /** `server-state-file <this>` with `load-server-state-from-file global`. */
+  serverState: string;
+  haproxyLog: string;
+  keepalivedConfig: string;
+  keepalivedPid: string;
+  vrrpPid: string;
+  keepalivedLog: string;
+  /** keepalived `track_file` (weight 0): "1" puts the VRRP instance in FAULT. */
+  trackFile: string;
+}
+
+/** Unix socket paths are limited to 107 bytes (sun_path). */
+export const MAX_SOCKET_PATH = 107;
+
+export function amphoraLayout(baseDir: string, amphoraId: string): AmphoraLayout {
+  const runDir = join(baseDir, amphoraId);
+  const file = (name: string) => join(runDir, name);
+  return {
+    runDir,
+    meta: file('amphora.json'),
+    haproxyConfig: file('haproxy.cfg'),
+    haproxyPid: file('haproxy.pid'),
+    masterSocket: file('master.sock'),
+    statsSocket: file('haproxy.sock'),
+    serverState: file('servers.state'),
+    haproxyLog: file('haproxy.log'),
+    keepalivedConfig: file('keepalived.conf'),
+    keepalivedPid: file('keepalived.pid'),
+    vrrpPid: file('vrrp.pid'),
+    keepalivedLog: file('keepalived.log'),
+    trackFile: file('haproxy.track'),
+  };
+}

@@ -1,0 +1,59 @@
+// Every process the agent starts goes through this module, so the amphora's network namespace
+// is applied in exactly one place, and arguments always travel as an array (no shell ever
+// parses a name, a path or a config).
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+
+export interface Command {
+  file: string;
+  args: string[];
+}
+
+/**
+ * `ip netns exec` execs the program in place (no fork), so the pid we get back is the pid of
+ * haproxy or keepalived itself: pid files, signals and exit events all refer to the real process.
+ */
+export function commandFor(netns: string | null, file: string, args: string[]): Command {
+  return netns === null ? { file, args } : { file: 'ip', args: ['netns', 'exec', netns, file, ...args] };
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs to completion. A non-zero exit is a result, not an exception; failing to start is one. */
+export function run(netns: string | null, file: string, args: string[], timeoutMs = 30_000): Promise<RunResult> {
+  const command = commandFor(netns, file, args);
+  return new Promise((resolve, reject) => {
+    execFile(command.file, command.args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== 'number') {
+        reject(new Error(`${[command.file, ...command.args].join(' ')}: ${err.killed ? `timed out after ${timeoutMs} ms` : err.message}`));
+        return;
+      }
+      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Starts a long-running daemon that must outlive the agent: its own session and process group
+ * (a signal to the agent's group does not reach it) and its output appended to a file rather
+ * than a pipe (a pipe would break, and the daemon get EPIPE, the moment the agent exits).
+ * Resolves once the program is running, rejects if it could not be executed.
+ */
+export function spawnDaemon(netns: string | null, file: string, args: string[], logPath: string): Promise<ChildProcess> {
+  const command = commandFor(netns, file, args);
+  const logFd = openSync(logPath, 'a', 0o600);
+  try {
+    const child = spawn(command.file, command.args, { detached: true, stdio: ['ignore', logFd, logFd] });
+    child.unref();
+    return new Promise((resolve, reject) => {
+      child.once('spawn', () => resolve(child));
+      child.once('error', (err) => reject(new Error(`cannot start ${command.file}: ${err.message}`)));
+    });
+  } finally {
+    closeSync(logFd);
+  }
+}

@@ -1,0 +1,73 @@
+// The amphorae this agent serves. The base directory is the registry: one run directory per
+// amphora with its amphora.json, so a restarted agent finds every amphora and its daemons.
+import { access, readdir } from 'node:fs/promises';
+import type { Logger } from '../observability/logger.ts';
+import { Amphora } from './amphora.ts';
+import { InvalidRequest, UnknownAmphora } from './errors.ts';
+import { amphoraLayout, MAX_SOCKET_PATH } from './layout.ts';
+import { SerialQueue } from './serial-queue.ts';
+
+/** Amphora ids and namespace names become path components and `ip` arguments. */
+export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
+
+export class AmphoraRegistry {
+  private readonly amphorae = new Map<string, Amphora>();
+  /** Registration and removal change the map; they run one at a time. */
+  private readonly queue = new SerialQueue();
+
+  constructor(
+    readonly baseDir: string,
+    private readonly log: Logger,
+  ) {}
+
+  async load(): Promise<void> {
+    for (const entry of await readdir(this.baseDir, { withFileTypes: true })) {
+      if (!entry.isDirectory() || !new RegExp(NAME_PATTERN).test(entry.name)) continue;
+      const layout = amphoraLayout(this.baseDir, entry.name);
+      if (!(await access(layout.meta).then(() => true, () => false))) continue;
+      this.amphorae.set(entry.name, await Amphora.load(this.baseDir, entry.name, this.log));
+    }
+  }
+
+  ids(): string[] {
+    return [...this.amphorae.keys()].sort();
+  }
+
+  get(id: string): Amphora {
+    const amphora = this.amphorae.get(id);
+    if (!amphora) throw new UnknownAmphora(id);
+    return amphora;
+  }
+
+  /** Idempotent; a second call may move an idle amphora to another namespace. */
+  register(id: string, netns: string | null): Promise<Amphora> {
+    return this.queue.run(async () => {
+      const existing = this.amphorae.get(id);
+      if (existing) {
+        await existing.exclusive(() => existing.setNetns(netns));
+        return existing;
+      }
+      const layout = amphoraLayout(this.baseDir, id);
+      const longest = [layout.masterSocket, layout.statsSocket].find((p) => Buffer.byteLength(p) > MAX_SOCKET_PATH);
+      if (longest) throw new InvalidRequest(`socket path ${longest} is longer than ${MAX_SOCKET_PATH} bytes: use a shorter base directory`);
+      const amphora = await Amphora.create(this.baseDir, id, netns, this.log);
+      this.amphorae.set(id, amphora);
+      return amphora;
+    });
+  }
+
+  /** Stops the amphora's daemons and deletes its directory. Unknown ids are already gone. */
+  remove(id: string): Promise<void> {
+    return this.queue.run(async () => {
+      const amphora = this.amphorae.get(id);
+      if (!amphora) return;
+      await amphora.exclusive(() => amphora.remove());
+      this.amphorae.delete(id);
+    });
+  }
+
+  /** Agent shutdown: the daemons keep running for the next agent to adopt. */
+  release(): void {
+    for (const amphora of this.amphorae.values()) amphora.release();
+  }
+}

@@ -1,0 +1,141 @@
+// The agent's REST API, `/1.0/…`, over mutual TLS: only clients holding a clientAuth
+// certificate from the controller CA complete the handshake. Bodies are JSON; errors are
+// `{ code, message, details? }`.
+import { hostname } from 'node:os';
+import Fastify, { type FastifyError } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Logger } from '../observability/logger.ts';
+import { AgentError } from './errors.ts';
+import { NAME_PATTERN, type AmphoraRegistry } from './registry.ts';
+
+export interface AgentTls {
+  key: string;
+  cert: string;
+  ca: string;
+}
+
+export interface AgentServerOptions {
+  tls: AgentTls;
+  registry: AmphoraRegistry;
+  agentVersion: string;
+  haproxyVersion: string;
+  log: Logger;
+}
+
+/** A rendered haproxy.cfg with thousands of members is a few MB. */
+const BODY_LIMIT = 16 * 1024 * 1024;
+
+const AmphoraParams = Type.Object({ amphora_id: Type.String({ pattern: NAME_PATTERN }) });
+const Name = Type.String({ pattern: NAME_PATTERN });
+// One runtime API command per entry: ';' and line breaks would smuggle in further commands
+// and make the per-command result meaningless.
+const RuntimeCommand = Type.String({ minLength: 1, maxLength: 4096, pattern: '^[^;\\r\\n]+$' });
+
+function errorBody(err: AgentError) {
+  return err.details === undefined ? { code: err.code, message: err.message } : { code: err.code, message: err.message, details: err.details };
+}
+
+export function buildAgentServer(options: AgentServerOptions) {
+  const { registry } = options;
+  const app = Fastify({
+    loggerInstance: options.log.child({ role: 'amphora-agent' }),
+    bodyLimit: BODY_LIMIT,
+    https: { key: options.tls.key, cert: options.tls.cert, ca: options.tls.ca, requestCert: true, rejectUnauthorized: true },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    let err: AgentError;
+    if (error instanceof AgentError) err = error;
+    else if (error.validation) err = new AgentError('LB_ERR_AGENT_INVALID_REQUEST', 400, `invalid request: ${error.message}`);
+    else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      err = new AgentError('LB_ERR_AGENT_INVALID_REQUEST', error.statusCode, error.message);
+    } else {
+      request.log.error({ err: error }, 'agent request failed');
+      err = new AgentError('LB_ERR_AGENT_INTERNAL', 500, `agent error: ${error.message}`);
+    }
+    reply.status(err.status).send(errorBody(err));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send({ code: 'LB_ERR_AGENT_NO_ROUTE', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+  });
+
+  app.get('/1.0/info', async () => ({
+    agent_version: options.agentVersion,
+    haproxy_version: options.haproxyVersion,
+    hostname: hostname(),
+    base_dir: registry.baseDir,
+    amphorae: registry.ids(),
+  }));
+
+  app.put(
+    '/1.0/amphorae/:amphora_id',
+    { schema: { params: AmphoraParams, body: Type.Object({ netns: Type.Optional(Type.Union([Name, Type.Null()])) }, { additionalProperties: false }) } },
+    async (request) => {
+      const amphora = await registry.register(request.params.amphora_id, request.body.netns ?? null);
+      return { amphora_id: amphora.id, netns: amphora.netns, run_dir: amphora.layout.runDir };
+    },
+  );
+
+  app.get('/1.0/amphorae/:amphora_id', { schema: { params: AmphoraParams } }, async (request) => registry.get(request.params.amphora_id).status());
+
+  app.delete('/1.0/amphorae/:amphora_id', { schema: { params: AmphoraParams } }, async (request, reply) => {
+    await registry.remove(request.params.amphora_id);
+    return reply.status(204).send();
+  });
+
+  app.put(
+    '/1.0/amphorae/:amphora_id/haproxy',
+    {
+      schema: {
+        params: AmphoraParams,
+        body: Type.Object({ config: Type.String({ minLength: 1 }), runtime: Type.Optional(Type.Array(RuntimeCommand)) }, { additionalProperties: false }),
+      },
+    },
+    async (request) => {
+      const amphora = registry.get(request.params.amphora_id);
+      return amphora.exclusive(() => amphora.applyHaproxy(request.body.config, request.body.runtime));
+    },
+  );
+
+  app.delete('/1.0/amphorae/:amphora_id/haproxy', { schema: { params: AmphoraParams } }, async (request, reply) => {
+    const amphora = registry.get(request.params.amphora_id);
+    await amphora.exclusive(() => amphora.stopHaproxy());
+    return reply.status(204).send();
+  });
+
+  app.get('/1.0/amphorae/:amphora_id/stats', { schema: { params: AmphoraParams } }, async (request) => registry.get(request.params.amphora_id).stats());
+
+  app.put(
+    '/1.0/amphorae/:amphora_id/keepalived',
+    { schema: { params: AmphoraParams, body: Type.Object({ config: Type.String({ minLength: 1 }) }, { additionalProperties: false }) } },
+    async (request) => {
+      const amphora = registry.get(request.params.amphora_id);
+      return amphora.exclusive(() => amphora.applyKeepalived(request.body.config));
+    },
+  );
+
+  app.delete('/1.0/amphorae/:amphora_id/keepalived', { schema: { params: AmphoraParams } }, async (request, reply) => {
+    const amphora = registry.get(request.params.amphora_id);
+    await amphora.exclusive(() => amphora.stopKeepalived());
+    return reply.status(204).send();
+  });
+
+  app.put(
+    '/1.0/amphorae/:amphora_id/track',
+    { schema: { params: AmphoraParams, body: Type.Object({ fault: Type.Boolean() }, { additionalProperties: false }) } },
+    async (request) => {
+      const amphora = registry.get(request.params.amphora_id);
+      const fault = await amphora.exclusive(() => amphora.setFault(request.body.fault));
+      return { fault, fault_requested: request.body.fault };
+    },
+  );
+
+  app.get('/1.0/amphorae/:amphora_id/interfaces', { schema: { params: AmphoraParams } }, async (request) => ({
+    interfaces: await registry.get(request.params.amphora_id).interfaces(),
+  }));
+
+  return app;
+}

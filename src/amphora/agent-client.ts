@@ -1,0 +1,189 @@
+// The controller's client for the amphora agent (src/agent): one client per agent endpoint,
+// mutual TLS with the controller's clientAuth certificate, one typed method per endpoint.
+// Transport failures become errors that name the amphora and say what most likely happened,
+// because undici alone reports an agent refusing our certificate as "other side closed".
+import { Agent, request } from 'undici';
+import { FulcrumError } from '../errors.ts';
+import type { AmphoraStatus } from '../agent/amphora.ts';
+import type { HaproxyApplyResult } from '../agent/haproxy.ts';
+import type { NetworkInterface } from '../agent/interfaces.ts';
+import type { KeepalivedApplyResult } from '../agent/keepalived.ts';
+import type { RuntimeResult } from '../agent/runtime-api.ts';
+import type { HaproxyStats } from '../agent/stats.ts';
+import { CLIENT_AUTH, verifyCertificate } from '../pki/verify.ts';
+
+export type { AmphoraStatus, HaproxyApplyResult, HaproxyStats, KeepalivedApplyResult, NetworkInterface, RuntimeResult };
+
+export interface AgentInfo {
+  agent_version: string;
+  haproxy_version: string;
+  hostname: string;
+  base_dir: string;
+  amphorae: string[];
+}
+
+export interface AgentClientOptions {
+  /** `https://<address>:<port>`; the agent's certificate must carry the address as an IP SAN. */
+  url: string;
+  /** PEM: the CA that signed the agents' certificates, and the controller's client certificate and key. */
+  tls: { ca: string; cert: string; key: string };
+  connectTimeoutMs?: number;
+  /** Per request. Config uploads wait for haproxy's new worker, so keep this well above a reload. */
+  timeoutMs?: number;
+}
+
+/** The agent answered with an error: `code` is the agent's (LB_ERR_AGENT_*), `details` its data. */
+export class AgentRequestFailed extends FulcrumError {
+  constructor(
+    readonly agentCode: string,
+    readonly agentStatus: number,
+    message: string,
+    readonly details: unknown,
+  ) {
+    super('LB_ERR_AMPHORA_AGENT', 502, message);
+  }
+}
+
+/** No TLS session could be used: refused, unreachable, timed out, or a certificate problem. */
+export class AgentUnavailable extends FulcrumError {
+  constructor(
+    message: string,
+    readonly causeCode: string,
+  ) {
+    super('LB_ERR_AMPHORA_UNREACHABLE', 503, message);
+  }
+}
+
+const SERVER_CERT_PROBLEMS = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'INVALID_PURPOSE',
+]);
+const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND']);
+const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+function errorCode(err: unknown): string {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return e.cause?.code ?? e.code ?? 'UNKNOWN';
+}
+
+/** Turns what undici/OpenSSL threw into a sentence about the amphora. */
+function describeTransportError(who: string, url: string, err: unknown): AgentUnavailable {
+  const code = errorCode(err);
+  const detail = `${code}: ${(err as Error).message}`;
+  if (SERVER_CERT_PROBLEMS.has(code)) return new AgentUnavailable(`${who} presented a certificate we do not trust (${detail})`, code);
+  // With TLS 1.3 the server checks our certificate after the client considers the handshake
+  // done, so a rejection arrives as a closed socket or, at best, as an alert.
+  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || /ALERT/.test(code)) {
+    return new AgentUnavailable(`${who} refused our certificate or dropped the connection at ${url} (${detail})`, code);
+  }
+  if (TIMEOUTS.has(code)) return new AgentUnavailable(`${who} did not answer in time at ${url} (${detail})`, code);
+  if (UNREACHABLE.has(code)) return new AgentUnavailable(`${who} is unreachable at ${url} (${detail})`, code);
+  return new AgentUnavailable(`${who} could not be reached at ${url} (${detail})`, code);
+}
+
+export class AgentClient {
+  private readonly dispatcher: Agent;
+  private readonly url: string;
+  private readonly timeoutMs: number;
+
+  constructor(options: AgentClientOptions) {
+    verifyCertificate(options.tls.cert, options.tls.ca, { purpose: CLIENT_AUTH, keyPem: options.tls.key });
+    this.url = options.url.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.dispatcher = new Agent({
+      connect: { ca: options.tls.ca, cert: options.tls.cert, key: options.tls.key, timeout: options.connectTimeoutMs ?? 5_000 },
+    });
+  }
+
+  info(): Promise<AgentInfo> {
+    return this.call(`the amphora agent`, 'GET', '/1.0/info');
+  }
+
+  registerAmphora(id: string, options: { netns?: string | null } = {}): Promise<{ amphora_id: string; netns: string | null; run_dir: string }> {
+    return this.call(this.amphora(id), 'PUT', this.path(id), { netns: options.netns ?? null });
+  }
+
+  amphoraStatus(id: string): Promise<AmphoraStatus> {
+    return this.call(this.amphora(id), 'GET', this.path(id));
+  }
+
+  deleteAmphora(id: string): Promise<void> {
+    return this.call(this.amphora(id), 'DELETE', this.path(id));
+  }
+
+  /** Starts, reloads, or (with `runtime`) applies runtime commands without a reload. */
+  putHaproxyConfig(id: string, config: string, runtime?: string[]): Promise<HaproxyApplyResult> {
+    return this.call(this.amphora(id), 'PUT', this.path(id, 'haproxy'), runtime === undefined ? { config } : { config, runtime });
+  }
+
+  stopHaproxy(id: string): Promise<void> {
+    return this.call(this.amphora(id), 'DELETE', this.path(id, 'haproxy'));
+  }
+
+  stats(id: string): Promise<HaproxyStats> {
+    return this.call(this.amphora(id), 'GET', this.path(id, 'stats'));
+  }
+
+  putKeepalivedConfig(id: string, config: string): Promise<KeepalivedApplyResult> {
+    return this.call(this.amphora(id), 'PUT', this.path(id, 'keepalived'), { config });
+  }
+
+  stopKeepalived(id: string): Promise<void> {
+    return this.call(this.amphora(id), 'DELETE', this.path(id, 'keepalived'));
+  }
+
+  setTrack(id: string, fault: boolean): Promise<{ fault: boolean; fault_requested: boolean }> {
+    return this.call(this.amphora(id), 'PUT', this.path(id, 'track'), { fault });
+  }
+
+  async interfaces(id: string): Promise<NetworkInterface[]> {
+    return (await this.call<{ interfaces: NetworkInterface[] }>(this.amphora(id), 'GET', this.path(id, 'interfaces'))).interfaces;
+  }
+
+  close(): Promise<void> {
+    return this.dispatcher.close();
+  }
+
+  private amphora(id: string): string {
+    return `amphora ${id}`;
+  }
+
+  private path(id: string, sub?: string): string {
+    return `/1.0/amphorae/${encodeURIComponent(id)}${sub ? `/${sub}` : ''}`;
+  }
+
+  private async call<T>(who: string, method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    let response;
+    try {
+      response = await request(this.url + path, {
+        dispatcher: this.dispatcher,
+        method,
+        headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+    } catch (err) {
+      throw describeTransportError(who, this.url, err);
+    }
+    const text = await response.body.text();
+    if (response.statusCode === 204) return undefined as T;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new AgentRequestFailed('LB_ERR_AGENT_BAD_RESPONSE', response.statusCode, `${who}: ${method} ${path} answered ${response.statusCode} with non-JSON: ${text.slice(0, 200)}`, null);
+    }
+    if (response.statusCode >= 400) {
+      const e = parsed as { code?: string; message?: string; details?: unknown };
+      throw new AgentRequestFailed(e.code ?? 'LB_ERR_AGENT_UNKNOWN', response.statusCode, `${who}: ${e.message ?? `${method} ${path} failed with ${response.statusCode}`}`, e.details ?? null);
+    }
+    return parsed as T;
+  }
+}

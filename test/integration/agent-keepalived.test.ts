@@ -1,0 +1,132 @@
+// keepalived through the agent, and the track file that drives it: `keepalived -t` rejects a
+// bad file, a good one starts keepalived (VRRP child running), a new one reloads it (SIGHUP,
+// same pid, also after an agent restart), and the VRRP instance goes FAULT whenever the track
+// file says so: when the controller asks, and when haproxy's master dies, written by the agent
+// itself.
+//
+// The instance runs on the host's first interface that is up, without namespaces. It stays
+// BACKUP: its advert interval (40 s) makes the master-down timer two minutes, far beyond the
+// test, so it never takes its (documentation-range) VIP or sends an advertisement.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { AgentRequestFailed, type AgentClient } from '../../src/amphora/agent-client.ts';
+import { amphoraLayout } from '../../src/agent/layout.ts';
+import { identify } from '../../src/agent/process-table.ts';
+import { AgentProcess, Cleanup, controllerClient, freePort, haproxyConfig, makePki, readTrack, startBackend, until, type Pki } from './agent-harness.ts';
+
+const cleanup = new Cleanup();
+let dir: string;
+let baseDir: string;
+let pki: Pki;
+let agent: AgentProcess;
+let client: AgentClient;
+
+async function startAgent(): Promise<void> {
+  agent = await AgentProcess.start(cleanup, baseDir, pki);
+  client = controllerClient(pki, agent.url);
+  cleanup.clients.add(client);
+}
+
+before(async () => {
+  dir = cleanup.tempDir('fulcrum-agent-vrrp-');
+  baseDir = `${dir}/amphorae`;
+  pki = await makePki(dir);
+  await startAgent();
+  writeFileSync(`${dir}/notify.sh`, `#!/bin/sh\necho "$3" >> ${dir}/vrrp-states\n`, { mode: 0o755 });
+});
+
+after(() => cleanup.run());
+
+function keepalivedConfig(id: string, iface: string, priority: number): string {
+  return `global_defs {
+  router_id ${id}
+  enable_script_security
+  script_user root
+}
+track_file haproxy_fault {
+  file "${amphoraLayout(baseDir, id).trackFile}"
+  weight 0
+}
+vrrp_instance VI_1 {
+  interface ${iface}
+  state BACKUP
+  nopreempt
+  virtual_router_id 211
+  priority ${priority}
+  advert_int 40
+  unicast_peer {
+    127.0.0.2
+  }
+  track_file {
+    haproxy_fault
+  }
+  virtual_ipaddress {
+    203.0.113.10/32
+  }
+  notify "${dir}/notify.sh"
+}
+`;
+}
+
+function lastState(): string | undefined {
+  try {
+    return readFileSync(`${dir}/vrrp-states`, 'utf8').trim().split('\n').at(-1);
+  } catch {
+    return undefined;
+  }
+}
+
+const vrrpState = (state: string) => until(`VRRP state ${state} (now ${lastState()})`, 15_000, () => lastState() === state);
+
+test('keepalived follows the track file: controller requests and haproxy deaths', async (t) => {
+  const id = 'amp-vrrp';
+  await client.registerAmphora(id);
+  const iface = (await client.interfaces(id)).find((i) => i.name !== 'lo' && i.state === 'UP');
+  if (!iface) return t.skip('no interface is up besides lo');
+
+  const port = await freePort();
+  const hapConfig = haproxyConfig({ baseDir, amphoraId: id, frontendPort: port, servers: [{ name: 's1', port: await startBackend(cleanup, 'be1') }] });
+  await client.putHaproxyConfig(id, hapConfig);
+  assert.equal(readTrack(baseDir, id), '0');
+
+  const invalid = await client.putKeepalivedConfig(id, keepalivedConfig(id, iface.name, 100).replace('priority 100', 'priority banana')).catch((e: unknown) => e);
+  assert.ok(invalid instanceof AgentRequestFailed, String(invalid));
+  assert.equal(invalid.agentStatus, 400);
+  assert.match(invalid.message, /keepalived rejected the configuration: .*invalid number 'banana'/s);
+  assert.equal((await client.amphoraStatus(id)).keepalived.running, false);
+
+  const started = await client.putKeepalivedConfig(id, keepalivedConfig(id, iface.name, 100));
+  assert.equal(started.action, 'started');
+  await vrrpState('BACKUP');
+
+  await client.setTrack(id, true);
+  assert.equal(readTrack(baseDir, id), '1');
+  await vrrpState('FAULT');
+  assert.equal((await client.putHaproxyConfig(id, hapConfig)).action, 'reloaded');
+  assert.equal(readTrack(baseDir, id), '1', "a reload does not clear the controller's fault");
+  assert.deepEqual(await client.setTrack(id, false), { fault: false, fault_requested: false });
+  await vrrpState('BACKUP');
+
+  // haproxy dies: the agent (its parent) writes the fault; keepalived leaves at once.
+  const master = (await client.amphoraStatus(id)).haproxy.master_pid!;
+  process.kill(master, 'SIGKILL');
+  await vrrpState('FAULT');
+  assert.equal(readTrack(baseDir, id), '1');
+  assert.equal((await client.putHaproxyConfig(id, hapConfig)).action, 'started');
+  await vrrpState('BACKUP');
+
+  // A restarted agent adopts keepalived like haproxy: same process, reloaded and stopped by it.
+  await agent.stop();
+  await startAgent();
+  assert.deepEqual((await client.amphoraStatus(id)).keepalived, { running: true, pid: started.pid });
+  const reloaded = await client.putKeepalivedConfig(id, keepalivedConfig(id, iface.name, 90));
+  assert.deepEqual(reloaded, { action: 'reloaded', pid: started.pid });
+  const log = amphoraLayout(baseDir, id).keepalivedLog;
+  await until('keepalived to finish reloading', 15_000, () => readFileSync(log, 'utf8').includes('Reload complete'));
+
+  await client.stopKeepalived(id);
+  assert.equal(identify(started.pid), null, 'keepalived is gone when the agent answers');
+  assert.equal((await client.amphoraStatus(id)).keepalived.running, false);
+  await client.deleteAmphora(id);
+});

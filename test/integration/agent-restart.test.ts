@@ -1,0 +1,72 @@
+// Restarting the agent does not touch the data plane: haproxy keeps serving while no agent
+// runs, the next agent re-adopts the same master (no duplicate), reloads it, and, although
+// the master is no longer its child, notices when it dies and sets the track file to fault.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AgentClient } from '../../src/amphora/agent-client.ts';
+import { identify } from '../../src/agent/process-table.ts';
+import { AgentProcess, Cleanup, controllerClient, freePort, haproxyConfig, httpGet, makePki, readTrack, requestLoop, startBackend, until, type Pki } from './agent-harness.ts';
+
+const cleanup = new Cleanup();
+let baseDir: string;
+let pki: Pki;
+
+before(async () => {
+  const dir = cleanup.tempDir('fulcrum-agent-restart-');
+  baseDir = `${dir}/amphorae`;
+  pki = await makePki(dir);
+});
+
+after(() => cleanup.run());
+
+function clientFor(agent: AgentProcess): AgentClient {
+  const client = controllerClient(pki, agent.url);
+  cleanup.clients.add(client);
+  return client;
+}
+
+test('a restarted agent re-adopts the running haproxy, which never stopped serving', async () => {
+  const id = 'amp-restart';
+  const first = await AgentProcess.start(cleanup, baseDir, pki);
+  let client = clientFor(first);
+  await client.registerAmphora(id);
+  const port = await freePort();
+  const config = haproxyConfig({ baseDir, amphoraId: id, frontendPort: port, servers: [{ name: 's1', port: await startBackend(cleanup, 'be1') }] });
+  const started = await client.putHaproxyConfig(id, config);
+
+  const loop = requestLoop(port, ['/ok', '/app']);
+  assert.equal(await first.stop(), 0, 'the agent exits cleanly on SIGTERM');
+  assert.ok(identify(started.master_pid), 'haproxy outlived the agent');
+  const servedWithoutAgent = loop.state.ok;
+  await until('requests served while no agent runs', 10_000, () => loop.state.ok >= servedWithoutAgent + 20);
+
+  const second = await AgentProcess.start(cleanup, baseDir, pki);
+  client = clientFor(second);
+  const state = await loop.stop();
+  assert.deepEqual(state.failures, []);
+  assert.deepEqual((await client.info()).amphorae, [id]);
+  const status = await client.amphoraStatus(id);
+  assert.equal(status.haproxy.running, true);
+  assert.equal(status.haproxy.master_pid, started.master_pid, 'the same master, adopted, not a second one');
+  assert.deepEqual(status.haproxy.workers, started.workers);
+  assert.equal(status.fault, false);
+  assert.equal(readTrack(baseDir, id), '0');
+
+  const reloaded = await client.putHaproxyConfig(id, config);
+  assert.equal(reloaded.action, 'reloaded', 'an adopted haproxy is reloaded, not started again');
+  assert.equal(reloaded.master_pid, started.master_pid);
+  assert.deepEqual(await httpGet(port, '/ok'), { status: 200, body: 'ok' });
+
+  // The adopted master is not this agent's child: its death is seen through /proc.
+  process.kill(reloaded.master_pid, 'SIGKILL');
+  await until('the track file to say fault', 10_000, () => readTrack(baseDir, id) === '1');
+  const dead = await client.amphoraStatus(id);
+  assert.equal(dead.haproxy.running, false);
+  assert.equal(dead.fault, true);
+
+  const restarted = await client.putHaproxyConfig(id, config);
+  assert.equal(restarted.action, 'started');
+  assert.notEqual(restarted.master_pid, started.master_pid);
+  assert.equal(readTrack(baseDir, id), '0');
+  assert.deepEqual(await httpGet(port, '/app'), { status: 200, body: 'be1' });
+});
