@@ -15,6 +15,15 @@ export interface FulcrumConfig {
   defaultProvider: string;
   /** `local`: VIPs from Fulcrum's own subnets; `noop`: any UUID is a subnet (API-only deployments). */
   networkDriver: 'local' | 'noop';
+  /** Where amphorae run: `process` (local HAProxy processes, no root) or `netns` (a namespace each). */
+  computeDriver: 'process' | 'netns';
+  /** The port of this host's amphora agent (it listens on 127.0.0.1). */
+  localAgentPort: number;
+  /** netns driver: name prefix of namespaces and links, and the bridge's address (CIDR) if any. */
+  netnsPrefix: string;
+  netnsBridgeAddress: string | null;
+  /** How often amphora health and statistics are collected. */
+  healthPollMs: number;
   paginationMaxLimit: number;
   /** Base URL put into pagination links and the version document; the request's own when null. */
   apiBaseUri: string | null;
@@ -86,6 +95,19 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'enabledProviders', env: 'FULCRUM_ENABLED_PROVIDERS', parse: list('FULCRUM_ENABLED_PROVIDERS') },
   { key: 'defaultProvider', env: 'FULCRUM_DEFAULT_PROVIDER', parse: str('FULCRUM_DEFAULT_PROVIDER') },
   { key: 'networkDriver', env: 'FULCRUM_NETWORK_DRIVER', parse: oneOf('FULCRUM_NETWORK_DRIVER', ['local', 'noop'] as const) },
+  { key: 'computeDriver', env: 'FULCRUM_COMPUTE_DRIVER', parse: oneOf('FULCRUM_COMPUTE_DRIVER', ['process', 'netns'] as const) },
+  { key: 'localAgentPort', env: 'FULCRUM_LOCAL_AGENT_PORT', parse: int('FULCRUM_LOCAL_AGENT_PORT', 1, 65535) },
+  {
+    key: 'netnsPrefix',
+    env: 'FULCRUM_NETNS_PREFIX',
+    parse: (raw) => {
+      const v = str('FULCRUM_NETNS_PREFIX')(raw);
+      if (!/^[a-z][a-z0-9]{0,5}$/.test(v)) throw new ConfigError(`FULCRUM_NETNS_PREFIX must be 1-6 lowercase letters or digits starting with a letter, got ${JSON.stringify(v)}`);
+      return v;
+    },
+  },
+  { key: 'netnsBridgeAddress', env: 'FULCRUM_NETNS_BRIDGE_ADDRESS', parse: str('FULCRUM_NETNS_BRIDGE_ADDRESS') },
+  { key: 'healthPollMs', env: 'FULCRUM_HEALTH_POLL_MS', parse: int('FULCRUM_HEALTH_POLL_MS', 100, 3_600_000) },
   { key: 'paginationMaxLimit', env: 'FULCRUM_PAGINATION_MAX_LIMIT', parse: int('FULCRUM_PAGINATION_MAX_LIMIT', 1, 1_000_000) },
   { key: 'apiBaseUri', env: 'FULCRUM_API_BASE_URI', parse: (raw) => str('FULCRUM_API_BASE_URI')(raw).replace(/\/+$/, '') },
   { key: 'workerConcurrency', env: 'FULCRUM_WORKER_CONCURRENCY', parse: int('FULCRUM_WORKER_CONCURRENCY', 1, 256) },
@@ -101,9 +123,14 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   dataDir: resolve('.fulcrum'),
   databaseUrl: null,
   authStrategy: 'noauth',
-  enabledProviders: ['noop'],
+  enabledProviders: ['amphora', 'octavia', 'noop'],
   defaultProvider: 'noop',
   networkDriver: 'noop',
+  computeDriver: 'process',
+  localAgentPort: 9443,
+  netnsPrefix: 'fc',
+  netnsBridgeAddress: null,
+  healthPollMs: 2000,
   paginationMaxLimit: 1000,
   apiBaseUri: null,
   workerConcurrency: 8,

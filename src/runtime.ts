@@ -13,6 +13,17 @@ import { FlowWorker } from './flows/worker.ts';
 import { NoopNetworkDriver } from './network/noop-network.ts';
 import { LocalNetworkDriver } from './network/local-network.ts';
 import { buildApi, type Api } from './api/app.ts';
+import type { ComputeDriver } from './compute/compute-driver.ts';
+import { ProcessComputeDriver } from './compute/process/process-driver.ts';
+import { NetnsComputeDriver } from './compute/netns/netns-driver.ts';
+import { ensureLocalAgent } from './compute/local-agent.ts';
+import { controllerCa } from './pki/ca-store.ts';
+import { AmphoraProviderDriver } from './providers/amphora/amphora-driver.ts';
+import { AgentGateway } from './providers/amphora/agent-gateway.ts';
+import { amphoraUnsupported } from './providers/amphora/support.ts';
+import { renderContext } from './providers/amphora/render-context.ts';
+import { renderHaproxyConfig } from './amphora/render/haproxy-config.ts';
+import { AmphoraHealthPoller } from './health/amphora-health.ts';
 
 export function databaseUrl(config: FulcrumConfig): string {
   return config.databaseUrl ?? `pglite:${join(config.dataDir, 'db')}`;
@@ -24,6 +35,26 @@ export interface Runtime {
   log: Logger;
   providers: ProviderRegistry;
   flows: FlowRegistry;
+  callbacks: StatusCallbacks;
+  /** The data plane (agent, compute driver), started on first use: only workers need it. */
+  dataPlane(): Promise<DataPlane>;
+  /** Closes the agent connections (the agent and its amphorae keep running). */
+  closeDataPlane(): Promise<void>;
+}
+
+export interface DataPlane {
+  compute: ComputeDriver;
+  agents: AgentGateway;
+}
+
+async function startDataPlane(config: FulcrumConfig, database: Database, log: Logger): Promise<DataPlane> {
+  const ca = await controllerCa(database.db);
+  const agent = await ensureLocalAgent({ ca, dir: join(config.dataDir, 'agent'), host: '127.0.0.1', port: config.localAgentPort, log });
+  const compute: ComputeDriver =
+    config.computeDriver === 'netns'
+      ? new NetnsComputeDriver({ agentUrl: agent.url, prefix: config.netnsPrefix, bridgeAddress: config.netnsBridgeAddress })
+      : new ProcessComputeDriver(agent.url);
+  return { compute, agents: new AgentGateway(agent.tls) };
 }
 
 export interface RuntimeOptions {
@@ -38,9 +69,38 @@ export async function openRuntime(config: FulcrumConfig, options: RuntimeOptions
   const log = options.log ?? createLogger(config.logLevel);
   const database = options.database ?? (await openDatabase(databaseUrl(config), { migrate: options.migrate }));
   const callbacks = new DbStatusCallbacks(database.db);
-  const providers = new ProviderRegistry([new NoopDriver(database.db, callbacks), ...(options.drivers?.(database, callbacks) ?? [])]);
+  let dataPlane: Promise<DataPlane> | null = null;
+  const getDataPlane = () => (dataPlane ??= startDataPlane(config, database, log));
+  const amphora = new AmphoraProviderDriver({
+    db: database.db,
+    callbacks,
+    dataPlane: getDataPlane,
+    render: (graph, amp) => ({ haproxy: renderHaproxyConfig(graph, renderContext(graph, amp)), keepalived: null }),
+    unsupported: amphoraUnsupported,
+  });
+  const providers = new ProviderRegistry(
+    [amphora, new NoopDriver(database.db, callbacks), ...(options.drivers?.(database, callbacks) ?? [])],
+    { octavia: 'amphora' },
+  );
   const flows = new FlowRegistry().register(providerOperationFlow(providers));
-  return { config, database, log, providers, flows };
+  return {
+    config,
+    database,
+    log,
+    providers,
+    flows,
+    callbacks,
+    dataPlane: getDataPlane,
+    async closeDataPlane() {
+      if (dataPlane) await (await dataPlane.catch(() => null))?.agents.close();
+    },
+  };
+}
+
+export function startHealthPoller(rt: Runtime): AmphoraHealthPoller {
+  const poller = new AmphoraHealthPoller(rt.database.db, async () => (await rt.dataPlane()).agents, rt.callbacks, rt.log.child({ role: 'health' }), rt.config.healthPollMs);
+  poller.start();
+  return poller;
 }
 
 export function startWorker(rt: Runtime, owner?: string): FlowWorker {

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 case "${1:-all}" in
   unit) dirs=(test/unit) ;;
   integration) dirs=(test/integration) ;;
-  *) dirs=(test/unit test/integration) ;;
+  e2e) dirs=(test/e2e) ;;
+  *) dirs=(test/unit test/integration test/e2e) ;;
 esac
 mapfile -t files < <(find "${dirs[@]}" -name '*.test.ts' 2>/dev/null | sort)
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi

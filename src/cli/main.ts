@@ -5,7 +5,11 @@ import { loadConfig, type FulcrumConfig } from '../config.ts';
 import { FulcrumError } from '../errors.ts';
 import { openDatabase } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
-import { createApi, databaseUrl, openRuntime, startWorker, type Runtime } from '../runtime.ts';
+import { createApi, databaseUrl, openRuntime, startHealthPoller, startWorker, type Runtime } from '../runtime.ts';
+import { ensureNetwork } from '../mgmt/networks.ts';
+
+/** The VIP subnet `fulcrum serve` registers on first start: loopback addresses need no root. */
+const LOCAL_SUBNET = '127.10.0.0/16';
 import { amphoraAgentCommand } from '../agent/command.ts';
 
 function config(): FulcrumConfig {
@@ -26,13 +30,18 @@ function onSignals(stop: () => Promise<void>): void {
   }
 }
 
-async function runRoles(roles: { api: boolean; worker: boolean }, requireServer: boolean): Promise<void> {
+async function runRoles(roles: { api: boolean; worker: boolean; health: boolean }, requireServer: boolean): Promise<void> {
   const cfg = config();
   if (requireServer && !cfg.databaseUrl?.startsWith('postgres')) {
     throw new FulcrumError('LB_ERR_CONFIG', 1, 'this role shares its database with other processes: set FULCRUM_DATABASE_URL to a postgres:// URL');
   }
   const rt: Runtime = await openRuntime(cfg, { migrate: !requireServer });
+  if (!requireServer && cfg.networkDriver === 'local') {
+    const local = await ensureNetwork(rt.database.db, 'local', LOCAL_SUBNET);
+    rt.log.info({ subnet_id: local.subnetId, cidr: LOCAL_SUBNET }, 'default network "local"');
+  }
   const worker = roles.worker ? startWorker(rt) : null;
+  const health = roles.health ? startHealthPoller(rt) : null;
   await worker?.start();
   const api = roles.api ? await createApi(rt) : null;
   if (api) {
@@ -42,6 +51,8 @@ async function runRoles(roles: { api: boolean; worker: boolean }, requireServer:
   onSignals(async () => {
     await api?.close();
     await worker?.stop();
+    await health?.stop();
+    await rt.closeDataPlane();
     await rt.database.close();
   });
 }
@@ -51,17 +62,22 @@ const program = new Command('fulcrum').description('Fulcrum load balancing as a 
 program
   .command('serve')
   .description('run the API, flow workers and housekeeping in one process on the embedded database')
-  .action(() => runRoles({ api: true, worker: true }, false));
+  .action(() => runRoles({ api: true, worker: true, health: true }, false));
 
 program
   .command('api')
   .description('run an API process against PostgreSQL')
-  .action(() => runRoles({ api: true, worker: false }, true));
+  .action(() => runRoles({ api: true, worker: false, health: false }, true));
 
 program
   .command('worker')
   .description('run a flow worker process against PostgreSQL')
-  .action(() => runRoles({ api: false, worker: true }, true));
+  .action(() => runRoles({ api: false, worker: true, health: false }, true));
+
+program
+  .command('health-manager')
+  .description('run a health manager process (amphora health and statistics) against PostgreSQL')
+  .action(() => runRoles({ api: false, worker: false, health: true }, true));
 
 program
   .command('migrate')

@@ -187,7 +187,44 @@ export interface IpAllocationTable {
   created_at: Timestamp;
 }
 
+export interface AmphoraTable {
+  id: string;
+  load_balancer_id: string | null;
+  status: string;
+  role: string | null;
+  compute_driver: string;
+  compute_id: string | null;
+  agent_url: string | null;
+  netns: string | null;
+  run_dir: string | null;
+  lb_network_ip: string | null;
+  vrrp_ip: string | null;
+  ha_ip: string | null;
+  vrrp_port_id: string | null;
+  ha_port_id: string | null;
+  vrrp_interface: string | null;
+  vrrp_id: number | null;
+  vrrp_priority: number | null;
+  cert_expiration: Date | null;
+  cert_busy: Default<boolean>;
+  cached_zone: string | null;
+  image_id: string | null;
+  compute_flavor: string | null;
+  fault: string | null;
+  created_at: Timestamp;
+  updated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface CertificateAuthorityTable {
+  name: string;
+  cert_pem: string;
+  key_pem: string;
+  created_at: Timestamp;
+}
+
 export interface Schema {
+  certificate_authority: CertificateAuthorityTable;
+  amphora: AmphoraTable;
   network: NetworkTable;
   subnet: SubnetTable;
   ip_allocation: IpAllocationTable;

@@ -2,7 +2,7 @@
 // fastify.inject or a real port) and a flow worker, with helpers to wait for statuses.
 import { loadConfig, type FulcrumConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import { createApi, openRuntime, startWorker, type Runtime, type RuntimeOptions } from '../../src/runtime.ts';
+import { createApi, openRuntime, startHealthPoller, startWorker, type Runtime, type RuntimeOptions } from '../../src/runtime.ts';
 import type { Api } from '../../src/api/app.ts';
 import type { FlowWorker } from '../../src/flows/worker.ts';
 import { openTestDatabase, type Backend } from './db.ts';
@@ -24,10 +24,10 @@ export interface TestApp {
 
 export async function startTestApp(
   backend: Backend,
-  options: { worker?: boolean; config?: Partial<FulcrumConfig>; drivers?: RuntimeOptions['drivers'] } = {},
+  options: { worker?: boolean; health?: boolean; config?: Partial<FulcrumConfig>; drivers?: RuntimeOptions['drivers'] } = {},
 ): Promise<TestApp> {
   const testDb = await openTestDatabase(backend);
-  const config = loadConfig({}, { jobPollMs: 50, jobLeaseMs: 2000, ...options.config });
+  const config = loadConfig({}, { jobPollMs: 50, jobLeaseMs: 2000, defaultProvider: 'noop', networkDriver: 'noop', ...options.config });
   const rt = await openRuntime(config, {
     migrate: false,
     database: testDb.database,
@@ -36,6 +36,7 @@ export async function startTestApp(
   });
   let worker = options.worker === false ? null : startWorker(rt);
   await worker?.start();
+  const health = options.health ? startHealthPoller(rt) : null;
   const api = await createApi(rt);
   await api.ready();
   const app: TestApp = {
@@ -86,6 +87,8 @@ export async function startTestApp(
     async close() {
       await api.close();
       await worker?.stop();
+      await health?.stop();
+      await rt.closeDataPlane();
       await testDb.close();
     },
   };

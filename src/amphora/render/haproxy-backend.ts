@@ -22,6 +22,11 @@ export function backendName(poolId: string, listenerId: string): string {
   return `${checkId(poolId, 'pool id')}:${checkId(listenerId, 'listener id')}`;
 }
 
+/** The pool a backend serves, from its name (see backendName). */
+export function backendPoolId(name: string): string {
+  return name.split(':')[0];
+}
+
 export function frontendMode(listener: ListenerNode): 'http' | 'tcp' {
   return ['HTTP', 'TERMINATED_HTTPS', 'PROMETHEUS'].includes(listener.protocol) ? 'http' : 'tcp';
 }

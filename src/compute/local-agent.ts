@@ -1,0 +1,96 @@
+// The amphora agent of this host, for the compute drivers that place amphorae here (process,
+// netns). It runs as its own detached process so that amphorae keep serving while the
+// controller restarts; a controller that finds it running (its pid file, its /1.0/info
+// answering our certificate) adopts it instead of starting another.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AgentClient } from '../amphora/agent-client.ts';
+import { issueClientCertificate, issueServerCertificate, type PemPair } from '../pki/certificate-authority.ts';
+import type { Logger } from '../observability/logger.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/fulcrum.js', import.meta.url));
+
+export interface LocalAgentOptions {
+  ca: PemPair;
+  /** Holds the agent's certificates, pid file and log, and one run directory per amphora. */
+  dir: string;
+  host: string;
+  port: number;
+  log: Logger;
+}
+
+export interface LocalAgent {
+  url: string;
+  /** The controller's client credentials for talking to agents. */
+  tls: { ca: string; cert: string; key: string };
+}
+
+async function answers(url: string, tls: LocalAgent['tls']): Promise<boolean> {
+  const client = new AgentClient({ url, tls, connectTimeoutMs: 1000, timeoutMs: 2000 });
+  try {
+    await client.info();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.close();
+  }
+}
+
+function pidAlive(pidFile: string): boolean {
+  if (!existsSync(pidFile)) return false;
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+export async function ensureLocalAgent(options: LocalAgentOptions): Promise<LocalAgent> {
+  const { ca, dir, host, port, log } = options;
+  const url = `https://${host}:${port}`;
+  const client = await issueClientCertificate(ca, { commonName: 'fulcrum-controller' });
+  const tls = { ca: ca.certPem, cert: client.certPem, key: client.keyPem };
+  const pidFile = join(dir, 'agent.pid');
+  if (pidAlive(pidFile) && (await answers(url, tls))) {
+    log.info({ url }, 'adopted the running amphora agent');
+    return { url, tls };
+  }
+  mkdirSync(join(dir, 'pki'), { recursive: true });
+  const server = await issueServerCertificate(ca, { commonName: `fulcrum-agent-${host}`, ipAddresses: [host] });
+  const files = { ca: join(dir, 'pki', 'ca.pem'), cert: join(dir, 'pki', 'agent.pem'), key: join(dir, 'pki', 'agent-key.pem') };
+  writeFileSync(files.ca, ca.certPem);
+  writeFileSync(files.cert, server.certPem);
+  writeFileSync(files.key, server.keyPem, { mode: 0o600 });
+  const out = join(dir, 'agent.log');
+  const { openSync } = await import('node:fs');
+  const fd = openSync(out, 'a');
+  const child = spawn(process.execPath, [BIN, 'amphora-agent'], {
+    detached: true,
+    stdio: ['ignore', fd, fd],
+    env: {
+      ...process.env,
+      FULCRUM_AGENT_HOST: host,
+      FULCRUM_AGENT_PORT: String(port),
+      FULCRUM_AGENT_BASE_DIR: join(dir, 'run'),
+      FULCRUM_AGENT_CA_CERT: files.ca,
+      FULCRUM_AGENT_CERT: files.cert,
+      FULCRUM_AGENT_KEY: files.key,
+    },
+  });
+  child.unref();
+  writeFileSync(pidFile, String(child.pid));
+  const deadline = Date.now() + 30_000;
+  while (!(await answers(url, tls))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`the amphora agent did not start (see ${out})`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  log.info({ url, pid: child.pid }, 'started the amphora agent');
+  return { url, tls };
+}

@@ -1,0 +1,19 @@
+// The process compute driver: amphorae are HAProxy processes on this host, run by the local
+// amphora agent, answering on VIPs from 127.0.0.0/8 (every such address is local on Linux, so
+// nothing needs plugging and no root is needed).
+import type { AmphoraPlacement, AmphoraSpec, ComputeDriver } from '../compute-driver.ts';
+
+export class ProcessComputeDriver implements ComputeDriver {
+  readonly name = 'process';
+
+  constructor(private readonly agentUrl: string) {}
+
+  async createAmphora(spec: AmphoraSpec): Promise<AmphoraPlacement> {
+    return { computeId: `process:${spec.amphoraId}`, agentUrl: this.agentUrl, netns: null, vipInterface: 'lo', lbNetworkIp: '127.0.0.1' };
+  }
+
+  // The agent's DELETE already stopped the amphora's processes; there is no place to remove.
+  async deleteAmphora(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,49 @@
+// AmphoraAgents over the agents' REST API, one mutual-TLS client per agent.
+import { AgentClient } from '../../amphora/agent-client.ts';
+import { backendPoolId } from '../../amphora/render/haproxy-backend.ts';
+import type { ProxyStat } from '../../health/operating-status.ts';
+import type { AmphoraAgents } from './amphora-agents.ts';
+
+export class AgentGateway implements AmphoraAgents {
+  readonly #clients = new Map<string, AgentClient>();
+
+  constructor(private readonly tls: { ca: string; cert: string; key: string }) {}
+
+  #client(url: string): AgentClient {
+    let client = this.#clients.get(url);
+    if (!client) {
+      client = new AgentClient({ url, tls: this.tls });
+      this.#clients.set(url, client);
+    }
+    return client;
+  }
+
+  async register(agentUrl: string, amphoraId: string, netns: string | null): Promise<string> {
+    return (await this.#client(agentUrl).registerAmphora(amphoraId, { netns })).run_dir;
+  }
+
+  async applyHaproxy(agentUrl: string, amphoraId: string, config: string, runtime?: string[]): Promise<void> {
+    await this.#client(agentUrl).putHaproxyConfig(amphoraId, config, runtime);
+  }
+
+  async applyKeepalived(agentUrl: string, amphoraId: string, config: string): Promise<void> {
+    await this.#client(agentUrl).putKeepalivedConfig(amphoraId, config);
+  }
+
+  async remove(agentUrl: string, amphoraId: string): Promise<void> {
+    await this.#client(agentUrl).deleteAmphora(amphoraId);
+  }
+
+  async stats(agentUrl: string, amphoraId: string): Promise<ProxyStat[]> {
+    const stats = await this.#client(agentUrl).stats(amphoraId);
+    return [
+      ...stats.frontends.map((f) => ({ proxy: f.name, server: 'FRONTEND', status: f.status })),
+      ...stats.backends.map((b) => ({ proxy: backendPoolId(b.name), server: 'BACKEND', status: b.status })),
+      ...stats.servers.map((s) => ({ proxy: backendPoolId(s.backend), server: s.name, status: s.status })),
+    ];
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#clients.values()].map((c) => c.close()));
+  }
+}

@@ -1,0 +1,13 @@
+// What the amphora driver needs from the amphora agents, whichever host they run on.
+import type { ProxyStat } from '../../health/operating-status.ts';
+
+export interface AmphoraAgents {
+  /** Registers the amphora with its agent (idempotent); returns its run directory there. */
+  register(agentUrl: string, amphoraId: string, netns: string | null): Promise<string>;
+  /** Validates and applies a configuration: a seamless reload, or runtime commands only. */
+  applyHaproxy(agentUrl: string, amphoraId: string, config: string, runtime?: string[]): Promise<void>;
+  applyKeepalived(agentUrl: string, amphoraId: string, config: string): Promise<void>;
+  /** Stops everything the agent runs for the amphora and forgets it (idempotent). */
+  remove(agentUrl: string, amphoraId: string): Promise<void>;
+  stats(agentUrl: string, amphoraId: string): Promise<ProxyStat[]>;
+}

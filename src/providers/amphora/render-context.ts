@@ -1,0 +1,34 @@
+// The render context of one amphora: where its files live under the run directory its agent
+// gave it, and the operator's limits.
+import type { AmphoraRenderContext } from '../../amphora/render/context.ts';
+import type { LbGraph } from '../../model/lb-graph.ts';
+import type { AmphoraRecord } from './amphora-driver.ts';
+
+export interface AmphoraLimits {
+  /** Global maxconn: HAProxy needs about two descriptors per connection (fd ceiling 20000 here). */
+  maxconn: number;
+  hardStopAfterMs: number;
+}
+
+export const DEFAULT_LIMITS: AmphoraLimits = { maxconn: 9000, hardStopAfterMs: 30_000 };
+
+export function renderContext(graph: LbGraph, amphora: AmphoraRecord, limits: AmphoraLimits = DEFAULT_LIMITS): AmphoraRenderContext {
+  if (!amphora.run_dir) throw new Error(`amphora ${amphora.id} is not registered with an agent yet`);
+  const runDir = amphora.run_dir;
+  return {
+    amphoraId: amphora.id,
+    topology: 'SINGLE',
+    vipAddress: graph.loadBalancer.vip_address!,
+    paths: {
+      runDir,
+      serverStateFile: `${runDir}/server-state`,
+      pidFile: `${runDir}/haproxy.pid`,
+      certDir: `${runDir}/certs`,
+    },
+    maxconn: limits.maxconn,
+    hardStopAfterMs: limits.hardStopAfterMs,
+    log: { kind: 'none' },
+    peers: [],
+    vrrp: null,
+  };
+}
