@@ -126,7 +126,8 @@ function fulcrumEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   // The bench decides every setting; a FULCRUM_* from the caller's shell must not leak in.
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('FULCRUM_')) env[k] = v;
-  return { ...env, FULCRUM_LOG_LEVEL: 'warn', ...extra };
+  // The API benchmarks measure the control plane alone: the noop provider and network.
+  return { ...env, FULCRUM_LOG_LEVEL: 'warn', FULCRUM_DEFAULT_PROVIDER: 'noop', FULCRUM_NETWORK_DRIVER: 'noop', ...extra };
 }
 
 async function createDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {

@@ -80,6 +80,7 @@ async function startServer(): Promise<Server> {
       FULCRUM_JOB_POLL_MS: '20',
       // VIPs on any subnet UUID: these tests are about the clients, not about IPAM.
       FULCRUM_NETWORK_DRIVER: 'noop',
+      FULCRUM_DEFAULT_PROVIDER: 'noop',
     }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -10,6 +10,9 @@ import { createPostgresDatabase } from '../helpers/db.ts';
 import { exitOf, startFulcrum, type FulcrumProcess } from '../helpers/processes.ts';
 import { SUBNET } from '../helpers/app.ts';
 
+/** These tests are about processes and databases, not the data plane. */
+const CONTROL_PLANE_ONLY = { FULCRUM_DEFAULT_PROVIDER: 'noop', FULCRUM_NETWORK_DRIVER: 'noop' };
+
 async function call(base: string, method: string, path: string, body?: unknown) {
   const res = await fetch(base + path, {
     method,
@@ -42,7 +45,7 @@ describe('production roles on PostgreSQL', () => {
   test('migrate, then two API and two worker processes serve one database', async () => {
     const pg = await createPostgresDatabase();
     drop = pg.drop;
-    const env = { FULCRUM_DATABASE_URL: pg.url, FULCRUM_API_BIND: '127.0.0.1:0', FULCRUM_JOB_POLL_MS: '100' };
+    const env = { ...CONTROL_PLANE_ONLY, FULCRUM_DATABASE_URL: pg.url, FULCRUM_API_BIND: '127.0.0.1:0', FULCRUM_JOB_POLL_MS: '100' };
     const migrate = startFulcrum(['migrate'], env);
     started.push(migrate);
     assert.equal(await exitOf(migrate), 0, migrate.output());
@@ -90,7 +93,7 @@ describe('fulcrum serve on the embedded database', () => {
   });
 
   test('serves, keeps data across a restart, and refuses a second process on its directory', async () => {
-    const env = { FULCRUM_DATA_DIR: dir, FULCRUM_API_BIND: '127.0.0.1:0' };
+    const env = { ...CONTROL_PLANE_ONLY, FULCRUM_DATA_DIR: dir, FULCRUM_API_BIND: '127.0.0.1:0' };
     const first = startFulcrum(['serve'], env);
     started.push(first);
     const base = await first.address;

@@ -10,6 +10,9 @@ test('defaults', () => {
   assert.equal(c.apiHost, '127.0.0.1');
   assert.equal(c.apiPort, 9876);
   assert.equal(c.databaseUrl, null);
+  assert.equal(c.defaultProvider, 'amphora');
+  assert.equal(c.networkDriver, 'local');
+  assert.equal(c.computeDriver, 'process');
   assert.match(c.dataDir, /\.fulcrum$/);
 });
 
@@ -43,7 +46,7 @@ test('every bad value is reported with its name', () => {
       return true;
     },
   );
-  assert.throws(() => loadConfig({ FULCRUM_DEFAULT_PROVIDER: 'amphora' }), /not in FULCRUM_ENABLED_PROVIDERS/);
+  assert.throws(() => loadConfig({ FULCRUM_ENABLED_PROVIDERS: 'noop' }), /not in FULCRUM_ENABLED_PROVIDERS/);
 });
 
 test('an unknown key in the file is an error, not silently ignored', () => {
