@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { showProc } from '../../src/agent/master-cli.ts';
 import { fetchText, freePort, startBackend, stopLocalDataPlane, type Backend } from '../helpers/data-plane.ts';
 
 describe('amphora provider on the process compute driver', () => {
@@ -68,9 +69,13 @@ describe('amphora provider on the process compute driver', () => {
     for (let i = 0; i < 20; i++) seen.add(await fetchText(url));
     assert.deepEqual([...seen].sort(), ['be1', 'be2'], 'round robin reaches both members');
 
+    const [amphora] = await app.rt.database.db.selectFrom('amphora').select('run_dir').where('load_balancer_id', '=', lbId).execute();
+    const workersBefore = (await showProc(join(amphora.run_dir!, 'master.sock'))).workers;
     const drained = await app.request('PUT', `/v2/lbaas/pools/${poolId}/members/${members[0]}`, { member: { admin_state_up: false } });
     assert.equal(drained.status, 200);
     await settle();
+    const workersAfter = (await showProc(join(amphora.run_dir!, 'master.sock'))).workers;
+    assert.deepEqual(workersAfter, workersBefore, 'an admin-state change goes through the runtime API, without a reload');
     const after = new Set<string>();
     for (let i = 0; i < 10; i++) after.add(await fetchText(url));
     assert.deepEqual([...after], ['be2'], 'an admin-down member gets no traffic');

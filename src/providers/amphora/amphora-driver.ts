@@ -15,6 +15,7 @@ import type { ProviderDriver, SupportQuery } from '../driver.ts';
 import type { StatusCallbacks } from '../status-callbacks.ts';
 import { completedStatuses } from '../completed-statuses.ts';
 import type { AmphoraAgents } from './amphora-agents.ts';
+import { runtimeCommands } from './runtime-changes.ts';
 
 export interface AmphoraRecord {
   id: string;
@@ -161,10 +162,11 @@ export class AmphoraProviderDriver implements ProviderDriver {
         const amphorae = await this.#amphorae(op.loadBalancerId);
         if (amphorae.length === 0) throw new PermanentFailure(`load balancer ${op.loadBalancerId} has no amphora`);
         const { agents } = await this.deps.dataPlane();
+        const runtime = runtimeCommands(op, graph) ?? undefined;
         for (const amphora of amphorae) {
           if (!amphora.agent_url) throw new Error(`amphora ${amphora.id} has no agent yet`);
           const rendered = this.deps.render(graph, amphora);
-          await agents.applyHaproxy(amphora.agent_url, amphora.id, rendered.haproxy);
+          await agents.applyHaproxy(amphora.agent_url, amphora.id, rendered.haproxy, runtime);
           if (rendered.keepalived) await agents.applyKeepalived(amphora.agent_url, amphora.id, rendered.keepalived);
         }
       },
