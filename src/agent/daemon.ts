@@ -168,3 +168,28 @@ export class Daemon {
     tracked.unwatch = watch(fire);
   }
 }
+
+/** The controls every program the agent supervises shares; a subclass sets `daemon` when built. */
+export abstract class SupervisedProgram {
+  protected daemon!: Daemon;
+
+  get pid(): number | null {
+    return this.daemon.pid;
+  }
+
+  isRunning(): boolean {
+    return this.daemon.isRunning();
+  }
+
+  adopt(): Promise<void> {
+    return this.daemon.adopt();
+  }
+
+  release(): void {
+    this.daemon.release();
+  }
+
+  stop(): Promise<void> {
+    return this.daemon.stop();
+  }
+}

@@ -4,7 +4,7 @@
 // reload that fails leaves the old workers serving without telling anyone.
 import { basename } from 'node:path';
 import { ConfigFile } from './config-file.ts';
-import { Daemon } from './daemon.ts';
+import { Daemon, SupervisedProgram } from './daemon.ts';
 import { ApplyFailed, InvalidConfig, NotRunning, RuntimeCommandFailed } from './errors.ts';
 import { contractViolations } from './haproxy-contract.ts';
 import type { AmphoraLayout } from './layout.ts';
@@ -33,8 +33,7 @@ function alerts(log: string): string {
   return (lines.length > 0 ? lines.join('\n') : log).trim();
 }
 
-export class Haproxy {
-  private readonly daemon: Daemon;
+export class Haproxy extends SupervisedProgram {
   private readonly config: ConfigFile;
 
   constructor(
@@ -43,6 +42,7 @@ export class Haproxy {
     private readonly netns: () => string | null,
     onExit: (expected: boolean) => void,
   ) {
+    super();
     this.config = new ConfigFile(layout.haproxyConfig);
     this.daemon = new Daemon(
       {
@@ -58,25 +58,6 @@ export class Haproxy {
     );
   }
 
-  get pid(): number | null {
-    return this.daemon.pid;
-  }
-
-  isRunning(): boolean {
-    return this.daemon.isRunning();
-  }
-
-  adopt(): Promise<void> {
-    return this.daemon.adopt();
-  }
-
-  release(): void {
-    this.daemon.release();
-  }
-
-  stop(): Promise<void> {
-    return this.daemon.stop();
-  }
 
   /** The master's process list, or null when haproxy is not running. */
   async processes(): Promise<ProcessList | null> {

@@ -3,7 +3,7 @@
 // instances on one host apart (dataplane.md §7.8).
 import { basename } from 'node:path';
 import { ConfigFile } from './config-file.ts';
-import { Daemon } from './daemon.ts';
+import { Daemon, SupervisedProgram } from './daemon.ts';
 import { ApplyFailed, InvalidConfig } from './errors.ts';
 import type { AmphoraLayout } from './layout.ts';
 import { run } from './process-runner.ts';
@@ -20,8 +20,7 @@ export interface KeepalivedApplyResult {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export class Keepalived {
-  private readonly daemon: Daemon;
+export class Keepalived extends SupervisedProgram {
   private readonly config: ConfigFile;
 
   constructor(
@@ -30,6 +29,7 @@ export class Keepalived {
     private readonly netns: () => string | null,
     onExit: (expected: boolean) => void,
   ) {
+    super();
     this.config = new ConfigFile(layout.keepalivedConfig);
     this.daemon = new Daemon(
       {
@@ -48,25 +48,6 @@ export class Keepalived {
     );
   }
 
-  get pid(): number | null {
-    return this.daemon.pid;
-  }
-
-  isRunning(): boolean {
-    return this.daemon.isRunning();
-  }
-
-  adopt(): Promise<void> {
-    return this.daemon.adopt();
-  }
-
-  release(): void {
-    this.daemon.release();
-  }
-
-  stop(): Promise<void> {
-    return this.daemon.stop();
-  }
 
   async apply(text: string): Promise<KeepalivedApplyResult> {
     const staged = await this.config.stage(text);
