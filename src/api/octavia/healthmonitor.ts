@@ -5,7 +5,7 @@ import type { HealthMonitorTable } from '../../db/schema.ts';
 import { HEALTH_MONITOR_TYPES, HTTP_METHODS, LIMITS } from '../../model/enums.ts';
 import type { MonitorSettings } from '../../model/health-monitor.ts';
 import { baseFields, text } from './common.ts';
-import { AdminStateUp, Name, Nullable, ProjectId, Strict, StringEnum, Tags, Type, Uuid, Wrapped } from './schema-types.ts';
+import { AdminStateUp, Name, Nullable, Strict, StringEnum, Tags, Type, Uuid, Wrapped, ProjectFields } from './schema-types.ts';
 
 export type HealthMonitorRow = Selectable<HealthMonitorTable>;
 
@@ -46,8 +46,7 @@ export const HealthMonitorCreate = Wrapped(
     delay: Seconds,
     timeout: Seconds,
     max_retries: Retries,
-    project_id: Type.Optional(ProjectId),
-    tenant_id: Type.Optional(ProjectId),
+    ...ProjectFields,
   }),
 );
 

@@ -4,7 +4,7 @@ import type { Db } from '../../db/database.ts';
 import type { ListenerTable } from '../../db/schema.ts';
 import { ALPN_PROTOCOLS, CLIENT_AUTHENTICATION, LIMITS, LISTENER_PROTOCOLS, TLS_VERSIONS } from '../../model/enums.ts';
 import { baseFields, text } from './common.ts';
-import { AdminStateUp, Name, Nullable, Port, ProjectId, Strict, StringEnum, Tags, Type, Uuid, Wrapped, type Static } from './schema-types.ts';
+import { Nullable, Port, Strict, StringEnum, Tags, Type, Uuid, Wrapped, type Static, ProjectFields, DescribedFields } from './schema-types.ts';
 
 export type ListenerRow = Selectable<ListenerTable>;
 
@@ -13,9 +13,7 @@ const TimeoutMs = Type.Integer({ minimum: LIMITS.timeoutMs.min, maximum: LIMITS.
 
 /** Fields a PUT may change; POST takes them too. */
 const MutableFields = {
-  name: Type.Optional(Nullable(Name)),
-  description: Type.Optional(Nullable(Name)),
-  admin_state_up: Type.Optional(AdminStateUp),
+  ...DescribedFields,
   connection_limit: Type.Optional(Nullable(Type.Integer({ minimum: -1, maximum: 2_147_483_647 }))),
   default_pool_id: Type.Optional(Nullable(Uuid)),
   default_tls_container_ref: Type.Optional(Nullable(Ref)),
@@ -42,8 +40,7 @@ export const ListenerCreate = Wrapped(
   'listener',
   Strict({
     ...MutableFields,
-    project_id: Type.Optional(ProjectId),
-    tenant_id: Type.Optional(ProjectId),
+    ...ProjectFields,
     loadbalancer_id: Uuid,
     protocol: StringEnum(LISTENER_PROTOCOLS),
     protocol_port: Port,

@@ -4,29 +4,15 @@ import type { Db } from '../../db/database.ts';
 import type { LoadBalancerTable } from '../../db/schema.ts';
 import { idsByParent } from '../../db/relations.ts';
 import { baseFields, idRefs, text } from './common.ts';
-import {
-  AdminStateUp,
-  IpAddress,
-  Name,
-  Nullable,
-  ProjectId,
-  Strict,
-  Tags,
-  Type,
-  Uuid,
-  Wrapped,
-} from './schema-types.ts';
+import { IpAddress, Nullable, Strict, Tags, Type, Uuid, Wrapped, ProjectFields, DescribedFields } from './schema-types.ts';
 
 export type LoadBalancerRow = Selectable<LoadBalancerTable>;
 
 export const LoadBalancerCreate = Wrapped(
   'loadbalancer',
   Strict({
-    name: Type.Optional(Nullable(Name)),
-    description: Type.Optional(Nullable(Name)),
-    admin_state_up: Type.Optional(AdminStateUp),
-    project_id: Type.Optional(ProjectId),
-    tenant_id: Type.Optional(ProjectId),
+    ...DescribedFields,
+    ...ProjectFields,
     vip_address: Type.Optional(IpAddress),
     vip_port_id: Type.Optional(Uuid),
     vip_subnet_id: Type.Optional(Uuid),
@@ -42,9 +28,7 @@ export const LoadBalancerCreate = Wrapped(
 export const LoadBalancerUpdate = Wrapped(
   'loadbalancer',
   Strict({
-    name: Type.Optional(Nullable(Name)),
-    description: Type.Optional(Nullable(Name)),
-    admin_state_up: Type.Optional(AdminStateUp),
+    ...DescribedFields,
     vip_qos_policy_id: Type.Optional(Nullable(Uuid)),
     tags: Type.Optional(Tags),
   }),

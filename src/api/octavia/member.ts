@@ -4,7 +4,7 @@ import type { Db } from '../../db/database.ts';
 import type { MemberTable } from '../../db/schema.ts';
 import { LIMITS } from '../../model/enums.ts';
 import { baseFields, text } from './common.ts';
-import { AdminStateUp, IpAddress, Name, Nullable, Port, ProjectId, Strict, Tags, Type, Uuid, Wrapped } from './schema-types.ts';
+import { AdminStateUp, IpAddress, Name, Nullable, Port, Strict, Tags, Type, Uuid, Wrapped, ProjectFields } from './schema-types.ts';
 
 export type MemberRow = Selectable<MemberTable>;
 
@@ -27,8 +27,7 @@ const MemberPost = Strict({
   protocol_port: Port,
   subnet_id: Type.Optional(Nullable(Uuid)),
   request_sriov: Type.Optional(Nullable(Type.Boolean())),
-  project_id: Type.Optional(ProjectId),
-  tenant_id: Type.Optional(ProjectId),
+  ...ProjectFields,
 });
 
 export const MemberCreate = Wrapped('member', MemberPost);

@@ -5,7 +5,7 @@ import type { PoolTable, SessionPersistence } from '../../db/schema.ts';
 import { idsByParent } from '../../db/relations.ts';
 import { ALPN_PROTOCOLS, LB_ALGORITHMS, LIMITS, POOL_PROTOCOLS, SESSION_PERSISTENCE_TYPES, TLS_VERSIONS } from '../../model/enums.ts';
 import { baseFields, idRefs, text } from './common.ts';
-import { AdminStateUp, Name, Nullable, ProjectId, Strict, StringEnum, Tags, Type, Uuid, Wrapped } from './schema-types.ts';
+import { Nullable, Strict, StringEnum, Tags, Type, Uuid, Wrapped, ProjectFields, DescribedFields } from './schema-types.ts';
 
 export type PoolRow = Selectable<PoolTable>;
 
@@ -29,11 +29,8 @@ const TlsFields = {
 export const PoolCreate = Wrapped(
   'pool',
   Strict({
-    name: Type.Optional(Nullable(Name)),
-    description: Type.Optional(Nullable(Name)),
-    admin_state_up: Type.Optional(AdminStateUp),
-    project_id: Type.Optional(ProjectId),
-    tenant_id: Type.Optional(ProjectId),
+    ...DescribedFields,
+    ...ProjectFields,
     loadbalancer_id: Type.Optional(Uuid),
     listener_id: Type.Optional(Uuid),
     protocol: StringEnum(POOL_PROTOCOLS),
@@ -47,9 +44,7 @@ export const PoolCreate = Wrapped(
 export const PoolUpdate = Wrapped(
   'pool',
   Strict({
-    name: Type.Optional(Nullable(Name)),
-    description: Type.Optional(Nullable(Name)),
-    admin_state_up: Type.Optional(AdminStateUp),
+    ...DescribedFields,
     lb_algorithm: Type.Optional(StringEnum(LB_ALGORITHMS)),
     session_persistence: Type.Optional(Nullable(SessionPersistenceBody)),
     tags: Type.Optional(Tags),

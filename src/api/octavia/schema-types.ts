@@ -35,3 +35,16 @@ export function Wrapped<const K extends string, T extends TSchema>(key: K, inner
 export function Strict<T extends Record<string, TSchema>>(properties: T) {
   return Type.Object(properties, { additionalProperties: false });
 }
+
+/** Accepted on every create; children ignore it and inherit the load balancer's project. */
+export const ProjectFields = {
+  project_id: Type.Optional(ProjectId),
+  tenant_id: Type.Optional(ProjectId),
+};
+
+/** name, description and admin_state_up, as most objects have them (null name → ""). */
+export const DescribedFields = {
+  name: Type.Optional(Nullable(Name)),
+  description: Type.Optional(Nullable(Name)),
+  admin_state_up: Type.Optional(AdminStateUp),
+};
