@@ -17,7 +17,8 @@ import type { ComputeDriver } from './compute/compute-driver.ts';
 import { ProcessComputeDriver } from './compute/process/process-driver.ts';
 import { NetnsComputeDriver } from './compute/netns/netns-driver.ts';
 import { ensureLocalAgent } from './compute/local-agent.ts';
-import { controllerCa } from './pki/ca-store.ts';
+import { controllerCa, controllerClientTls } from './pki/ca-store.ts';
+import type { PemPair } from './pki/certificate-authority.ts';
 import { AmphoraProviderDriver } from './providers/amphora/amphora-driver.ts';
 import { AgentGateway } from './providers/amphora/agent-gateway.ts';
 import { amphoraUnsupported } from './providers/amphora/support.ts';
@@ -36,25 +37,39 @@ export interface Runtime {
   providers: ProviderRegistry;
   flows: FlowRegistry;
   callbacks: StatusCallbacks;
-  /** The data plane (agent, compute driver), started on first use: only workers need it. */
-  dataPlane(): Promise<DataPlane>;
+  /** The data plane, set up on first use: workers need it all, the health manager only the agents. */
+  dataPlane: DataPlane;
   /** Closes the agent connections (the agent and its amphorae keep running). */
   closeDataPlane(): Promise<void>;
 }
 
 export interface DataPlane {
-  compute: ComputeDriver;
-  agents: AgentGateway;
+  /** Where amphorae go; for the local drivers this starts (or adopts) this host's agent. */
+  compute(): Promise<ComputeDriver>;
+  /** Clients for every host's agent, with the controller's certificate. */
+  agents(): Promise<AgentGateway>;
 }
 
-async function startDataPlane(config: FulcrumConfig, database: Database, log: Logger): Promise<DataPlane> {
-  const ca = await controllerCa(database.db);
-  const agent = await ensureLocalAgent({ ca, dir: join(config.dataDir, 'agent'), host: '127.0.0.1', port: config.localAgentPort, log });
-  const compute: ComputeDriver =
-    config.computeDriver === 'netns'
-      ? new NetnsComputeDriver({ agentUrl: agent.url, prefix: config.netnsPrefix, bridgeAddress: config.netnsBridgeAddress })
-      : new ProcessComputeDriver(agent.url);
-  return { compute, agents: new AgentGateway(agent.tls) };
+function dataPlane(config: FulcrumConfig, database: Database, log: Logger): DataPlane & { close(): Promise<void> } {
+  let ca: Promise<PemPair> | null = null;
+  let agents: Promise<AgentGateway> | null = null;
+  let compute: Promise<ComputeDriver> | null = null;
+  const getCa = () => (ca ??= controllerCa(database.db));
+  const getAgents = () => (agents ??= getCa().then(async (pair) => new AgentGateway(await controllerClientTls(pair))));
+  const getCompute = () =>
+    (compute ??= getCa().then(async (pair) => {
+      const url = await ensureLocalAgent({ ca: pair, dir: join(config.dataDir, 'agent'), host: '127.0.0.1', port: config.localAgentPort, log });
+      return config.computeDriver === 'netns'
+        ? new NetnsComputeDriver({ agentUrl: url, prefix: config.netnsPrefix, bridgeAddress: config.netnsBridgeAddress })
+        : new ProcessComputeDriver(url);
+    }));
+  return {
+    compute: getCompute,
+    agents: getAgents,
+    async close() {
+      if (agents) await (await agents.catch(() => null))?.close();
+    },
+  };
 }
 
 export interface RuntimeOptions {
@@ -69,12 +84,11 @@ export async function openRuntime(config: FulcrumConfig, options: RuntimeOptions
   const log = options.log ?? createLogger(config.logLevel);
   const database = options.database ?? (await openDatabase(databaseUrl(config), { migrate: options.migrate }));
   const callbacks = new DbStatusCallbacks(database.db);
-  let dataPlane: Promise<DataPlane> | null = null;
-  const getDataPlane = () => (dataPlane ??= startDataPlane(config, database, log));
+  const plane = dataPlane(config, database, log);
   const amphora = new AmphoraProviderDriver({
     db: database.db,
     callbacks,
-    dataPlane: getDataPlane,
+    dataPlane: plane,
     render: (graph, amp) => ({ haproxy: renderHaproxyConfig(graph, renderContext(graph, amp)), keepalived: null }),
     unsupported: amphoraUnsupported,
   });
@@ -90,15 +104,13 @@ export async function openRuntime(config: FulcrumConfig, options: RuntimeOptions
     providers,
     flows,
     callbacks,
-    dataPlane: getDataPlane,
-    async closeDataPlane() {
-      if (dataPlane) await (await dataPlane.catch(() => null))?.agents.close();
-    },
+    dataPlane: plane,
+    closeDataPlane: () => plane.close(),
   };
 }
 
 export function startHealthPoller(rt: Runtime): AmphoraHealthPoller {
-  const poller = new AmphoraHealthPoller(rt.database.db, async () => (await rt.dataPlane()).agents, rt.callbacks, rt.log.child({ role: 'health' }), rt.config.healthPollMs);
+  const poller = new AmphoraHealthPoller(rt.database.db, rt.dataPlane.agents, rt.callbacks, rt.log.child({ role: 'health' }), rt.config.healthPollMs);
   poller.start();
   return poller;
 }

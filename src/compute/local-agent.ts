@@ -3,11 +3,12 @@
 // controller restarts; a controller that finds it running (its pid file, its /1.0/info
 // answering our certificate) adopts it instead of starting another.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentClient } from '../amphora/agent-client.ts';
-import { issueClientCertificate, issueServerCertificate, type PemPair } from '../pki/certificate-authority.ts';
+import { issueServerCertificate, type PemPair } from '../pki/certificate-authority.ts';
+import { controllerClientTls } from '../pki/ca-store.ts';
 import type { Logger } from '../observability/logger.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/fulcrum.js', import.meta.url));
@@ -21,13 +22,7 @@ export interface LocalAgentOptions {
   log: Logger;
 }
 
-export interface LocalAgent {
-  url: string;
-  /** The controller's client credentials for talking to agents. */
-  tls: { ca: string; cert: string; key: string };
-}
-
-async function answers(url: string, tls: LocalAgent['tls']): Promise<boolean> {
+async function answers(url: string, tls: { ca: string; cert: string; key: string }): Promise<boolean> {
   const client = new AgentClient({ url, tls, connectTimeoutMs: 1000, timeoutMs: 2000 });
   try {
     await client.info();
@@ -50,15 +45,15 @@ function pidAlive(pidFile: string): boolean {
   }
 }
 
-export async function ensureLocalAgent(options: LocalAgentOptions): Promise<LocalAgent> {
+/** Returns the URL of this host's agent, once it answers. */
+export async function ensureLocalAgent(options: LocalAgentOptions): Promise<string> {
   const { ca, dir, host, port, log } = options;
   const url = `https://${host}:${port}`;
-  const client = await issueClientCertificate(ca, { commonName: 'fulcrum-controller' });
-  const tls = { ca: ca.certPem, cert: client.certPem, key: client.keyPem };
+  const tls = await controllerClientTls(ca);
   const pidFile = join(dir, 'agent.pid');
   if (pidAlive(pidFile) && (await answers(url, tls))) {
     log.info({ url }, 'adopted the running amphora agent');
-    return { url, tls };
+    return url;
   }
   mkdirSync(join(dir, 'pki'), { recursive: true });
   const server = await issueServerCertificate(ca, { commonName: `fulcrum-agent-${host}`, ipAddresses: [host] });
@@ -67,7 +62,6 @@ export async function ensureLocalAgent(options: LocalAgentOptions): Promise<Loca
   writeFileSync(files.cert, server.certPem);
   writeFileSync(files.key, server.keyPem, { mode: 0o600 });
   const out = join(dir, 'agent.log');
-  const { openSync } = await import('node:fs');
   const fd = openSync(out, 'a');
   const child = spawn(process.execPath, [BIN, 'amphora-agent'], {
     detached: true,
@@ -92,5 +86,5 @@ export async function ensureLocalAgent(options: LocalAgentOptions): Promise<Loca
     await new Promise((r) => setTimeout(r, 100));
   }
   log.info({ url, pid: child.pid }, 'started the amphora agent');
-  return { url, tls };
+  return url;
 }

@@ -34,8 +34,8 @@ export interface RenderedAmphora {
 export interface AmphoraDriverDeps {
   db: Db;
   callbacks: StatusCallbacks;
-  /** Where amphorae run and how to reach their agents; started on first use (workers only). */
-  dataPlane(): Promise<{ compute: ComputeDriver; agents: AmphoraAgents }>;
+  /** Where amphorae run and how to reach their agents; set up on first use (workers only). */
+  dataPlane: { compute(): Promise<ComputeDriver>; agents(): Promise<AmphoraAgents> };
   render(graph: LbGraph, amphora: AmphoraRecord): RenderedAmphora;
   /** Why a listener cannot be served, or null (HAProxy 2.6 serves no UDP/SCTP, …). */
   unsupported(query: SupportQuery): string | null;
@@ -84,7 +84,7 @@ export class AmphoraProviderDriver implements ProviderDriver {
         const id = amphoraId(op, jobId, 'STANDALONE');
         await this.deps.db
           .insertInto('amphora')
-          .values({ id, load_balancer_id: op.loadBalancerId, status: 'PENDING_CREATE', role: 'STANDALONE', compute_driver: (await this.deps.dataPlane()).compute.name })
+          .values({ id, load_balancer_id: op.loadBalancerId, status: 'PENDING_CREATE', role: 'STANDALONE', compute_driver: (await this.deps.dataPlane.compute()).name })
           .onConflict((oc) => oc.column('id').doNothing())
           .execute();
         return [id];
@@ -105,7 +105,7 @@ export class AmphoraProviderDriver implements ProviderDriver {
         if (!lb.vip_address) throw new PermanentFailure(`load balancer ${lb.id} has no VIP address`);
         const prefix = await this.#vipPrefix(lb.vip_subnet_id);
         for (const id of results['amphora:allocate'] as string[]) {
-          const { compute, agents } = await this.deps.dataPlane();
+          const [compute, agents] = await Promise.all([this.deps.dataPlane.compute(), this.deps.dataPlane.agents()]);
           const placement = await compute.createAmphora({
             amphoraId: id,
             loadBalancerId: lb.id,
@@ -147,7 +147,7 @@ export class AmphoraProviderDriver implements ProviderDriver {
   async #destroy(id: string): Promise<void> {
     const amp = await this.deps.db.selectFrom('amphora').selectAll().where('id', '=', id).executeTakeFirst();
     if (!amp) return;
-    const { compute, agents } = await this.deps.dataPlane();
+    const [compute, agents] = await Promise.all([this.deps.dataPlane.compute(), this.deps.dataPlane.agents()]);
     if (amp.agent_url) await agents.remove(amp.agent_url, id);
     if (amp.compute_id) await compute.deleteAmphora(id, amp.compute_id);
     await this.deps.db.updateTable('amphora').set({ status: 'DELETED' }).where('id', '=', id).execute();
@@ -161,7 +161,7 @@ export class AmphoraProviderDriver implements ProviderDriver {
         const graph = await loadLbGraph(this.deps.db, op.loadBalancerId, excluded);
         const amphorae = await this.#amphorae(op.loadBalancerId);
         if (amphorae.length === 0) throw new PermanentFailure(`load balancer ${op.loadBalancerId} has no amphora`);
-        const { agents } = await this.deps.dataPlane();
+        const agents = await this.deps.dataPlane.agents();
         const runtime = runtimeCommands(op, graph) ?? undefined;
         for (const amphora of amphorae) {
           if (!amphora.agent_url) throw new Error(`amphora ${amphora.id} has no agent yet`);
