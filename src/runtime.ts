@@ -18,7 +18,6 @@ import { ProcessComputeDriver } from './compute/process/process-driver.ts';
 import { NetnsComputeDriver } from './compute/netns/netns-driver.ts';
 import { ensureLocalAgent } from './compute/local-agent.ts';
 import { controllerCa, controllerClientTls } from './pki/ca-store.ts';
-import type { PemPair } from './pki/certificate-authority.ts';
 import { AmphoraProviderDriver } from './providers/amphora/amphora-driver.ts';
 import { AgentGateway } from './providers/amphora/agent-gateway.ts';
 import { amphoraUnsupported } from './providers/amphora/support.ts';
@@ -50,24 +49,33 @@ export interface DataPlane {
   agents(): Promise<AgentGateway>;
 }
 
-function dataPlane(config: FulcrumConfig, database: Database, log: Logger): DataPlane & { close(): Promise<void> } {
-  let ca: Promise<PemPair> | null = null;
-  let agents: Promise<AgentGateway> | null = null;
-  let compute: Promise<ComputeDriver> | null = null;
-  const getCa = () => (ca ??= controllerCa(database.db));
-  const getAgents = () => (agents ??= getCa().then(async (pair) => new AgentGateway(await controllerClientTls(pair))));
-  const getCompute = () =>
-    (compute ??= getCa().then(async (pair) => {
-      const url = await ensureLocalAgent({ ca: pair, dir: join(config.dataDir, 'agent'), host: '127.0.0.1', port: config.localAgentPort, log });
-      return config.computeDriver === 'netns'
-        ? new NetnsComputeDriver({ agentUrl: url, prefix: config.netnsPrefix, bridgeAddress: config.netnsBridgeAddress })
-        : new ProcessComputeDriver(url);
-    }));
+/** Runs `make` once and keeps its result; a failure is not kept, so the next call tries again. */
+function once<T>(make: () => Promise<T>): { get: () => Promise<T>; peek: () => Promise<T> | null } {
+  let value: Promise<T> | null = null;
   return {
-    compute: getCompute,
-    agents: getAgents,
+    get: () =>
+      (value ??= make().catch((err: unknown) => {
+        value = null;
+        throw err;
+      })),
+    peek: () => value,
+  };
+}
+
+function dataPlane(config: FulcrumConfig, database: Database, log: Logger): DataPlane & { close(): Promise<void> } {
+  const ca = once(() => controllerCa(database.db));
+  const agents = once(async () => new AgentGateway(await controllerClientTls(await ca.get())));
+  const compute = once(async (): Promise<ComputeDriver> => {
+    const url = await ensureLocalAgent({ ca: await ca.get(), dir: join(config.dataDir, 'agent'), host: '127.0.0.1', port: config.localAgentPort, log });
+    return config.computeDriver === 'netns'
+      ? new NetnsComputeDriver({ agentUrl: url, prefix: config.netnsPrefix, bridgeAddress: config.netnsBridgeAddress })
+      : new ProcessComputeDriver(url);
+  });
+  return {
+    compute: compute.get,
+    agents: agents.get,
     async close() {
-      if (agents) await (await agents.catch(() => null))?.close();
+      await (await agents.peek()?.catch(() => null))?.close();
     },
   };
 }
