@@ -139,3 +139,12 @@ export function createApi(rt: Runtime): Promise<Api> {
   const network = rt.config.networkDriver === 'local' ? new LocalNetworkDriver() : new NoopNetworkDriver();
   return buildApi({ config: rt.config, database: rt.database, providers: rt.providers, network, log: rt.log });
 }
+
+/**
+ * A worker that restarts on a host with amphorae takes their agent back (or starts it again
+ * after a reboot) at once, not only when the next amphora is placed.
+ */
+export async function adoptDataPlane(rt: Runtime): Promise<void> {
+  const live = await rt.database.db.selectFrom('amphora').select('id').where('status', 'not in', ['DELETED', 'ERROR']).limit(1).executeTakeFirst();
+  if (live) await rt.dataPlane.compute();
+}

@@ -5,7 +5,7 @@ import { loadConfig, type FulcrumConfig } from '../config.ts';
 import { FulcrumError } from '../errors.ts';
 import { openDatabase } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
-import { createApi, databaseUrl, openRuntime, startHealthPoller, startWorker, type Runtime } from '../runtime.ts';
+import { adoptDataPlane, createApi, databaseUrl, openRuntime, startHealthPoller, startWorker, type Runtime } from '../runtime.ts';
 import { ensureNetwork } from '../mgmt/networks.ts';
 
 /** The VIP subnet `fulcrum serve` registers on first start: loopback addresses need no root. */
@@ -40,6 +40,7 @@ async function runRoles(roles: { api: boolean; worker: boolean; health: boolean 
     const local = await ensureNetwork(rt.database.db, 'local', LOCAL_SUBNET);
     rt.log.info({ subnet_id: local.subnetId, cidr: LOCAL_SUBNET }, 'default network "local"');
   }
+  if (roles.worker) await adoptDataPlane(rt);
   const worker = roles.worker ? startWorker(rt) : null;
   const health = roles.health ? startHealthPoller(rt) : null;
   await worker?.start();
