@@ -197,7 +197,7 @@ export function amphoraContext(over: Partial<AmphoraRenderContext> & { root?: st
     amphoraId: '22222222-0000-4000-8000-000000000001',
     topology: 'SINGLE',
     vipAddress: '10.0.0.10',
-    paths: { runDir: `${root}/run`, serverStateFile: `${root}/run/server-state`, pidFile: `${root}/run/haproxy.pid`, certDir: `${root}/certs` },
+    paths: { runDir: `${root}/run`, serverStateFile: `${root}/run/servers.state`, certDir: `${root}/certs` },
     maxconn: 9980,
     hardStopAfterMs: 30000,
     log: { kind: 'stdout' },

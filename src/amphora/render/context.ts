@@ -12,7 +12,6 @@ export interface AmphoraPaths {
   /** Holds the stats socket `<runDir>/haproxy.sock` (runtime API, level admin). */
   runDir: string;
   serverStateFile: string;
-  pidFile: string;
   /** Where the agent writes the PEM files the config names (see tls-files.ts). */
   certDir: string;
 }

@@ -23,7 +23,6 @@ export interface RenderedHaproxy {
 function globalSection(ctx: AmphoraRenderContext): string {
   const lines = [
     `maxconn ${ctx.maxconn}`,
-    `pidfile ${ctx.paths.pidFile}`,
     // Runtime API for the agent (weights, drain, add/remove servers, state dumps).
     `stats socket ${statsSocketPath(ctx.paths)} mode 600 level admin expose-fd listeners`,
     // With the state file dumped before a reload, runtime changes (weights, drain) survive it.

@@ -21,8 +21,8 @@ export function renderContext(graph: LbGraph, amphora: AmphoraRecord, limits: Am
     vipAddress: graph.loadBalancer.vip_address!,
     paths: {
       runDir,
-      serverStateFile: `${runDir}/server-state`,
-      pidFile: `${runDir}/haproxy.pid`,
+      // The agent dumps `show servers state` here before each reload (src/agent/layout.ts).
+      serverStateFile: `${runDir}/servers.state`,
       certDir: `${runDir}/certs`,
     },
     maxconn: limits.maxconn,

@@ -1,0 +1,16 @@
+// The paths the controller renders into haproxy.cfg are the ones the agent uses: a mismatch
+// would silently lose server state across reloads (the agent dumps it to its own path).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { amphoraLayout } from '../../src/agent/layout.ts';
+import { renderContext } from '../../src/providers/amphora/render-context.ts';
+import { statsSocketPath } from '../../src/amphora/render/amphora-files.ts';
+import type { LbGraph } from '../../src/model/lb-graph.ts';
+
+test('rendered state file and stats socket match the agent layout', () => {
+  const layout = amphoraLayout('/var/lib/fulcrum/run', 'amp-1');
+  const graph = { loadBalancer: { vip_address: '127.10.0.1' } } as LbGraph;
+  const ctx = renderContext(graph, { id: 'amp-1', role: 'STANDALONE', run_dir: layout.runDir, netns: null, agent_url: null, vrrp_interface: null });
+  assert.equal(ctx.paths.serverStateFile, layout.serverState);
+  assert.equal(statsSocketPath(ctx.paths), layout.statsSocket);
+});
