@@ -7,9 +7,18 @@
 #   bench/run.sh                 both benchmarks
 #   bench/run.sh throughput      only API requests/s
 #   bench/run.sh active          only create → ACTIVE
+#   bench/run.sh dataplane [create|changes|throughput]
+#                                the data plane on the amphora provider (process compute driver:
+#                                HAProxy on loopback VIPs): create → first request through the
+#                                VIP, member change → traffic following, req/s through Fulcrum's
+#                                HAProxy vs direct vs a hand-written HAProxy. Not part of `all`.
+#                                Needs haproxy and wrk; nginx-light for the backends if installed
+#                                (apt-get install -y haproxy wrk nginx-light). No PostgreSQL.
 #
 # Knobs (environment): BENCH_SETUPS=pglite,postgres[,postgres-serve]  BENCH_CONCURRENCY=4
 # BENCH_SECONDS=5  BENCH_CREATES=300  BENCH_LBS=50  BENCH_POLL_MS=1
+# dataplane: BENCH_DP_LBS=15  BENCH_DP_POLL_MS=10  BENCH_DP_ROUNDS=5  BENCH_DP_SETTLE_MS=300
+# BENCH_DP_WRK_SECONDS=5  BENCH_DP_WRK_RUNS=5  BENCH_DP_BACKENDS=2
 # Numbers depend on the machine and what else runs on it; compare the ratios within one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,12 +26,28 @@ run() { node --import tsx "bench/$1.ts"; }
 case "${1:-all}" in
   throughput) run api-throughput ;;
   active) run create-to-active ;;
+  dataplane)
+    case "${2:-all}" in
+      create) run dataplane-create ;;
+      changes) run dataplane-changes ;;
+      throughput) run dataplane-throughput ;;
+      all)
+        run dataplane-create
+        run dataplane-changes
+        run dataplane-throughput
+        ;;
+      *)
+        echo "usage: bench/run.sh dataplane [create|changes|throughput|all]" >&2
+        exit 2
+        ;;
+    esac
+    ;;
   all)
     run api-throughput
     run create-to-active
     ;;
   *)
-    echo "usage: bench/run.sh [throughput|active|all]" >&2
+    echo "usage: bench/run.sh [throughput|active|dataplane [create|changes|throughput]|all]" >&2
     exit 2
     ;;
 esac
