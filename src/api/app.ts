@@ -26,7 +26,7 @@ import { listenerRoutes } from './resources/listeners.ts';
 import { poolRoutes } from './resources/pools.ts';
 import { memberRoutes } from './resources/members.ts';
 import { healthMonitorRoutes } from './resources/healthmonitors.ts';
-import { jobRoutes } from './resources/jobs.ts';
+import { jobRoutes } from '../mgmt/jobs.ts';
 import { networkRoutes } from '../mgmt/networks.ts';
 
 export type Api = Awaited<ReturnType<typeof buildApi>>;
