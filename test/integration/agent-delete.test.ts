@@ -7,19 +7,14 @@ import { existsSync } from 'node:fs';
 import { AgentRequestFailed, type AgentClient } from '../../src/amphora/agent-client.ts';
 import { amphoraLayout } from '../../src/agent/layout.ts';
 import { identify } from '../../src/agent/process-table.ts';
-import { AgentProcess, Cleanup, controllerClient, freePort, haproxyConfig, httpGet, makePki, readTrack, startBackend } from './agent-harness.ts';
+import { Cleanup, freePort, haproxyConfig, httpGet, readTrack, startBackend, startTestAgent } from './agent-harness.ts';
 
 const cleanup = new Cleanup();
 let baseDir: string;
 let client: AgentClient;
 
 before(async () => {
-  const dir = cleanup.tempDir('fulcrum-agent-delete-');
-  baseDir = `${dir}/amphorae`;
-  const pki = await makePki(dir);
-  const agent = await AgentProcess.start(cleanup, baseDir, pki);
-  client = controllerClient(pki, agent.url);
-  cleanup.clients.add(client);
+  ({ baseDir, client } = await startTestAgent(cleanup, 'delete'));
 });
 
 after(() => cleanup.run());

@@ -102,6 +102,17 @@ export function controllerClient(pki: Pki, url: string): AgentClient {
 }
 
 /** Stops what a test file started, by PID, whatever state the test left it in. */
+/** A temp dir, a PKI and a running agent for one test file; `cleanup` tears them all down. */
+export async function startTestAgent(cleanup: Cleanup, name: string): Promise<{ dir: string; baseDir: string; pki: Pki; agent: AgentProcess; client: AgentClient }> {
+  const dir = cleanup.tempDir(`fulcrum-agent-${name}-`);
+  const baseDir = `${dir}/amphorae`;
+  const pki = await makePki(dir);
+  const agent = await AgentProcess.start(cleanup, baseDir, pki);
+  const client = controllerClient(pki, agent.url);
+  cleanup.clients.add(client);
+  return { dir, baseDir, pki, agent, client };
+}
+
 export class Cleanup {
   readonly processes = new Set<ChildProcess>();
   readonly servers = new Set<NetServer>();

@@ -6,19 +6,14 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { AgentRequestFailed, type AgentClient } from '../../src/amphora/agent-client.ts';
-import { AgentProcess, Cleanup, controllerClient, makePki } from './agent-harness.ts';
+import { Cleanup, startTestAgent } from './agent-harness.ts';
 
 const cleanup = new Cleanup();
 let baseDir: string;
 let client: AgentClient;
 
 before(async () => {
-  const dir = cleanup.tempDir('fulcrum-agent-info-');
-  baseDir = `${dir}/amphorae`;
-  const pki = await makePki(dir);
-  const agent = await AgentProcess.start(cleanup, baseDir, pki);
-  client = controllerClient(pki, agent.url);
-  cleanup.clients.add(client);
+  ({ baseDir, client } = await startTestAgent(cleanup, 'info'));
 });
 
 after(() => cleanup.run());

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AgentClient } from '../../src/amphora/agent-client.ts';
-import { AgentProcess, Cleanup, controllerClient, freePort, haproxyConfig, makePki, requestLoop, startBackend } from './agent-harness.ts';
+import { Cleanup, freePort, haproxyConfig, requestLoop, startBackend, startTestAgent } from './agent-harness.ts';
 
 const RELOADS = 50;
 const cleanup = new Cleanup();
@@ -12,12 +12,7 @@ let baseDir: string;
 let client: AgentClient;
 
 before(async () => {
-  const dir = cleanup.tempDir('fulcrum-agent-reload-');
-  baseDir = `${dir}/amphorae`;
-  const pki = await makePki(dir);
-  const agent = await AgentProcess.start(cleanup, baseDir, pki);
-  client = controllerClient(pki, agent.url);
-  cleanup.clients.add(client);
+  ({ baseDir, client } = await startTestAgent(cleanup, 'reload'));
 });
 
 after(() => cleanup.run());

@@ -7,19 +7,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { AgentRequestFailed, type AgentClient, type HaproxyStats } from '../../src/amphora/agent-client.ts';
 import { amphoraLayout } from '../../src/agent/layout.ts';
-import { AgentProcess, Cleanup, bodies, controllerClient, freePort, haproxyConfig, makePki, startBackend } from './agent-harness.ts';
+import { bodies, Cleanup, freePort, haproxyConfig, startBackend, startTestAgent } from './agent-harness.ts';
 
 const cleanup = new Cleanup();
 let baseDir: string;
 let client: AgentClient;
 
 before(async () => {
-  const dir = cleanup.tempDir('fulcrum-agent-runtime-');
-  baseDir = `${dir}/amphorae`;
-  const pki = await makePki(dir);
-  const agent = await AgentProcess.start(cleanup, baseDir, pki);
-  client = controllerClient(pki, agent.url);
-  cleanup.clients.add(client);
+  ({ baseDir, client } = await startTestAgent(cleanup, 'runtime'));
 });
 
 after(() => cleanup.run());

@@ -4,19 +4,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentRequestFailed, type AgentClient, type HaproxyStats } from '../../src/amphora/agent-client.ts';
-import { AgentProcess, Cleanup, bodies, controllerClient, freePort, haproxyConfig, makePki, startBackend, until } from './agent-harness.ts';
+import { bodies, Cleanup, freePort, haproxyConfig, startBackend, startTestAgent, until } from './agent-harness.ts';
 
 const cleanup = new Cleanup();
 let baseDir: string;
 let client: AgentClient;
 
 before(async () => {
-  const dir = cleanup.tempDir('fulcrum-agent-stats-');
-  baseDir = `${dir}/amphorae`;
-  const pki = await makePki(dir);
-  const agent = await AgentProcess.start(cleanup, baseDir, pki);
-  client = controllerClient(pki, agent.url);
-  cleanup.clients.add(client);
+  ({ baseDir, client } = await startTestAgent(cleanup, 'stats'));
 });
 
 after(() => cleanup.run());
