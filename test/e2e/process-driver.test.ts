@@ -2,43 +2,29 @@
 // VIP spreading real requests over real backends; changes follow; delete tears it down.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readdirSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomInt } from 'node:crypto';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import type { TestApp } from '../helpers/app.ts';
+import { startProcessAmphoraApp, type AmphoraApp } from '../helpers/amphora-app.ts';
 import { showProc } from '../../src/agent/master-cli.ts';
-import { fetchText, freePort, startBackend, stopLocalDataPlane, type Backend } from '../helpers/data-plane.ts';
+import { fetchText, startBackend, type Backend } from '../helpers/data-plane.ts';
 
 describe('amphora provider on the process compute driver', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fulcrum-e2e-process-'));
-  const subnetCidr = `127.${randomInt(100, 200)}.${randomInt(0, 255)}.0/24`;
+  let env: AmphoraApp;
   let app: TestApp;
-  let backends: Backend[] = [];
+  let dataDir: string;
   let subnetId: string;
+  let backends: Backend[] = [];
 
   before(async () => {
-    app = await startTestApp('pglite', {
-      health: true,
-      config: {
-        defaultProvider: 'amphora',
-        networkDriver: 'local',
-        computeDriver: 'process',
-        dataDir,
-        localAgentPort: await freePort(),
-        healthPollMs: 300,
-      },
-    });
-    const network = (await app.request('POST', '/v2/fulcrum/networks', { network: { name: 'e2e' } })).body.network;
-    subnetId = (await app.request('POST', '/v2/fulcrum/subnets', { subnet: { network_id: network.id, cidr: subnetCidr } })).body.subnet.id;
+    env = await startProcessAmphoraApp('process', [100, 200], 300);
+    ({ app, dataDir, subnetId } = env);
     backends = await Promise.all([startBackend('be1'), startBackend('be2')]);
   });
 
   after(async () => {
-    await app?.close();
-    stopLocalDataPlane(dataDir);
+    await env?.close();
     await Promise.all(backends.map((b) => b.close()));
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   test('create → traffic through the VIP reaches every member; member changes follow; delete tears down', async () => {

@@ -3,13 +3,11 @@
 // HAProxy (master-worker, seamless), and not one request fails.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomInt } from 'node:crypto';
 import http from 'node:http';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { freePort, startBackend, stopLocalDataPlane, type Backend } from '../helpers/data-plane.ts';
+import type { TestApp } from '../helpers/app.ts';
+import { startProcessAmphoraApp, type AmphoraApp } from '../helpers/amphora-app.ts';
+import { startBackend, type Backend } from '../helpers/data-plane.ts';
 import { httpGet } from '../helpers/netns.ts';
 import { amphoraLayout } from '../../src/agent/layout.ts';
 import { showProc } from '../../src/agent/master-cli.ts';
@@ -92,34 +90,21 @@ function startLoad(url: string): { stop(): Promise<LoadResult> } {
 }
 
 describe('reloads under load (process compute driver)', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fulcrum-e2e-reload-'));
-  const subnetCidr = `127.${randomInt(20, 100)}.${randomInt(0, 255)}.0/24`;
+  let env: AmphoraApp;
   let app: TestApp;
-  let backends: Backend[] = [];
+  let dataDir: string;
   let subnetId: string;
+  let backends: Backend[] = [];
 
   before(async () => {
-    app = await startTestApp('pglite', {
-      health: true,
-      config: {
-        defaultProvider: 'amphora',
-        networkDriver: 'local',
-        computeDriver: 'process',
-        dataDir,
-        localAgentPort: await freePort(),
-        healthPollMs: 500,
-      },
-    });
-    const network = (await app.request('POST', '/v2/fulcrum/networks', { network: { name: 'e2e-reload' } })).body.network;
-    subnetId = (await app.request('POST', '/v2/fulcrum/subnets', { subnet: { network_id: network.id, cidr: subnetCidr } })).body.subnet.id;
+    env = await startProcessAmphoraApp('reload', [20, 100], 500);
+    ({ app, dataDir, subnetId } = env);
     backends = await Promise.all(['be1', 'be2', 'be3'].map((name) => startBackend(name)));
   });
 
   after(async () => {
-    await app?.close().catch(() => {});
-    stopLocalDataPlane(dataDir);
+    await env?.close();
     await Promise.all(backends.map((b) => b.close()));
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   test(`${CHANGES} API changes, each a reload, while clients connect: zero failed requests`, async (t) => {

@@ -1,0 +1,45 @@
+// A control plane with real amphorae on the process compute driver: its own data directory
+// (agent, HAProxy run dirs), a free agent port and a loopback VIP subnet registered through
+// the API. `close()` stops exactly what it started.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomInt } from 'node:crypto';
+import { startTestApp, type TestApp } from './app.ts';
+import { freePort, stopLocalDataPlane } from './data-plane.ts';
+
+export interface AmphoraApp {
+  app: TestApp;
+  dataDir: string;
+  subnetId: string;
+  close(): Promise<void>;
+}
+
+/** `secondOctet` bounds the 127.x.y.0/24 VIP subnet, so test files running at once do not meet. */
+export async function startProcessAmphoraApp(name: string, secondOctet: [number, number], healthPollMs: number): Promise<AmphoraApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), `fulcrum-e2e-${name}-`));
+  const app = await startTestApp('pglite', {
+    health: true,
+    config: {
+      defaultProvider: 'amphora',
+      networkDriver: 'local',
+      computeDriver: 'process',
+      dataDir,
+      localAgentPort: await freePort(),
+      healthPollMs,
+    },
+  });
+  const cidr = `127.${randomInt(...secondOctet)}.${randomInt(0, 255)}.0/24`;
+  const network = (await app.request('POST', '/v2/fulcrum/networks', { network: { name } })).body.network;
+  const subnetId = (await app.request('POST', '/v2/fulcrum/subnets', { subnet: { network_id: network.id, cidr } })).body.subnet.id;
+  return {
+    app,
+    dataDir,
+    subnetId,
+    async close() {
+      await app.close().catch(() => {});
+      stopLocalDataPlane(dataDir);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
