@@ -35,8 +35,7 @@ import {
   waitLbActive,
   wallNow,
   type DataplaneServe,
-  loadNote,
-} from './dataplane-lib.ts';
+  loadNote, minimalHaproxyConfig } from './dataplane-lib.ts';
 
 const LBS = intFromEnv('BENCH_DP_LBS', 15);
 const POLL_MS = intFromEnv('BENCH_DP_POLL_MS', 10);
@@ -120,19 +119,7 @@ async function baseline(dir: string, i: number): Promise<Baseline> {
   const cfg = join(dir, `trivial-${i}.cfg`);
   writeFileSync(
     cfg,
-    [
-      'global',
-      '    maxconn 9000',
-      'defaults',
-      '    mode http',
-      '    timeout connect 5s',
-      '    timeout client 50s',
-      '    timeout server 50s',
-      'frontend fe',
-      `    bind 127.0.0.1:${port}`,
-      '    http-request return status 200 content-type text/plain string ok',
-      '',
-    ].join('\n'),
+    minimalHaproxyConfig(port, ['http-request return status 200 content-type text/plain string ok']),
   );
   const check = haproxyCheck(cfg);
   if (!check.ok) throw new Error(`haproxy -c failed on the trivial config:\n${check.output}`);

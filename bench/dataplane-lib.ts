@@ -679,3 +679,21 @@ export function agentRequests(agentDir: string): AgentRequest[] {
 export function firstAgentRequest(requests: AgentRequest[], method: string, path: string, since: number): AgentRequest | null {
   return requests.find((r) => r.method === method && r.url === path && r.received >= Math.floor(since) - 1) ?? null;
 }
+
+/** The smallest HAProxy configuration the benchmarks compare against: one HTTP frontend on `port`. */
+export function minimalHaproxyConfig(port: number, frontend: string[], rest: string[] = []): string {
+  return [
+    'global',
+    '    maxconn 9000',
+    'defaults',
+    '    mode http',
+    '    timeout connect 5s',
+    '    timeout client 50s',
+    '    timeout server 50s',
+    'frontend fe',
+    `    bind 127.0.0.1:${port}`,
+    ...frontend.map((l) => `    ${l}`),
+    ...rest,
+    '',
+  ].join('\n');
+}

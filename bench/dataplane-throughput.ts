@@ -32,8 +32,7 @@ import {
   startHaproxy,
   tempDir,
   type Backends,
-  loadNote,
-} from './dataplane-lib.ts';
+  loadNote, minimalHaproxyConfig } from './dataplane-lib.ts';
 
 const SECONDS = intFromEnv('BENCH_DP_WRK_SECONDS', 5);
 const RUNS = intFromEnv('BENCH_DP_WRK_RUNS', 5);
@@ -91,22 +90,11 @@ function wrk(url: string, connections: number): Promise<WrkResult> {
 }
 
 function handTunedConfig(port: number, backends: Backends): string {
-  return [
-    'global',
-    '    maxconn 9000',
-    'defaults',
-    '    mode http',
-    '    timeout connect 5s',
-    '    timeout client 50s',
-    '    timeout server 50s',
-    'frontend fe',
-    `    bind 127.0.0.1:${port}`,
-    '    default_backend be',
-    'backend be',
-    '    balance roundrobin',
-    ...backends.ports.map((p, i) => `    server ${backends.names[i]} 127.0.0.1:${p}`),
-    '',
-  ].join('\n');
+  return minimalHaproxyConfig(
+    port,
+    ['default_backend be'],
+    ['backend be', '    balance roundrobin', ...backends.ports.map((p, i) => `    server ${backends.names[i]} 127.0.0.1:${p}`)],
+  );
 }
 
 if (!hasCommand('wrk')) {
