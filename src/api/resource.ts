@@ -5,6 +5,7 @@ import type { Db } from '../db/database.ts';
 import type { Table } from '../db/schema.ts';
 import { listRows } from '../db/list-rows.ts';
 import { Forbidden, NotFound } from '../errors.ts';
+import { authorize, mayListAllProjects } from '../auth/policy.ts';
 import { isUuid, parseListQuery, selectFields, type ListAttributes, type RawQuery } from './list-query.ts';
 import { pageLinks } from './links.ts';
 import type { ApiDeps } from './deps.ts';
@@ -55,7 +56,7 @@ export async function fetchRow<Row extends { id: string; project_id: string }>(
         | undefined)
     : undefined;
   if (!row || (spec.hideStatus && row.provisioning_status === spec.hideStatus)) throw new NotFound(spec.displayName, id);
-  if (!request.auth.isAdmin && row.project_id !== request.auth.projectId) throw new Forbidden();
+  authorize(request, row.project_id);
   return row;
 }
 
@@ -78,7 +79,7 @@ export async function listResource<Row extends { id: string; project_id: string 
 ): Promise<ApiObject> {
   const query = parseListQuery(request.query as RawQuery, spec.attrs, deps.config.paginationMaxLimit, { tags: true });
   const scope = { ...where };
-  if (!request.auth.isAdmin) {
+  if (!mayListAllProjects(request)) {
     if (query.projectId !== null && query.projectId !== request.auth.projectId) throw new Forbidden();
     scope.project_id = request.auth.projectId ?? '';
   }
