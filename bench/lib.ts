@@ -161,7 +161,7 @@ export interface Setup {
 }
 
 /** Starts the processes of one setup and waits until the API answers. */
-export async function startSetup(kind: SetupKind, connections: number): Promise<Setup> {
+export async function startSetup(kind: SetupKind, connections: number, options: { env?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Setup> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fulcrum-bench-'));
   const removeDir = onCleanup(async () => rmSync(dataDir, { recursive: true, force: true }));
   const children: Child[] = [];
@@ -174,7 +174,7 @@ export async function startSetup(kind: SetupKind, connections: number): Promise<
   };
   try {
     const port = await freePort();
-    const base = { FULCRUM_DATA_DIR: dataDir, FULCRUM_API_BIND: `127.0.0.1:${port}` };
+    const base = { ...options.env, FULCRUM_DATA_DIR: dataDir, FULCRUM_API_BIND: `127.0.0.1:${port}` };
     const launch = (label: string, role: string, env: NodeJS.ProcessEnv) => {
       const child = startChild(label, [role], env);
       children.push(child);
@@ -196,7 +196,7 @@ export async function startSetup(kind: SetupKind, connections: number): Promise<
     }
     const origin = `http://127.0.0.1:${port}`;
     await waitReady(origin, children);
-    const client = new Client(origin, connections);
+    const client = new Client(origin, connections, options.headers);
     stops.unshift(() => client.close());
     return {
       kind,
@@ -240,15 +240,17 @@ async function waitReady(origin: string, children: Child[]): Promise<void> {
 
 export class Client {
   readonly #pool: Pool;
-  constructor(origin: string, connections: number) {
+  readonly #headers: Record<string, string>;
+  constructor(origin: string, connections: number, headers: Record<string, string> = HEADERS) {
     this.#pool = new Pool(origin, { connections, pipelining: 1 });
+    this.#headers = headers;
   }
 
   async call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: any }> {
     const res = await this.#pool.request({
       path,
       method,
-      headers: body === undefined ? HEADERS : { ...HEADERS, 'content-type': 'application/json' },
+      headers: body === undefined ? this.#headers : { ...this.#headers, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.body.text();

@@ -7,6 +7,9 @@
 #   bench/run.sh                 both benchmarks
 #   bench/run.sh throughput      only API requests/s
 #   bench/run.sh active          only create → ACTIVE
+#   bench/run.sh keystone        Keystone token validation with/without the cache, and list/show
+#                                req/s in keystone mode vs noauth (a test Keystone on loopback,
+#                                needs python3-keystone). Not part of `all`.
 #   bench/run.sh dataplane [create|changes|throughput]
 #                                the data plane on the amphora provider (process compute driver:
 #                                HAProxy on loopback VIPs): create → first request through the
@@ -14,11 +17,16 @@
 #                                HAProxy vs direct vs a hand-written HAProxy. Not part of `all`.
 #                                Needs haproxy and wrk; nginx-light for the backends if installed
 #                                (apt-get install -y haproxy wrk nginx-light). No PostgreSQL.
+#   bench/run.sh failover        LB failover on the amphora provider (process compute driver):
+#                                failover → traffic served by the replacement amphora, service
+#                                gap and failed requests of a sequential probe loop, against a
+#                                plain HAProxy restart measured in the same run. Not part of `all`.
 #
 # Knobs (environment): BENCH_SETUPS=pglite,postgres[,postgres-serve]  BENCH_CONCURRENCY=4
-# BENCH_SECONDS=5  BENCH_CREATES=300  BENCH_LBS=50  BENCH_POLL_MS=1
+# BENCH_SECONDS=5  BENCH_CREATES=300  BENCH_LBS=50  BENCH_POLL_MS=1  BENCH_VALIDATIONS=300
 # dataplane: BENCH_DP_LBS=15  BENCH_DP_POLL_MS=10  BENCH_DP_ROUNDS=5  BENCH_DP_SETTLE_MS=300
 # BENCH_DP_WRK_SECONDS=5  BENCH_DP_WRK_RUNS=5  BENCH_DP_BACKENDS=2
+# failover: BENCH_FO_ROUNDS=10  BENCH_DP_SETTLE_MS=300
 # Numbers depend on the machine and what else runs on it; compare the ratios within one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +34,7 @@ run() { node --import tsx "bench/$1.ts"; }
 case "${1:-all}" in
   throughput) run api-throughput ;;
   active) run create-to-active ;;
+  keystone) run keystone-auth ;;
   dataplane)
     case "${2:-all}" in
       create) run dataplane-create ;;
@@ -42,12 +51,13 @@ case "${1:-all}" in
         ;;
     esac
     ;;
+  failover) run failover ;;
   all)
     run api-throughput
     run create-to-active
     ;;
   *)
-    echo "usage: bench/run.sh [throughput|active|dataplane [create|changes|throughput]|all]" >&2
+    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|all]" >&2
     exit 2
     ;;
 esac

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from './errors.ts';
+import { parseQuotaDefaults, UNLIMITED_DEFAULTS, type QuotaLimits } from './model/quota.ts';
 
 export interface FulcrumConfig {
   apiHost: string;
@@ -10,9 +11,16 @@ export interface FulcrumConfig {
   dataDir: string;
   /** `postgres://…` selects PostgreSQL; absent means the embedded database in dataDir. */
   databaseUrl: string | null;
-  authStrategy: 'noauth';
+  /** Who the caller is: `noauth` (everyone is an administrator), `keystone` tokens, or Fulcrum's own `apikey`s. */
+  authStrategy: 'noauth' | 'keystone' | 'apikey';
+  /** A YAML or JSON file of policy rules overriding Octavia's defaults (like Octavia's policy.yaml). */
+  policyFile: string | null;
   enabledProviders: string[];
   defaultProvider: string;
+  /** Per-project limits for projects without their own (JSON object; -1 = unlimited, the default). */
+  quotaDefaults: QuotaLimits;
+  /** Amphora topology of load balancers whose flavor does not choose one. */
+  defaultTopology: 'SINGLE' | 'ACTIVE_STANDBY';
   /** `local`: VIPs from Fulcrum's own subnets; `noop`: any UUID is a subnet (API-only deployments). */
   networkDriver: 'local' | 'noop';
   /** Where amphorae run: `process` (local HAProxy processes, no root) or `netns` (a namespace each). */
@@ -32,6 +40,24 @@ export interface FulcrumConfig {
   jobMaxAttempts: number;
   jobPollMs: number;
   logLevel: string;
+  /**
+   * The key certificates are sealed with at rest: 32 bytes as base64 or 64 hex digits. Absent:
+   * `<dataDir>/secret.key`, generated on first use. Every process that reads certificates
+   * (api, worker) must have the same key; it is never stored in the database.
+   */
+  secretKey: string | null;
+  /** Keystone (FULCRUM_AUTH_STRATEGY=keystone): identity URL and Fulcrum's own service credentials. */
+  keystoneAuthUrl: string | null;
+  keystoneUsername: string | null;
+  keystonePassword: string | null;
+  keystoneProjectName: string | null;
+  keystoneUserDomainName: string;
+  keystoneProjectDomainName: string;
+  /** How long a validated token is trusted without asking Keystone again (never past its expiry). */
+  keystoneCacheTtlMs: number;
+  /** How long a rejected token is rejected without asking Keystone again. */
+  keystoneNegativeCacheTtlMs: number;
+  keystoneCacheSize: number;
 }
 
 interface Setting<K extends keyof FulcrumConfig> {
@@ -78,6 +104,14 @@ function oneOf<T extends string>(name: string, values: readonly T[]) {
   };
 }
 
+/** 32 bytes, as base64 or hex; the text is kept and decoded where the key is used. */
+function secretKey(raw: unknown): string {
+  const value = str('FULCRUM_SECRET_KEY')(raw).trim();
+  const bytes = /^[0-9a-fA-F]{64}$/.test(value) ? 32 : /^[A-Za-z0-9+/]{43}=$/.test(value) ? Buffer.from(value, 'base64').length : 0;
+  if (bytes !== 32) throw new ConfigError('FULCRUM_SECRET_KEY must be 32 bytes written as base64 (44 characters) or hex (64 digits)');
+  return value;
+}
+
 const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'dataDir', env: 'FULCRUM_DATA_DIR', parse: (raw) => resolve(str('FULCRUM_DATA_DIR')(raw)) },
   {
@@ -91,9 +125,12 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
       return url;
     },
   },
-  { key: 'authStrategy', env: 'FULCRUM_AUTH_STRATEGY', parse: oneOf('FULCRUM_AUTH_STRATEGY', ['noauth'] as const) },
+  { key: 'authStrategy', env: 'FULCRUM_AUTH_STRATEGY', parse: oneOf('FULCRUM_AUTH_STRATEGY', ['noauth', 'keystone', 'apikey'] as const) },
+  { key: 'policyFile', env: 'FULCRUM_POLICY_FILE', parse: (raw) => resolve(str('FULCRUM_POLICY_FILE')(raw)) },
   { key: 'enabledProviders', env: 'FULCRUM_ENABLED_PROVIDERS', parse: list('FULCRUM_ENABLED_PROVIDERS') },
   { key: 'defaultProvider', env: 'FULCRUM_DEFAULT_PROVIDER', parse: str('FULCRUM_DEFAULT_PROVIDER') },
+  { key: 'quotaDefaults', env: 'FULCRUM_QUOTA_DEFAULTS', parse: (raw) => parseQuotaDefaults(raw) },
+  { key: 'defaultTopology', env: 'FULCRUM_DEFAULT_TOPOLOGY', parse: oneOf('FULCRUM_DEFAULT_TOPOLOGY', ['SINGLE', 'ACTIVE_STANDBY'] as const) },
   { key: 'networkDriver', env: 'FULCRUM_NETWORK_DRIVER', parse: oneOf('FULCRUM_NETWORK_DRIVER', ['local', 'noop'] as const) },
   { key: 'computeDriver', env: 'FULCRUM_COMPUTE_DRIVER', parse: oneOf('FULCRUM_COMPUTE_DRIVER', ['process', 'netns'] as const) },
   { key: 'localAgentPort', env: 'FULCRUM_LOCAL_AGENT_PORT', parse: int('FULCRUM_LOCAL_AGENT_PORT', 1, 65535) },
@@ -115,6 +152,16 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'jobMaxAttempts', env: 'FULCRUM_JOB_MAX_ATTEMPTS', parse: int('FULCRUM_JOB_MAX_ATTEMPTS', 1, 100) },
   { key: 'jobPollMs', env: 'FULCRUM_JOB_POLL_MS', parse: int('FULCRUM_JOB_POLL_MS', 10, 60_000) },
   { key: 'logLevel', env: 'FULCRUM_LOG_LEVEL', parse: oneOf('FULCRUM_LOG_LEVEL', LOG_LEVELS) },
+  { key: 'secretKey', env: 'FULCRUM_SECRET_KEY', parse: secretKey },
+  { key: 'keystoneAuthUrl', env: 'FULCRUM_KEYSTONE_AUTH_URL', parse: (raw) => str('FULCRUM_KEYSTONE_AUTH_URL')(raw).replace(/\/+$/, '') },
+  { key: 'keystoneUsername', env: 'FULCRUM_KEYSTONE_USERNAME', parse: str('FULCRUM_KEYSTONE_USERNAME') },
+  { key: 'keystonePassword', env: 'FULCRUM_KEYSTONE_PASSWORD', parse: str('FULCRUM_KEYSTONE_PASSWORD') },
+  { key: 'keystoneProjectName', env: 'FULCRUM_KEYSTONE_PROJECT_NAME', parse: str('FULCRUM_KEYSTONE_PROJECT_NAME') },
+  { key: 'keystoneUserDomainName', env: 'FULCRUM_KEYSTONE_USER_DOMAIN_NAME', parse: str('FULCRUM_KEYSTONE_USER_DOMAIN_NAME') },
+  { key: 'keystoneProjectDomainName', env: 'FULCRUM_KEYSTONE_PROJECT_DOMAIN_NAME', parse: str('FULCRUM_KEYSTONE_PROJECT_DOMAIN_NAME') },
+  { key: 'keystoneCacheTtlMs', env: 'FULCRUM_KEYSTONE_CACHE_TTL_MS', parse: int('FULCRUM_KEYSTONE_CACHE_TTL_MS', 0, 86_400_000) },
+  { key: 'keystoneNegativeCacheTtlMs', env: 'FULCRUM_KEYSTONE_NEGATIVE_CACHE_TTL_MS', parse: int('FULCRUM_KEYSTONE_NEGATIVE_CACHE_TTL_MS', 0, 3_600_000) },
+  { key: 'keystoneCacheSize', env: 'FULCRUM_KEYSTONE_CACHE_SIZE', parse: int('FULCRUM_KEYSTONE_CACHE_SIZE', 0, 10_000_000) },
 ];
 
 export const DEFAULT_CONFIG: FulcrumConfig = {
@@ -123,8 +170,11 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   dataDir: resolve('.fulcrum'),
   databaseUrl: null,
   authStrategy: 'noauth',
+  policyFile: null,
   enabledProviders: ['amphora', 'octavia', 'noop'],
   defaultProvider: 'amphora',
+  quotaDefaults: UNLIMITED_DEFAULTS,
+  defaultTopology: 'SINGLE',
   networkDriver: 'local',
   computeDriver: 'process',
   localAgentPort: 9443,
@@ -138,6 +188,16 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   jobMaxAttempts: 5,
   jobPollMs: 250,
   logLevel: 'info',
+  secretKey: null,
+  keystoneAuthUrl: null,
+  keystoneUsername: null,
+  keystonePassword: null,
+  keystoneProjectName: null,
+  keystoneUserDomainName: 'Default',
+  keystoneProjectDomainName: 'Default',
+  keystoneCacheTtlMs: 300_000,
+  keystoneNegativeCacheTtlMs: 5_000,
+  keystoneCacheSize: 10_000,
 };
 
 function parseBind(raw: unknown): { apiHost: string; apiPort: number } {

@@ -80,6 +80,46 @@ export class Conflict extends FulcrumError {
   }
 }
 
+export class InvalidL7PolicyAction extends FulcrumError {
+  constructor(action: string) {
+    super('LB_ERR_L7POLICY_ACTION', 400, `Invalid L7 Policy action specified: ${action}`);
+  }
+}
+
+export class InvalidL7PolicyArguments extends FulcrumError {
+  constructor(detail: string) {
+    super('LB_ERR_L7POLICY_ARGUMENTS', 400, `Invalid L7 Policy arguments: ${detail}`);
+  }
+}
+
+export class InvalidL7Rule extends FulcrumError {
+  constructor(reason: string) {
+    super('LB_ERR_L7RULE', 400, `Error parsing L7Rule: ${reason}`);
+  }
+}
+
+/** PROMETHEUS listeners serve metrics themselves: no pools, no L7 policies. */
+export class ListenerNoChildren extends FulcrumError {
+  constructor(protocol: string) {
+    super('LB_ERR_LISTENER_NO_CHILDREN', 400, `Protocol ${protocol} listeners cannot have child objects.`);
+  }
+}
+
+/** A *_container_ref names no certificate the load balancer's project may use, or one of the wrong kind. */
+export class CertificateRetrieval extends FulcrumError {
+  constructor(refs: string | string[]) {
+    // Octavia prints a list of refs as a Python list.
+    const shown = Array.isArray(refs) ? `[${refs.map((r) => `'${r}'`).join(', ')}]` : refs;
+    super('LB_ERR_CERTIFICATE_RETRIEVAL', 400, `Could not retrieve certificate: ${shown}`);
+  }
+}
+
+export class UnreadablePkcs12 extends FulcrumError {
+  constructor(error: string) {
+    super('LB_ERR_PKCS12_UNREADABLE', 400, `The PKCS12 bundle is unreadable. Please check the PKCS12 bundle validity. Error: ${error}`);
+  }
+}
+
 export class ProviderNotEnabled extends FulcrumError {
   constructor(provider: string) {
     super('LB_ERR_PROVIDER_NOT_ENABLED', 400, `Provider '${provider}' is not enabled.`);
@@ -107,6 +147,41 @@ export class NotAcceptable extends FulcrumError {
 export class BodyTooLarge extends FulcrumError {
   constructor() {
     super('LB_ERR_BODY_TOO_LARGE', 413, 'Request is too large.');
+  }
+}
+
+/** The identity service could not be asked whether a token is valid. */
+export class IdentityUnavailable extends FulcrumError {
+  constructor() {
+    super('LB_ERR_IDENTITY_UNAVAILABLE', 503, 'The server is currently unavailable. Please try again at a later time.');
+  }
+}
+
+/** Creating the objects would pass one of the project's quotas (reference §5.9). */
+export class QuotaExceeded extends FulcrumError {
+  constructor(resources: string[]) {
+    super('LB_ERR_QUOTA', 403, `Quota has been met for resources: ${resources.join(', ')}`);
+  }
+}
+
+/** The project's quota row could not be locked (a deadlock); the client may retry. */
+export class ProjectBusy extends FulcrumError {
+  constructor() {
+    super('LB_ERR_PROJECT_BUSY', 503, 'Project busy.  Unable to lock the project.  Please try again.');
+  }
+}
+
+/** A flavor, zone or profile still referenced by something that needs it. */
+export class ObjectInUse extends FulcrumError {
+  constructor(object: string, id: string) {
+    super('LB_ERR_IN_USE', 409, `${object} ${id} is in use and cannot be modified.`);
+  }
+}
+
+/** A unique name taken, e.g. "A flavor of gold already exists." */
+export class RecordAlreadyExists extends FulcrumError {
+  constructor(field: string, name: string) {
+    super('LB_ERR_ALREADY_EXISTS', 409, `A ${field} of ${name} already exists.`);
   }
 }
 

@@ -22,7 +22,9 @@ import { AmphoraProviderDriver } from './providers/amphora/amphora-driver.ts';
 import { AgentGateway } from './providers/amphora/agent-gateway.ts';
 import { amphoraUnsupported } from './providers/amphora/support.ts';
 import { renderContext } from './providers/amphora/render-context.ts';
-import { renderHaproxyConfig } from './amphora/render/haproxy-config.ts';
+import { renderHaproxy } from './amphora/render/haproxy-config.ts';
+import { amphoraFileContents } from './certs/amphora-files.ts';
+import { secretStoreFor } from './certs/secret-store.ts';
 import { AmphoraHealthPoller } from './health/amphora-health.ts';
 
 export function databaseUrl(config: FulcrumConfig): string {
@@ -97,7 +99,11 @@ export async function openRuntime(config: FulcrumConfig, options: RuntimeOptions
     db: database.db,
     callbacks,
     dataPlane: plane,
-    render: (graph, amp) => ({ haproxy: renderHaproxyConfig(graph, renderContext(graph, amp)), keepalived: null }),
+    render: (graph, amp) => {
+      const rendered = renderHaproxy(graph, renderContext(graph, amp));
+      return { haproxy: rendered.config, files: rendered.files, keepalived: null };
+    },
+    fileContents: (files) => amphoraFileContents(database.db, secretStoreFor(config), files),
     unsupported: amphoraUnsupported,
   });
   const providers = new ProviderRegistry(
@@ -105,6 +111,7 @@ export async function openRuntime(config: FulcrumConfig, options: RuntimeOptions
     { octavia: 'amphora' },
   );
   const flows = new FlowRegistry().register(providerOperationFlow(providers));
+  for (const flow of amphora.operatorFlows()) flows.register(flow);
   return {
     config,
     database,

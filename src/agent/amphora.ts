@@ -3,6 +3,7 @@
 // Operations on one amphora run one at a time; different amphorae proceed in parallel.
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { Logger } from '../observability/logger.ts';
+import { CertFiles, type AmphoraFileContent } from './cert-files.ts';
 import { Conflict, UnknownAmphora } from './errors.ts';
 import { Haproxy, type HaproxyApplyResult } from './haproxy.ts';
 import { listInterfaces, type NetworkInterface } from './interfaces.ts';
@@ -112,9 +113,24 @@ export class Amphora {
     await this.saveMeta();
   }
 
-  async applyHaproxy(config: string, runtime?: string[]): Promise<HaproxyApplyResult> {
+  /**
+   * With `files`, the certificate directory is made to hold exactly those files: written before
+   * the check, put back if the config is refused, stale ones removed once it runs. Without,
+   * the directory is left alone.
+   */
+  async applyHaproxy(config: string, runtime?: string[], files?: AmphoraFileContent[]): Promise<HaproxyApplyResult> {
+    const certs = new CertFiles(this.layout.certDir);
     try {
-      return await this.haproxy.apply(config, runtime);
+      const restoreFiles = files ? await certs.install(files) : null;
+      let result: HaproxyApplyResult;
+      try {
+        result = await this.haproxy.apply(config, runtime);
+      } catch (err) {
+        await restoreFiles?.();
+        throw err;
+      }
+      if (files) await certs.prune(files);
+      return result;
     } finally {
       this.updateTrackFile();
       await this.trackWrites;

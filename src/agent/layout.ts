@@ -22,6 +22,8 @@ export interface AmphoraLayout {
   keepalivedLog: string;
   /** keepalived `track_file` (weight 0): "1" puts the VRRP instance in FAULT. */
   trackFile: string;
+  /** The PEM files haproxy.cfg names (`<runDir>/certs`, as the controller renders it). */
+  certDir: string;
 }
 
 /** Unix socket paths are limited to 107 bytes (sun_path). */
@@ -44,5 +46,6 @@ export function amphoraLayout(baseDir: string, amphoraId: string): AmphoraLayout
     vrrpPid: file('vrrp.pid'),
     keepalivedLog: file('keepalived.log'),
     trackFile: file('haproxy.track'),
+    certDir: file('certs'),
   };
 }

@@ -91,12 +91,20 @@ export function buildAgentServer(options: AgentServerOptions) {
     {
       schema: {
         params: AmphoraParams,
-        body: Type.Object({ config: Type.String({ minLength: 1 }), runtime: Type.Optional(Type.Array(RuntimeCommand)) }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            config: Type.String({ minLength: 1 }),
+            runtime: Type.Optional(Type.Array(RuntimeCommand)),
+            // The PEM files the config names (certificates, CA bundles, CRLs, crt-lists).
+            files: Type.Optional(Type.Array(Type.Object({ path: Type.String({ minLength: 1, maxLength: 4096 }), content: Type.String() }, { additionalProperties: false }))),
+          },
+          { additionalProperties: false },
+        ),
       },
     },
     async (request) => {
       const amphora = registry.get(request.params.amphora_id);
-      return amphora.exclusive(() => amphora.applyHaproxy(request.body.config, request.body.runtime));
+      return amphora.exclusive(() => amphora.applyHaproxy(request.body.config, request.body.runtime, request.body.files));
     },
   );
 

@@ -5,6 +5,7 @@
 import { Agent, request } from 'undici';
 import { FulcrumError } from '../errors.ts';
 import type { AmphoraStatus } from '../agent/amphora.ts';
+import type { AmphoraFileContent } from '../agent/cert-files.ts';
 import type { HaproxyApplyResult } from '../agent/haproxy.ts';
 import type { NetworkInterface } from '../agent/interfaces.ts';
 import type { KeepalivedApplyResult } from '../agent/keepalived.ts';
@@ -117,9 +118,12 @@ export class AgentClient {
     return this.call(this.amphora(id), 'DELETE', this.path(id));
   }
 
-  /** Starts, reloads, or (with `runtime`) applies runtime commands without a reload. */
-  putHaproxyConfig(id: string, config: string, runtime?: string[]): Promise<HaproxyApplyResult> {
-    return this.call(this.amphora(id), 'PUT', this.path(id, 'haproxy'), runtime === undefined ? { config } : { config, runtime });
+  /**
+   * Starts, reloads, or (with `runtime`) applies runtime commands without a reload. `files`
+   * are the PEM files the config names; given, they replace the amphora's certificate files.
+   */
+  putHaproxyConfig(id: string, config: string, runtime?: string[], files?: AmphoraFileContent[]): Promise<HaproxyApplyResult> {
+    return this.call(this.amphora(id), 'PUT', this.path(id, 'haproxy'), { config, ...(runtime !== undefined ? { runtime } : {}), ...(files !== undefined ? { files } : {}) });
   }
 
   stopHaproxy(id: string): Promise<void> {

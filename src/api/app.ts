@@ -17,8 +17,7 @@ import {
 import { octaviaValidationError } from './octavia/validation-errors.ts';
 import { faultBody } from './octavia/faults.ts';
 import { coerceIntegerStrings } from './octavia/wsme-coercion.ts';
-import { authenticate } from '../auth/noauth.ts';
-import type { AuthContext } from '../auth/context.ts';
+import { authPlugin } from '../auth/request-auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { versionRoutes } from './resources/versions.ts';
 import { loadBalancerRoutes } from './resources/loadbalancers.ts';
@@ -26,8 +25,19 @@ import { listenerRoutes } from './resources/listeners.ts';
 import { poolRoutes } from './resources/pools.ts';
 import { memberRoutes } from './resources/members.ts';
 import { healthMonitorRoutes } from './resources/healthmonitors.ts';
+import { l7PolicyRoutes } from './resources/l7policies.ts';
+import { l7RuleRoutes } from './resources/l7rules.ts';
+import { quotaRoutes } from './resources/quotas.ts';
+import { providerRoutes } from './resources/providers.ts';
+import { flavorRoutes } from './resources/flavors.ts';
+import { flavorProfileRoutes } from './resources/flavorprofiles.ts';
+import { availabilityZoneRoutes } from './resources/availabilityzones.ts';
+import { availabilityZoneProfileRoutes } from './resources/availabilityzoneprofiles.ts';
 import { jobRoutes } from '../mgmt/jobs.ts';
 import { networkRoutes } from '../mgmt/networks.ts';
+import { neutronRoutes } from './neutron/routes.ts';
+import { certificateRoutes } from '../mgmt/certificates.ts';
+import { amphoraRoutes } from './resources/amphorae.ts';
 
 export type Api = Awaited<ReturnType<typeof buildApi>>;
 
@@ -132,10 +142,7 @@ export async function buildApi(deps: ApiDeps) {
     if (schema && request.body && typeof request.body === 'object') coerceIntegerStrings(schema, request.body);
   });
 
-  app.decorateRequest('auth', null as unknown as AuthContext);
-  app.addHook('preHandler', async (request) => {
-    request.auth = authenticate(request.headers);
-  });
+  await app.register(authPlugin, deps);
 
   await app.register(versionRoutes, deps);
   await app.register(loadBalancerRoutes, deps);
@@ -143,7 +150,18 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(poolRoutes, deps);
   await app.register(memberRoutes, deps);
   await app.register(healthMonitorRoutes, deps);
+  await app.register(l7PolicyRoutes, deps);
+  await app.register(l7RuleRoutes, deps);
+  await app.register(quotaRoutes, deps);
+  await app.register(providerRoutes, deps);
+  await app.register(flavorRoutes, deps);
+  await app.register(flavorProfileRoutes, deps);
+  await app.register(availabilityZoneRoutes, deps);
+  await app.register(availabilityZoneProfileRoutes, deps);
   await app.register(jobRoutes, deps);
   await app.register(networkRoutes, deps);
+  await app.register(neutronRoutes, deps);
+  await app.register(certificateRoutes, deps);
+  await app.register(amphoraRoutes, deps);
   return app;
 }

@@ -20,6 +20,8 @@ export const TABLE_OF = {
   pool: 'pool',
   member: 'member',
   healthmonitor: 'health_monitor',
+  l7policy: 'l7policy',
+  l7rule: 'l7rule',
 } as const satisfies Record<ObjectType, keyof Schema>;
 
 export const NOW = sql<Date>`now()`;
@@ -69,10 +71,14 @@ export async function enqueueOperation(trx: Trx, deps: ApiDeps, op: ProviderOper
   await enqueueJob(trx, { kind: PROVIDER_OPERATION, payload: op, loadBalancerId: op.loadBalancerId, maxAttempts: deps.config.jobMaxAttempts });
 }
 
-/** The listeners that use a pool (as default pool), which a pool change also locks. */
+/**
+ * The listeners that use a pool (as default pool or through an L7 policy redirecting to it),
+ * which a pool change also locks.
+ */
 export async function listenersOfPool(trx: Trx, poolId: string): Promise<string[]> {
   const rows = await trx.selectFrom('listener').select('id').where('default_pool_id', '=', poolId).execute();
-  return rows.map((r) => r.id);
+  const redirecting = await trx.selectFrom('l7policy').select('listener_id').where('redirect_pool_id', '=', poolId).execute();
+  return [...new Set([...rows.map((r) => r.id), ...redirecting.map((r) => r.listener_id)])];
 }
 
 /**
@@ -87,6 +93,27 @@ export async function lockPoolForChild(trx: Trx, pool: { id: string; load_balanc
   requireActive('Pool', current);
   const listeners = await listenersOfPool(trx, pool.id);
   const locked: ObjectRef[] = [{ type: 'pool', id: pool.id }, ...listeners.map((id): ObjectRef => ({ type: 'listener', id }))];
+  await setPending(trx, locked, 'PENDING_UPDATE');
+  return { lb, locked };
+}
+
+/**
+ * Locks for a change to an L7 policy's rule (reference §4.2): the policy must be ACTIVE (409
+ * "L7Policy <id> is immutable…", checked first as Octavia does) and so must the LB; the policy
+ * and its listener become PENDING_UPDATE with the LB. The LB row is locked before anything is
+ * read, as every other write does, so two writers never wait on each other in turn.
+ */
+export async function lockL7PolicyForChild(trx: Trx, policyId: string, lbId: string): Promise<{ lb: LoadBalancerRow; locked: ObjectRef[] }> {
+  const lb = await lockRow(trx, lbId);
+  const policy = await trx.selectFrom('l7policy').select(['id', 'provisioning_status', 'listener_id']).where('id', '=', policyId).executeTakeFirst();
+  if (!policy) throw new NotFound('L7Policy', policyId);
+  requireActive('L7Policy', policy);
+  if (lb.provisioning_status !== 'ACTIVE') throw new ImmutableObject('Load Balancer', lbId);
+  await trx.updateTable('load_balancer').set({ provisioning_status: 'PENDING_UPDATE' }).where('id', '=', lbId).execute();
+  const locked: ObjectRef[] = [
+    { type: 'l7policy', id: policy.id },
+    { type: 'listener', id: policy.listener_id },
+  ];
   await setPending(trx, locked, 'PENDING_UPDATE');
   return { lb, locked };
 }

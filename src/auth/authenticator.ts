@@ -1,9 +1,11 @@
 // An authentication strategy turns a request's credentials into an AuthContext, or throws
-// NotAuthorized (401). `FULCRUM_AUTH_STRATEGY` picks one at start.
+// Unauthorized (401). `FULCRUM_AUTH_STRATEGY` picks one at start (strategies.ts).
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AuthContext } from './context.ts';
 
 export interface Authenticator {
   authenticate(headers: IncomingHttpHeaders): Promise<AuthContext>;
+  /** The WWW-Authenticate header of a 401, telling clients where to get credentials. */
+  challenge?: string;
   close?(): Promise<void>;
 }

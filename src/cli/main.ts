@@ -11,6 +11,7 @@ import { ensureNetwork } from '../mgmt/networks.ts';
 /** The VIP subnet `fulcrum serve` registers on first start: loopback addresses need no root. */
 const LOCAL_SUBNET = '127.10.0.0/16';
 import { amphoraAgentCommand } from '../agent/command.ts';
+import { apiKeyCommand } from './apikey.ts';
 
 function config(): FulcrumConfig {
   return loadConfig(process.env);
@@ -91,6 +92,7 @@ program
   });
 
 program.addCommand(amphoraAgentCommand());
+program.addCommand(apiKeyCommand(config));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`fulcrum: ${err instanceof Error ? err.message : String(err)}`);

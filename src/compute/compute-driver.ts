@@ -2,12 +2,19 @@
 // namespace, later a remote host) and says which amphora agent serves it; the amphora driver
 // then talks only to that agent.
 
+export interface VipAddress {
+  address: string;
+  prefixLength: number;
+}
+
 export interface AmphoraSpec {
   amphoraId: string;
   loadBalancerId: string;
   /** The VIP the amphora answers on, and the prefix length of its subnet. */
   vipAddress: string;
   vipPrefixLength: number;
+  /** The load balancer's additional VIPs, plugged with the primary one. */
+  additionalVips?: VipAddress[];
   /** SINGLE amphorae own the VIP; ACTIVE_STANDBY ones leave it to keepalived. */
   plugVip: boolean;
   /** The amphora's own address on the VIP network (VRRP source), when it needs one. */
@@ -31,6 +38,11 @@ export interface ComputeDriver {
   readonly name: string;
   /** Creates (or finds, when it exists already) the amphora's place. Idempotent. */
   createAmphora(spec: AmphoraSpec): Promise<AmphoraPlacement>;
+  /**
+   * Gives a running amphora the VIP addresses and announces them, so traffic to them reaches it
+   * from now on (an amphora booted with `plugVip: false` taking over from another). Idempotent.
+   */
+  plugVips(computeId: string, addresses: VipAddress[]): Promise<void>;
   /** Removes it; a missing amphora is not an error. Idempotent. */
   deleteAmphora(amphoraId: string, computeId: string): Promise<void>;
   /** Stops what the driver itself started (not the amphorae: they keep serving). */

@@ -32,6 +32,14 @@ export interface LoadBalancerTable extends StatusColumns {
   vip_qos_policy_id: string | null;
   flavor_id: string | null;
   availability_zone: string | null;
+  additional_vips: JsonDefault<AdditionalVip[]>;
+}
+
+/** One additional VIP of a load balancer (migration 0009). */
+export interface AdditionalVip {
+  subnet_id: string;
+  ip_address: string;
+  port_id: string;
 }
 
 export interface ListenerTable extends StatusColumns {
@@ -122,6 +130,33 @@ export interface HealthMonitorTable extends StatusColumns {
   expected_codes: string | null;
   http_version: number | null;
   domain_name: string | null;
+}
+
+export interface L7PolicyTable extends StatusColumns {
+  id: string;
+  project_id: string;
+  listener_id: string;
+  name: string | null;
+  description: string | null;
+  admin_state_up: Default<boolean>;
+  action: string;
+  redirect_pool_id: string | null;
+  redirect_url: string | null;
+  redirect_prefix: string | null;
+  redirect_http_code: number | null;
+  position: number;
+}
+
+export interface L7RuleTable extends StatusColumns {
+  id: string;
+  project_id: string;
+  l7policy_id: string;
+  admin_state_up: Default<boolean>;
+  type: string;
+  compare_type: string;
+  key: string | null;
+  value: string;
+  invert: Default<boolean>;
 }
 
 export interface JobTable {
@@ -215,6 +250,11 @@ export interface AmphoraTable {
   updated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
+/** The view behind the operator amphora API (migration 0009): live amphorae and their LB's project. */
+export interface AmphoraApiView extends AmphoraTable {
+  project_id: string | null;
+}
+
 export interface CertificateAuthorityTable {
   name: string;
   cert_pem: string;
@@ -222,9 +262,90 @@ export interface CertificateAuthorityTable {
   created_at: Timestamp;
 }
 
+export interface QuotaTable {
+  id: string;
+  project_id: string;
+  loadbalancer: number | null;
+  listener: number | null;
+  pool: number | null;
+  healthmonitor: number | null;
+  member: number | null;
+  l7policy: number | null;
+  l7rule: number | null;
+  created_at: Timestamp;
+}
+
+export interface FlavorProfileTable {
+  id: string;
+  name: string;
+  provider_name: string;
+  flavor_data: string;
+  created_at: Timestamp;
+}
+
+export interface FlavorTable {
+  id: string;
+  name: string;
+  description: Default<string>;
+  enabled: Default<boolean>;
+  flavor_profile_id: string;
+  created_at: Timestamp;
+}
+
+export interface AvailabilityZoneProfileTable {
+  id: string;
+  name: string;
+  provider_name: string;
+  availability_zone_data: string;
+  created_at: Timestamp;
+}
+
+export interface AvailabilityZoneTable {
+  id: string;
+  name: string;
+  description: Default<string>;
+  enabled: Default<boolean>;
+  availability_zone_profile_id: string;
+  created_at: Timestamp;
+}
+
+/** A stored certificate, CA bundle or CRL (migration 0008); `sealed` is the encrypted PEM payload. */
+export interface CertificateTable {
+  id: string;
+  project_id: string;
+  name: Default<string>;
+  type: 'certificate' | 'ca' | 'crl';
+  subject: string | null;
+  issuer: string | null;
+  subject_alt_names: JsonDefault<string[]>;
+  fingerprint_sha256: string | null;
+  not_before: Date | null;
+  expires_at: Date | null;
+  sealed: string;
+  tags: JsonDefault<string[]>;
+  created_at: Timestamp;
+  updated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+/** Fulcrum's own API keys (apikey strategy); only a digest of the key is kept. */
+export interface ApiKeyTable {
+  id: string;
+  key_hash: string;
+  name: Default<string>;
+  description: Default<string>;
+  project_id: string;
+  roles: JsonDefault<string[]>;
+  created_at: Timestamp;
+  last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
 export interface Schema {
+  api_key: ApiKeyTable;
+  certificate: CertificateTable;
   certificate_authority: CertificateAuthorityTable;
   amphora: AmphoraTable;
+  amphora_api: AmphoraApiView;
   network: NetworkTable;
   subnet: SubnetTable;
   ip_allocation: IpAllocationTable;
@@ -234,6 +355,13 @@ export interface Schema {
   pool: PoolTable;
   member: MemberTable;
   health_monitor: HealthMonitorTable;
+  l7policy: L7PolicyTable;
+  l7rule: L7RuleTable;
+  quota: QuotaTable;
+  flavor_profile: FlavorProfileTable;
+  flavor: FlavorTable;
+  availability_zone_profile: AvailabilityZoneProfileTable;
+  availability_zone: AvailabilityZoneTable;
   job: JobTable;
   job_step: JobStepTable;
 }

@@ -5,7 +5,8 @@ import type { Selectable } from 'kysely';
 import type { ApiDeps } from '../api/deps.ts';
 import type { JobTable } from '../db/schema.ts';
 import { listRows } from '../db/list-rows.ts';
-import { Forbidden, NotFound } from '../errors.ts';
+import { NotFound } from '../errors.ts';
+import { authorize } from '../auth/policy.ts';
 import { parseListQuery, type RawQuery } from '../api/list-query.ts';
 import { octaviaTime } from '../api/octavia/common.ts';
 import { pageLinks } from '../api/links.ts';
@@ -31,8 +32,8 @@ function serializeJob(row: JobRow) {
 
 export async function jobRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
-  app.get('/v2/fulcrum/jobs', async (request) => {
-    if (!request.auth.isAdmin) throw new Forbidden();
+  app.get('/v2/fulcrum/jobs', { config: { policy: 'fulcrum:job:get_all' } }, async (request) => {
+    authorize(request, request.auth.projectId);
     const query = parseListQuery(
       request.query as RawQuery,
       {
@@ -50,8 +51,8 @@ export async function jobRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     return { jobs: rows.map(serializeJob), jobs_links: pageLinks(request, deps.config.apiBaseUri, query, []) };
   });
 
-  app.get('/v2/fulcrum/jobs/:id', async (request) => {
-    if (!request.auth.isAdmin) throw new Forbidden();
+  app.get('/v2/fulcrum/jobs/:id', { config: { policy: 'fulcrum:job:get_one' } }, async (request) => {
+    authorize(request, request.auth.projectId);
     const { id } = request.params as { id: string };
     const row = /^\d{1,18}$/.test(id) ? await db.selectFrom('job').selectAll().where('id', '=', id).executeTakeFirst() : undefined;
     if (!row) throw new NotFound('Job', id);

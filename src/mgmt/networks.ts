@@ -1,11 +1,13 @@
 // /v2/fulcrum/networks and /v2/fulcrum/subnets: the networks VIPs are allocated from (there
-// is no Neutron here). Reads for anyone, writes for administrators.
+// is no Neutron here). Reads for any project's readers, writes for administrators (policy
+// rules fulcrum:network:* and fulcrum:subnet:*).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Static } from 'typebox';
 import type { ApiDeps } from '../api/deps.ts';
 import type { Db } from '../db/database.ts';
-import { Conflict, Forbidden, InvalidInput, NotFound } from '../errors.ts';
+import { Conflict, InvalidInput, NotFound } from '../errors.ts';
+import { authorize } from '../auth/policy.ts';
 import { cidrContains, cidrFamily, normaliseCidr } from '../model/cidr.ts';
 import { isUuid } from '../api/list-query.ts';
 import { octaviaTime } from '../api/octavia/common.ts';
@@ -22,8 +24,9 @@ const SubnetCreate = Wrapped(
   }),
 );
 
-function requireAdmin(request: FastifyRequest): void {
-  if (!request.auth.isAdmin) throw new Forbidden();
+/** Networks are shared, not project-owned: the caller's own project is the policy target. */
+function authorizeCaller(request: FastifyRequest): void {
+  authorize(request, request.auth.projectId);
 }
 
 async function networkView(db: Db, ids?: string[]) {
@@ -65,20 +68,24 @@ export async function networkRoutes(app: FastifyInstance, deps: ApiDeps): Promis
     return row as T;
   };
 
-  app.get('/v2/fulcrum/networks', async () => ({ networks: await networkView(db) }));
-  app.get('/v2/fulcrum/networks/:id', async (request) => {
+  app.get('/v2/fulcrum/networks', { config: { policy: 'fulcrum:network:get_all' } }, async (request) => {
+    authorizeCaller(request);
+    return { networks: await networkView(db) };
+  });
+  app.get('/v2/fulcrum/networks/:id', { config: { policy: 'fulcrum:network:get_one' } }, async (request) => {
+    authorizeCaller(request);
     const row = await find<{ id: string }>('network', 'Network', (request.params as { id: string }).id);
     return { network: (await networkView(db, [row.id]))[0] };
   });
-  app.post('/v2/fulcrum/networks', { schema: { body: NetworkCreate } }, async (request, reply) => {
-    requireAdmin(request);
+  app.post('/v2/fulcrum/networks', { config: { policy: 'fulcrum:network:post' }, schema: { body: NetworkCreate } }, async (request, reply) => {
+    authorizeCaller(request);
     const body = (request.body as Static<typeof NetworkCreate>).network;
     const id = randomUUID();
     await db.insertInto('network').values({ id, name: body.name ?? '', project_id: body.project_id ?? null }).execute();
     return reply.status(201).send({ network: (await networkView(db, [id]))[0] });
   });
-  app.delete('/v2/fulcrum/networks/:id', async (request, reply) => {
-    requireAdmin(request);
+  app.delete('/v2/fulcrum/networks/:id', { config: { policy: 'fulcrum:network:delete' } }, async (request, reply) => {
+    authorizeCaller(request);
     const row = await find<{ id: string }>('network', 'Network', (request.params as { id: string }).id);
     const subnet = await db.selectFrom('subnet').select('id').where('network_id', '=', row.id).executeTakeFirst();
     if (subnet) throw new Conflict(`Network ${row.id} is in use and cannot be modified: it has subnet ${subnet.id}.`);
@@ -86,17 +93,19 @@ export async function networkRoutes(app: FastifyInstance, deps: ApiDeps): Promis
     return reply.status(204).send();
   });
 
-  app.get('/v2/fulcrum/subnets', async (request) => {
+  app.get('/v2/fulcrum/subnets', { config: { policy: 'fulcrum:subnet:get_all' } }, async (request) => {
+    authorizeCaller(request);
     const networkId = (request.query as Record<string, string | undefined>).network_id;
     let q = db.selectFrom('subnet').selectAll().orderBy('created_at').orderBy('id');
     if (networkId !== undefined) q = q.where('network_id', '=', isUuid(networkId) ? networkId.toLowerCase() : '00000000-0000-0000-0000-000000000000');
     return { subnets: (await q.execute()).map(subnetView) };
   });
-  app.get('/v2/fulcrum/subnets/:id', async (request) => ({
-    subnet: subnetView(await find('subnet', 'Subnet', (request.params as { id: string }).id)),
-  }));
-  app.post('/v2/fulcrum/subnets', { schema: { body: SubnetCreate } }, async (request, reply) => {
-    requireAdmin(request);
+  app.get('/v2/fulcrum/subnets/:id', { config: { policy: 'fulcrum:subnet:get_one' } }, async (request) => {
+    authorizeCaller(request);
+    return { subnet: subnetView(await find('subnet', 'Subnet', (request.params as { id: string }).id)) };
+  });
+  app.post('/v2/fulcrum/subnets', { config: { policy: 'fulcrum:subnet:post' }, schema: { body: SubnetCreate } }, async (request, reply) => {
+    authorizeCaller(request);
     const body = (request.body as Static<typeof SubnetCreate>).subnet;
     const network = await db.selectFrom('network').select('id').where('id', '=', body.network_id).executeTakeFirst();
     if (!network) throw new NotFound('Network', body.network_id);
@@ -110,8 +119,8 @@ export async function networkRoutes(app: FastifyInstance, deps: ApiDeps): Promis
       .executeTakeFirstOrThrow();
     return reply.status(201).send({ subnet: subnetView(row) });
   });
-  app.delete('/v2/fulcrum/subnets/:id', async (request, reply) => {
-    requireAdmin(request);
+  app.delete('/v2/fulcrum/subnets/:id', { config: { policy: 'fulcrum:subnet:delete' } }, async (request, reply) => {
+    authorizeCaller(request);
     const row = await find<{ id: string }>('subnet', 'Subnet', (request.params as { id: string }).id);
     const used = await db.selectFrom('ip_allocation').select('address').where('subnet_id', '=', row.id).executeTakeFirst();
     if (used) throw new Conflict(`Subnet ${row.id} is in use and cannot be modified: ${used.address} is allocated.`);

@@ -2,9 +2,10 @@
 // job payload. It names the objects the API transaction set PENDING_*, so completion (success
 // or failure) knows exactly which statuses to settle (reference §4.2, §4.3).
 
-export const OBJECT_TYPES = ['loadbalancer', 'listener', 'pool', 'member', 'healthmonitor'] as const;
+export const OBJECT_TYPES = ['loadbalancer', 'listener', 'pool', 'member', 'healthmonitor', 'l7policy', 'l7rule'] as const;
 export type ObjectType = (typeof OBJECT_TYPES)[number];
-export type Action = 'create' | 'update' | 'delete';
+/** `failover`: replace the load balancer's amphorae (reference §5.1, §5.13); only the LB is locked. */
+export type Action = 'create' | 'update' | 'delete' | 'failover';
 
 export interface ObjectRef {
   type: ObjectType;
@@ -27,6 +28,8 @@ export interface ProviderOperation {
   cascade?: boolean;
   /** For updates: the fields the caller changed, by canonical name. */
   changes?: Record<string, unknown>;
+  /** For an amphora failover: the amphora to replace (an LB failover replaces them all). */
+  amphoraId?: string;
 }
 
 export function ref(type: ObjectType, id: string): ObjectRef {

@@ -7,7 +7,7 @@ import type { Transaction } from 'kysely';
 import type { Schema } from '../db/schema.ts';
 import { Conflict, InvalidInput, ValidationFailure } from '../errors.ts';
 import { cidrContains, firstFreeAddress } from '../model/cidr.ts';
-import type { NetworkDriver, Vip, VipRequest } from './network-driver.ts';
+import type { AdditionalVipRequest, NetworkDriver, Vip, VipRequest } from './network-driver.ts';
 
 type Trx = Transaction<Schema>;
 interface SubnetRow {
@@ -17,6 +17,8 @@ interface SubnetRow {
   ip_version: number;
   gateway_ip: string | null;
 }
+
+const SUBNET_COLUMNS = ['id', 'network_id', 'cidr', 'ip_version', 'gateway_ip'] as const;
 
 async function takenAddresses(trx: Trx, subnet: SubnetRow): Promise<Set<string>> {
   const rows = await trx.selectFrom('ip_allocation').select('address').where('subnet_id', '=', subnet.id).execute();
@@ -38,10 +40,22 @@ export class LocalNetworkDriver implements NetworkDriver {
       throw new ValidationFailure('the local network driver creates VIP ports itself; give vip_subnet_id or vip_network_id instead of vip_port_id.');
     }
     const subnet = await this.#chooseSubnet(trx, request);
+    return this.#take(trx, subnet, request.address, { owner_type: 'vip', owner_id: request.ownerId });
+  }
+
+  async allocateAdditionalVip(trx: Trx, request: AdditionalVipRequest): Promise<Vip> {
+    const subnet = await trx.selectFrom('subnet').select(SUBNET_COLUMNS).where('id', '=', request.subnetId).executeTakeFirst();
+    if (!subnet) throw new InvalidInput(`Subnet ${request.subnetId} not found.`);
+    if (subnet.network_id !== request.networkId) throw new ValidationFailure('All VIP subnets must belong to the same network.');
+    return this.#take(trx, subnet, request.address, { owner_type: 'additional_vip', owner_id: request.ownerId });
+  }
+
+  /** Takes `address` (or the first free one) on the subnet for the owner. */
+  async #take(trx: Trx, subnet: SubnetRow, requested: string | null, owner: { owner_type: string; owner_id: string }): Promise<Vip> {
     // The subnet row lock serialises allocations on one subnet across API processes.
     await trx.selectFrom('subnet').select('id').where('id', '=', subnet.id).forUpdate().execute();
     const taken = await takenAddresses(trx, subnet);
-    let address = request.address;
+    let address = requested;
     if (address) {
       if (!cidrContains(subnet.cidr, address)) throw new InvalidInput(`The IP Address ${address} is invalid.`);
       if (taken.has(address)) throw new Conflict(`The VIP IP address is already in use: ${address}`);
@@ -49,12 +63,12 @@ export class LocalNetworkDriver implements NetworkDriver {
       address = firstFreeAddress(subnet.cidr, taken);
       if (!address) throw new ValidationFailure(`Subnet ${subnet.id} does not contain enough available IPs.`);
     }
-    await trx.insertInto('ip_allocation').values({ subnet_id: subnet.id, address, owner_type: 'vip', owner_id: request.ownerId }).execute();
+    await trx.insertInto('ip_allocation').values({ subnet_id: subnet.id, address, ...owner }).execute();
     return { address, portId: randomUUID(), subnetId: subnet.id, networkId: subnet.network_id };
   }
 
   async #chooseSubnet(trx: Trx, request: VipRequest): Promise<SubnetRow> {
-    const columns = ['id', 'network_id', 'cidr', 'ip_version', 'gateway_ip'] as const;
+    const columns = SUBNET_COLUMNS;
     if (request.subnetId) {
       const subnet = await trx.selectFrom('subnet').select(columns).where('id', '=', request.subnetId).executeTakeFirst();
       if (!subnet) throw new InvalidInput(`Subnet ${request.subnetId} not found.`);

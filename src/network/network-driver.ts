@@ -12,6 +12,14 @@ export interface VipRequest {
   address: string | null;
 }
 
+export interface AdditionalVipRequest {
+  ownerId: string;
+  /** The primary VIP's network. */
+  networkId: string;
+  subnetId: string;
+  address: string | null;
+}
+
 export interface Vip {
   address: string;
   portId: string;
@@ -23,6 +31,11 @@ export interface NetworkDriver {
   readonly name: string;
   /** Throws InvalidInput/Conflict (400/409) for an unknown subnet or an address in use. */
   allocateVip(trx: Transaction<Schema>, request: VipRequest): Promise<Vip>;
+  /**
+   * One of a load balancer's additional VIPs (API v2.26), on the primary VIP's network: 400
+   * for an unknown subnet or one on another network, 409 for an address in use.
+   */
+  allocateAdditionalVip(trx: Transaction<Schema>, request: AdditionalVipRequest): Promise<Vip>;
   /** Throws InvalidInput (400) when a member's subnet is unknown. */
   checkSubnet(trx: Transaction<Schema>, subnetId: string): Promise<void>;
 }

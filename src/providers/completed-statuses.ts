@@ -1,6 +1,7 @@
 // What a driver reports when an operation succeeded: the reference's completion statuses plus
-// the operating statuses the reference driver sets on provisioning (§4.4): monitors ONLINE
-// (OFFLINE when admin-down), and the members of a pool that lost its monitor NO_MONITOR.
+// the operating statuses the reference driver sets on provisioning (§4.4): monitors, L7
+// policies and L7 rules ONLINE (OFFLINE when admin-down), and the members of a pool that lost
+// its monitor NO_MONITOR.
 import type { Db } from '../db/database.ts';
 import { successStatuses, type StatusUpdate } from '../model/completion.ts';
 import type { ProviderOperation } from '../model/operation.ts';
@@ -11,6 +12,13 @@ export async function completedStatuses(db: Db, op: ProviderOperation): Promise<
     if (change.provisioning_status !== 'ACTIVE') continue;
     const hm = await db.selectFrom('health_monitor').select('admin_state_up').where('id', '=', change.id).executeTakeFirst();
     if (hm) change.operating_status = hm.admin_state_up ? 'ONLINE' : 'OFFLINE';
+  }
+  for (const [type, table] of [['l7policy', 'l7policy'], ['l7rule', 'l7rule']] as const) {
+    for (const change of update[type] ?? []) {
+      if (change.provisioning_status !== 'ACTIVE') continue;
+      const row = await db.selectFrom(table).select('admin_state_up').where('id', '=', change.id).executeTakeFirst();
+      if (row) change.operating_status = row.admin_state_up ? 'ONLINE' : 'OFFLINE';
+    }
   }
   if (op.target.type === 'healthmonitor' && op.action === 'delete') {
     const hm = await db.selectFrom('health_monitor').select('pool_id').where('id', '=', op.target.id).executeTakeFirst();

@@ -12,6 +12,16 @@ export interface SupportQuery {
   listenerProtocol?: string;
   poolProtocol?: string;
   healthMonitorType?: string;
+  /** The protocol of the listener an L7 policy is added to. */
+  l7ListenerProtocol?: string;
+  /** The amphora topology a load balancer would get (from its flavor or the default). */
+  topology?: string;
+}
+
+/** One flavor or availability-zone metadata key a driver understands (reference §5.10). */
+export interface Capability {
+  name: string;
+  description: string;
 }
 
 export interface ProviderDriver {
@@ -24,6 +34,14 @@ export interface ProviderDriver {
    * (op.target.type). Steps must be idempotent; the last reports statuses.
    */
   plan(op: ProviderOperation): FlowStep<ProviderOperation>[];
+  /** Flavor metadata keys; absent when the driver does not support flavors (501). */
+  readonly flavorCapabilities?: Capability[];
+  /** Availability-zone metadata keys; absent when the driver does not support zones (501). */
+  readonly availabilityZoneCapabilities?: Capability[];
+  /** Throws InvalidInput (400) naming the bad key or value of a flavor profile's data. */
+  validateFlavor?(metadata: Record<string, unknown>): void;
+  /** Throws InvalidInput (400) naming the bad key or value of an AZ profile's data. */
+  validateAvailabilityZone?(metadata: Record<string, unknown>): void;
 }
 
 export class ProviderRegistry {
@@ -42,5 +60,10 @@ export class ProviderRegistry {
 
   list(): ProviderDriver[] {
     return [...this.#drivers.values()];
+  }
+
+  /** The driver name an alias such as `octavia` stands for, or undefined if `name` is no alias. */
+  aliasOf(name: string): string | undefined {
+    return this.aliases[name];
   }
 }

@@ -6,6 +6,7 @@ import type { Db } from '../db/database.ts';
 import type { Schema } from '../db/schema.ts';
 import type { StatusChange, StatusUpdate } from '../model/completion.ts';
 import type { ObjectType } from '../model/operation.ts';
+import { renumberL7Policies } from '../db/l7-positions.ts';
 
 export interface StatusCallbacks {
   updateStatuses(update: StatusUpdate): Promise<void>;
@@ -17,10 +18,12 @@ const TABLES = {
   pool: 'pool',
   member: 'member',
   healthmonitor: 'health_monitor',
+  l7policy: 'l7policy',
+  l7rule: 'l7rule',
 } as const satisfies Record<ObjectType, keyof Schema>;
 
 // Children are removed before their parents; deleted LB rows stay, marked DELETED.
-const ORDER: ObjectType[] = ['member', 'healthmonitor', 'listener', 'pool', 'loadbalancer'];
+const ORDER: ObjectType[] = ['member', 'healthmonitor', 'l7rule', 'l7policy', 'listener', 'pool', 'loadbalancer'];
 
 /** Applies a status report in one transaction. `fault` is stored on every object set to ERROR. */
 export async function applyStatusUpdate(trx: Transaction<Schema>, update: StatusUpdate, fault: string | null = null): Promise<void> {
@@ -31,6 +34,11 @@ export async function applyStatusUpdate(trx: Transaction<Schema>, update: Status
 
 async function applyOne(trx: Transaction<Schema>, type: ObjectType, change: StatusChange, fault: string | null): Promise<void> {
   const table = TABLES[type];
+  if (change.provisioning_status === 'DELETED' && type === 'l7policy') {
+    const removed = await trx.deleteFrom('l7policy').where('id', '=', change.id).returning('listener_id').executeTakeFirst();
+    if (removed) await renumberL7Policies(trx, removed.listener_id);
+    return;
+  }
   if (change.provisioning_status === 'DELETED' && type !== 'loadbalancer') {
     await trx.deleteFrom(table).where('id', '=', change.id).execute();
     return;

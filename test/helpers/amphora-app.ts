@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { startTestApp, type TestApp } from './app.ts';
+import type { FulcrumConfig } from '../../src/config.ts';
 import { freePort, stopLocalDataPlane } from './data-plane.ts';
 
 export interface AmphoraApp {
@@ -16,7 +17,12 @@ export interface AmphoraApp {
 }
 
 /** `secondOctet` bounds the 127.x.y.0/24 VIP subnet, so test files running at once do not meet. */
-export async function startProcessAmphoraApp(name: string, secondOctet: [number, number], healthPollMs: number): Promise<AmphoraApp> {
+export async function startProcessAmphoraApp(
+  name: string,
+  secondOctet: [number, number],
+  healthPollMs: number,
+  config: Partial<FulcrumConfig> = {},
+): Promise<AmphoraApp> {
   const dataDir = mkdtempSync(join(tmpdir(), `fulcrum-e2e-${name}-`));
   const app = await startTestApp('pglite', {
     health: true,
@@ -27,6 +33,9 @@ export async function startProcessAmphoraApp(name: string, secondOctet: [number,
       dataDir,
       localAgentPort: await freePort(),
       healthPollMs,
+      // The certificate key comes from a key file generated in the data directory, as in `fulcrum serve`.
+      secretKey: null,
+      ...config,
     },
   });
   const cidr = `127.${randomInt(...secondOctet)}.${randomInt(0, 255)}.0/24`;

@@ -22,12 +22,15 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+const TEST_SECRET_KEY = 'f'.repeat(64);
+
 export async function startTestApp(
   backend: Backend,
   options: { worker?: boolean; health?: boolean; config?: Partial<FulcrumConfig>; drivers?: RuntimeOptions['drivers'] } = {},
 ): Promise<TestApp> {
   const testDb = await openTestDatabase(backend);
-  const config = loadConfig({}, { jobPollMs: 50, jobLeaseMs: 2000, defaultProvider: 'noop', networkDriver: 'noop', ...options.config });
+  // A fixed certificate key, so no test writes a key file into the working directory's .fulcrum.
+  const config = loadConfig({}, { jobPollMs: 50, jobLeaseMs: 2000, defaultProvider: 'noop', networkDriver: 'noop', secretKey: TEST_SECRET_KEY, ...options.config });
   const rt = await openRuntime(config, {
     migrate: false,
     database: testDb.database,

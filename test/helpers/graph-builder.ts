@@ -43,6 +43,7 @@ export function loadBalancer(over: Partial<LoadBalancer> = {}): LoadBalancer {
     vip_qos_policy_id: null,
     flavor_id: null,
     availability_zone: null,
+    additional_vips: [],
     ...over,
   };
 }
@@ -197,6 +198,7 @@ export function amphoraContext(over: Partial<AmphoraRenderContext> & { root?: st
     amphoraId: '22222222-0000-4000-8000-000000000001',
     topology: 'SINGLE',
     vipAddress: '10.0.0.10',
+    additionalVipAddresses: [],
     paths: { runDir: `${root}/run`, serverStateFile: `${root}/run/servers.state`, certDir: `${root}/certs` },
     maxconn: 9980,
     hardStopAfterMs: 30000,
@@ -431,6 +433,18 @@ export function haproxyCases(): RenderCase[] {
       });
       return { graph: graph(lb, [listener({ default_pool_id: p.id, allowed_cidrs: ['2001:db8::/48'] })], [p]), ctx: { vipAddress: '2001:db8::10', log: { kind: 'none' } } };
     }),
+    renderCase('additional-vips', 'additional VIPs (IPv4 and IPv6): every listener binds the primary and each additional VIP', () => {
+      const p = pool({ members: [member()] });
+      const http = listener({ default_pool_id: p.id });
+      const tcp = listener({ protocol: 'TCP', protocol_port: 5432, default_pool_id: p.id });
+      const lb = loadBalancer({
+        additional_vips: [
+          { subnet_id: '55555555-0000-4000-8000-000000000001', ip_address: '10.0.3.10', port_id: '55555555-0000-4000-8000-000000000011' },
+          { subnet_id: '55555555-0000-4000-8000-000000000002', ip_address: '2001:db8::3:10', port_id: '55555555-0000-4000-8000-000000000012' },
+        ],
+      });
+      return { graph: graph(lb, [http, tcp], [p]), ctx: { additionalVipAddresses: ['10.0.3.10', '2001:db8::3:10'] } };
+    }),
     renderCase('shared-pool', 'one PROXY pool behind an HTTP and a TCP listener (a backend per listener, modes differ); an HTTP pool behind a TCP listener', () => {
       const lb = loadBalancer();
       const shared = pool({ protocol: 'PROXY', members: [member()] });
@@ -455,6 +469,11 @@ export function keepalivedCases(): RenderCase[] {
     lbCase('vrrp-master', 'MASTER role, default advert_int 0.1 and GARP settings', {}),
     lbCase('vrrp-backup', 'BACKUP role, custom advert_int and GARP', { role: 'BACKUP', sourceIp: '10.0.2.2', peerIps: ['10.0.2.1'], advertIntSeconds: 0.5, garp: { masterRefreshSeconds: 10 } }),
     lbCase('vrrp-ipv6', 'IPv6 VIP and VRRP addresses (/128 VIP)', { sourceIp: '2001:db8:2::1', peerIps: ['2001:db8:2::2'] }, '2001:db8::10'),
+    renderCase('vrrp-additional-vips', 'additional VIPs move with the VIP: same family as virtual addresses, the other family excluded', () => ({
+      graph: graph(loadBalancer({ topology: 'ACTIVE_STANDBY' }), [], []),
+      ctx: { topology: 'ACTIVE_STANDBY', additionalVipAddresses: ['10.0.3.10', '2001:db8::3:10'] },
+      vrrp: {},
+    })),
   ];
 }
 

@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BACKENDS } from '../helpers/db.ts';
 import { createActiveLoadBalancer, startTestApp, type TestApp } from '../helpers/app.ts';
+import { makeCa, serverCert } from '../helpers/tls-pki.ts';
 
 for (const backend of BACKENDS) {
   describe(`listeners (${backend})`, () => {
@@ -46,7 +47,9 @@ for (const backend of BACKENDS) {
     });
 
     test('TERMINATED_HTTPS gets the TLS defaults; HTTP does not', async () => {
-      const res = await create({ protocol: 'TERMINATED_HTTPS', protocol_port: 443, default_tls_container_ref: 'ref-1' });
+      const pair = await serverCert(await makeCa('Test CA'), 'a.example');
+      const cert = await app.request('POST', '/v2/fulcrum/certificates', { certificate: { type: 'certificate', certificate: pair.certPem, private_key: pair.keyPem } });
+      const res = await create({ protocol: 'TERMINATED_HTTPS', protocol_port: 443, default_tls_container_ref: cert.body.certificate.ref });
       assert.equal(res.status, 201, JSON.stringify(res.body));
       assert.deepEqual(res.body.listener.tls_versions, ['TLSv1.2', 'TLSv1.3']);
       assert.deepEqual(res.body.listener.alpn_protocols, ['h2', 'http/1.1', 'http/1.0']);

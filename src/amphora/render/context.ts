@@ -55,6 +55,8 @@ export interface AmphoraRenderContext {
   topology: Topology;
   /** The address listeners bind to. The standby binds it too (needs ip_nonlocal_bind). */
   vipAddress: string;
+  /** The load balancer's additional VIPs (API v2.26): every listener binds each of them too. */
+  additionalVipAddresses: string[];
   paths: AmphoraPaths;
   /** Global maxconn, also the cap for listener limits: ≤ ~9980 where the fd ceiling is 20000. */
   maxconn: number;
@@ -100,6 +102,7 @@ export function checkContext(ctx: AmphoraRenderContext): void {
     checkEnum(ctx.topology, ['SINGLE', 'ACTIVE_STANDBY'], 'topology');
     checkId(ctx.amphoraId, 'amphoraId');
     checkIp(ctx.vipAddress, 'vipAddress');
+    for (const address of ctx.additionalVipAddresses) checkIp(address, 'additionalVipAddresses');
     checkInteger(ctx.maxconn, 'maxconn', 1, 1_000_000);
     checkInteger(ctx.hardStopAfterMs, 'hardStopAfterMs', 1, 2_147_483_647);
     for (const peer of ctx.peers) {

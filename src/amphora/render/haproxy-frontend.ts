@@ -103,12 +103,16 @@ function listenerMaxconn(listener: ListenerNode, cap: number): number {
 export function renderFrontend(listener: ListenerNode, pools: Map<string, PoolNode>, serving: boolean, env: RenderEnv): string {
   const field = `listener ${listener.id}`;
   const mode = frontendMode(listener);
-  const bind = ['bind', hostPort(env.ctx.vipAddress, listener.protocol_port, `${field} protocol_port`), ...bindTlsWords(listener, env)];
+  const tlsWords = bindTlsWords(listener, env);
+  // One bind line per VIP, each with the listener's TLS settings.
+  const binds = [env.ctx.vipAddress, ...env.ctx.additionalVipAddresses].map((address) =>
+    ['bind', hostPort(address, listener.protocol_port, `${field} protocol_port`), ...tlsWords].join(' '),
+  );
   const inspectDelay = checkInteger(listener.timeout_tcp_inspect, `${field} timeout_tcp_inspect`, 0, 2_073_600_000);
   const lines = [
     ...(serving ? [] : ['disabled']),
     `mode ${mode}`,
-    bind.join(' '),
+    ...binds,
     `maxconn ${listenerMaxconn(listener, env.ctx.maxconn)}`,
     `timeout client ${checkInteger(listener.timeout_client_data, `${field} timeout_client_data`, 0, 2_073_600_000)}`,
     ...(env.ctx.log.kind === 'none' ? [] : [mode === 'http' ? 'option httplog' : 'option tcplog']),

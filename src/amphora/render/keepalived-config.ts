@@ -29,7 +29,12 @@ export function renderKeepalivedConfig(graph: LbGraph, ctx: AmphoraRenderContext
   }
   checkVrrpContext(vrrp, ctx.vipAddress);
   const garp = { ...GARP_DEFAULTS, ...vrrp.garp };
-  const vip = `${ctx.vipAddress}/${isIP(ctx.vipAddress) === 6 ? 128 : 32} dev ${vrrp.interface}`;
+  const host = (address: string) => `${address}/${isIP(address) === 6 ? 128 : 32} dev ${vrrp.interface}`;
+  // An instance's adverts carry one address family; additional VIPs of the other family move
+  // with it as excluded addresses.
+  const family = isIP(ctx.vipAddress);
+  const sameFamily = ctx.additionalVipAddresses.filter((a) => isIP(a) === family);
+  const otherFamily = ctx.additionalVipAddresses.filter((a) => isIP(a) !== family);
   const instance = [
     'state BACKUP',
     `interface ${vrrp.interface}`,
@@ -46,7 +51,8 @@ export function renderKeepalivedConfig(graph: LbGraph, ctx: AmphoraRenderContext
     `garp_lower_prio_repeat ${garp.lowerPrioRepeat}`,
     `unicast_src_ip ${vrrp.sourceIp}`,
     ...block('unicast_peer', [...vrrp.peerIps].sort()),
-    ...block('virtual_ipaddress', [vip]),
+    ...block('virtual_ipaddress', [ctx.vipAddress, ...sameFamily].map(host)),
+    ...(otherFamily.length > 0 ? block('virtual_ipaddress_excluded', otherFamily.map(host)) : []),
     ...block('track_file', [TRACK_NAME]),
     `notify "${vrrp.notifyScript}"`,
   ];

@@ -3,7 +3,8 @@ import type { Selectable } from 'kysely';
 import type { Db } from '../../db/database.ts';
 import type { ListenerTable } from '../../db/schema.ts';
 import { ALPN_PROTOCOLS, CLIENT_AUTHENTICATION, LIMITS, LISTENER_PROTOCOLS, TLS_VERSIONS } from '../../model/enums.ts';
-import { baseFields, text } from './common.ts';
+import { baseFields, idRefs, text } from './common.ts';
+import { l7PolicyIdsByListener } from './l7policy.ts';
 import { Nullable, Port, Strict, StringEnum, Tags, Type, Uuid, Wrapped, type Static, ProjectFields, DescribedFields } from './schema-types.ts';
 
 export type ListenerRow = Selectable<ListenerTable>;
@@ -81,10 +82,11 @@ export function listenerFields(row: ListenerRow) {
   };
 }
 
-export async function serializeListeners(_db: Db, rows: ListenerRow[]) {
+export async function serializeListeners(db: Db, rows: ListenerRow[]) {
+  const policies = await l7PolicyIdsByListener(db, rows.map((r) => r.id));
   return rows.map((row) => ({
     ...listenerFields(row),
     loadbalancers: [{ id: row.load_balancer_id }],
-    l7policies: [] as { id: string }[],
+    l7policies: idRefs(policies.get(row.id)),
   }));
 }

@@ -5,8 +5,12 @@ import type { LoadBalancerTable } from '../../db/schema.ts';
 import { idsByParent } from '../../db/relations.ts';
 import { baseFields, idRefs, text } from './common.ts';
 import { IpAddress, Nullable, Strict, Tags, Type, Uuid, Wrapped, ProjectFields, DescribedFields } from './schema-types.ts';
+import { LoadBalancerTreeFields } from './loadbalancer-tree.ts';
 
 export type LoadBalancerRow = Selectable<LoadBalancerTable>;
+
+/** v2.26: further VIPs on other subnets of the primary VIP's network; `port_id` is response-only. */
+const AdditionalVips = Type.Array(Strict({ subnet_id: Uuid, ip_address: Type.Optional(IpAddress) }));
 
 export const LoadBalancerCreate = Wrapped(
   'loadbalancer',
@@ -22,6 +26,9 @@ export const LoadBalancerCreate = Wrapped(
     flavor_id: Type.Optional(Uuid),
     availability_zone: Type.Optional(Type.String({ maxLength: 255 })),
     tags: Type.Optional(Tags),
+    additional_vips: Type.Optional(AdditionalVips),
+    // A fully-populated create (reference §5.2).
+    ...LoadBalancerTreeFields,
   }),
 );
 
@@ -46,7 +53,7 @@ export function loadBalancerFields(row: LoadBalancerRow) {
     vip_qos_policy_id: row.vip_qos_policy_id,
     vip_sg_ids: [],
     vip_vnic_type: 'normal',
-    additional_vips: [],
+    additional_vips: row.additional_vips.map((v) => ({ subnet_id: v.subnet_id, ip_address: v.ip_address, port_id: v.port_id })),
     provider: row.provider,
     flavor_id: row.flavor_id,
     availability_zone: row.availability_zone,

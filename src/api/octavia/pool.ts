@@ -5,6 +5,7 @@ import type { PoolTable, SessionPersistence } from '../../db/schema.ts';
 import { idsByParent } from '../../db/relations.ts';
 import { ALPN_PROTOCOLS, LB_ALGORITHMS, LIMITS, POOL_PROTOCOLS, SESSION_PERSISTENCE_TYPES, TLS_VERSIONS } from '../../model/enums.ts';
 import { baseFields, idRefs, text } from './common.ts';
+import { redirectingListenersByPool } from './l7policy.ts';
 import { Nullable, Strict, StringEnum, Tags, Type, Uuid, Wrapped, ProjectFields, DescribedFields } from './schema-types.ts';
 
 export type PoolRow = Selectable<PoolTable>;
@@ -82,8 +83,9 @@ export function poolFields(row: PoolRow) {
 
 export async function serializePools(db: Db, rows: PoolRow[]) {
   const ids = rows.map((r) => r.id);
-  const [listeners, members, monitors] = await Promise.all([
+  const [listeners, redirecting, members, monitors] = await Promise.all([
     idsByParent(db, 'listener', 'default_pool_id', ids),
+    redirectingListenersByPool(db, ids),
     idsByParent(db, 'member', 'pool_id', ids),
     idsByParent(db, 'health_monitor', 'pool_id', ids),
   ]);
@@ -92,7 +94,8 @@ export async function serializePools(db: Db, rows: PoolRow[]) {
     return {
       ...poolFields(row),
       loadbalancers: [{ id: row.load_balancer_id }],
-      listeners: idRefs(listeners.get(row.id)),
+      // Listeners using it as default pool or through an L7 policy (reference §5.4).
+      listeners: idRefs([...new Set([...(listeners.get(row.id) ?? []), ...(redirecting.get(row.id) ?? [])])]),
       members: idRefs(members.get(row.id)),
       ...(monitor ? { healthmonitor_id: monitor } : {}),
     };

@@ -1,8 +1,10 @@
-// GET /loadbalancers/{id}/status (reference §4.5): listeners → the pools they use → monitor
-// and members. L7 objects are not part of it; pools no listener uses are left out.
+// GET /loadbalancers/{id}/status (reference §4.5): listeners → the pools they use (default and
+// L7 redirect pools) → monitor and members. L7 objects are not part of it; pools no listener
+// uses are left out.
 import type { Db } from '../../db/database.ts';
 import type { LoadBalancerRow } from './loadbalancer.ts';
 import { text } from './common.ts';
+import { redirectingListenersByPool } from './l7policy.ts';
 
 interface Named {
   id: string;
@@ -34,6 +36,8 @@ export async function statusTree(db: Db, lb: LoadBalancerRow) {
       .where('pool.load_balancer_id', '=', lb.id)
       .execute(),
   ]);
+  // A listener's pools are its default pool and those its L7 policies redirect to (§4.5).
+  const redirecting = await redirectingListenersByPool(db, pools.map((p) => p.id));
   const poolNode = (pool: (typeof pools)[number]) => {
     const hm = monitors.find((m) => m.pool_id === pool.id);
     return {
@@ -48,7 +52,7 @@ export async function statusTree(db: Db, lb: LoadBalancerRow) {
     ...node(lb),
     listeners: listeners.map((l) => ({
       ...node(l),
-      pools: pools.filter((p) => p.id === l.default_pool_id).map(poolNode),
+      pools: pools.filter((p) => p.id === l.default_pool_id || redirecting.get(p.id)?.includes(l.id)).map(poolNode),
     })),
   };
 }

@@ -13,9 +13,10 @@ import {
 } from '../octavia/healthmonitor.ts';
 import { adminStateUp } from '../octavia/common.ts';
 import { enqueueOperation, lockPoolForChild, NOW } from '../write-path.ts';
+import { checkQuota } from '../quota-check.ts';
 import { Conflict, NotFound } from '../../errors.ts';
 import { poolSpec } from './pools.ts';
-import { monitorChanges, newMonitorSettings } from '../../model/health-monitor.ts';
+import { monitorChanges, newMonitorSettings, type MonitorSettings } from '../../model/health-monitor.ts';
 import { ref } from '../../model/operation.ts';
 
 export const healthMonitorSpec: ResourceSpec<HealthMonitorRow> = {
@@ -52,16 +53,36 @@ function commonChanges(body: MonitorBody): Record<string, unknown> {
   return changes;
 }
 
+/** The row of a new monitor of `pool` with checked `settings`, PENDING_CREATE and OFFLINE. */
+export function newHealthMonitorRow(
+  id: string,
+  pool: { id: string; project_id: string },
+  body: { name?: string | null; admin_state_up?: boolean | null; tags?: string[] },
+  settings: MonitorSettings,
+) {
+  return {
+    id,
+    project_id: pool.project_id,
+    pool_id: pool.id,
+    name: body.name ?? '',
+    admin_state_up: adminStateUp(body.admin_state_up),
+    provisioning_status: 'PENDING_CREATE',
+    operating_status: 'OFFLINE',
+    tags: JSON.stringify(body.tags ?? []),
+    ...settings,
+  };
+}
+
 export async function healthMonitorRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   const base = '/v2/lbaas/healthmonitors';
 
-  app.get(base, async (request) => listResource(request, deps, healthMonitorSpec));
-  app.get(`${base}/:id`, { schema: { params: IdParams } }, async (request) =>
+  app.get(base, { config: { policy: 'healthmonitor:get_all' } }, async (request) => listResource(request, deps, healthMonitorSpec));
+  app.get(`${base}/:id`, { config: { policy: 'healthmonitor:get_one' }, schema: { params: IdParams } }, async (request) =>
     showResource(request, deps, healthMonitorSpec, (request.params as { id: string }).id),
   );
 
-  app.post(base, { schema: { body: HealthMonitorCreate } }, async (request, reply) => {
+  app.post(base, { config: { policy: 'healthmonitor:post' }, schema: { body: HealthMonitorCreate } }, async (request, reply) => {
     const body = (request.body as Static<typeof HealthMonitorCreate>).healthmonitor;
     const pool = await fetchRow(request, db, poolSpec, body.pool_id);
     const settings = newMonitorSettings(body, pool.protocol);
@@ -69,23 +90,10 @@ export async function healthMonitorRoutes(app: FastifyInstance, deps: ApiDeps): 
     const row = await db.transaction().execute(async (trx) => {
       const { lb, locked } = await lockPoolForChild(trx, pool);
       deps.providers.get(lb.provider)?.checkSupport({ healthMonitorType: settings.type });
+      await checkQuota(trx, deps.config, lb.project_id, { healthmonitor: 1 });
       const existing = await trx.selectFrom('health_monitor').select('id').where('pool_id', '=', pool.id).executeTakeFirst();
       if (existing) throw new Conflict('This pool already has a health monitor');
-      const inserted = await trx
-        .insertInto('health_monitor')
-        .values({
-          id,
-          project_id: pool.project_id,
-          pool_id: pool.id,
-          name: body.name ?? '',
-          admin_state_up: adminStateUp(body.admin_state_up),
-          provisioning_status: 'PENDING_CREATE',
-          operating_status: 'OFFLINE',
-          tags: JSON.stringify(body.tags ?? []),
-          ...settings,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const inserted = await trx.insertInto('health_monitor').values(newHealthMonitorRow(id, pool, body, settings)).returningAll().executeTakeFirstOrThrow();
       await enqueueOperation(trx, deps, {
         action: 'create',
         target: ref('healthmonitor', id),
@@ -102,7 +110,7 @@ export async function healthMonitorRoutes(app: FastifyInstance, deps: ApiDeps): 
     return reply.status(201).send({ healthmonitor: obj });
   });
 
-  app.put(`${base}/:id`, { schema: { params: IdParams, body: HealthMonitorUpdate } }, async (request) => {
+  app.put(`${base}/:id`, { config: { policy: 'healthmonitor:put' }, schema: { params: IdParams, body: HealthMonitorUpdate } }, async (request) => {
     const body = (request.body as Static<typeof HealthMonitorUpdate>).healthmonitor;
     const existing = await fetchRow(request, db, healthMonitorSpec, (request.params as { id: string }).id);
     const pool = await fetchRow(request, db, poolSpec, existing.pool_id);
@@ -133,7 +141,7 @@ export async function healthMonitorRoutes(app: FastifyInstance, deps: ApiDeps): 
     return { healthmonitor: obj };
   });
 
-  app.delete(`${base}/:id`, { schema: { params: IdParams } }, async (request, reply) => {
+  app.delete(`${base}/:id`, { config: { policy: 'healthmonitor:delete' }, schema: { params: IdParams } }, async (request, reply) => {
     const existing = await fetchRow(request, db, healthMonitorSpec, (request.params as { id: string }).id);
     const pool = await fetchRow(request, db, poolSpec, existing.pool_id);
     await db.transaction().execute(async (trx) => {

@@ -5,10 +5,13 @@ import { isIP } from 'node:net';
 import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
 import type { Trx } from '../write-path.ts';
+import type { Db } from '../../db/database.ts';
+import type { LoadBalancerRow } from '../octavia/loadbalancer.ts';
 import { COMMON_ATTRS, fetchRow, listResource, showResource, type ResourceSpec } from '../resource.ts';
 import { ListenerCreate, ListenerUpdate, serializeListeners, type ListenerInput, type ListenerRow } from '../octavia/listener.ts';
 import { adminStateUp } from '../octavia/common.ts';
 import { enqueueOperation, lockForChild, NOW, setPending } from '../write-path.ts';
+import { checkQuota } from '../quota-check.ts';
 import { Conflict, NotFound } from '../../errors.ts';
 import { LISTENER_TIMEOUT_DEFAULTS, TLS_DEFAULTS } from '../../model/enums.ts';
 import { validateListener, type ListenerState } from '../../model/listener-rules.ts';
@@ -17,6 +20,8 @@ import { normaliseCidr } from '../../model/cidr.ts';
 import { ref } from '../../model/operation.ts';
 import { listenerStats } from '../../db/stats.ts';
 import { loadBalancerSpec } from './loadbalancers.ts';
+import { checkListenerRefs, holdCertificates } from '../../certs/ref-check.ts';
+import { secretStoreFor } from '../../certs/secret-store.ts';
 
 export const listenerSpec: ResourceSpec<ListenerRow> = {
   table: 'listener',
@@ -106,6 +111,49 @@ function stateOf(protocol: string, stored: Partial<ListenerRow>, body: ListenerI
   };
 }
 
+/** A listener create body; TERMINATED_HTTPS gets its TLS defaults (reference §5.3). */
+export type NewListener = Omit<Static<typeof ListenerCreate>['listener'], 'loadbalancer_id'>;
+
+function withCreateDefaults(body: NewListener): ListenerInput {
+  const tls = body.protocol === 'TERMINATED_HTTPS';
+  return { ...(tls ? { tls_versions: null, alpn_protocols: null, tls_ciphers: null } : {}), ...body };
+}
+
+/**
+ * Checks a new listener on `lb` (field rules, certificate refs, provider support), for its
+ * POST and for a fully-populated LB create; returns the certificate ids the create must hold.
+ */
+export async function checkNewListener(
+  deps: ApiDeps,
+  db: Db,
+  lb: Pick<LoadBalancerRow, 'vip_address' | 'project_id' | 'provider'>,
+  body: NewListener,
+): Promise<string[]> {
+  const state = stateOf(body.protocol, {}, withCreateDefaults(body));
+  validateListener(state, lb.vip_address ? [isIP(lb.vip_address)] : [4, 6]);
+  const certIds = await checkListenerRefs(db, () => secretStoreFor(deps.config), lb.project_id, state, (f) => f in body);
+  deps.providers.get(lb.provider)?.checkSupport({ listenerProtocol: body.protocol });
+  return certIds;
+}
+
+/** The row of a new listener of `lb`, PENDING_CREATE and OFFLINE. */
+export function newListenerRow(id: string, lb: Pick<LoadBalancerRow, 'id' | 'project_id'>, body: NewListener) {
+  return {
+    id,
+    project_id: lb.project_id,
+    load_balancer_id: lb.id,
+    provisioning_status: 'PENDING_CREATE',
+    operating_status: 'OFFLINE',
+    protocol: body.protocol,
+    protocol_port: body.protocol_port,
+    name: '',
+    description: '',
+    admin_state_up: adminStateUp(body.admin_state_up),
+    ...LISTENER_TIMEOUT_DEFAULTS,
+    ...columnsFrom(withCreateDefaults(body), body.protocol),
+  };
+}
+
 async function checkDefaultPool(deps: ApiDeps, poolId: string, lbId: string, protocol: string): Promise<void> {
   const pool = await deps.database.db.selectFrom('pool').select(['id', 'load_balancer_id', 'protocol']).where('id', '=', poolId).executeTakeFirst();
   if (!pool || pool.load_balancer_id !== lbId) throw new NotFound('Pool', poolId);
@@ -123,48 +171,27 @@ export async function listenerRoutes(app: FastifyInstance, deps: ApiDeps): Promi
   const db = deps.database.db;
   const base = '/v2/lbaas/listeners';
 
-  app.get(base, async (request) => listResource(request, deps, listenerSpec));
-  app.get(`${base}/:id`, { schema: { params: IdParams } }, async (request) =>
+  app.get(base, { config: { policy: 'listener:get_all' } }, async (request) => listResource(request, deps, listenerSpec));
+  app.get(`${base}/:id`, { config: { policy: 'listener:get_one' }, schema: { params: IdParams } }, async (request) =>
     showResource(request, deps, listenerSpec, (request.params as { id: string }).id),
   );
-  app.get(`${base}/:id/stats`, { schema: { params: IdParams } }, async (request) => {
+  app.get(`${base}/:id/stats`, { config: { policy: 'listener:get_stats' }, schema: { params: IdParams } }, async (request) => {
     const listener = await fetchRow(request, db, listenerSpec, (request.params as { id: string }).id);
     return { stats: await listenerStats(db, listener.id) };
   });
 
-  app.post(base, { schema: { body: ListenerCreate } }, async (request, reply) => {
+  app.post(base, { config: { policy: 'listener:post' }, schema: { body: ListenerCreate } }, async (request, reply) => {
     const body = (request.body as Static<typeof ListenerCreate>).listener;
     const lbRow = await fetchRow(request, db, loadBalancerSpec, body.loadbalancer_id);
-    const tls = body.protocol === 'TERMINATED_HTTPS';
-    const withDefaults: ListenerInput = {
-      ...(tls ? { tls_versions: null, alpn_protocols: null, tls_ciphers: null } : {}),
-      ...body,
-    };
-    validateListener(stateOf(body.protocol, {}, withDefaults), lbRow.vip_address ? [isIP(lbRow.vip_address)] : [4, 6]);
+    const certIds = await checkNewListener(deps, db, lbRow, body);
     if (body.default_pool_id) await checkDefaultPool(deps, body.default_pool_id, lbRow.id, body.protocol);
-    deps.providers.get(lbRow.provider)?.checkSupport({ listenerProtocol: body.protocol });
     const id = randomUUID();
     const row = await db.transaction().execute(async (trx) => {
       const lb = await lockForChild(trx, lbRow.id);
+      await checkQuota(trx, deps.config, lb.project_id, { listener: 1 });
+      await holdCertificates(trx, certIds);
       await checkPortFree(trx, lb.id, body.protocol, body.protocol_port);
-      const inserted = await trx
-        .insertInto('listener')
-        .values({
-          id,
-          project_id: lb.project_id,
-          load_balancer_id: lb.id,
-          provisioning_status: 'PENDING_CREATE',
-          operating_status: 'OFFLINE',
-          protocol: body.protocol,
-          protocol_port: body.protocol_port,
-          name: '',
-          description: '',
-          admin_state_up: adminStateUp(body.admin_state_up),
-          ...LISTENER_TIMEOUT_DEFAULTS,
-          ...columnsFrom(withDefaults, body.protocol),
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const inserted = await trx.insertInto('listener').values(newListenerRow(id, lb, body)).returningAll().executeTakeFirstOrThrow();
       await enqueueOperation(trx, deps, {
         action: 'create',
         target: ref('listener', id),
@@ -181,15 +208,17 @@ export async function listenerRoutes(app: FastifyInstance, deps: ApiDeps): Promi
     return reply.status(201).send({ listener: obj });
   });
 
-  app.put(`${base}/:id`, { schema: { params: IdParams, body: ListenerUpdate } }, async (request) => {
+  app.put(`${base}/:id`, { config: { policy: 'listener:put' }, schema: { params: IdParams, body: ListenerUpdate } }, async (request) => {
     const { id } = request.params as { id: string };
     const body = (request.body as Static<typeof ListenerUpdate>).listener;
     const existing = await fetchRow(request, db, listenerSpec, id);
     const lbRow = await fetchRow(request, db, loadBalancerSpec, existing.load_balancer_id);
     validateListener(stateOf(existing.protocol, existing, body), lbRow.vip_address ? [isIP(lbRow.vip_address)] : [4, 6]);
     if (body.default_pool_id) await checkDefaultPool(deps, body.default_pool_id, lbRow.id, existing.protocol);
+    const certIds = await checkListenerRefs(db, () => secretStoreFor(deps.config), lbRow.project_id, stateOf(existing.protocol, existing, body), (f) => f in body);
     const row = await db.transaction().execute(async (trx) => {
       const lb = await lockForChild(trx, existing.load_balancer_id);
+      await holdCertificates(trx, certIds);
       const changes = columnsFrom(body, existing.protocol);
       const updated = await trx
         .updateTable('listener')
@@ -215,7 +244,7 @@ export async function listenerRoutes(app: FastifyInstance, deps: ApiDeps): Promi
     return { listener: obj };
   });
 
-  app.delete(`${base}/:id`, { schema: { params: IdParams } }, async (request, reply) => {
+  app.delete(`${base}/:id`, { config: { policy: 'listener:delete' }, schema: { params: IdParams } }, async (request, reply) => {
     const { id } = request.params as { id: string };
     const existing = await fetchRow(request, db, listenerSpec, id);
     await db.transaction().execute(async (trx) => {

@@ -4,20 +4,27 @@ import { randomUUID } from 'node:crypto';
 import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
 import { COMMON_ATTRS, fetchRow, listResource, showResource, type ResourceSpec } from '../resource.ts';
+import { authorize } from '../../auth/policy.ts';
 import {
   LoadBalancerCreate,
   LoadBalancerUpdate,
-  loadBalancerFields,
   serializeLoadBalancers,
   type LoadBalancerRow,
 } from '../octavia/loadbalancer.ts';
 import { enqueueOperation, lockForSelf, NOW, type Trx } from '../write-path.ts';
-import { InvalidInput, ProviderNotEnabled, ValidationFailure, FulcrumError } from '../../errors.ts';
+import { InvalidInput, ValidationFailure } from '../../errors.ts';
 import { parseBool } from '../list-query.ts';
 import { ref, type ProviderOperation } from '../../model/operation.ts';
 import { adminStateUp } from '../octavia/common.ts';
 import { statusTree } from '../octavia/status-tree.ts';
+import { emptyTree, serializeFullLoadBalancer } from '../octavia/loadbalancer-full.ts';
+import { createLoadBalancerTree, planTree } from '../lb-tree-create.ts';
+import { hasTree } from '../../model/lb-tree.ts';
+import { checkVipNetwork, resolvePlacement } from '../lb-placement.ts';
+import { checkQuota } from '../quota-check.ts';
 import { loadBalancerStats } from '../../db/stats.ts';
+import { allocateAdditionalVips } from '../additional-vips.ts';
+import { failover, LB_FAILOVER_STATES } from '../failover.ts';
 
 export const loadBalancerSpec: ResourceSpec<LoadBalancerRow> = {
   table: 'load_balancer',
@@ -42,13 +49,6 @@ export const loadBalancerSpec: ResourceSpec<LoadBalancerRow> = {
 
 const IdParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
 
-function resolveProvider(deps: ApiDeps, requested: string | undefined): string {
-  const name = requested ?? deps.config.defaultProvider;
-  if (!deps.config.enabledProviders.includes(name)) throw new ProviderNotEnabled(name);
-  if (!deps.providers.get(name)) throw new FulcrumError('LB_ERR_PROVIDER_NOT_FOUND', 501, `Provider '${name}' was not found.`);
-  return name;
-}
-
 function projectOf(request: FastifyRequest, body: { project_id?: string; tenant_id?: string }): string {
   const project = body.project_id ?? body.tenant_id ?? request.auth.projectId;
   if (!project) {
@@ -61,14 +61,18 @@ function projectOf(request: FastifyRequest, body: { project_id?: string; tenant_
 
 async function createLoadBalancer(request: FastifyRequest, deps: ApiDeps, body: Static<typeof LoadBalancerCreate>['loadbalancer']) {
   const projectId = projectOf(request, body);
+  // The target of loadbalancer:post is the project the LB is created for (reference §7.1).
+  authorize(request, projectId);
   if (!body.vip_port_id && !body.vip_network_id && !body.vip_subnet_id) {
     throw new ValidationFailure('VIP must contain one of: vip_port_id, vip_network_id, vip_subnet_id.');
   }
-  const provider = resolveProvider(deps, body.provider);
-  if (body.flavor_id) throw new InvalidInput('Invalid flavor_id.');
-  if (body.availability_zone) throw new InvalidInput('Invalid availability zone.');
+  // A fully-populated create's structure is checked before anything is locked (reference §5.2).
+  const plan = hasTree(body) ? planTree(body) : null;
   const id = randomUUID();
   const row = await deps.database.db.transaction().execute(async (trx: Trx) => {
+    const placement = await resolvePlacement(trx, deps, body);
+    const provider = placement.provider;
+    await checkQuota(trx, deps.config, projectId, { loadbalancer: 1 });
     const vip = await deps.network.allocateVip(trx, {
       ownerId: id,
       subnetId: body.vip_subnet_id ?? null,
@@ -76,6 +80,8 @@ async function createLoadBalancer(request: FastifyRequest, deps: ApiDeps, body: 
       portId: body.vip_port_id ?? null,
       address: body.vip_address ?? null,
     });
+    checkVipNetwork(placement, vip.networkId);
+    const additionalVips = await allocateAdditionalVips(trx, deps.network, id, vip, body.additional_vips ?? []);
     const inserted = await trx
       .insertInto('load_balancer')
       .values({
@@ -87,47 +93,52 @@ async function createLoadBalancer(request: FastifyRequest, deps: ApiDeps, body: 
         provisioning_status: 'PENDING_CREATE',
         operating_status: 'OFFLINE',
         provider,
+        topology: placement.topology,
+        flavor_id: placement.flavorId,
+        availability_zone: placement.availabilityZone,
         vip_address: vip.address,
         vip_port_id: vip.portId,
         vip_subnet_id: vip.subnetId,
         vip_network_id: vip.networkId,
         vip_qos_policy_id: body.vip_qos_policy_id ?? null,
+        additional_vips: JSON.stringify(additionalVips),
         tags: JSON.stringify(body.tags ?? []),
       })
       .returningAll()
       .executeTakeFirstOrThrow();
+    const tree = plan ? await createLoadBalancerTree(trx, deps, inserted, plan) : null;
     const op: ProviderOperation = {
       action: 'create',
       target: ref('loadbalancer', id),
       loadBalancerId: id,
       provider,
-      created: [ref('loadbalancer', id)],
+      created: [ref('loadbalancer', id), ...(tree?.created ?? [])],
       updated: [],
       deleted: [],
       locked: [],
     };
     await enqueueOperation(trx, deps, op);
-    return inserted;
+    return serializeFullLoadBalancer(trx, inserted, tree?.rows ?? emptyTree());
   });
-  return { loadbalancer: { ...loadBalancerFields(row), listeners: [], pools: [] } };
+  return { loadbalancer: row };
 }
 
 export async function loadBalancerRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   const base = '/v2/lbaas/loadbalancers';
 
-  app.get(base, async (request) => listResource(request, deps, loadBalancerSpec));
+  app.get(base, { config: { policy: 'loadbalancer:get_all' } }, async (request) => listResource(request, deps, loadBalancerSpec));
 
-  app.post(base, { schema: { body: LoadBalancerCreate } }, async (request, reply) => {
+  app.post(base, { config: { policy: 'loadbalancer:post' }, schema: { body: LoadBalancerCreate } }, async (request, reply) => {
     const body = (request.body as Static<typeof LoadBalancerCreate>).loadbalancer;
     return reply.status(201).send(await createLoadBalancer(request, deps, body));
   });
 
-  app.get(`${base}/:id`, { schema: { params: IdParams } }, async (request) =>
+  app.get(`${base}/:id`, { config: { policy: 'loadbalancer:get_one' }, schema: { params: IdParams } }, async (request) =>
     showResource(request, deps, loadBalancerSpec, (request.params as { id: string }).id),
   );
 
-  app.put(`${base}/:id`, { schema: { params: IdParams, body: LoadBalancerUpdate } }, async (request) => {
+  app.put(`${base}/:id`, { config: { policy: 'loadbalancer:put' }, schema: { params: IdParams, body: LoadBalancerUpdate } }, async (request) => {
     const { id } = request.params as { id: string };
     const body = (request.body as Static<typeof LoadBalancerUpdate>).loadbalancer;
     const existing = await fetchRow(request, db, loadBalancerSpec, id);
@@ -162,7 +173,7 @@ export async function loadBalancerRoutes(app: FastifyInstance, deps: ApiDeps): P
     return { loadbalancer: obj };
   });
 
-  app.delete(`${base}/:id`, { schema: { params: IdParams } }, async (request, reply) => {
+  app.delete(`${base}/:id`, { config: { policy: 'loadbalancer:delete' }, schema: { params: IdParams } }, async (request, reply) => {
     const { id } = request.params as { id: string };
     const rawCascade = (request.query as Record<string, unknown>).cascade;
     const cascade = typeof rawCascade === 'string' ? parseBool(rawCascade) : false;
@@ -192,13 +203,19 @@ export async function loadBalancerRoutes(app: FastifyInstance, deps: ApiDeps): P
   });
 
   for (const suffix of ['status', 'statuses']) {
-    app.get(`${base}/:id/${suffix}`, { schema: { params: IdParams } }, async (request) => {
+    app.get(`${base}/:id/${suffix}`, { config: { policy: 'loadbalancer:get_status' }, schema: { params: IdParams } }, async (request) => {
       const lb = await fetchRow(request, db, loadBalancerSpec, (request.params as { id: string }).id);
       return { statuses: { loadbalancer: await statusTree(db, lb) } };
     });
   }
 
-  app.get(`${base}/:id/stats`, { schema: { params: IdParams } }, async (request) => {
+  app.put(`${base}/:id/failover`, { config: { policy: 'loadbalancer:put_failover' }, schema: { params: IdParams } }, async (request, reply) => {
+    const lb = await fetchRow(request, db, loadBalancerSpec, (request.params as { id: string }).id);
+    await failover(deps, lb.id, LB_FAILOVER_STATES);
+    return reply.status(202).send();
+  });
+
+  app.get(`${base}/:id/stats`, { config: { policy: 'loadbalancer:get_stats' }, schema: { params: IdParams } }, async (request) => {
     const lb = await fetchRow(request, db, loadBalancerSpec, (request.params as { id: string }).id);
     return { stats: await loadBalancerStats(db, lb.id) };
   });

@@ -6,6 +6,7 @@ import type { ApiDeps } from '../deps.ts';
 import { COMMON_ATTRS, fetchRow, listResource, showResource, type ResourceSpec } from '../resource.ts';
 import { MemberBatchUpdate, MemberCreate, MemberUpdate, serializeMembers, type MemberRow } from '../octavia/member.ts';
 import { enqueueOperation, lockPoolForChild, NOW, type Trx } from '../write-path.ts';
+import { checkQuota } from '../quota-check.ts';
 import { parseBool } from '../list-query.ts';
 import { Conflict, InvalidInput, NotFound } from '../../errors.ts';
 import { poolSpec } from './pools.ts';
@@ -93,6 +94,17 @@ async function assertAddressFree(trx: Trx, poolId: string, member: NewMember): P
   }
 }
 
+/**
+ * Inserts one new member (its address and port free on the pool, its subnet known), for its
+ * POST and for a fully-populated LB create; `checkNewMember` is the caller's, before locking.
+ */
+export async function insertNewMember(trx: Trx, deps: ApiDeps, pool: PoolRow, member: NewMember): Promise<MemberRow> {
+  await assertAddressFree(trx, pool.id, member);
+  if (member.subnet_id) await deps.network.checkSubnet(trx, member.subnet_id);
+  const [inserted] = await insertMembers(trx, pool, [member]);
+  return inserted;
+}
+
 function existingMember(row: MemberRow): ExistingMember {
   return { ...row, name: row.name ?? '' };
 }
@@ -116,25 +128,24 @@ export async function memberRoutes(app: FastifyInstance, deps: ApiDeps): Promise
     return { pool, member };
   }
 
-  app.get(base, { schema: { params: PoolParams } }, async (request) => {
+  app.get(base, { config: { policy: 'member:get_all' }, schema: { params: PoolParams } }, async (request) => {
     const pool = await poolOf(request);
     return listResource(request, deps, memberSpec, { pool_id: pool.id });
   });
 
-  app.get(`${base}/:id`, { schema: { params: MemberParams } }, async (request) => {
+  app.get(`${base}/:id`, { config: { policy: 'member:get_one' }, schema: { params: MemberParams } }, async (request) => {
     const { member } = await memberOf(request);
     return showResource(request, deps, memberSpec, member.id);
   });
 
-  app.post(base, { schema: { params: PoolParams, body: MemberCreate } }, async (request, reply) => {
+  app.post(base, { config: { policy: 'member:post' }, schema: { params: PoolParams, body: MemberCreate } }, async (request, reply) => {
     const body = (request.body as Static<typeof MemberCreate>).member;
     const pool = await poolOf(request);
     checkNewMember(body);
     const row = await db.transaction().execute(async (trx) => {
       const { lb, locked } = await lockPoolForChild(trx, pool);
-      await assertAddressFree(trx, pool.id, body);
-      if (body.subnet_id) await deps.network.checkSubnet(trx, body.subnet_id);
-      const [inserted] = await insertMembers(trx, pool, [body]);
+      await checkQuota(trx, deps.config, lb.project_id, { member: 1 });
+      const inserted = await insertNewMember(trx, deps, pool, body);
       await enqueueOperation(trx, deps, {
         action: 'create',
         target: ref('member', inserted.id),
@@ -151,7 +162,7 @@ export async function memberRoutes(app: FastifyInstance, deps: ApiDeps): Promise
     return reply.status(201).send({ member: obj });
   });
 
-  app.put(base, { schema: { params: PoolParams, body: MemberBatchUpdate } }, async (request, reply) => {
+  app.put(base, { config: { policy: 'member:put' }, schema: { params: PoolParams, body: MemberBatchUpdate } }, async (request, reply) => {
     const desired = (request.body as Static<typeof MemberBatchUpdate>).members;
     const additive = additiveOnly(request);
     const pool = await poolOf(request);
@@ -163,6 +174,8 @@ export async function memberRoutes(app: FastifyInstance, deps: ApiDeps): Promise
         const plan = planMemberBatch(existing.map(existingMember), desired, additive);
         if (isEmptyPlan(plan)) throw new NothingToChange();
         plan.create.forEach(checkNewMember);
+        // The batch's end state must fit: members it deletes still count until they are gone.
+        await checkQuota(trx, deps.config, lb.project_id, { member: plan.create.length - plan.delete.length });
         for (const m of plan.create) if (m.subnet_id) await deps.network.checkSubnet(trx, m.subnet_id);
         const created = await insertMembers(trx, pool, plan.create);
         for (const { id, changes } of plan.update) {
@@ -192,7 +205,7 @@ export async function memberRoutes(app: FastifyInstance, deps: ApiDeps): Promise
     return reply.status(202).send();
   });
 
-  app.put(`${base}/:id`, { schema: { params: MemberParams, body: MemberUpdate } }, async (request) => {
+  app.put(`${base}/:id`, { config: { policy: 'member:put' }, schema: { params: MemberParams, body: MemberUpdate } }, async (request) => {
     const body = (request.body as Static<typeof MemberUpdate>).member;
     const { pool, member } = await memberOf(request);
     const changes = memberChanges(body);
@@ -222,7 +235,7 @@ export async function memberRoutes(app: FastifyInstance, deps: ApiDeps): Promise
     return { member: obj };
   });
 
-  app.delete(`${base}/:id`, { schema: { params: MemberParams } }, async (request, reply) => {
+  app.delete(`${base}/:id`, { config: { policy: 'member:delete' }, schema: { params: MemberParams } }, async (request, reply) => {
     const { pool, member } = await memberOf(request);
     await db.transaction().execute(async (trx) => {
       const { lb, locked } = await lockPoolForChild(trx, pool);

@@ -3,10 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
+import type { Db } from '../../db/database.ts';
+import type { SessionPersistence } from '../../db/schema.ts';
+import type { LoadBalancerRow } from '../octavia/loadbalancer.ts';
 import { COMMON_ATTRS, fetchRow, listResource, showResource, type ResourceSpec } from '../resource.ts';
 import { PoolCreate, PoolUpdate, serializePools, type PoolRow } from '../octavia/pool.ts';
 import { adminStateUp } from '../octavia/common.ts';
 import { enqueueOperation, listenersOfPool, lockForChild, NOW, setPending } from '../write-path.ts';
+import { checkQuota } from '../quota-check.ts';
 import { Conflict, NotFound, ValidationFailure } from '../../errors.ts';
 import { loadBalancerSpec } from './loadbalancers.ts';
 import { listenerSpec } from './listeners.ts';
@@ -14,6 +18,8 @@ import { checkListenerPoolProtocols } from '../../model/protocol-rules.ts';
 import { resolveSessionPersistence } from '../../model/session-persistence.ts';
 import { TLS_DEFAULTS } from '../../model/enums.ts';
 import { ref } from '../../model/operation.ts';
+import { checkPoolRefs, holdCertificates, type PoolRefs } from '../../certs/ref-check.ts';
+import { secretStoreFor } from '../../certs/secret-store.ts';
 
 export const poolSpec: ResourceSpec<PoolRow> = {
   table: 'pool',
@@ -48,16 +54,64 @@ function tlsColumns(body: TlsInput) {
   return out;
 }
 
+/** The pool's certificate refs after the write: the body's where given, else the stored ones. */
+function poolRefs(body: TlsInput, stored: Partial<PoolRefs> = {}): PoolRefs {
+  const pick = (key: keyof PoolRefs) => (body[key] !== undefined ? body[key] : stored[key]) ?? null;
+  return { tls_container_ref: pick('tls_container_ref'), ca_tls_container_ref: pick('ca_tls_container_ref'), crl_container_ref: pick('crl_container_ref') };
+}
+
+/** A pool create body without the ids that attach it. */
+export type NewPool = Omit<Static<typeof PoolCreate>['pool'], 'loadbalancer_id' | 'listener_id'>;
+
+/**
+ * Checks a new pool on `lb` (session persistence, provider support, certificate refs), for its
+ * POST and for a fully-populated LB create; returns what to store for the persistence and the
+ * certificate ids the create must hold.
+ */
+export async function checkNewPool(deps: ApiDeps, db: Db, lb: Pick<LoadBalancerRow, 'project_id' | 'provider'>, body: NewPool) {
+  const sessionPersistence = resolveSessionPersistence(body.session_persistence ?? null, body.protocol);
+  deps.providers.get(lb.provider)?.checkSupport({ lbAlgorithm: body.lb_algorithm, poolProtocol: body.protocol });
+  if (body.crl_container_ref && !body.ca_tls_container_ref) {
+    throw new ValidationFailure('A CA certificate reference is required to specify a certificate revocation list.');
+  }
+  const certIds = await checkPoolRefs(db, () => secretStoreFor(deps.config), lb.project_id, poolRefs(body), (f) => f in body);
+  return { sessionPersistence, certIds };
+}
+
+/** The row of a new pool of `lb`, PENDING_CREATE and OFFLINE; TLS defaults when TLS is on. */
+export function newPoolRow(id: string, lb: Pick<LoadBalancerRow, 'id' | 'project_id'>, body: NewPool, sp: SessionPersistence | null) {
+  const tlsEnabled = body.tls_enabled === true;
+  return {
+    id,
+    project_id: lb.project_id,
+    load_balancer_id: lb.id,
+    name: body.name ?? '',
+    description: body.description ?? '',
+    admin_state_up: adminStateUp(body.admin_state_up),
+    provisioning_status: 'PENDING_CREATE',
+    operating_status: 'OFFLINE',
+    protocol: body.protocol,
+    lb_algorithm: body.lb_algorithm,
+    session_persistence: JSON.stringify(sp),
+    tls_enabled: tlsEnabled,
+    tags: JSON.stringify(body.tags ?? []),
+    tls_versions: JSON.stringify(tlsEnabled ? TLS_DEFAULTS.versions : null),
+    alpn_protocols: JSON.stringify(tlsEnabled ? TLS_DEFAULTS.alpn : null),
+    tls_ciphers: tlsEnabled ? TLS_DEFAULTS.ciphers : null,
+    ...tlsColumns(body),
+  };
+}
+
 export async function poolRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   const base = '/v2/lbaas/pools';
 
-  app.get(base, async (request) => listResource(request, deps, poolSpec));
-  app.get(`${base}/:id`, { schema: { params: IdParams } }, async (request) =>
+  app.get(base, { config: { policy: 'pool:get_all' } }, async (request) => listResource(request, deps, poolSpec));
+  app.get(`${base}/:id`, { config: { policy: 'pool:get_one' }, schema: { params: IdParams } }, async (request) =>
     showResource(request, deps, poolSpec, (request.params as { id: string }).id),
   );
 
-  app.post(base, { schema: { body: PoolCreate } }, async (request, reply) => {
+  app.post(base, { config: { policy: 'pool:post' }, schema: { body: PoolCreate } }, async (request, reply) => {
     const body = (request.body as Static<typeof PoolCreate>).pool;
     if (!body.loadbalancer_id && !body.listener_id) {
       throw new ValidationFailure('Must provide at least one of: loadbalancer_id, listener_id');
@@ -68,40 +122,18 @@ export async function poolRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
     }
     const lbRow = await fetchRow(request, db, loadBalancerSpec, body.loadbalancer_id ?? listener!.load_balancer_id);
     if (listener) checkListenerPoolProtocols(listener.protocol, body.protocol);
-    const sp = resolveSessionPersistence(body.session_persistence ?? null, body.protocol);
-    deps.providers.get(lbRow.provider)?.checkSupport({ lbAlgorithm: body.lb_algorithm, poolProtocol: body.protocol });
+    const { sessionPersistence: sp, certIds } = await checkNewPool(deps, db, lbRow, body);
     const id = randomUUID();
     const row = await db.transaction().execute(async (trx) => {
       const lb = await lockForChild(trx, lbRow.id);
+      await checkQuota(trx, deps.config, lb.project_id, { pool: 1 });
+      await holdCertificates(trx, certIds);
       if (listener) {
         const current = await trx.selectFrom('listener').select('default_pool_id').where('id', '=', listener.id).executeTakeFirst();
         if (!current) throw new NotFound('Listener', listener.id);
         if (current.default_pool_id) throw new Conflict('This listener already has a default pool');
       }
-      const tlsEnabled = body.tls_enabled === true;
-      const inserted = await trx
-        .insertInto('pool')
-        .values({
-          id,
-          project_id: lb.project_id,
-          load_balancer_id: lb.id,
-          name: body.name ?? '',
-          description: body.description ?? '',
-          admin_state_up: adminStateUp(body.admin_state_up),
-          provisioning_status: 'PENDING_CREATE',
-          operating_status: 'OFFLINE',
-          protocol: body.protocol,
-          lb_algorithm: body.lb_algorithm,
-          session_persistence: JSON.stringify(sp),
-          tls_enabled: tlsEnabled,
-          tags: JSON.stringify(body.tags ?? []),
-          tls_versions: JSON.stringify(tlsEnabled ? TLS_DEFAULTS.versions : null),
-          alpn_protocols: JSON.stringify(tlsEnabled ? TLS_DEFAULTS.alpn : null),
-          tls_ciphers: tlsEnabled ? TLS_DEFAULTS.ciphers : null,
-          ...tlsColumns(body),
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const inserted = await trx.insertInto('pool').values(newPoolRow(id, lb, body, sp)).returningAll().executeTakeFirstOrThrow();
       const locked = [];
       if (listener) {
         await trx.updateTable('listener').set({ default_pool_id: id }).where('id', '=', listener.id).execute();
@@ -124,12 +156,17 @@ export async function poolRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
     return reply.status(201).send({ pool: obj });
   });
 
-  app.put(`${base}/:id`, { schema: { params: IdParams, body: PoolUpdate } }, async (request) => {
+  app.put(`${base}/:id`, { config: { policy: 'pool:put' }, schema: { params: IdParams, body: PoolUpdate } }, async (request) => {
     const { id } = request.params as { id: string };
     const body = (request.body as Static<typeof PoolUpdate>).pool;
     const existing = await fetchRow(request, db, poolSpec, id);
+    if (body.ca_tls_container_ref === null && (body.crl_container_ref !== undefined ? body.crl_container_ref : existing.crl_container_ref)) {
+      throw new ValidationFailure('A CA reference cannot be removed when a certificate revocation list is present.');
+    }
+    const certIds = await checkPoolRefs(db, () => secretStoreFor(deps.config), existing.project_id, poolRefs(body, existing), (f) => f in body);
     const row = await db.transaction().execute(async (trx) => {
       const lb = await lockForChild(trx, existing.load_balancer_id);
+      await holdCertificates(trx, certIds);
       const pool = await trx.selectFrom('pool').selectAll().where('id', '=', existing.id).executeTakeFirst();
       if (!pool) throw new NotFound('Pool', existing.id);
       if (body.lb_algorithm) deps.providers.get(lb.provider)?.checkSupport({ lbAlgorithm: body.lb_algorithm });
@@ -171,11 +208,13 @@ export async function poolRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
     return { pool: obj };
   });
 
-  app.delete(`${base}/:id`, { schema: { params: IdParams } }, async (request, reply) => {
+  app.delete(`${base}/:id`, { config: { policy: 'pool:delete' }, schema: { params: IdParams } }, async (request, reply) => {
     const { id } = request.params as { id: string };
     const existing = await fetchRow(request, db, poolSpec, id);
     await db.transaction().execute(async (trx) => {
       const lb = await lockForChild(trx, existing.load_balancer_id);
+      const redirect = await trx.selectFrom('l7policy').select('id').where('redirect_pool_id', '=', existing.id).executeTakeFirst();
+      if (redirect) throw new Conflict(`Pool ${existing.id} is in use by L7 policy ${redirect.id}`);
       const locked = (await listenersOfPool(trx, existing.id)).map((l) => ref('listener', l));
       await setPending(trx, locked, 'PENDING_UPDATE');
       await setPending(trx, [ref('pool', existing.id)], 'PENDING_DELETE');

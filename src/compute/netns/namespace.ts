@@ -126,6 +126,17 @@ async function converge(p: NamespacePlug, haveNetns: boolean, haveVeth: boolean)
   ]);
 }
 
+/**
+ * Takes addresses over into a plugged namespace's eth0 and announces them with a gratuitous
+ * ARP, so peers switch to this namespace's MAC at once. The amphora being replaced may still
+ * hold them, so IPv6 skips duplicate address detection (it would fail). Idempotent.
+ */
+export async function addAddresses(netns: string, addresses: Cidr[]): Promise<void> {
+  if (addresses.length === 0) return;
+  await ipBatch(addresses.map((a) => addressLine(a, INNER_INTERFACE, true)), netns);
+  await Promise.all(addresses.filter((a) => isIP(a.address) === 4).map((a) => gratuitousArp(netns, a.address)));
+}
+
 function addressLine(a: Cidr, dev: string, skipDad: boolean): string[] {
   const line = ['addr', 'replace', cidrText(a), 'dev', dev];
   return skipDad && isIP(a.address) === 6 ? [...line, 'nodad'] : line;
@@ -151,7 +162,9 @@ async function createBridge(bridge: string): Promise<void> {
  * (dataplane.md §5). An unsolicited ARP updates their entries at once.
  */
 async function gratuitousArp(netns: string, address: string): Promise<void> {
-  await ip(['netns', 'exec', netns, 'arping', '-q', '-U', '-c', '1', '-w', '0', '-i', INNER_INTERFACE, address], {
+  // -S: this arping (Habets') otherwise sends the interface's first address as the sender,
+  // which updates the peers' entry for that address and leaves every other one stale.
+  await ip(['netns', 'exec', netns, 'arping', '-q', '-U', '-S', address, '-c', '1', '-w', '0', '-i', INNER_INTERFACE, address], {
     // arping exits 1 when nobody answers, which a gratuitous ARP never expects; real errors
     // (no such interface, cannot open the socket) exit 1 too but say so on stderr.
     accept: (r) => r.exitCode === 1 && r.stderr.trim() === '',

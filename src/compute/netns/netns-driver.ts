@@ -1,9 +1,9 @@
 // The netns compute driver: each amphora is a network namespace with a veth (`eth0` inside) on a
 // Linux bridge. One host agent serves them all, running each amphora's processes with
 // `ip netns exec`; this driver only makes and removes the places. Needs root.
-import type { AmphoraPlacement, AmphoraSpec, ComputeDriver } from '../compute-driver.ts';
+import type { AmphoraPlacement, AmphoraSpec, ComputeDriver, VipAddress } from '../compute-driver.ts';
 import { amphoraNames, assertInterfaceName, assertPrefix, INNER_INTERFACE, namesOfComputeId } from './names.ts';
-import { checkedCidr, parseCidr, plugNamespace, removeNamespace, type Cidr } from './namespace.ts';
+import { addAddresses, checkedCidr, parseCidr, plugNamespace, removeNamespace, type Cidr } from './namespace.ts';
 
 export { cleanupPrefix } from './cleanup.ts';
 
@@ -44,7 +44,10 @@ export class NetnsComputeDriver implements ComputeDriver {
     // VRRP address first: it is the one the kernel picks as source for the amphora's own traffic.
     if (spec.vrrpAddress) addresses.push(checkedCidr(spec.vrrpAddress, spec.vipPrefixLength));
     // With ACTIVE_STANDBY keepalived adds the VIP on the MASTER only.
-    if (spec.plugVip) addresses.push(checkedCidr(spec.vipAddress, spec.vipPrefixLength));
+    if (spec.plugVip) {
+      addresses.push(checkedCidr(spec.vipAddress, spec.vipPrefixLength));
+      for (const vip of spec.additionalVips ?? []) addresses.push(checkedCidr(vip.address, vip.prefixLength));
+    }
     await plugNamespace({
       netns,
       veth,
@@ -61,6 +64,11 @@ export class NetnsComputeDriver implements ComputeDriver {
       vipInterface: INNER_INTERFACE,
       lbNetworkIp: spec.vrrpAddress ?? spec.vipAddress,
     };
+  }
+
+  async plugVips(computeId: string, addresses: VipAddress[]): Promise<void> {
+    const { netns } = namesOfComputeId(computeId);
+    await addAddresses(netns, addresses.map((a) => checkedCidr(a.address, a.prefixLength)));
   }
 
   async deleteAmphora(_amphoraId: string, computeId: string): Promise<void> {

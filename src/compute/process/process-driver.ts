@@ -12,6 +12,10 @@ export class ProcessComputeDriver implements ComputeDriver {
     return { computeId: `process:${spec.amphoraId}`, agentUrl: this.agentUrl, netns: null, vipInterface: 'lo', lbNetworkIp: '127.0.0.1' };
   }
 
+  // Loopback VIPs are local already; HAProxy binds them with SO_REUSEPORT, so the new
+  // amphora's listeners take connections beside the old one's until that one stops.
+  async plugVips(): Promise<void> {}
+
   // The agent's DELETE already stopped the amphora's processes; there is no place to remove.
   async deleteAmphora(): Promise<void> {}
 

@@ -3,6 +3,7 @@ import { AgentClient } from '../../amphora/agent-client.ts';
 import { backendPoolId } from '../../amphora/render/haproxy-backend.ts';
 import type { ProxyStat } from '../../health/operating-status.ts';
 import type { AmphoraAgents } from './amphora-agents.ts';
+import type { AmphoraFileContent } from '../../agent/cert-files.ts';
 
 export class AgentGateway implements AmphoraAgents {
   readonly #clients = new Map<string, AgentClient>();
@@ -22,8 +23,8 @@ export class AgentGateway implements AmphoraAgents {
     return (await this.#client(agentUrl).registerAmphora(amphoraId, { netns })).run_dir;
   }
 
-  async applyHaproxy(agentUrl: string, amphoraId: string, config: string, runtime?: string[]): Promise<void> {
-    await this.#client(agentUrl).putHaproxyConfig(amphoraId, config, runtime);
+  async applyHaproxy(agentUrl: string, amphoraId: string, config: string, runtime?: string[], files?: AmphoraFileContent[]): Promise<void> {
+    await this.#client(agentUrl).putHaproxyConfig(amphoraId, config, runtime, files);
   }
 
   async applyKeepalived(agentUrl: string, amphoraId: string, config: string): Promise<void> {

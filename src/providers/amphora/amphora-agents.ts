@@ -1,11 +1,12 @@
 // What the amphora driver needs from the amphora agents, whichever host they run on.
 import type { ProxyStat } from '../../health/operating-status.ts';
+import type { AmphoraFileContent } from '../../agent/cert-files.ts';
 
 export interface AmphoraAgents {
   /** Registers the amphora with its agent (idempotent); returns its run directory there. */
   register(agentUrl: string, amphoraId: string, netns: string | null): Promise<string>;
-  /** Validates and applies a configuration: a seamless reload, or runtime commands only. */
-  applyHaproxy(agentUrl: string, amphoraId: string, config: string, runtime?: string[]): Promise<void>;
+  /** Validates and applies a configuration (with the PEM files it names): a seamless reload, or runtime commands only. */
+  applyHaproxy(agentUrl: string, amphoraId: string, config: string, runtime?: string[], files?: AmphoraFileContent[]): Promise<void>;
   applyKeepalived(agentUrl: string, amphoraId: string, config: string): Promise<void>;
   /** Stops everything the agent runs for the amphora and forgets it (idempotent). */
   remove(agentUrl: string, amphoraId: string): Promise<void>;

@@ -4,18 +4,25 @@
 // connections.
 import { createHash } from 'node:crypto';
 import type { Db } from '../../db/database.ts';
-import type { FlowStep, StepInput } from '../../flows/flow.ts';
+import type { FlowDefinition, FlowStep, StepInput } from '../../flows/flow.ts';
 import { PermanentFailure } from '../../flows/flow.ts';
 import type { LbGraph } from '../../model/lb-graph.ts';
 import type { ProviderOperation } from '../../model/operation.ts';
 import { ProviderUnsupported } from '../../errors.ts';
 import type { ComputeDriver } from '../../compute/compute-driver.ts';
 import { loadLbGraph } from '../../amphora/graph-loader.ts';
-import type { ProviderDriver, SupportQuery } from '../driver.ts';
+import type { Capability, ProviderDriver, SupportQuery } from '../driver.ts';
+import { capabilitiesOf, validateMetadata } from '../metadata.ts';
+import { AMPHORA_AVAILABILITY_ZONE_KEYS, AMPHORA_FLAVOR_KEYS } from './capabilities.ts';
 import type { StatusCallbacks } from '../status-callbacks.ts';
 import { completedStatuses } from '../completed-statuses.ts';
 import type { AmphoraAgents } from './amphora-agents.ts';
+import type { AmphoraFile } from '../../amphora/render/amphora-files.ts';
+import type { AmphoraFileContent } from '../../agent/cert-files.ts';
 import { runtimeCommands } from './runtime-changes.ts';
+import { bootAmphora, configureAmphora, destroyAmphora } from './amphora-lifecycle.ts';
+import { failoverSteps } from './failover.ts';
+import { amphoraConfigFlow, amphoraDeleteFlow, type AmphoraJob } from './operator-flows.ts';
 
 export interface AmphoraRecord {
   id: string;
@@ -28,6 +35,8 @@ export interface AmphoraRecord {
 
 export interface RenderedAmphora {
   haproxy: string;
+  /** The files haproxy.cfg names (certificates by reference), sent along with it. */
+  files?: AmphoraFile[];
   keepalived: string | null;
 }
 
@@ -37,6 +46,8 @@ export interface AmphoraDriverDeps {
   /** Where amphorae run and how to reach their agents; set up on first use (workers only). */
   dataPlane: { compute(): Promise<ComputeDriver>; agents(): Promise<AmphoraAgents> };
   render(graph: LbGraph, amphora: AmphoraRecord): RenderedAmphora;
+  /** The contents of rendered files: certificate references opened from the store. */
+  fileContents(files: AmphoraFile[]): Promise<AmphoraFileContent[]>;
   /** Why a listener cannot be served, or null (HAProxy 2.6 serves no UDP/SCTP, …). */
   unsupported(query: SupportQuery): string | null;
 }
@@ -53,17 +64,45 @@ export class AmphoraProviderDriver implements ProviderDriver {
   readonly name = 'amphora';
   readonly description = 'The Fulcrum amphora driver: HAProxy appliances run by amphora agents.';
 
+  /**
+   * The topologies #allocate can place. A flavor or default asking for another is refused
+   * with 501 at the API rather than silently served by one amphora; add ACTIVE_STANDBY here
+   * once the flow allocates and configures the MASTER/BACKUP pair.
+   */
+  readonly topologies: readonly string[] = ['SINGLE'];
+  readonly flavorCapabilities: Capability[] = capabilitiesOf(AMPHORA_FLAVOR_KEYS);
+  readonly availabilityZoneCapabilities: Capability[] = capabilitiesOf(AMPHORA_AVAILABILITY_ZONE_KEYS);
+
   constructor(private readonly deps: AmphoraDriverDeps) {}
 
   checkSupport(query: SupportQuery): void {
+    if (query.topology && !this.topologies.includes(query.topology)) {
+      throw new ProviderUnsupported(this.name, 'option', `loadbalancer_topology ${query.topology} is not available: this deployment places ${this.topologies.join(', ')} amphorae only.`);
+    }
     const reason = this.deps.unsupported(query);
     if (reason) throw new ProviderUnsupported(this.name, 'option', reason);
+  }
+
+  validateFlavor(metadata: Record<string, unknown>): void {
+    validateMetadata(this.name, 'flavor_data', AMPHORA_FLAVOR_KEYS, metadata);
+    const topology = metadata.loadbalancer_topology;
+    if (typeof topology === 'string') this.checkSupport({ topology });
+  }
+
+  validateAvailabilityZone(metadata: Record<string, unknown>): void {
+    validateMetadata(this.name, 'availability_zone_data', AMPHORA_AVAILABILITY_ZONE_KEYS, metadata);
+  }
+
+  /** The flows of the operator amphora API (delete, config push), for the flow registry. */
+  operatorFlows(): FlowDefinition<AmphoraJob>[] {
+    return [amphoraDeleteFlow(this.deps), amphoraConfigFlow(this.deps)];
   }
 
   plan(op: ProviderOperation): Step[] {
     const lbOp = op.target.type === 'loadbalancer';
     if (lbOp && op.action === 'create') return [this.#allocate(), this.#boot(), this.#configure(), this.#finish()];
     if (lbOp && op.action === 'delete') return [this.#teardown(), this.#finish()];
+    if (op.action === 'failover') return failoverSteps(this.deps);
     return [this.#configure(), this.#finish()];
   }
 
@@ -102,55 +141,12 @@ export class AmphoraProviderDriver implements ProviderDriver {
       name: 'amphora:boot',
       run: async ({ payload: op, results }) => {
         const lb = await this.deps.db.selectFrom('load_balancer').selectAll().where('id', '=', op.loadBalancerId).executeTakeFirstOrThrow();
-        if (!lb.vip_address) throw new PermanentFailure(`load balancer ${lb.id} has no VIP address`);
-        const prefix = await this.#vipPrefix(lb.vip_subnet_id);
-        for (const id of results['amphora:allocate'] as string[]) {
-          const [compute, agents] = await Promise.all([this.deps.dataPlane.compute(), this.deps.dataPlane.agents()]);
-          const placement = await compute.createAmphora({
-            amphoraId: id,
-            loadBalancerId: lb.id,
-            vipAddress: lb.vip_address,
-            vipPrefixLength: prefix,
-            plugVip: true,
-            vrrpAddress: null,
-          });
-          await this.deps.db
-            .updateTable('amphora')
-            .set({
-              status: 'BOOTING',
-              compute_id: placement.computeId,
-              agent_url: placement.agentUrl,
-              netns: placement.netns,
-              vrrp_interface: placement.vipInterface,
-              lb_network_ip: placement.lbNetworkIp,
-              ha_ip: lb.vip_address,
-              ha_port_id: lb.vip_port_id,
-            })
-            .where('id', '=', id)
-            .execute();
-          const runDir = await agents.register(placement.agentUrl, id, placement.netns);
-          await this.deps.db.updateTable('amphora').set({ run_dir: runDir }).where('id', '=', id).execute();
-        }
+        for (const id of results['amphora:allocate'] as string[]) await bootAmphora(this.deps, id, lb, { plugVip: true });
       },
       revert: async ({ results }) => {
-        for (const id of (results['amphora:allocate'] as string[]) ?? []) await this.#destroy(id);
+        for (const id of (results['amphora:allocate'] as string[]) ?? []) await destroyAmphora(this.deps, id);
       },
     };
-  }
-
-  async #vipPrefix(subnetId: string | null): Promise<number> {
-    if (!subnetId) return 32;
-    const subnet = await this.deps.db.selectFrom('subnet').select('cidr').where('id', '=', subnetId).executeTakeFirst();
-    return subnet ? Number(subnet.cidr.split('/')[1]) : 32;
-  }
-
-  async #destroy(id: string): Promise<void> {
-    const amp = await this.deps.db.selectFrom('amphora').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!amp) return;
-    const [compute, agents] = await Promise.all([this.deps.dataPlane.compute(), this.deps.dataPlane.agents()]);
-    if (amp.agent_url) await agents.remove(amp.agent_url, id);
-    if (amp.compute_id) await compute.deleteAmphora(id, amp.compute_id);
-    await this.deps.db.updateTable('amphora').set({ status: 'DELETED' }).where('id', '=', id).execute();
   }
 
   #configure(): Step {
@@ -161,14 +157,8 @@ export class AmphoraProviderDriver implements ProviderDriver {
         const graph = await loadLbGraph(this.deps.db, op.loadBalancerId, excluded);
         const amphorae = await this.#amphorae(op.loadBalancerId);
         if (amphorae.length === 0) throw new PermanentFailure(`load balancer ${op.loadBalancerId} has no amphora`);
-        const agents = await this.deps.dataPlane.agents();
         const runtime = runtimeCommands(op, graph) ?? undefined;
-        for (const amphora of amphorae) {
-          if (!amphora.agent_url) throw new Error(`amphora ${amphora.id} has no agent yet`);
-          const rendered = this.deps.render(graph, amphora);
-          await agents.applyHaproxy(amphora.agent_url, amphora.id, rendered.haproxy, runtime);
-          if (rendered.keepalived) await agents.applyKeepalived(amphora.agent_url, amphora.id, rendered.keepalived);
-        }
+        for (const amphora of amphorae) await configureAmphora(this.deps, graph, amphora, runtime);
       },
     };
   }
@@ -177,7 +167,7 @@ export class AmphoraProviderDriver implements ProviderDriver {
     return {
       name: 'amphora:teardown',
       run: async ({ payload: op }) => {
-        for (const amphora of await this.#amphorae(op.loadBalancerId)) await this.#destroy(amphora.id);
+        for (const amphora of await this.#amphorae(op.loadBalancerId)) await destroyAmphora(this.deps, amphora.id);
       },
     };
   }

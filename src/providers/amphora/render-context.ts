@@ -19,6 +19,7 @@ export function renderContext(graph: LbGraph, amphora: AmphoraRecord, limits: Am
     amphoraId: amphora.id,
     topology: 'SINGLE',
     vipAddress: graph.loadBalancer.vip_address!,
+    additionalVipAddresses: graph.loadBalancer.additional_vips.map((v) => v.ip_address),
     paths: {
       runDir,
       // The agent dumps `show servers state` here before each reload (src/agent/layout.ts).

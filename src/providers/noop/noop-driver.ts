@@ -4,7 +4,7 @@
 import type { Db } from '../../db/database.ts';
 import type { ProviderOperation } from '../../model/operation.ts';
 import type { FlowStep } from '../../flows/flow.ts';
-import type { ProviderDriver } from '../driver.ts';
+import type { Capability, ProviderDriver } from '../driver.ts';
 import type { StatusCallbacks } from '../status-callbacks.ts';
 import { completedStatuses } from '../completed-statuses.ts';
 
@@ -17,7 +17,16 @@ export class NoopDriver implements ProviderDriver {
     private readonly callbacks: StatusCallbacks,
   ) {}
 
+  // Like Octavia's noop driver it supports flavors and zones and accepts any metadata object:
+  // nothing is placed, so there is nothing a key could be wrong for.
+  readonly flavorCapabilities: Capability[] = [{ name: 'amp_image_tag', description: 'The image tag to use for this load balancer.' }];
+  readonly availabilityZoneCapabilities: Capability[] = [{ name: 'compute_zone', description: 'The compute availability zone to use for this load balancer.' }];
+
   checkSupport(): void {}
+
+  validateFlavor(): void {}
+
+  validateAvailabilityZone(): void {}
 
   plan(op: ProviderOperation): FlowStep<ProviderOperation>[] {
     return [{ name: 'noop:report-status', run: async () => this.callbacks.updateStatuses(await completedStatuses(this.db, op)) }];

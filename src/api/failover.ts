@@ -1,0 +1,26 @@
+// The write path of a failover (reference §4.2): the load balancer must be in an allowed state
+// (LB failover: ACTIVE or ERROR; amphora failover: ACTIVE only) and becomes PENDING_UPDATE in
+// the transaction that queues the job; its provider replaces the amphorae and settles it.
+import type { ApiDeps } from './deps.ts';
+import { enqueueOperation, lockForSelf } from './write-path.ts';
+import { ref } from '../model/operation.ts';
+
+export const LB_FAILOVER_STATES = ['ACTIVE', 'ERROR'] as const;
+export const AMPHORA_FAILOVER_STATES = ['ACTIVE'] as const;
+
+export async function failover(deps: ApiDeps, loadBalancerId: string, allowed: readonly string[], amphoraId?: string): Promise<void> {
+  await deps.database.db.transaction().execute(async (trx) => {
+    const lb = await lockForSelf(trx, loadBalancerId, allowed, 'PENDING_UPDATE');
+    await enqueueOperation(trx, deps, {
+      action: 'failover',
+      target: ref('loadbalancer', lb.id),
+      loadBalancerId: lb.id,
+      provider: lb.provider,
+      created: [],
+      updated: [],
+      deleted: [],
+      locked: [],
+      ...(amphoraId ? { amphoraId } : {}),
+    });
+  });
+}

@@ -1,0 +1,127 @@
+// Octavia's default policy (reference §7.2, §7.3): the Keystone "default roles" rules with the
+// deprecated advanced-RBAC roles (load-balancer_observer, …_global_observer, …_member,
+// …_quota_admin, …_admin) OR-ed in, as oslo.policy does while deprecated rules are honoured.
+// Operators override any of these names in FULCRUM_POLICY_FILE.
+
+/** The prefix of Octavia's per-endpoint rule names; a route's `policy` config omits it. */
+export const OCTAVIA_PREFIX = 'os_load-balancer_api:';
+
+/** Fulcrum's own management API (/v2/fulcrum/*) uses rule names starting with this. */
+export const FULCRUM_PREFIX = 'fulcrum:';
+
+/** The full rule name of a route's policy action. */
+export function ruleName(action: string): string {
+  return action.startsWith(FULCRUM_PREFIX) ? action : OCTAVIA_PREFIX + action;
+}
+
+const ADMIN = 'rule:load-balancer:admin';
+const READ = 'rule:load-balancer:read';
+const READ_GLOBAL = 'rule:load-balancer:read-global';
+const WRITE = 'rule:load-balancer:write';
+
+export const ALIAS_RULES: Record<string, string> = {
+  'project-member': 'role:member and project_id:%(project_id)s',
+  'project-reader': 'role:reader and project_id:%(project_id)s',
+  'context_is_admin': 'role:admin or role:load-balancer_admin',
+  service: 'role:service',
+  'load-balancer:owner': 'project_id:%(project_id)s',
+  'load-balancer:admin': 'is_admin:True or role:admin or role:load-balancer_admin',
+  'load-balancer:global_observer': 'role:admin or role:load-balancer_global_observer',
+  'load-balancer:member_and_owner': 'rule:project-member or (role:load-balancer_member and rule:load-balancer:owner)',
+  'load-balancer:observer_and_owner': 'rule:project-reader or (role:load-balancer_observer and rule:load-balancer:owner)',
+  'load-balancer:quota-admin': 'role:admin or role:load-balancer_quota_admin',
+  'load-balancer:read':
+    'rule:load-balancer:observer_and_owner or rule:load-balancer:global_observer or rule:load-balancer:member_and_owner or rule:load-balancer:admin',
+  'load-balancer:read-global': 'rule:load-balancer:global_observer or rule:load-balancer:admin',
+  'load-balancer:write': 'rule:load-balancer:member_and_owner or rule:load-balancer:admin',
+  'load-balancer:read-quota':
+    'rule:load-balancer:observer_and_owner or rule:load-balancer:global_observer or rule:load-balancer:member_and_owner or rule:load-balancer:quota-admin or rule:load-balancer:admin',
+  'load-balancer:read-quota-global': 'rule:load-balancer:global_observer or rule:load-balancer:quota-admin or rule:load-balancer:admin',
+  'load-balancer:write-quota': 'rule:load-balancer:quota-admin or rule:load-balancer:admin',
+};
+
+/** The project-owned tree: read, list across projects, write. */
+function treeRules(resource: string, extraReads: string[] = []): Record<string, string> {
+  const rules: Record<string, string> = {
+    [`${resource}:get_all`]: READ,
+    [`${resource}:get_all-global`]: READ_GLOBAL,
+    [`${resource}:get_one`]: READ,
+    [`${resource}:post`]: WRITE,
+    [`${resource}:put`]: WRITE,
+    [`${resource}:delete`]: WRITE,
+  };
+  for (const action of extraReads) rules[`${resource}:${action}`] = READ;
+  return rules;
+}
+
+function adminRules(resource: string, actions: string[]): Record<string, string> {
+  return Object.fromEntries(actions.map((a) => [`${resource}:${a}`, ADMIN]));
+}
+
+/** Per-endpoint rules, without the `os_load-balancer_api:` prefix. */
+export const ACTION_RULES: Record<string, string> = {
+  ...treeRules('loadbalancer', ['get_stats', 'get_status']),
+  'loadbalancer:put_failover': ADMIN,
+  'loadbalancer:post:vip_sg_ids': WRITE,
+  'loadbalancer:put:vip_sg_ids': WRITE,
+  ...treeRules('listener', ['get_stats']),
+  ...treeRules('pool'),
+  ...treeRules('member'),
+  // Other OpenStack services (e.g. a Kubernetes cloud provider's service user) may list members.
+  'member:get_all': `${READ} or rule:service`,
+  ...treeRules('healthmonitor'),
+  ...treeRules('l7policy'),
+  ...treeRules('l7rule'),
+  'quota:get_all': 'rule:load-balancer:read-quota',
+  'quota:get_all-global': 'rule:load-balancer:read-quota-global',
+  'quota:get_one': 'rule:load-balancer:read-quota',
+  'quota:get_defaults': 'rule:load-balancer:read-quota',
+  'quota:put': 'rule:load-balancer:write-quota',
+  'quota:delete': 'rule:load-balancer:write-quota',
+  'provider:get_all': READ,
+  'provider-flavor:get_all': ADMIN,
+  'provider-availability-zone:get_all': ADMIN,
+  'flavor:get_all': READ,
+  'flavor:get_one': READ,
+  ...adminRules('flavor', ['post', 'put', 'delete']),
+  ...adminRules('flavor-profile', ['get_all', 'get_one', 'post', 'put', 'delete']),
+  'availability-zone:get_all': READ,
+  'availability-zone:get_one': READ,
+  ...adminRules('availability-zone', ['post', 'put', 'delete']),
+  ...adminRules('availability-zone-profile', ['get_all', 'get_one', 'post', 'put', 'delete']),
+  ...adminRules('amphora', ['get_all', 'get_one', 'delete', 'get_stats', 'put_failover', 'put_config']),
+};
+
+/**
+ * Fulcrum's management API (and the Neutron-compatible subset, which shares the network and
+ * subnet rules): VIP networks and subnets are readable by anyone with a read role (users need
+ * their ids to create load balancers), other projects' private networks by global readers,
+ * and changed by administrators. Certificates are project-owned like the load-balancer tree.
+ * The flow records (jobs) are for administrators only.
+ */
+export const FULCRUM_RULES: Record<string, string> = {
+  'fulcrum:network:get_all': READ,
+  'fulcrum:network:get_all-global': READ_GLOBAL,
+  'fulcrum:network:get_one': READ,
+  'fulcrum:network:post': ADMIN,
+  'fulcrum:network:delete': ADMIN,
+  'fulcrum:subnet:get_all': READ,
+  'fulcrum:subnet:get_all-global': READ_GLOBAL,
+  'fulcrum:subnet:get_one': READ,
+  'fulcrum:subnet:post': ADMIN,
+  'fulcrum:subnet:delete': ADMIN,
+  'fulcrum:certificate:get_all': READ,
+  'fulcrum:certificate:get_all-global': READ_GLOBAL,
+  'fulcrum:certificate:get_one': READ,
+  'fulcrum:certificate:post': WRITE,
+  'fulcrum:certificate:delete': WRITE,
+  'fulcrum:job:get_all': ADMIN,
+  'fulcrum:job:get_one': ADMIN,
+};
+
+/** Every default rule under its full name. */
+export function defaultRules(): Record<string, string> {
+  const rules: Record<string, string> = { ...ALIAS_RULES, ...FULCRUM_RULES };
+  for (const [action, check] of Object.entries(ACTION_RULES)) rules[OCTAVIA_PREFIX + action] = check;
+  return rules;
+}
