@@ -169,6 +169,30 @@ for (const backend of BACKENDS) {
       assert.equal(single.status, 403);
       assert.equal(single.body.faultstring, 'Quota has been met for resources: Member');
     });
+    test('L7 policies and rules are counted per project', async () => {
+      const lb = await createActiveLoadBalancer(app, { project_id: 'p-l7' });
+      const settle = () => app.waitFor(`/v2/lbaas/loadbalancers/${lb.id}`, 'loadbalancer');
+      const listener = await app.request('POST', '/v2/lbaas/listeners', { listener: { loadbalancer_id: lb.id, protocol: 'HTTP', protocol_port: 80 } }, as('p-l7'));
+      assert.equal(listener.status, 201);
+      await settle();
+      await setQuota('p-l7', { l7policy: 1, l7rule: 1 });
+      const policy = () =>
+        app.request('POST', '/v2/lbaas/l7policies', { l7policy: { listener_id: listener.body.listener.id, action: 'REJECT' } }, as('p-l7'));
+      const created = await policy();
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      await settle();
+      const over = await policy();
+      assert.equal(over.status, 403);
+      assert.equal(over.body.faultstring, 'Quota has been met for resources: L7 Policy');
+
+      const rules = `/v2/lbaas/l7policies/${created.body.l7policy.id}/rules`;
+      const rule = () => app.request('POST', rules, { rule: { type: 'PATH', compare_type: 'STARTS_WITH', value: '/x' } }, as('p-l7'));
+      assert.equal((await rule()).status, 201);
+      await settle();
+      const overRule = await rule();
+      assert.equal(overRule.status, 403);
+      assert.equal(overRule.body.faultstring, 'Quota has been met for resources: L7 Rule');
+    });
     test('a cascade delete releases the quota of the children once it completes', async () => {
       await setQuota('p-cascade', { listener: 1 });
       const listener = (lbId: string) =>

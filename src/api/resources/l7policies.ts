@@ -14,6 +14,7 @@ import {
   type L7PolicyRow,
 } from '../octavia/l7policy.ts';
 import { adminStateUp } from '../octavia/common.ts';
+import { checkQuota } from '../quota-check.ts';
 import { enqueueOperation, lockForChild, NOW, setPending, type Trx } from '../write-path.ts';
 import { ListenerNoChildren, NotFound } from '../../errors.ts';
 import { normaliseL7Policy } from '../../model/l7-policy.ts';
@@ -92,6 +93,7 @@ export async function l7PolicyRoutes(app: FastifyInstance, deps: ApiDeps): Promi
     const row = await db.transaction().execute(async (trx) => {
       const lb = await lockForChild(trx, lbRow.id);
       await lockedListener(trx, listener.id);
+      await checkQuota(trx, deps.config, lb.project_id, { l7policy: 1 });
       const position = await placeL7Policy(trx, listener.id, id, body.position);
       const inserted = await trx
         .insertInto('l7policy')

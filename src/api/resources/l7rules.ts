@@ -8,6 +8,7 @@ import { COMMON_ATTRS, fetchRow, listResource, showResource, type ResourceSpec }
 import { L7RuleCreate, L7RuleUpdate, ruleSettings, serializeL7Rules, type L7RuleRow } from '../octavia/l7rule.ts';
 import type { L7PolicyRow } from '../octavia/l7policy.ts';
 import { adminStateUp } from '../octavia/common.ts';
+import { checkQuota } from '../quota-check.ts';
 import { enqueueOperation, lockL7PolicyForChild, NOW } from '../write-path.ts';
 import { Conflict, NotFound } from '../../errors.ts';
 import { MAX_RULES_PER_POLICY, mergeL7Rule, validateL7Rule } from '../../model/l7-rule.ts';
@@ -95,6 +96,7 @@ export async function l7RuleRoutes(app: FastifyInstance, deps: ApiDeps): Promise
     const id = randomUUID();
     const row = await db.transaction().execute(async (trx) => {
       const { lb, locked } = await lockL7PolicyForChild(trx, policy.id, lbId);
+      await checkQuota(trx, deps.config, lb.project_id, { l7rule: 1 });
       const { count } = await trx
         .selectFrom('l7rule')
         .select((eb) => eb.fn.countAll<string>().as('count'))
