@@ -32,3 +32,31 @@ export function listenerStats(db: Db, listenerId: string): Promise<Stats> {
 export function loadBalancerStats(db: Db, loadBalancerId: string): Promise<Stats> {
   return sum(db, 'load_balancer_id', loadBalancerId);
 }
+
+/** The listeners of `amphoraId` that already have a statistics row. */
+export async function listenersWithStats(db: Db, amphoraId: string): Promise<Set<string>> {
+  const rows = await db.selectFrom('listener_statistics').select('listener_id').where('amphora_id', '=', amphoraId).execute();
+  return new Set(rows.map((r) => r.listener_id));
+}
+
+/** Adds an increment to one amphora's totals for a listener; active connections are replaced. */
+export async function addListenerStats(
+  db: Db,
+  row: { listenerId: string; amphoraId: string; loadBalancerId: string },
+  increment: Stats,
+): Promise<void> {
+  await db
+    .insertInto('listener_statistics')
+    .values({ listener_id: row.listenerId, amphora_id: row.amphoraId, load_balancer_id: row.loadBalancerId, ...increment, updated_at: sql`now()` })
+    .onConflict((oc) =>
+      oc.columns(['listener_id', 'amphora_id']).doUpdateSet((eb) => ({
+        bytes_in: sql`${eb.ref('listener_statistics.bytes_in')} + ${increment.bytes_in}`,
+        bytes_out: sql`${eb.ref('listener_statistics.bytes_out')} + ${increment.bytes_out}`,
+        total_connections: sql`${eb.ref('listener_statistics.total_connections')} + ${increment.total_connections}`,
+        request_errors: sql`${eb.ref('listener_statistics.request_errors')} + ${increment.request_errors}`,
+        active_connections: increment.active_connections,
+        updated_at: sql`now()`,
+      })),
+    )
+    .execute();
+}

@@ -4,6 +4,7 @@
 import type { OperatingStatus } from '../model/enums.ts';
 import type { StatusUpdate } from '../model/completion.ts';
 import type { LbGraph } from '../model/lb-graph.ts';
+import type { ListenerCounters } from './listener-counters.ts';
 
 export interface ProxyStat {
   /** pxname: listener id (frontend) or pool id (backend). */
@@ -12,6 +13,8 @@ export interface ProxyStat {
   server: string;
   /** OPEN, FULL, UP, DOWN, MAINT, DRAIN, NOLB, "no check", … */
   status: string;
+  /** A frontend's traffic counters, as HAProxy reports them (since its last reload). */
+  counters?: ListenerCounters;
 }
 
 function memberStatus(status: string, monitored: boolean): OperatingStatus {

@@ -86,6 +86,23 @@ describe('amphora provider on the process compute driver', () => {
     for (let i = 0; i < 10; i++) only.add(await fetchText(url));
     assert.deepEqual([...only], ['be1'], 'traffic avoids the failed member');
 
+    // The health poller turns HAProxy's frontend counters into listener, LB and amphora statistics.
+    const listenerId = listener.body.listener.id;
+    let stats: Record<string, number> = {};
+    const statsDeadline = Date.now() + 10_000;
+    while (Date.now() < statsDeadline) {
+      stats = (await app.request('GET', `/v2/lbaas/listeners/${listenerId}/stats`)).body.stats;
+      if (stats.total_connections >= 10) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(stats.total_connections >= 10 && stats.bytes_in > 0 && stats.bytes_out > 0, JSON.stringify(stats));
+    const lbStats = (await app.request('GET', `/v2/lbaas/loadbalancers/${lbId}/stats`)).body.stats;
+    assert.ok(lbStats.total_connections >= stats.total_connections, JSON.stringify(lbStats));
+    const [{ id: amphoraId }] = await app.rt.database.db.selectFrom('amphora').select('id').where('load_balancer_id', '=', lbId).execute();
+    const amphoraStats = await app.request('GET', `/v2/octavia/amphorae/${amphoraId}/stats`);
+    assert.equal(amphoraStats.status, 200, JSON.stringify(amphoraStats.body));
+    assert.deepEqual(amphoraStats.body.amphora_stats.map((s: { listener_id: string }) => s.listener_id), [listenerId]);
+
     const delListener = await app.request('DELETE', `/v2/lbaas/listeners/${listener.body.listener.id}`);
     assert.equal(delListener.status, 204);
     await settle();

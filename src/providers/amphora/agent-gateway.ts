@@ -38,7 +38,18 @@ export class AgentGateway implements AmphoraAgents {
   async stats(agentUrl: string, amphoraId: string): Promise<ProxyStat[]> {
     const stats = await this.#client(agentUrl).stats(amphoraId);
     return [
-      ...stats.frontends.map((f) => ({ proxy: f.name, server: 'FRONTEND', status: f.status })),
+      ...stats.frontends.map((f) => ({
+        proxy: f.name,
+        server: 'FRONTEND',
+        status: f.status,
+        counters: {
+          bytes_in: f.bin ?? 0,
+          bytes_out: f.bout ?? 0,
+          active_connections: f.scur ?? 0,
+          total_connections: f.stot ?? 0,
+          request_errors: f.ereq ?? 0,
+        },
+      })),
       ...stats.backends.map((b) => ({ proxy: backendPoolId(b.name), server: 'BACKEND', status: b.status })),
       ...stats.servers.map((s) => ({ proxy: backendPoolId(s.backend), server: s.name, status: s.status })),
     ];
