@@ -48,6 +48,14 @@ describe('amphora flavor metadata', () => {
     assert.equal(result?.status, 501);
     assert.match(result!.message, /ACTIVE_STANDBY is not available/);
   });
+
+  test('SR-IOV VIPs and members are refused with 501: there are no SR-IOV ports', () => {
+    for (const key of ['sriov_vip', 'allow_member_sriov']) {
+      const result = status(() => validateFlavor(amphora, { [key]: true }));
+      assert.equal(result?.status, 501, key);
+      assert.match(result!.message, new RegExp(`${key} is not available`));
+    }
+  });
 });
 
 describe('amphora availability-zone metadata', () => {

@@ -12,6 +12,9 @@ export type LoadBalancerRow = Selectable<LoadBalancerTable>;
 /** v2.26: further VIPs on other subnets of the primary VIP's network; `port_id` is response-only. */
 const AdditionalVips = Type.Array(Strict({ subnet_id: Uuid, ip_address: Type.Optional(IpAddress) }));
 
+/** v2.29: user security groups on the VIP port; null means none. */
+const VipSecurityGroupIds = Nullable(Type.Array(Uuid));
+
 export const LoadBalancerCreate = Wrapped(
   'loadbalancer',
   Strict({
@@ -22,6 +25,7 @@ export const LoadBalancerCreate = Wrapped(
     vip_subnet_id: Type.Optional(Uuid),
     vip_network_id: Type.Optional(Uuid),
     vip_qos_policy_id: Type.Optional(Uuid),
+    vip_sg_ids: Type.Optional(VipSecurityGroupIds),
     provider: Type.Optional(Type.String({ maxLength: 64 })),
     flavor_id: Type.Optional(Uuid),
     availability_zone: Type.Optional(Type.String({ maxLength: 255 })),
@@ -37,6 +41,7 @@ export const LoadBalancerUpdate = Wrapped(
   Strict({
     ...DescribedFields,
     vip_qos_policy_id: Type.Optional(Nullable(Uuid)),
+    vip_sg_ids: Type.Optional(VipSecurityGroupIds),
     tags: Type.Optional(Tags),
   }),
 );

@@ -25,6 +25,7 @@ import { checkQuota } from '../quota-check.ts';
 import { loadBalancerStats } from '../../db/stats.ts';
 import { allocateAdditionalVips } from '../additional-vips.ts';
 import { failover, LB_FAILOVER_STATES } from '../failover.ts';
+import { vipSecurityGroups } from '../../model/vip-security-groups.ts';
 
 export const loadBalancerSpec: ResourceSpec<LoadBalancerRow> = {
   table: 'load_balancer',
@@ -63,6 +64,10 @@ async function createLoadBalancer(request: FastifyRequest, deps: ApiDeps, body: 
   const projectId = projectOf(request, body);
   // The target of loadbalancer:post is the project the LB is created for (reference §7.1).
   authorize(request, projectId);
+  if (body.vip_sg_ids !== undefined) {
+    authorize(request, projectId, 'loadbalancer:post:vip_sg_ids');
+    vipSecurityGroups(body.vip_sg_ids);
+  }
   if (!body.vip_port_id && !body.vip_network_id && !body.vip_subnet_id) {
     throw new ValidationFailure('VIP must contain one of: vip_port_id, vip_network_id, vip_subnet_id.');
   }
@@ -142,6 +147,10 @@ export async function loadBalancerRoutes(app: FastifyInstance, deps: ApiDeps): P
     const { id } = request.params as { id: string };
     const body = (request.body as Static<typeof LoadBalancerUpdate>).loadbalancer;
     const existing = await fetchRow(request, db, loadBalancerSpec, id);
+    if (body.vip_sg_ids !== undefined) {
+      authorize(request, existing.project_id, 'loadbalancer:put:vip_sg_ids');
+      vipSecurityGroups(body.vip_sg_ids);
+    }
     const row = await db.transaction().execute(async (trx) => {
       const lb = await lockForSelf(trx, existing.id, ['ACTIVE'], 'PENDING_UPDATE');
       const changes: Record<string, unknown> = {};

@@ -87,6 +87,10 @@ export class AmphoraProviderDriver implements ProviderDriver {
     validateMetadata(this.name, 'flavor_data', AMPHORA_FLAVOR_KEYS, metadata);
     const topology = metadata.loadbalancer_topology;
     if (typeof topology === 'string') this.checkSupport({ topology });
+    // Amphorae here sit on loopback or veth interfaces: there is no SR-IOV VF to give a VIP or member.
+    for (const key of ['sriov_vip', 'allow_member_sriov'] as const) {
+      if (metadata[key] === true) throw new ProviderUnsupported(this.name, 'option', `${key} is not available: this deployment has no SR-IOV ports.`);
+    }
   }
 
   validateAvailabilityZone(metadata: Record<string, unknown>): void {
