@@ -2,7 +2,7 @@
 // alias, request ids, fault bodies for every error) around the resource routes.
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
-import Fastify, { type FastifyError } from 'fastify';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -17,6 +17,7 @@ import {
 import { octaviaValidationError } from './octavia/validation-errors.ts';
 import { faultBody } from './octavia/faults.ts';
 import { coerceIntegerStrings } from './octavia/wsme-coercion.ts';
+import { hasLoneSurrogate } from './well-formed-text.ts';
 import { authPlugin } from '../auth/request-auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { versionRoutes } from './resources/versions.ts';
@@ -74,6 +75,18 @@ export async function buildApi(deps: ApiDeps) {
     genReqId: () => `req-${randomUUID()}`,
     requestIdHeader: false,
     rewriteUrl: (req) => canonicalUrl(req.url ?? '/'),
+    // Room for the longest id a route takes (an availability zone name: 255 characters,
+    // percent-encoded up to 9 each); longer segments are refused by frameworkErrors below.
+    routerOptions: { maxParamLength: 2_400 },
+    // The router's own refusals (a malformed %-escape, an overlong path segment) come before any
+    // hook or error handler runs; they get a fault body too.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const err =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new FulcrumError('LB_ERR_URI_TOO_LONG', 414, 'Request URI is too long.')
+          : new InvalidInput('The request URL is not valid.');
+      reply.header('x-openstack-request-id', request.id).status(err.status).send(faultBody(err));
+    },
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false },
       plugins: [
@@ -104,8 +117,11 @@ export async function buildApi(deps: ApiDeps) {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     let err: FulcrumError;
     if (error instanceof FulcrumError) err = error;
-    else if (error.validation) err = octaviaValidationError(error.validation as never, request.body);
-    else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') err = new BodyTooLarge();
+    else if (error.validation) {
+      // The value shown is read from the part that failed: the body, the path or the query.
+      const part = error.validationContext === 'params' ? request.params : error.validationContext === 'querystring' ? request.query : request.body;
+      err = octaviaValidationError(error.validation as never, part);
+    } else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') err = new BodyTooLarge();
     else if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error instanceof SyntaxError) {
       err = new InvalidInput('Request is not in valid JSON format');
     } else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
@@ -135,6 +151,10 @@ export async function buildApi(deps: ApiDeps) {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.addHook('preValidation', async (request) => {
+    if (hasLoneSurrogate(request.body)) throw new InvalidInput('Invalid input: the request contains text that is not valid Unicode (a lone surrogate).');
+  });
 
   // WSME compatibility: integer strings in integer fields (sent by python-octaviaclient).
   app.addHook('preValidation', async (request) => {

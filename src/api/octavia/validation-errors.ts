@@ -16,7 +16,13 @@ function at(body: unknown, path: string[]): unknown {
 
 function show(value: unknown): string {
   if (value === undefined || value === null) return 'None';
-  return typeof value === 'string' ? value : JSON.stringify(value);
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value);
+  } catch {
+    // Nested deeper than the stack allows (JSON.parse accepts what JSON.stringify cannot write).
+    return Array.isArray(value) ? '[...]' : '{...}';
+  }
 }
 
 function reason(err: AjvError): string {

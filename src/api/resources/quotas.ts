@@ -13,7 +13,9 @@ import { quotaChanges, QUOTA_RESOURCES } from '../../model/quota.ts';
 import { projectLimits } from '../quota-check.ts';
 import { QuotaUpdate, quotaFields, storedQuota, type QuotaRow } from '../octavia/quota.ts';
 
-const ProjectParams = { type: 'object', properties: { project_id: { type: 'string' } }, required: ['project_id'] } as const;
+// A project id as every project_id field takes it (Octavia's 36 characters): a quota for a
+// longer one could never apply to an object, so it is refused rather than stored.
+const ProjectParams = { type: 'object', properties: { project_id: { type: 'string', minLength: 1, maxLength: 36 } }, required: ['project_id'] } as const;
 
 const QUOTA_ATTRS = { project_id: { column: 'project_id', type: 'string' } } as const;
 
