@@ -6,89 +6,28 @@
 // resource type goes through create, show/list, set and delete.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT, cleanEnv, startServe, stopChild, type Server } from '../helpers/fulcrum-serve.ts';
 import { startKeystone, type KeystoneUser, type TestKeystone } from '../helpers/keystone.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const OPENSTACK = '/usr/bin/openstack';
 const WAIT_MS = 20_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** No inherited FULCRUM_* or OS_* (a developer's own cloud must not leak in). */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(FULCRUM_|OS_)/.test(k)) env[k] = v;
-  return { ...env, ...extra };
-}
-
-interface Server {
-  child: ChildProcess;
-  url: string;
-  dataDir: string;
-  log: string[];
-}
-
-async function startServer(ks: TestKeystone): Promise<Server> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fulcrum-cli-keystone-'));
-  const child = spawn(process.execPath, [join(ROOT, 'bin/fulcrum.js'), 'serve'], {
-    cwd: ROOT,
-    env: cleanEnv({
-      FULCRUM_DATA_DIR: dataDir,
-      FULCRUM_API_BIND: '127.0.0.1:0',
-      FULCRUM_LOG_LEVEL: 'info',
-      FULCRUM_JOB_POLL_MS: '20',
-      // Fulcrum's own IPAM (the `local` network it registers), so that the CLI's subnet lookups
-      // through the Neutron subset find real subnets; the noop provider builds no data plane.
-      FULCRUM_NETWORK_DRIVER: 'local',
-      FULCRUM_DEFAULT_PROVIDER: 'noop',
-      FULCRUM_AUTH_STRATEGY: 'keystone',
-      FULCRUM_KEYSTONE_AUTH_URL: ks.url,
-      FULCRUM_KEYSTONE_USERNAME: ks.service.username,
-      FULCRUM_KEYSTONE_PASSWORD: ks.service.password,
-      FULCRUM_KEYSTONE_PROJECT_NAME: ks.service.projectName,
-    }),
-    stdio: ['ignore', 'pipe', 'pipe'],
+function startServer(ks: TestKeystone): Promise<Server> {
+  return startServe('cli-keystone', {
+    // Fulcrum's own IPAM (the `local` network it registers), so that the CLI's subnet lookups
+    // through the Neutron subset find real subnets; the noop provider builds no data plane.
+    FULCRUM_NETWORK_DRIVER: 'local',
+    FULCRUM_DEFAULT_PROVIDER: 'noop',
+    FULCRUM_AUTH_STRATEGY: 'keystone',
+    FULCRUM_KEYSTONE_AUTH_URL: ks.url,
+    FULCRUM_KEYSTONE_USERNAME: ks.service.username,
+    FULCRUM_KEYSTONE_PASSWORD: ks.service.password,
+    FULCRUM_KEYSTONE_PROJECT_NAME: ks.service.projectName,
   });
-  const server: Server = { child, url: '', dataDir, log: [] };
-  const remember = (line: string) => {
-    server.log.push(line);
-    if (server.log.length > 200) server.log.shift();
-  };
-  createInterface({ input: child.stderr! }).on('line', remember);
-  server.url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`fulcrum serve did not listen within 30 s:\n${server.log.join('\n')}`)), 30_000);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`fulcrum serve exited (${code ?? signal}) before listening:\n${server.log.join('\n')}`));
-    });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      remember(line);
-      try {
-        const entry = JSON.parse(line) as { msg?: string; address?: string };
-        if (entry.msg === 'Fulcrum API listening' && entry.address) {
-          clearTimeout(timer);
-          resolve(entry.address);
-        }
-      } catch {
-        // not a log record
-      }
-    });
-  });
-  return server;
-}
-
-async function stopChild(child: ChildProcess | undefined, graceMs: number): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  process.kill(child.pid, 'SIGTERM');
-  const timer = setTimeout(() => child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
 }
 
 function cli(user: KeystoneUser, args: string[], timeoutMs = 60_000): Promise<string> {

@@ -15,12 +15,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { ROOT, cleanEnv, startServe, stopChild, type Server } from '../helpers/fulcrum-serve.ts';
 // The interpreter the Debian client packages are installed for (a pyenv python3 on PATH would
 // not have them); the CLI's own shebang points at it too.
 const PYTHON = '/usr/bin/python3';
@@ -30,14 +28,6 @@ const SDK_DRIVER = join(ROOT, 'test/clients/sdk_driver.py');
 const SUBNET = '8b6c4c0e-1d2e-4f1a-9f0a-1b2c3d4e5f60';
 const PROJECT = 'project-clients';
 const WAIT_MS = 15_000;
-
-/** The environment for child processes: no inherited FULCRUM_* (a FULCRUM_DATABASE_URL would
- * point the server elsewhere) and no OS_* (a developer's cloud credentials would override ours). */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(FULCRUM_|OS_)/.test(k)) env[k] = v;
-  return { ...env, ...extra };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -58,67 +48,11 @@ async function until<T>(what: string, probe: () => Promise<T>, done: (v: NoInfer
 const isActive = (o: { provisioning_status?: string } | null) => o?.provisioning_status === 'ACTIVE';
 
 // ---------------------------------------------------------------------------------------------
-// The server: `node bin/fulcrum.js serve` on port 0 (the kernel picks a free port, so parallel
-// test files cannot collide) and a fresh embedded database in a temp dir.
+// The server (test/helpers/fulcrum-serve.ts).
 
-interface Server {
-  child: ChildProcess;
-  url: string;
-  dataDir: string;
-  log: string[];
-}
-
-async function startServer(): Promise<Server> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fulcrum-clients-'));
-  const child = spawn(process.execPath, [join(ROOT, 'bin/fulcrum.js'), 'serve'], {
-    cwd: ROOT,
-    env: cleanEnv({
-      FULCRUM_DATA_DIR: dataDir,
-      FULCRUM_API_BIND: '127.0.0.1:0',
-      FULCRUM_LOG_LEVEL: 'info',
-      // Workers pick operations up sooner, so every wait below is short.
-      FULCRUM_JOB_POLL_MS: '20',
-      // VIPs on any subnet UUID: these tests are about the clients, not about IPAM.
-      FULCRUM_NETWORK_DRIVER: 'noop',
-      FULCRUM_DEFAULT_PROVIDER: 'noop',
-    }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const server: Server = { child, url: '', dataDir, log: [] };
-  const remember = (line: string) => {
-    server.log.push(line);
-    if (server.log.length > 200) server.log.shift();
-  };
-  createInterface({ input: child.stderr! }).on('line', remember);
-  server.url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`fulcrum serve did not listen within 30 s:\n${server.log.join('\n')}`)), 30_000);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`fulcrum serve exited (${code ?? signal}) before listening:\n${server.log.join('\n')}`));
-    });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      remember(line);
-      try {
-        const entry = JSON.parse(line) as { msg?: string; address?: string };
-        if (entry.msg === 'Fulcrum API listening' && entry.address) {
-          clearTimeout(timer);
-          resolve(entry.address);
-        }
-      } catch {
-        // not a log record; kept in the tail for diagnostics only
-      }
-    });
-  });
-  return server;
-}
-
-async function stopChild(child: ChildProcess | undefined, graceMs: number): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  process.kill(child.pid, 'SIGTERM');
-  const timer = setTimeout(() => child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
+function startServer(): Promise<Server> {
+  // VIPs on any subnet UUID: these tests are about the clients, not about IPAM.
+  return startServe('clients', { FULCRUM_NETWORK_DRIVER: 'noop', FULCRUM_DEFAULT_PROVIDER: 'noop' });
 }
 
 // ---------------------------------------------------------------------------------------------
