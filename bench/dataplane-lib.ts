@@ -566,7 +566,10 @@ export async function startBackends(count: number, prefer: 'nginx' | 'node' = 'n
       ),
     );
   };
-  const unregister = register({ sync: () => servers.forEach((s) => s.close()), graceful: close });
+  const closeNow = () => {
+    for (const s of servers) s.close();
+  };
+  const unregister = register({ sync: closeNow, graceful: close });
   return { kind: 'node', ports, names, pids: () => [process.pid], stop: unregister };
 }
 

@@ -2,7 +2,7 @@
 // connection; pg-pool's habit of destroying a client after an error would leave every later
 // query on a dead connection (and wrong empty results), so the pool never destroys it.
 import pg from 'pg';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

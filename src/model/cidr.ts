@@ -3,12 +3,12 @@
 import { isIP } from 'node:net';
 
 export function v6ToBigInt(address: string): bigint {
-  let [head, tail] = address.split('::') as [string, string | undefined];
+  const [head, tail] = address.split('::') as [string, string | undefined];
   const parse = (part: string) => (part ? part.split(':') : []);
   let groups = parse(head);
   let rest = tail === undefined ? [] : parse(tail);
   const last = (rest.length ? rest : groups).at(-1);
-  if (last && last.includes('.')) {
+  if (last?.includes('.')) {
     const [a, b, c, d] = last.split('.').map(Number);
     const embedded = [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
     if (rest.length) rest = [...rest.slice(0, -1), ...embedded];

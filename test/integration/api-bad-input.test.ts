@@ -173,7 +173,7 @@ function bodySchemas(app: TestApp): Map<string, any> {
 /** Every body that replaces one field (nested through objects and arrays of objects) of `base`. */
 function* fieldMutations(base: any, schema: any, path: string[] = [], depth = 0): Generator<{ path: string; body: unknown }> {
   const s = schema?.anyOf?.find((x: any) => x.type !== 'null') ?? schema;
-  if (!s || s.type !== 'object' || !s.properties || base === null || typeof base !== 'object' || Array.isArray(base)) return;
+  if (s?.type !== 'object' || !s.properties || base === null || typeof base !== 'object' || Array.isArray(base)) return;
   for (const [field, fieldSchema] of Object.entries<any>(s.properties)) {
     // Deeper levels get the typed values only, to keep the battery's size in check.
     const values = depth <= 1 ? [...COMMON_VALUES, ...typedValues(fieldSchema)] : typedValues(fieldSchema).concat([null, 'x', 1, {}, []]);

@@ -8,8 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { ROOT, cleanEnv, startServe, stopChild, type Server } from '../helpers/fulcrum-serve.ts';
+import { cleanEnv, startServe, stopChild, type Server } from '../helpers/fulcrum-serve.ts';
 import { startKeystone, type KeystoneUser, type TestKeystone } from '../helpers/keystone.ts';
 
 const OPENSTACK = '/usr/bin/openstack';
