@@ -216,6 +216,8 @@ export interface SubnetTable {
 
 export interface IpAllocationTable {
   subnet_id: string;
+  /** The subnet's network: an address is held at most once per network. */
+  network_id: string;
   address: string;
   owner_type: string;
   owner_id: string;
