@@ -9,3 +9,9 @@ alter table ip_allocation alter column network_id set not null;
 alter table ip_allocation
   add constraint ip_allocation_subnet_network foreign key (subnet_id, network_id) references subnet (id, network_id) on delete restrict;
 alter table ip_allocation add constraint ip_allocation_network_address unique (network_id, address);
+
+-- The controller CA's private key is sealed under the operator's secret key (key_sealed); a key
+-- an older Fulcrum stored in key_pem is sealed and cleared by the first process that starts
+-- (src/pki/ca-store.ts), since the secret key never enters the database.
+alter table certificate_authority add column key_sealed text;
+alter table certificate_authority alter column key_pem drop not null;
