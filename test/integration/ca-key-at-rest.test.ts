@@ -38,7 +38,7 @@ describe('the controller CA key in an embedded install', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'fulcrum-ca-at-rest-'));
     try {
       const config = loadConfig({}, { dataDir, secretKey: null });
-      const rt = await openRuntime(config, { log: createLogger('silent') });
+      const rt = await openRuntime(config, { migrate: true, log: createLogger('silent') });
       const ca = await controllerCa(rt.database.db, secretStoreFor(config));
       const again = await controllerCa(rt.database.db, secretStoreFor(config));
       assert.equal(again.keyPem, ca.keyPem, 'the stored key opens to the same key');
@@ -62,7 +62,7 @@ describe('the controller CA key in an embedded install', () => {
       assert.notDeepEqual(findPem(join(dataDir, 'db'), old.keyPem), [], 'the older install holds the key in plaintext');
 
       const config = loadConfig({}, { dataDir, secretKey: null });
-      const rt = await openRuntime(config, { log: createLogger('silent') });
+      const rt = await openRuntime(config, { migrate: true, log: createLogger('silent') });
       const row = await rt.database.db.selectFrom('certificate_authority').selectAll().executeTakeFirstOrThrow();
       assert.equal(row.key_pem, null);
       assert.match(row.key_sealed ?? '', /^fulcrum-sealed-v1\./);
