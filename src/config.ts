@@ -195,7 +195,7 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   keystoneProjectName: null,
   keystoneUserDomainName: 'Default',
   keystoneProjectDomainName: 'Default',
-  keystoneCacheTtlMs: 300_000,
+  keystoneCacheTtlMs: 60_000,
   keystoneNegativeCacheTtlMs: 5_000,
   keystoneCacheSize: 10_000,
 };
