@@ -17,7 +17,8 @@ import {
 import { octaviaValidationError } from './octavia/validation-errors.ts';
 import { faultBody } from './octavia/faults.ts';
 import { coerceIntegerStrings } from './octavia/wsme-coercion.ts';
-import { hasLoneSurrogate } from './well-formed-text.ts';
+import { malformedText } from './well-formed-text.ts';
+import { utf8Checked } from './utf8-body.ts';
 import { authPlugin } from '../auth/request-auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { versionRoutes } from './resources/versions.ts';
@@ -152,8 +153,10 @@ export async function buildApi(deps: ApiDeps) {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  app.addHook('preParsing', async (_request, _reply, payload) => utf8Checked(payload));
   app.addHook('preValidation', async (request) => {
-    if (hasLoneSurrogate(request.body)) throw new InvalidInput('Invalid input: the request contains text that is not valid Unicode (a lone surrogate).');
+    const problem = malformedText(request.body);
+    if (problem) throw new InvalidInput(`Invalid input: the request contains ${problem}.`);
   });
 
   // WSME compatibility: integer strings in integer fields (sent by python-octaviaclient).
