@@ -2,7 +2,7 @@
 // can run alone against PostgreSQL; `serve` runs them all in one process.
 import { join } from 'node:path';
 import type { FulcrumConfig } from './config.ts';
-import { openDatabase, type Database } from './db/database.ts';
+import { openDatabase, type Database, type OpenOptions } from './db/database.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { ProviderRegistry, type ProviderDriver } from './providers/driver.ts';
 import { NoopDriver } from './providers/noop/noop-driver.ts';
@@ -26,6 +26,11 @@ import { renderHaproxy } from './amphora/render/haproxy-config.ts';
 import { amphoraFileContents } from './certs/amphora-files.ts';
 import { secretStoreFor } from './certs/secret-store.ts';
 import { AmphoraHealthPoller } from './health/amphora-health.ts';
+
+/** How this configuration opens its database (timeouts, where the LISTEN connection logs). */
+export function databaseOptions(config: FulcrumConfig, log: Logger, extra: OpenOptions = {}): OpenOptions {
+  return { connectTimeoutMs: config.databaseConnectTimeoutMs, statementTimeoutMs: config.databaseStatementTimeoutMs, log: log.child({ role: 'database' }), ...extra };
+}
 
 export function databaseUrl(config: FulcrumConfig): string {
   return config.databaseUrl ?? `pglite:${join(config.dataDir, 'db')}`;
@@ -92,7 +97,7 @@ export interface RuntimeOptions {
 
 export async function openRuntime(config: FulcrumConfig, options: RuntimeOptions): Promise<Runtime> {
   const log = options.log ?? createLogger(config.logLevel);
-  const database = options.database ?? (await openDatabase(databaseUrl(config), { migrate: options.migrate }));
+  const database = options.database ?? (await openDatabase(databaseUrl(config), databaseOptions(config, log, { migrate: options.migrate })));
   for (const name of await sealPlaintextCaKeys(database.db, () => secretStoreFor(config))) {
     log.warn({ ca: name }, 'sealed the controller CA private key an older Fulcrum stored in plaintext');
   }
