@@ -15,3 +15,8 @@ alter table ip_allocation add constraint ip_allocation_network_address unique (n
 -- (src/pki/ca-store.ts), since the secret key never enters the database.
 alter table certificate_authority add column key_sealed text;
 alter table certificate_authority alter column key_pem drop not null;
+
+-- Jobs are paged like every list, by (created_at, id) from a marker row read back into the
+-- API: at the millisecond precision the API holds, as on every other table, so the marker row
+-- compares equal to itself.
+alter table job alter column created_at type timestamptz(3);
