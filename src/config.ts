@@ -39,6 +39,10 @@ export interface FulcrumConfig {
   jobLeaseMs: number;
   jobMaxAttempts: number;
   jobPollMs: number;
+  /** PostgreSQL: how long opening a connection may take. */
+  databaseConnectTimeoutMs: number;
+  /** PostgreSQL: statement_timeout of every pooled connection (0: none). */
+  databaseStatementTimeoutMs: number;
   logLevel: string;
   /**
    * The key certificates are sealed with at rest: 32 bytes as base64 or 64 hex digits. Absent:
@@ -151,6 +155,8 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'jobLeaseMs', env: 'FULCRUM_JOB_LEASE_MS', parse: int('FULCRUM_JOB_LEASE_MS', 500, 3_600_000) },
   { key: 'jobMaxAttempts', env: 'FULCRUM_JOB_MAX_ATTEMPTS', parse: int('FULCRUM_JOB_MAX_ATTEMPTS', 1, 100) },
   { key: 'jobPollMs', env: 'FULCRUM_JOB_POLL_MS', parse: int('FULCRUM_JOB_POLL_MS', 10, 60_000) },
+  { key: 'databaseConnectTimeoutMs', env: 'FULCRUM_DATABASE_CONNECT_TIMEOUT_MS', parse: int('FULCRUM_DATABASE_CONNECT_TIMEOUT_MS', 100, 600_000) },
+  { key: 'databaseStatementTimeoutMs', env: 'FULCRUM_DATABASE_STATEMENT_TIMEOUT_MS', parse: int('FULCRUM_DATABASE_STATEMENT_TIMEOUT_MS', 0, 86_400_000) },
   { key: 'logLevel', env: 'FULCRUM_LOG_LEVEL', parse: oneOf('FULCRUM_LOG_LEVEL', LOG_LEVELS) },
   { key: 'secretKey', env: 'FULCRUM_SECRET_KEY', parse: secretKey },
   { key: 'keystoneAuthUrl', env: 'FULCRUM_KEYSTONE_AUTH_URL', parse: (raw) => str('FULCRUM_KEYSTONE_AUTH_URL')(raw).replace(/\/+$/, '') },
@@ -187,6 +193,8 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   jobLeaseMs: 10_000,
   jobMaxAttempts: 5,
   jobPollMs: 250,
+  databaseConnectTimeoutMs: 10_000,
+  databaseStatementTimeoutMs: 60_000,
   logLevel: 'info',
   secretKey: null,
   keystoneAuthUrl: null,
@@ -195,7 +203,7 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   keystoneProjectName: null,
   keystoneUserDomainName: 'Default',
   keystoneProjectDomainName: 'Default',
-  keystoneCacheTtlMs: 300_000,
+  keystoneCacheTtlMs: 60_000,
   keystoneNegativeCacheTtlMs: 5_000,
   keystoneCacheSize: 10_000,
 };

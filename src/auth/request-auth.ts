@@ -47,7 +47,7 @@ export function authenticationHook(authenticator: Authenticator) {
       return;
     }
     try {
-      request.auth = await authenticator.authenticate(request.headers);
+      request.auth = await authenticator.authenticate(request.headers, request.raw.rawHeaders);
     } catch (err) {
       if (!(err instanceof Unauthorized)) throw err;
       if (authenticator.challenge) reply.header('www-authenticate', authenticator.challenge);

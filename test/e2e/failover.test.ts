@@ -116,12 +116,13 @@ describe('failover on the process compute driver', () => {
     return { failures, ok, elapsed, replacement };
   }
 
-  test('LB failover: a new amphora takes over the VIP while requests keep flowing', async () => {
+  test('LB failover: a new amphora takes over the VIP while requests keep flowing', async (t) => {
     const { failures, ok, elapsed } = await failoverUnderLoad(`${lbPath()}/failover`);
+    // How long it takes is measured in bench/failover.ts; here it is only reported.
+    t.diagnostic(`failover took ${elapsed} ms`);
     // The old HAProxy is stopped only once the new one listens on the VIP (SO_REUSEPORT), so
     // at most the connections queued on the old listener when it closes can fail.
     assert.ok(failures.length <= 3, `${failures.length} of ${ok + failures.length} requests failed: ${failures.slice(0, 5).join('; ')}`);
-    assert.ok(elapsed < 10_000, `failover took ${elapsed} ms`);
   });
 
   test('amphora failover replaces that amphora; the amphora API shows the replacement', async () => {

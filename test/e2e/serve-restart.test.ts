@@ -49,7 +49,7 @@ async function answering(url: string, n: number): Promise<string[]> {
 }
 
 /** One request loop through `url` (a new connection each, bounded by count and time) until stopped. */
-function startProbe(url: string): { stop(): Promise<{ okAt: number[]; failures: string[] }> } {
+function startProbe(url: string): { stop(): Promise<{ okAt: number[]; failures: string[] }>; okAt: readonly number[] } {
   const okAt: number[] = [];
   const failures: string[] = [];
   const deadline = Date.now() + 40_000;
@@ -72,6 +72,7 @@ function startProbe(url: string): { stop(): Promise<{ okAt: number[]; failures: 
       await done;
       return { okAt, failures };
     },
+    okAt,
   };
 }
 
@@ -172,7 +173,12 @@ describe('fulcrum serve restarts under a running data plane', () => {
     const downSince = Date.now();
     assert.ok(alive(agentPid), 'the agent outlives the controller');
     assert.ok(alive(haproxyPid), 'HAProxy outlives the controller');
-    await sleep(1000);
+    // A sample counted in requests, not time: ten served with no controller running.
+    const downDeadline = Date.now() + 30_000;
+    while (probe.okAt.filter((at) => at > downSince).length < 10) {
+      if (Date.now() > downDeadline) assert.fail(`the VIP stopped serving while the controller was down: ${JSON.stringify(probe.okAt.slice(-3))}`);
+      await sleep(50);
+    }
 
     const second = startFulcrum(['serve'], env);
     started.push(second);
