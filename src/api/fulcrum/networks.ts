@@ -9,7 +9,6 @@ import type { Db } from '../../db/database.ts';
 import { Conflict, NotFound } from '../../errors.ts';
 import { createSubnet } from '../../network/subnets.ts';
 import { authorize } from '../../auth/policy.ts';
-import { cidrFamily, normaliseCidr } from '../../model/cidr.ts';
 import { isUuid } from '../../model/list-query.ts';
 import { octaviaTime } from '../octavia/common.ts';
 import { IpAddress, Name, Strict, Type, Uuid, Wrapped } from '../octavia/schema-types.ts';
