@@ -18,6 +18,7 @@ import { octaviaValidationError } from './octavia/validation-errors.ts';
 import { faultBody } from './octavia/faults.ts';
 import { coerceIntegerStrings } from './octavia/wsme-coercion.ts';
 import { hasLoneSurrogate } from './well-formed-text.ts';
+import { installJsonBodyParser } from './octavia/json-body.ts';
 import { authPlugin } from '../auth/request-auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { versionRoutes } from './resources/versions.ts';
@@ -98,6 +99,8 @@ export async function buildApi(deps: ApiDeps) {
       ],
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installJsonBodyParser(app);
 
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, pattern: routePattern(route.url) });
