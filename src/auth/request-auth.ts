@@ -55,7 +55,7 @@ export function authenticationHook(authenticator: Authenticator) {
 }
 
 async function installAuth(app: FastifyInstance, deps: ApiDeps): Promise<void> {
-  app.decorate('policyEngine', loadPolicy(deps.config.policyFile));
+  app.decorate('policyEngine', loadPolicy(deps.config.policyFile, deps.config.policyProfile));
   const authenticator = createAuthenticator(deps.config, deps.log, deps.database);
   app.decorateRequest('auth', null as unknown as AuthContext);
   const routeTable: RouteEntry[] = [];
