@@ -19,6 +19,12 @@ export interface Database {
   db: Db;
   /** Calls `onNotify` for each NOTIFY on `channel` until the returned function is called. */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * The embedded database only (this process is its one writer): a number that changes
+   * whenever stored data changed, so a reader may reuse what it read at the same number.
+   * Absent for PostgreSQL, where other processes write.
+   */
+  dataVersion?(): number;
   close(): Promise<void>;
 }
 
@@ -90,6 +96,7 @@ async function openPglite(location: string, options: OpenOptions): Promise<Datab
   return {
     kind: 'pglite',
     db,
+    dataVersion: () => pool.dataVersion,
     async listen(channel, onNotify) {
       // A LISTEN client on the pool would hold its only connection forever.
       const unsubscribe = await pglite.listen(channel, onNotify);
