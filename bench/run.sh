@@ -7,6 +7,8 @@
 #   bench/run.sh                 both benchmarks
 #   bench/run.sh throughput      only API requests/s
 #   bench/run.sh active          only create → ACTIVE
+#   bench/run.sh reads           show/list req/s with 20 LBs at concurrency 8 and create → ACTIVE
+#                                on PGlite (serve), beside Octavia 11's figures. Not part of `all`.
 #   bench/run.sh keystone        Keystone token validation with/without the cache, and list/show
 #                                req/s in keystone mode vs noauth (a test Keystone on loopback,
 #                                needs python3-keystone). Not part of `all`.
@@ -34,6 +36,7 @@ run() { node --import tsx "bench/$1.ts"; }
 case "${1:-all}" in
   throughput) run api-throughput ;;
   active) run create-to-active ;;
+  reads) run api-reads ;;
   keystone) run keystone-auth ;;
   dataplane)
     case "${2:-all}" in

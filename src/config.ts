@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from './errors.ts';
 import { parseQuotaDefaults, UNLIMITED_DEFAULTS, type QuotaLimits } from './model/quota.ts';
+import { POLICY_PROFILES, type PolicyProfile } from './auth/policy-defaults.ts';
 
 export interface FulcrumConfig {
   apiHost: string;
@@ -13,7 +14,9 @@ export interface FulcrumConfig {
   databaseUrl: string | null;
   /** Who the caller is: `noauth` (everyone is an administrator), `keystone` tokens, or Fulcrum's own `apikey`s. */
   authStrategy: 'noauth' | 'keystone' | 'apikey';
-  /** A YAML or JSON file of policy rules overriding Octavia's defaults (like Octavia's policy.yaml). */
+  /** The policy rules to start from: Octavia's defaults or one of its two opt-in alternatives. */
+  policyProfile: PolicyProfile;
+  /** A YAML or JSON file of policy rules overriding the profile's (like Octavia's policy.yaml). */
   policyFile: string | null;
   enabledProviders: string[];
   defaultProvider: string;
@@ -130,6 +133,7 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
     },
   },
   { key: 'authStrategy', env: 'FULCRUM_AUTH_STRATEGY', parse: oneOf('FULCRUM_AUTH_STRATEGY', ['noauth', 'keystone', 'apikey'] as const) },
+  { key: 'policyProfile', env: 'FULCRUM_POLICY_PROFILE', parse: oneOf('FULCRUM_POLICY_PROFILE', POLICY_PROFILES) },
   { key: 'policyFile', env: 'FULCRUM_POLICY_FILE', parse: (raw) => resolve(str('FULCRUM_POLICY_FILE')(raw)) },
   { key: 'enabledProviders', env: 'FULCRUM_ENABLED_PROVIDERS', parse: list('FULCRUM_ENABLED_PROVIDERS') },
   { key: 'defaultProvider', env: 'FULCRUM_DEFAULT_PROVIDER', parse: str('FULCRUM_DEFAULT_PROVIDER') },
@@ -176,6 +180,7 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   dataDir: resolve('.fulcrum'),
   databaseUrl: null,
   authStrategy: 'noauth',
+  policyProfile: 'octavia',
   policyFile: null,
   enabledProviders: ['amphora', 'octavia', 'noop'],
   defaultProvider: 'amphora',

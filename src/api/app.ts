@@ -20,6 +20,7 @@ import { coerceIntegerStrings } from './octavia/wsme-coercion.ts';
 import { malformedText } from './well-formed-text.ts';
 import { utf8Checked } from './utf8-body.ts';
 import { clientErrorHandler, refuseUnmetExpectations, requireHost } from './transport-faults.ts';
+import { installJsonBodyParser } from './octavia/json-body.ts';
 import { authPlugin } from '../auth/request-auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { versionRoutes } from './resources/versions.ts';
@@ -103,6 +104,8 @@ export async function buildApi(deps: ApiDeps) {
       ],
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installJsonBodyParser(app);
 
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, pattern: routePattern(route.url) });

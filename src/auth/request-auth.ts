@@ -64,7 +64,7 @@ interface AuthDeps {
 }
 
 async function installAuth(app: FastifyInstance, deps: AuthDeps): Promise<void> {
-  app.decorate('policyEngine', loadPolicy(deps.config.policyFile));
+  app.decorate('policyEngine', loadPolicy(deps.config.policyFile, deps.config.policyProfile));
   const authenticator = createAuthenticator(deps.config, deps.log, deps.database);
   app.decorateRequest('auth', null as unknown as AuthContext);
   const routeTable: RouteEntry[] = [];

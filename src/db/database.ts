@@ -23,6 +23,12 @@ export interface Database {
    * once with '' after a lost connection is re-established (notifications in between are lost).
    */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * The embedded database only (this process is its one writer): a number that changes
+   * whenever stored data changed, so a reader may reuse what it read at the same number.
+   * Absent for PostgreSQL, where other processes write.
+   */
+  dataVersion?(): number;
   close(): Promise<void>;
 }
 
@@ -100,6 +106,7 @@ async function openPglite(location: string, options: OpenOptions): Promise<Datab
   return {
     kind: 'pglite',
     db,
+    dataVersion: () => pool.dataVersion,
     async listen(channel, onNotify) {
       // A LISTEN client on the pool would hold its only connection forever.
       const unsubscribe = await pglite.listen(channel, onNotify);
