@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pidRunning } from '../agent/process-table.ts';
 import { AgentClient } from '../amphora/agent-client.ts';
 import { issueServerCertificate, type PemPair } from '../pki/certificate-authority.ts';
 import { controllerClientTls } from '../pki/ca-store.ts';
@@ -34,15 +35,10 @@ async function answers(url: string, tls: { ca: string; cert: string; key: string
   }
 }
 
-function pidAlive(pidFile: string): boolean {
+/** The agent named by the pid file runs (a zombie does not). */
+export function pidAlive(pidFile: string): boolean {
   if (!existsSync(pidFile)) return false;
-  const pid = Number(readFileSync(pidFile, 'utf8'));
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
-  } catch {
-    return false;
-  }
+  return pidRunning(Number(readFileSync(pidFile, 'utf8').trim()));
 }
 
 /** Returns the URL of this host's agent, once it answers. */

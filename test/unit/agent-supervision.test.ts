@@ -1,0 +1,78 @@
+// The pure parts of the agent's supervision: the restart policy (backoff, crash-loop limit),
+// the supervision log (sequence numbers, bounded memory), the /proc/<pid>/stat parser, and the
+// shared watch for adopted processes driven by hand instead of by its timer.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RestartPolicy } from '../../src/agent/restart-policy.ts';
+import { SupervisionLog } from '../../src/agent/supervision-log.ts';
+import { parseProcStat, type ProcessIdentity } from '../../src/agent/process-table.ts';
+import { ProcessWatch } from '../../src/agent/process-watch.ts';
+
+test('restart policy: growing delays, then give up; old crashes fall out of the window; reset forgets', () => {
+  const policy = new RestartPolicy({ delaysMs: [0, 100, 400], limit: 4, windowMs: 10_000 });
+  assert.deepEqual(policy.onCrash(0), { action: 'restart', delayMs: 0, attempt: 1 });
+  assert.deepEqual(policy.onCrash(1), { action: 'restart', delayMs: 100, attempt: 2 });
+  assert.deepEqual(policy.onCrash(2), { action: 'restart', delayMs: 400, attempt: 3 });
+  assert.deepEqual(policy.onCrash(3), { action: 'restart', delayMs: 400, attempt: 4 }, 'the last delay repeats');
+  assert.deepEqual(policy.onCrash(4), { action: 'give_up', crashes: 5 });
+  assert.equal(policy.recentCrashes, 5);
+
+  const sparse = new RestartPolicy({ delaysMs: [0, 100], limit: 2, windowMs: 1000 });
+  for (let i = 0; i < 10; i++) assert.deepEqual(sparse.onCrash(i * 1000), { action: 'restart', delayMs: 0, attempt: 1 }, `crash ${i} is alone in its window`);
+
+  policy.reset();
+  assert.equal(policy.recentCrashes, 0);
+  assert.deepEqual(policy.onCrash(5), { action: 'restart', delayMs: 0, attempt: 1 });
+  assert.throws(() => new RestartPolicy({ delaysMs: [], limit: 1, windowMs: 1 }), /at least one delay/);
+});
+
+test('supervision log: sequence numbers, since(), per amphora, bounded, totals', () => {
+  let t = Date.UTC(2026, 0, 1);
+  const log = new SupervisionLog(3, () => new Date(t++));
+  assert.equal(log.lastSeq, 0);
+  log.record({ amphora_id: 'a', daemon: 'haproxy', kind: 'exited', pid: 10 });
+  log.record({ amphora_id: 'b', daemon: 'keepalived', kind: 'exited', pid: 20 });
+  log.record({ amphora_id: 'a', daemon: 'haproxy', kind: 'restarted', pid: 11, reason: 'exited', down_ms: 150 });
+  const fourth = log.record({ amphora_id: 'b', daemon: 'keepalived', kind: 'gave_up', detail: 'x' });
+  assert.equal(fourth.seq, 4);
+  assert.equal(fourth.at, '2026-01-01T00:00:00.003Z');
+  assert.equal(log.lastSeq, 4);
+  assert.deepEqual(log.since(0).map((e) => e.seq), [2, 3, 4], 'only the newest three are kept');
+  assert.deepEqual(log.since(3).map((e) => e.kind), ['gave_up']);
+  assert.deepEqual(log.since(4), []);
+  assert.deepEqual(log.since(0, 1).map((e) => e.seq), [4], 'a limit keeps the newest');
+  assert.deepEqual(log.forAmphora('a', 10).map((e) => e.kind), ['restarted']);
+  assert.deepEqual(log.totals, { exited: 2, restarted: 1, restart_failed: 0, gave_up: 1 }, 'totals count what was dropped too');
+});
+
+test('/proc/<pid>/stat: fields counted from the last parenthesis, whatever the command name holds', () => {
+  const tail = ' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 123456 18 19';
+  const stat = (name: string, state: string, ppid: number) => `4242 (${name}) ${state} ${ppid}${tail}`;
+  assert.deepEqual(parseProcStat(stat('haproxy', 'S', 1)), { state: 'S', ppid: 1, startTime: '123456' });
+  assert.deepEqual(parseProcStat(stat('a) Z 7 (b', 'S', 99)), { state: 'S', ppid: 99, startTime: '123456' }, 'a name with ") " in it');
+  assert.deepEqual(parseProcStat(stat('zombie', 'Z', 3)), { state: 'Z', ppid: 3, startTime: '123456' });
+  assert.equal(parseProcStat('garbage'), null);
+  assert.equal(parseProcStat('1 (x) S 1 2'), null, 'truncated');
+});
+
+test('one watch for all adopted processes: each reported once, the timer gone when none is left', () => {
+  const dead = new Set<number>();
+  const watch = new ProcessWatch(60_000, (p) => !dead.has(p.pid));
+  const a: ProcessIdentity = { pid: 1001, startTime: '1' };
+  const b: ProcessIdentity = { pid: 1002, startTime: '1' };
+  const gone: number[] = [];
+  watch.watch(a, () => gone.push(a.pid));
+  const unwatchB = watch.watch(b, () => gone.push(b.pid));
+  assert.equal(watch.size, 2);
+  watch.check();
+  assert.deepEqual(gone, []);
+  dead.add(1001);
+  watch.check();
+  watch.check();
+  assert.deepEqual(gone, [1001], 'reported once');
+  unwatchB();
+  dead.add(1002);
+  watch.check();
+  assert.deepEqual(gone, [1001], 'an unwatched process is not reported');
+  assert.equal(watch.size, 0);
+});
