@@ -35,6 +35,10 @@ async function answers(url: string, tls: { ca: string; cert: string; key: string
   }
 }
 
+export function localAgentPidFile(dir: string): string {
+  return join(dir, 'agent.pid');
+}
+
 /** The agent named by the pid file runs (a zombie does not). */
 export function pidAlive(pidFile: string): boolean {
   if (!existsSync(pidFile)) return false;
@@ -46,7 +50,7 @@ export async function ensureLocalAgent(options: LocalAgentOptions): Promise<stri
   const { ca, dir, host, port, log } = options;
   const url = `https://${host}:${port}`;
   const tls = await controllerClientTls(ca);
-  const pidFile = join(dir, 'agent.pid');
+  const pidFile = localAgentPidFile(dir);
   if (pidAlive(pidFile) && (await answers(url, tls))) {
     log.info({ url }, 'adopted the running amphora agent');
     return url;
