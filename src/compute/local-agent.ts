@@ -12,7 +12,7 @@ import { issueServerCertificate, type PemPair } from '../pki/certificate-authori
 import { controllerClientTls } from '../pki/ca-store.ts';
 import type { Logger } from '../observability/logger.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/fulcrum.js', import.meta.url));
+const AGENT_BIN = fileURLToPath(new URL('../../bin/fulcrum-amphora-agent.js', import.meta.url));
 
 export interface LocalAgentOptions {
   ca: PemPair;
@@ -63,7 +63,7 @@ export async function ensureLocalAgent(options: LocalAgentOptions): Promise<stri
   writeFileSync(files.key, server.keyPem, { mode: 0o600 });
   const out = join(dir, 'agent.log');
   const fd = openSync(out, 'a');
-  const child = spawn(process.execPath, [BIN, 'amphora-agent'], {
+  const child = spawn(process.execPath, [AGENT_BIN], {
     detached: true,
     stdio: ['ignore', fd, fd],
     env: {

@@ -58,7 +58,7 @@ function agentsFor(runDir: string): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const agent = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes('amphora-agent');
+      const agent = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').some((a) => a === 'amphora-agent' || a.endsWith('/fulcrum-amphora-agent.js'));
       if (agent && readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(wanted) && pidRunning(Number(entry))) pids.push(Number(entry));
     } catch {
       // gone, or not ours to read
