@@ -57,7 +57,8 @@ test('/proc/<pid>/stat: fields counted from the last parenthesis, whatever the c
 
 test('one watch for all adopted processes: each reported once, the timer gone when none is left', () => {
   const dead = new Set<number>();
-  const watch = new ProcessWatch(60_000, (p) => !dead.has(p.pid));
+  const alive = (p: ProcessIdentity) => !dead.has(p.pid);
+  const watch = new ProcessWatch({ intervalMs: 60_000, exists: alive, alive });
   const a: ProcessIdentity = { pid: 1001, startTime: '1' };
   const b: ProcessIdentity = { pid: 1002, startTime: '1' };
   const gone: number[] = [];
@@ -75,4 +76,23 @@ test('one watch for all adopted processes: each reported once, the timer gone wh
   watch.check();
   assert.deepEqual(gone, [1001], 'an unwatched process is not reported');
   assert.equal(watch.size, 0);
+});
+
+test('the cheap check runs on most passes, the full /proc check on every n-th (zombies, reused pids)', () => {
+  const zombie: ProcessIdentity = { pid: 2001, startTime: '1' };
+  let fullChecks = 0;
+  // The pid still exists (a zombie): only the full check sees it is dead.
+  const watch = new ProcessWatch({ intervalMs: 60_000, fullEvery: 3, exists: () => true, alive: () => (fullChecks++, false) });
+  const gone: number[] = [];
+  watch.watch(zombie, () => gone.push(zombie.pid));
+  watch.check();
+  assert.deepEqual(gone, [2001], 'the first pass is a full one');
+  const next: ProcessIdentity = { pid: 2002, startTime: '1' };
+  watch.watch(next, () => gone.push(next.pid));
+  watch.check();
+  watch.check();
+  assert.deepEqual(gone, [2001], 'cheap passes see the pid and go on');
+  watch.check();
+  assert.deepEqual(gone, [2001, 2002], 'the next full pass sees it');
+  assert.equal(fullChecks, 2);
 });
