@@ -1,9 +1,9 @@
 // What watching adopted daemons costs the agent (daemons a previous agent started, which are not
 // its children, so no exit event reaches it). Before: one 50 ms timer per daemon, each reading
-// /proc/<pid>/stat. Now: one shared 100 ms timer for all of them, kill(pid, 0) on most passes and /proc once a second
-// (src/agent/process-watch.ts).
-// Both watch the same N live processes (sleep(1) children of this run) for the same time, in
-// this process; the figure is this process's CPU time per second of watching, and the ratio.
+// /proc/<pid>/stat. Now: one shared 100 ms timer for all of them, kill(pid, 0) on most passes and
+// /proc once a second (src/agent/process-watch.ts). Both watch the same N live processes (`sleep`
+// children of this run) for the same time, in this process; the figure is this process's CPU
+// time per second of watching, and the ratio.
 //
 //   node --import tsx bench/adopted-watch.ts
 //   BENCH_AW_DAEMONS=500 BENCH_AW_SECONDS=5 BENCH_AW_RUNS=3
