@@ -74,8 +74,10 @@ function dataPlane(config: FulcrumConfig, database: Database, log: Logger): Data
     const url = await ensureLocalAgent(local);
     // The agent is detached so that it outlives the controller; while the controller runs, it
     // starts the agent again if it dies (and the agent then brings back its amphorae).
-    watchdog ??= new LocalAgentWatchdog(local);
-    watchdog.start();
+    if (config.localAgentWatchMs > 0) {
+      watchdog ??= new LocalAgentWatchdog(local, config.localAgentWatchMs);
+      watchdog.start();
+    }
     return config.computeDriver === 'netns'
       ? new NetnsComputeDriver({ agentUrl: url, prefix: config.netnsPrefix, bridgeAddress: config.netnsBridgeAddress })
       : new ProcessComputeDriver(url);

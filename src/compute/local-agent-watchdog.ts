@@ -6,8 +6,6 @@
 import type { Logger } from '../observability/logger.ts';
 import { ensureLocalAgent, localAgentPidFile, pidAlive, type LocalAgentOptions } from './local-agent.ts';
 
-/** How often the pid is checked: a dead agent is noticed within this, plus its own restart. */
-export const WATCH_INTERVAL_MS = 500;
 /** A restart that keeps failing is retried less and less often, up to this. */
 const MAX_RETRY_MS = 30_000;
 
@@ -21,8 +19,9 @@ export class LocalAgentWatchdog {
 
   constructor(
     private readonly options: LocalAgentOptions,
+    /** How often the pid is checked: a dead agent is noticed within this, plus its own restart. */
+    private readonly intervalMs: number,
     private readonly log: Logger = options.log,
-    private readonly intervalMs = WATCH_INTERVAL_MS,
   ) {}
 
   start(): void {

@@ -64,8 +64,9 @@ describe('failover on the process compute driver', () => {
   const masterPid = async (runDir: string) => Number(readFileSync(join(runDir, 'haproxy.pid'), 'utf8').trim());
 
   before(async () => {
-    // Two attempts: the failure case below should not wait through five back-offs.
-    env = await startProcessAmphoraApp('failover', [250, 253], 300, { jobMaxAttempts: 2 });
+    // Two attempts: the failure case below should not wait through five back-offs. No watchdog:
+    // the failure case kills the agent and needs it to stay away.
+    env = await startProcessAmphoraApp('failover', [250, 253], 300, { jobMaxAttempts: 2, localAgentWatchMs: 0 });
     app = env.app;
     backend = await startBackend('be');
     const created = await app.request('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: env.subnetId } });
