@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from './lib.ts';
-import { pidRunning } from '../src/agent/process-table.ts';
+import { pidRunning, readProcStat } from '../src/agent/process-table.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin', 'fulcrum.js');
@@ -124,12 +124,8 @@ export function childPids(pid: number): number[] {
 
 /** utime + stime of a process in ms (clock ticks of 10 ms). */
 export function cpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
-  }
+  const stat = readProcStat(pid);
+  return stat ? (stat.utime + stat.stime) * 10 : NaN;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,6 +17,9 @@ export interface ProcStat {
   /** Field 3: R, S, D, Z (zombie), X (dead), … */
   state: string;
   ppid: number;
+  /** Fields 14 and 15: CPU time in user and kernel mode, in clock ticks. */
+  utime: number;
+  stime: number;
   startTime: string;
 }
 
@@ -30,7 +33,7 @@ export function parseProcStat(text: string): ProcStat | null {
   if (end < 0) return null;
   const fields = text.slice(end + 2).split(' ');
   if (fields.length < 20 || !/^\d+$/.test(fields[19])) return null;
-  return { state: fields[0], ppid: Number(fields[1]), startTime: fields[19] };
+  return { state: fields[0], ppid: Number(fields[1]), utime: Number(fields[11]), stime: Number(fields[12]), startTime: fields[19] };
 }
 
 export function readProcStat(pid: number): ProcStat | null {

@@ -48,9 +48,9 @@ test('supervision log: sequence numbers, since(), per amphora, bounded, totals',
 test('/proc/<pid>/stat: fields counted from the last parenthesis, whatever the command name holds', () => {
   const tail = ' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 123456 18 19';
   const stat = (name: string, state: string, ppid: number) => `4242 (${name}) ${state} ${ppid}${tail}`;
-  assert.deepEqual(parseProcStat(stat('haproxy', 'S', 1)), { state: 'S', ppid: 1, startTime: '123456' });
-  assert.deepEqual(parseProcStat(stat('a) Z 7 (b', 'S', 99)), { state: 'S', ppid: 99, startTime: '123456' }, 'a name with ") " in it');
-  assert.deepEqual(parseProcStat(stat('zombie', 'Z', 3)), { state: 'Z', ppid: 3, startTime: '123456' });
+  assert.deepEqual(parseProcStat(stat('haproxy', 'S', 1)), { state: 'S', ppid: 1, utime: 10, stime: 11, startTime: '123456' });
+  assert.deepEqual(parseProcStat(stat('a) Z 7 (b', 'S', 99)), { state: 'S', ppid: 99, utime: 10, stime: 11, startTime: '123456' }, 'a name with ") " in it');
+  assert.deepEqual(parseProcStat(stat('zombie', 'Z', 3)), { state: 'Z', ppid: 3, utime: 10, stime: 11, startTime: '123456' });
   assert.equal(parseProcStat('garbage'), null);
   assert.equal(parseProcStat('1 (x) S 1 2'), null, 'truncated');
 });
