@@ -14,6 +14,7 @@ import { open, stat } from 'node:fs/promises';
 import { spawnDaemon } from './process-runner.ts';
 import { identify, isAlive, readCmdline, readPidFile } from './process-table.ts';
 import { adoptedProcesses } from './process-watch.ts';
+
 const STOP_GRACE_MS = 10_000;
 
 /** A process that has just exited is no error: the exit watch reports it. */
