@@ -1,6 +1,7 @@
 // The pure parts of the agent's supervision: the restart policy (backoff, crash-loop limit),
 // the supervision log (sequence numbers, bounded memory), the /proc/<pid>/stat parser, and the
-// shared watch for adopted processes driven by hand instead of by its timer.
+// shared watch for adopted processes driven by hand instead of by its timer, and the supervisor
+// with a stand-in for the daemon's restart (no process is started here).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RestartPolicy } from '../../src/agent/restart-policy.ts';
@@ -95,4 +96,62 @@ test('the cheap check runs on most passes, the full /proc check on every n-th (z
   watch.check();
   assert.deepEqual(gone, [2001, 2002], 'the next full pass sees it');
   assert.equal(fullChecks, 2);
+});
+
+test('supervisor: restarts after an exit, retries a failed restart, gives up at the limit, starts over on reset', async () => {
+  const { DaemonSupervisor } = await import('../../src/agent/supervisor.ts');
+  const { createLogger } = await import('../../src/observability/logger.ts');
+  const events = new SupervisionLog();
+  const outcomes: (number | null | Error)[] = [];
+  let calls = 0;
+  const supervisor = new DaemonSupervisor({
+    amphoraId: 'amp',
+    daemon: 'haproxy',
+    log: createLogger('silent'),
+    events,
+    policy: { delaysMs: [0], limit: 3, windowMs: 60_000 },
+    restart: async () => {
+      calls++;
+      const next = outcomes.shift() ?? null;
+      if (next instanceof Error) throw next;
+      return next;
+    },
+  });
+  const settled = async () => {
+    for (let i = 0; i < 50 && supervisor.status().state === 'restarting'; i++) await new Promise((r) => setTimeout(r, 5));
+  };
+
+  outcomes.push(101);
+  supervisor.exited(100);
+  await settled();
+  assert.deepEqual(events.since(0).map((e) => [e.kind, e.pid]), [
+    ['exited', 100],
+    ['restarted', 101],
+  ]);
+  assert.deepEqual(supervisor.status(), { state: 'idle', restarts: 1, recent_crashes: 1 });
+
+  outcomes.push(new Error('cannot bind'), 102);
+  supervisor.exited(101);
+  await settled();
+  assert.deepEqual(events.since(2).map((e) => e.kind), ['exited', 'restart_failed', 'restarted']);
+  assert.equal(events.since(3)[0].detail, 'cannot bind');
+  assert.equal(supervisor.status().recent_crashes, 3, 'a failed restart counts as a crash');
+
+  supervisor.exited(102);
+  await settled();
+  assert.equal(supervisor.status().state, 'gave_up');
+  assert.deepEqual(events.since(5).map((e) => e.kind), ['exited', 'gave_up']);
+  const callsBefore = calls;
+  supervisor.exited(102);
+  await settled();
+  assert.equal(calls, callsBefore, 'no restart once given up');
+
+  supervisor.reset();
+  assert.deepEqual(supervisor.status(), { state: 'idle', restarts: 2, recent_crashes: 0 });
+  outcomes.push(103);
+  supervisor.notRunningAtStart();
+  await settled();
+  const last = events.since(0).at(-1)!;
+  assert.deepEqual([last.kind, last.pid, last.reason], ['restarted', 103, 'agent_start']);
+  supervisor.close();
 });
