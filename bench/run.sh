@@ -23,12 +23,19 @@
 #                                failover → traffic served by the replacement amphora, service
 #                                gap and failed requests of a sequential probe loop, against a
 #                                plain HAProxy restart measured in the same run. Not part of `all`.
+#   bench/run.sh self-heal       outage (probes every 10 ms) when one amphora's HAProxy is killed,
+#                                when the agent and every HAProxy are killed under a running serve,
+#                                and after a power loss of serve + agent + HAProxy. Not part of `all`.
+#   bench/run.sh adopted-watch   CPU the agent spends watching adopted daemons (no exit event):
+#                                per-daemon timers against the shared watch. Not part of `all`.
 #
 # Knobs (environment): BENCH_SETUPS=pglite,postgres[,postgres-serve]  BENCH_CONCURRENCY=4
 # BENCH_SECONDS=5  BENCH_CREATES=300  BENCH_LBS=50  BENCH_POLL_MS=1  BENCH_VALIDATIONS=300
 # dataplane: BENCH_DP_LBS=15  BENCH_DP_POLL_MS=10  BENCH_DP_ROUNDS=5  BENCH_DP_SETTLE_MS=300
 # BENCH_DP_WRK_SECONDS=5  BENCH_DP_WRK_RUNS=5  BENCH_DP_BACKENDS=2
 # failover: BENCH_FO_ROUNDS=10  BENCH_DP_SETTLE_MS=300
+# self-heal: BENCH_SH_LBS=3  BENCH_SH_ROUNDS=10  BENCH_SH_POWER_ROUNDS=10  BENCH_SH_KINDS=haproxy,agent,power
+# adopted-watch: BENCH_AW_DAEMONS=500  BENCH_AW_SECONDS=5  BENCH_AW_RUNS=3
 # Numbers depend on the machine and what else runs on it; compare the ratios within one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,12 +62,14 @@ case "${1:-all}" in
     esac
     ;;
   failover) run failover ;;
+  self-heal) run self-heal ;;
+  adopted-watch) run adopted-watch ;;
   all)
     run api-throughput
     run create-to-active
     ;;
   *)
-    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|all]" >&2
+    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|all]" >&2
     exit 2
     ;;
 esac

@@ -30,6 +30,8 @@ export interface FulcrumConfig {
   computeDriver: 'process' | 'netns';
   /** The port of this host's amphora agent (it listens on 127.0.0.1). */
   localAgentPort: number;
+  /** How often the controller checks that its host's agent runs, to start it again; 0: never (a service manager keeps it). */
+  localAgentWatchMs: number;
   /** netns driver: name prefix of namespaces and links, and the bridge's address (CIDR) if any. */
   netnsPrefix: string;
   netnsBridgeAddress: string | null;
@@ -142,6 +144,7 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'networkDriver', env: 'FULCRUM_NETWORK_DRIVER', parse: oneOf('FULCRUM_NETWORK_DRIVER', ['local', 'noop'] as const) },
   { key: 'computeDriver', env: 'FULCRUM_COMPUTE_DRIVER', parse: oneOf('FULCRUM_COMPUTE_DRIVER', ['process', 'netns'] as const) },
   { key: 'localAgentPort', env: 'FULCRUM_LOCAL_AGENT_PORT', parse: int('FULCRUM_LOCAL_AGENT_PORT', 1, 65535) },
+  { key: 'localAgentWatchMs', env: 'FULCRUM_LOCAL_AGENT_WATCH_MS', parse: int('FULCRUM_LOCAL_AGENT_WATCH_MS', 0, 60_000) },
   {
     key: 'netnsPrefix',
     env: 'FULCRUM_NETNS_PREFIX',
@@ -189,6 +192,7 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   networkDriver: 'local',
   computeDriver: 'process',
   localAgentPort: 9443,
+  localAgentWatchMs: 500,
   netnsPrefix: 'fc',
   netnsBridgeAddress: null,
   healthPollMs: 2000,

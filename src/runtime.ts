@@ -16,7 +16,8 @@ import { buildApi, type Api } from './api/app.ts';
 import type { ComputeDriver } from './compute/compute-driver.ts';
 import { ProcessComputeDriver } from './compute/process/process-driver.ts';
 import { NetnsComputeDriver } from './compute/netns/netns-driver.ts';
-import { ensureLocalAgent } from './compute/local-agent.ts';
+import { ensureLocalAgent, type LocalAgentOptions } from './compute/local-agent.ts';
+import { LocalAgentWatchdog } from './compute/local-agent-watchdog.ts';
 import { controllerCa, controllerClientTls, sealPlaintextCaKeys } from './pki/ca-store.ts';
 import { AmphoraProviderDriver } from './providers/amphora/amphora-driver.ts';
 import { AgentGateway } from './providers/amphora/agent-gateway.ts';
@@ -72,8 +73,16 @@ function once<T>(make: () => Promise<T>): { get: () => Promise<T>; peek: () => P
 function dataPlane(config: FulcrumConfig, database: Database, log: Logger): DataPlane & { close(): Promise<void> } {
   const ca = once(() => controllerCa(database.db, secretStoreFor(config)));
   const agents = once(async () => new AgentGateway(await controllerClientTls(await ca.get())));
+  let watchdog: LocalAgentWatchdog | null = null;
   const compute = once(async (): Promise<ComputeDriver> => {
-    const url = await ensureLocalAgent({ ca: await ca.get(), dir: join(config.dataDir, 'agent'), host: '127.0.0.1', port: config.localAgentPort, log });
+    const local: LocalAgentOptions = { ca: await ca.get(), dir: join(config.dataDir, 'agent'), host: '127.0.0.1', port: config.localAgentPort, log };
+    const url = await ensureLocalAgent(local);
+    // The agent is detached so that it outlives the controller; while the controller runs, it
+    // starts the agent again if it dies (and the agent then brings back its amphorae).
+    if (config.localAgentWatchMs > 0) {
+      watchdog ??= new LocalAgentWatchdog(local, config.localAgentWatchMs);
+      watchdog.start();
+    }
     return config.computeDriver === 'netns'
       ? new NetnsComputeDriver({ agentUrl: url, prefix: config.netnsPrefix, bridgeAddress: config.netnsBridgeAddress })
       : new ProcessComputeDriver(url);
@@ -82,6 +91,7 @@ function dataPlane(config: FulcrumConfig, database: Database, log: Logger): Data
     compute: compute.get,
     agents: agents.get,
     async close() {
+      await watchdog?.stop();
       await (await agents.peek()?.catch(() => null))?.close();
     },
   };

@@ -4,9 +4,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import lockfile from 'proper-lockfile';
 import { Kysely, PostgresDialect } from 'kysely';
 import { PGlite } from '@electric-sql/pglite';
+import { lockEmbeddedDir } from './embedded-lock.ts';
 import { createPglitePool } from './pglite-pool.ts';
 import { PgListener, type ListenerLog } from './pg-listener.ts';
 import { migrateToLatest } from './migrate.ts';
@@ -90,9 +90,8 @@ async function openPglite(location: string, options: OpenOptions): Promise<Datab
     pglite = await PGlite.create({ loadDataDir: options.loadDataDir });
   } else {
     mkdirSync(location, { recursive: true });
-    // PGlite has no inter-process lock: two processes on one directory silently lose data.
     try {
-      release = await lockfile.lock(location, { lockfilePath: join(location, 'fulcrum.lock'), stale: options.lockStaleMs ?? 10_000, update: 2_000 });
+      release = await lockEmbeddedDir(location, options.lockStaleMs ?? 10_000);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ELOCKED') {
         throw new ConfigError(`the embedded database in ${location} is in use by another Fulcrum process`);
