@@ -23,8 +23,11 @@ export interface FulcrumConfig {
   defaultTopology: 'SINGLE' | 'ACTIVE_STANDBY';
   /** `local`: VIPs from Fulcrum's own subnets; `noop`: any UUID is a subnet (API-only deployments). */
   networkDriver: 'local' | 'noop';
-  /** Where amphorae run: `process` (local HAProxy processes, no root) or `netns` (a namespace each). */
-  computeDriver: 'process' | 'netns';
+  /**
+   * Where amphorae run: `process` (local HAProxy processes, no root), `netns` (a namespace each)
+   * or `noop` (database rows only: every amphora flow runs, nothing is started).
+   */
+  computeDriver: 'process' | 'netns' | 'noop';
   /** The port of this host's amphora agent (it listens on 127.0.0.1). */
   localAgentPort: number;
   /** netns driver: name prefix of namespaces and links, and the bridge's address (CIDR) if any. */
@@ -132,7 +135,7 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'quotaDefaults', env: 'FULCRUM_QUOTA_DEFAULTS', parse: (raw) => parseQuotaDefaults(raw) },
   { key: 'defaultTopology', env: 'FULCRUM_DEFAULT_TOPOLOGY', parse: oneOf('FULCRUM_DEFAULT_TOPOLOGY', ['SINGLE', 'ACTIVE_STANDBY'] as const) },
   { key: 'networkDriver', env: 'FULCRUM_NETWORK_DRIVER', parse: oneOf('FULCRUM_NETWORK_DRIVER', ['local', 'noop'] as const) },
-  { key: 'computeDriver', env: 'FULCRUM_COMPUTE_DRIVER', parse: oneOf('FULCRUM_COMPUTE_DRIVER', ['process', 'netns'] as const) },
+  { key: 'computeDriver', env: 'FULCRUM_COMPUTE_DRIVER', parse: oneOf('FULCRUM_COMPUTE_DRIVER', ['process', 'netns', 'noop'] as const) },
   { key: 'localAgentPort', env: 'FULCRUM_LOCAL_AGENT_PORT', parse: int('FULCRUM_LOCAL_AGENT_PORT', 1, 65535) },
   {
     key: 'netnsPrefix',

@@ -16,10 +16,13 @@ import { buildApi, type Api } from './api/app.ts';
 import type { ComputeDriver } from './compute/compute-driver.ts';
 import { ProcessComputeDriver } from './compute/process/process-driver.ts';
 import { NetnsComputeDriver } from './compute/netns/netns-driver.ts';
+import { NoopComputeDriver } from './compute/noop/noop-compute.ts';
 import { ensureLocalAgent } from './compute/local-agent.ts';
 import { controllerCa, controllerClientTls } from './pki/ca-store.ts';
 import { AmphoraProviderDriver } from './providers/amphora/amphora-driver.ts';
 import { AgentGateway } from './providers/amphora/agent-gateway.ts';
+import type { AmphoraAgents } from './providers/amphora/amphora-agents.ts';
+import { NoopAmphoraAgents } from './providers/amphora/noop-agents.ts';
 import { amphoraUnsupported } from './providers/amphora/support.ts';
 import { renderContext } from './providers/amphora/render-context.ts';
 import { renderHaproxy } from './amphora/render/haproxy-config.ts';
@@ -48,7 +51,7 @@ export interface DataPlane {
   /** Where amphorae go; for the local drivers this starts (or adopts) this host's agent. */
   compute(): Promise<ComputeDriver>;
   /** Clients for every host's agent, with the controller's certificate. */
-  agents(): Promise<AgentGateway>;
+  agents(): Promise<AmphoraAgents>;
 }
 
 /** Runs `make` once and keeps its result; a failure is not kept, so the next call tries again. */
@@ -65,6 +68,12 @@ function once<T>(make: () => Promise<T>): { get: () => Promise<T>; peek: () => P
 }
 
 function dataPlane(config: FulcrumConfig, database: Database, log: Logger): DataPlane & { close(): Promise<void> } {
+  if (config.computeDriver === 'noop') {
+    // No agent, no certificate authority, no process: the flows run against database rows only.
+    const compute = new NoopComputeDriver();
+    const agents = new NoopAmphoraAgents(database.db);
+    return { compute: async () => compute, agents: async () => agents, close: async () => {} };
+  }
   const ca = once(() => controllerCa(database.db));
   const agents = once(async () => new AgentGateway(await controllerClientTls(await ca.get())));
   const compute = once(async (): Promise<ComputeDriver> => {
