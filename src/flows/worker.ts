@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../observability/logger.ts';
-import { PermanentFailure, type FlowDefinition, type FlowRegistry, type FlowStep, type StepInput } from './flow.ts';
+import { isPermanent, type FlowDefinition, type FlowRegistry, type FlowStep, type StepInput } from './flow.ts';
 import {
   JOB_CHANNEL,
   claimJobs,
@@ -221,7 +221,7 @@ export class FlowWorker {
     } catch (err) {
       if (err instanceof LeaseLost) throw err;
       const message = err instanceof Error ? err.message : String(err);
-      const permanent = err instanceof PermanentFailure;
+      const permanent = isPermanent(err);
       const backoff = this.#backoff(job.attempts);
       log.warn({ err: message, attempt: job.attempts, permanent }, 'flow step failed');
       await this.#fenced(job.id, (trx) => retryJob(trx, job, message, backoff, permanent));

@@ -5,7 +5,10 @@
 // behaviour across processes is in flow-crash.test.ts.
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { sql } from 'kysely';
+import { AgentRequestFailed } from '../../src/amphora/agent-client.ts';
 import type { Db } from '../../src/db/database.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { FlowRegistry, PermanentFailure, type FlowDefinition, type FlowStep } from '../../src/flows/flow.ts';
@@ -318,6 +321,60 @@ for (const backend of BACKENDS) {
       assert.equal(job.attempts, 1);
       assert.equal(job.last_error, 'quota exceeded');
       assert.deepEqual(await entries(db, id), ['b', 'revert:a']);
+    });
+
+    test('a program that does not exist fails the job on its first attempt, with the reason as the fault', async () => {
+      const missing = flow('missing-program', [
+        resourceStep('a'),
+        {
+          name: 'b',
+          async run({ db: d, jobId }) {
+            await trace(d, jobId, 'b');
+            // Node's own error, as any driver that runs a program gets it: nobody marked it.
+            await promisify(execFile)('fulcrum-no-such-program-7f3a', ['-c']);
+          },
+        },
+      ], async (trx, _payload, reason) => {
+        await sql`insert into flow_item (id, status, fault) values (1, 'ERROR', ${reason})`.execute(trx);
+      });
+      const id = await enqueue('missing-program', 5);
+      await startWorker([missing]);
+      const job = await waitForJob(db, id, 'failed');
+      assert.equal(job.attempts, 1);
+      assert.match(job.last_error ?? '', /fulcrum-no-such-program-7f3a ENOENT/);
+      assert.deepEqual(await entries(db, id), ['b', 'revert:a']);
+      const items = await sql<{ fault: string }>`select fault from flow_item`.execute(db);
+      assert.equal(items.rows.length, 1);
+      assert.match(items.rows[0].fault, /fulcrum-no-such-program-7f3a/);
+    });
+
+    test('an error a lower layer marks permanent fails at once, also as the cause of another; an unmarked one is retried', async () => {
+      // The agent client's marks: a configuration HAProxy refused (400) is permanent, a state
+      // conflict (409) is not.
+      const refused = new AgentRequestFailed('LB_ERR_AGENT_INVALID_CONFIG', 400, 'haproxy rejected the configuration: [ALERT] unknown keyword', null, true);
+      const conflict = new AgentRequestFailed('LB_ERR_AGENT_APPLY_FAILED', 409, 'haproxy could not bind 127.0.0.1:80', null, false);
+      const failing = (kind: string, err: Error) =>
+        flow(kind, [
+          {
+            name: 'apply',
+            async run({ db: d, jobId }) {
+              await trace(d, jobId, 'apply');
+              throw err;
+            },
+          },
+        ]);
+      const flows = [
+        failing('refused', refused),
+        failing('refused-inside', new Error('configuring amphora 1 failed', { cause: refused })),
+        failing('conflict', conflict),
+      ];
+      const ids = { refused: await enqueue('refused', 3), inside: await enqueue('refused-inside', 3), conflict: await enqueue('conflict', 3) };
+      await startWorker(flows);
+      const [r, i, c] = await Promise.all([waitForJob(db, ids.refused, 'failed'), waitForJob(db, ids.inside, 'failed'), waitForJob(db, ids.conflict, 'failed')]);
+      assert.deepEqual([r.attempts, r.last_error], [1, refused.message]);
+      assert.deepEqual([i.attempts, i.last_error], [1, 'configuring amphora 1 failed']);
+      assert.deepEqual([c.attempts, c.last_error], [3, conflict.message]);
+      assert.deepEqual(await entries(db, ids.conflict), ['apply', 'apply', 'apply']);
     });
 
     test('a flow whose plan throws is retried and then fails through onFailure, like a failing step', async () => {

@@ -6,6 +6,7 @@ import type { AmphoraTable, LoadBalancerTable } from '../../db/schema.ts';
 import type { VipAddress } from '../../compute/compute-driver.ts';
 import type { LbGraph } from '../../model/lb-graph.ts';
 import { PermanentFailure } from '../../flows/flow.ts';
+import { cidrContains } from '../../model/cidr.ts';
 import type { AmphoraDriverDeps, AmphoraRecord } from './amphora-driver.ts';
 
 export type LifecycleDeps = Pick<AmphoraDriverDeps, 'db' | 'dataPlane' | 'render' | 'fileContents'>;
@@ -13,8 +14,14 @@ type LoadBalancerRow = Selectable<LoadBalancerTable>;
 
 export const AMPHORA_RECORD_COLUMNS = ['id', 'role', 'run_dir', 'netns', 'agent_url', 'vrrp_interface'] as const;
 
+/**
+ * The prefix length of the VIP's subnet; a host prefix when the subnet is not Fulcrum's (the
+ * noop network driver). An address outside its own subnet cannot be plugged however often
+ * the step is retried.
+ */
 async function prefixLength(deps: LifecycleDeps, subnetId: string | null, address: string): Promise<number> {
   const subnet = subnetId ? await deps.db.selectFrom('subnet').select('cidr').where('id', '=', subnetId).executeTakeFirst() : undefined;
+  if (subnet && !cidrContains(subnet.cidr, address)) throw new PermanentFailure(`VIP address ${address} does not belong to its subnet ${subnetId} (${subnet.cidr})`);
   if (subnet) return Number(subnet.cidr.split('/')[1]);
   return address.includes(':') ? 128 : 32;
 }
