@@ -168,6 +168,8 @@ export interface JobTable {
   phase: ColumnType<'forward' | 'reverting', string | undefined, string>;
   attempts: Generated<number>;
   max_attempts: Generated<number>;
+  /** Passes of the reverting phase that stopped on a revert that threw (migration 0013). */
+  revert_attempts: Generated<number>;
   run_after: Timestamp;
   lease_owner: string | null;
   lease_expires_at: Date | null;

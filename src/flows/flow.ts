@@ -12,12 +12,23 @@ export interface StepInput<P> {
   db: Db;
   jobId: string;
   log: Logger;
+  /**
+   * Aborted when this worker lost the job's lease (another worker has it now): a long step
+   * checks it between its parts and stops, since nothing it does from then on is recorded.
+   */
+  signal: AbortSignal;
 }
 
 export interface FlowStep<P> {
   name: string;
   /** Must be idempotent: after a crash it may run again. Its output must be JSON. */
   run(input: StepInput<P>): Promise<unknown>;
+  /**
+   * Undoes the step when the flow fails for good, in reverse order. It also runs for the step
+   * whose failure ended the flow, with `output` null: it must undo whatever part of `run`
+   * happened. A revert that throws is retried later (up to the job's max_attempts passes); it
+   * is not marked done until it returns.
+   */
   revert?(input: StepInput<P>, output: unknown): Promise<void>;
 }
 

@@ -377,6 +377,130 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await entries(db, ids.conflict), ['apply', 'apply', 'apply']);
     });
 
+    test('a step that fails half-way undoes its own partial work: its revert runs once, with output null, before the others', async () => {
+      // b holds its resource, then fails: without its own revert the resource would leak.
+      const halfway = flow('halfway', [
+        resourceStep('a'),
+        {
+          name: 'b',
+          async run({ db: d, jobId }) {
+            await sql`insert into flow_resource (job_id, step) values (${jobId}, 'b') on conflict do nothing`.execute(d);
+            await trace(d, jobId, 'b');
+            throw new Error('failed after taking the resource');
+          },
+          async revert({ db: d, jobId }, output) {
+            await sql`delete from flow_resource where job_id = ${jobId} and step = 'b'`.execute(d);
+            await trace(d, jobId, 'revert:b', output);
+          },
+        },
+        traced('c', () => 'never'),
+      ]);
+      const id = await enqueue('halfway', 2);
+      await startWorker([halfway]);
+      const job = await waitForJob(db, id, 'failed');
+      assert.equal(job.attempts, 2);
+      const t = await traces(db, id);
+      assert.deepEqual(t.map((r) => r.entry), ['b', 'b', 'revert:b', 'revert:a']);
+      assert.equal(t[2].detail, null, 'the failed step has no output');
+      const left = await sql`select step from flow_resource where job_id = ${id}`.execute(db);
+      assert.deepEqual(left.rows, []);
+      assert.deepEqual((await stepRows(db, id)).map((s) => [s.step, s.reverted]), [['a', true], ['b', true]]);
+    });
+
+    test('a revert that throws is retried, not marked done; the other reverts wait for it', async () => {
+      const flaky = flow('flaky-revert', [
+        resourceStep('a'),
+        {
+          name: 'b',
+          async run() {
+            return 'b-out';
+          },
+          async revert({ db: d, jobId }) {
+            const tries = (await entries(d, jobId)).filter((e) => e === 'revert:b-try').length;
+            await trace(d, jobId, 'revert:b-try');
+            if (tries < 2) throw new Error(`agent unreachable ${tries}`);
+            await trace(d, jobId, 'revert:b');
+          },
+        },
+        {
+          name: 'c',
+          async run() {
+            throw new PermanentFailure('no capacity');
+          },
+        },
+      ]);
+      const id = await enqueue('flaky-revert', 5);
+      await startWorker([flaky]);
+      const job = await waitForJob(db, id, 'failed');
+      assert.equal(job.last_error, 'no capacity');
+      assert.equal(job.revert_attempts, 2);
+      assert.deepEqual(await entries(db, id), ['revert:b-try', 'revert:b-try', 'revert:b-try', 'revert:b', 'revert:a']);
+    });
+
+    test('a revert that keeps throwing is given up after max_attempts passes, and the fault says what was not undone', async () => {
+      const stuck = flow(
+        'stuck-revert',
+        [
+          resourceStep('a'),
+          {
+            name: 'b',
+            async run() {
+              return 'b-out';
+            },
+            async revert({ db: d, jobId }) {
+              await trace(d, jobId, 'revert:b-try');
+              throw new Error('namespace busy');
+            },
+          },
+          {
+            name: 'c',
+            async run() {
+              throw new PermanentFailure('no capacity');
+            },
+          },
+        ],
+        async (trx, _payload, reason) => {
+          await sql`insert into flow_item (id, status, fault) values (1, 'ERROR', ${reason})`.execute(trx);
+        },
+      );
+      const id = await enqueue('stuck-revert', 3);
+      await startWorker([stuck]);
+      const job = await waitForJob(db, id, 'failed');
+      assert.deepEqual(await entries(db, id), ['revert:b-try', 'revert:b-try', 'revert:b-try', 'revert:a']);
+      assert.equal(job.last_error, 'no capacity; not undone: b: namespace busy');
+      const items = await sql`select fault from flow_item`.execute(db);
+      assert.deepEqual(items.rows, [{ fault: 'no capacity; not undone: b: namespace busy' }]);
+    });
+
+    test('a worker whose lease is lost aborts the signal of the step it is running, which stops', async () => {
+      const started = deferred();
+      const long = flow('long', [
+        {
+          name: 'a',
+          async run({ db: d, jobId, signal }) {
+            await trace(d, jobId, 'a-start');
+            started.resolve();
+            const deadline = Date.now() + 20_000;
+            while (!signal.aborted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+            await trace(d, jobId, signal.aborted ? 'a-aborted' : 'a-ran-out');
+            signal.throwIfAborted();
+            return 'a-out';
+          },
+        },
+      ]);
+      const id = await enqueue('long');
+      const worker = await startWorker([long], { leaseMs: 600 });
+      await started.promise;
+      await sql`update job set lease_owner = 'thief', lease_expires_at = now() + interval '1 hour' where id = ${id}`.execute(db);
+      await stopWorker(worker);
+      assert.deepEqual(await entries(db, id), ['a-start', 'a-aborted']);
+      assert.deepEqual(await stepRows(db, id), [], 'nothing of the aborted step was recorded');
+      const job = await jobRow(db, id);
+      assert.equal(job.lease_owner, 'thief');
+      assert.equal(job.state, 'running');
+      assert.equal(job.last_error, null, 'a lost lease is not a failure');
+    });
+
     test('a flow whose plan throws is retried and then fails through onFailure, like a failing step', async () => {
       const unplannable: FlowDefinition<unknown> = {
         kind: 'unplannable',

@@ -143,10 +143,12 @@ export class AmphoraProviderDriver implements ProviderDriver {
   #boot(): Step {
     return {
       name: 'amphora:boot',
-      run: async ({ payload: op, results }) => {
+      run: async ({ payload: op, results, signal }) => {
         const lb = await this.deps.db.selectFrom('load_balancer').selectAll().where('id', '=', op.loadBalancerId).executeTakeFirstOrThrow();
-        for (const id of results['amphora:allocate'] as string[]) await bootAmphora(this.deps, id, lb, { plugVip: true });
+        for (const id of results['amphora:allocate'] as string[]) await bootAmphora(this.deps, id, lb, { plugVip: true, signal });
       },
+      // Also runs when this step failed part-way (the engine reverts the failed step too): an
+      // amphora the compute driver placed before registration failed is removed, not leaked.
       revert: async ({ results }) => {
         for (const id of (results['amphora:allocate'] as string[]) ?? []) await destroyAmphora(this.deps, id);
       },

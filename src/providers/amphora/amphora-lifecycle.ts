@@ -37,7 +37,8 @@ export async function vipAddresses(deps: LifecycleDeps, lb: LoadBalancerRow): Pr
  * Places the amphora and registers it with its agent; the row becomes BOOTING with where it
  * runs. `plugVip: false` boots it without the VIPs, for a failover that moves them over later.
  */
-export async function bootAmphora(deps: LifecycleDeps, amphoraId: string, lb: LoadBalancerRow, options: { plugVip: boolean }): Promise<void> {
+export async function bootAmphora(deps: LifecycleDeps, amphoraId: string, lb: LoadBalancerRow, options: { plugVip: boolean; signal?: AbortSignal }): Promise<void> {
+  options.signal?.throwIfAborted();
   const [primary, ...additional] = await vipAddresses(deps, lb);
   if (!primary) throw new PermanentFailure(`load balancer ${lb.id} has no VIP address`);
   const [compute, agents] = await Promise.all([deps.dataPlane.compute(), deps.dataPlane.agents()]);
@@ -64,6 +65,8 @@ export async function bootAmphora(deps: LifecycleDeps, amphoraId: string, lb: Lo
     })
     .where('id', '=', amphoraId)
     .execute();
+  // The job's lease may have gone to another worker while the place was made: leave the rest to it.
+  options.signal?.throwIfAborted();
   const runDir = await agents.register(placement.agentUrl, amphoraId, placement.netns);
   await deps.db.updateTable('amphora').set({ run_dir: runDir, updated_at: new Date() }).where('id', '=', amphoraId).execute();
 }

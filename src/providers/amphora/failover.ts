@@ -67,7 +67,7 @@ function allocate(deps: FailoverDeps): Step {
       }
       return { old: old.map((a) => a.id), replacements };
     },
-    // The engine reverts finished steps only, so this one also undoes a boot that failed
+    // failover:boot has no revert of its own: this one also undoes a boot that failed
     // half-way (placed, not registered).
     revert: async (_input, output) => {
       for (const r of (output as FailoverPlan | null)?.replacements ?? []) {
@@ -86,10 +86,10 @@ function allocate(deps: FailoverDeps): Step {
 function boot(deps: FailoverDeps): Step {
   return {
     name: 'failover:boot',
-    run: async ({ payload: op, results }) => {
+    run: async ({ payload: op, results, signal }) => {
       const lb = await deps.db.selectFrom('load_balancer').selectAll().where('id', '=', op.loadBalancerId).executeTakeFirstOrThrow();
       // Without the VIPs: the old amphora may still be serving them until moveVips.
-      for (const r of planOf(results).replacements) await bootAmphora(deps, r.id, lb, { plugVip: false });
+      for (const r of planOf(results).replacements) await bootAmphora(deps, r.id, lb, { plugVip: false, signal });
     },
   };
 }
