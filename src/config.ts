@@ -35,6 +35,10 @@ export interface FulcrumConfig {
   netnsBridgeAddress: string | null;
   /** How often amphora health and statistics are collected. */
   healthPollMs: number;
+  /** Booted spare amphorae kept per availability zone for creates and failovers (0: no pool). */
+  sparePoolSize: number;
+  /** How often housekeeping tops the spare pool up. */
+  sparePoolCheckMs: number;
   paginationMaxLimit: number;
   /** Base URL put into pagination links and the version document; the request's own when null. */
   apiBaseUri: string | null;
@@ -148,6 +152,8 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   },
   { key: 'netnsBridgeAddress', env: 'FULCRUM_NETNS_BRIDGE_ADDRESS', parse: str('FULCRUM_NETNS_BRIDGE_ADDRESS') },
   { key: 'healthPollMs', env: 'FULCRUM_HEALTH_POLL_MS', parse: int('FULCRUM_HEALTH_POLL_MS', 100, 3_600_000) },
+  { key: 'sparePoolSize', env: 'FULCRUM_SPARE_POOL_SIZE', parse: int('FULCRUM_SPARE_POOL_SIZE', 0, 1000) },
+  { key: 'sparePoolCheckMs', env: 'FULCRUM_SPARE_POOL_CHECK_MS', parse: int('FULCRUM_SPARE_POOL_CHECK_MS', 100, 3_600_000) },
   { key: 'paginationMaxLimit', env: 'FULCRUM_PAGINATION_MAX_LIMIT', parse: int('FULCRUM_PAGINATION_MAX_LIMIT', 1, 1_000_000) },
   { key: 'apiBaseUri', env: 'FULCRUM_API_BASE_URI', parse: (raw) => str('FULCRUM_API_BASE_URI')(raw).replace(/\/+$/, '') },
   { key: 'workerConcurrency', env: 'FULCRUM_WORKER_CONCURRENCY', parse: int('FULCRUM_WORKER_CONCURRENCY', 1, 256) },
@@ -184,6 +190,8 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   netnsPrefix: 'fc',
   netnsBridgeAddress: null,
   healthPollMs: 2000,
+  sparePoolSize: 0,
+  sparePoolCheckMs: 2000,
   paginationMaxLimit: 1000,
   apiBaseUri: null,
   workerConcurrency: 8,

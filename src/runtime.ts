@@ -29,6 +29,7 @@ import { renderHaproxy } from './amphora/render/haproxy-config.ts';
 import { amphoraFileContents } from './certs/amphora-files.ts';
 import { secretStoreFor } from './certs/secret-store.ts';
 import { AmphoraHealthPoller } from './health/amphora-health.ts';
+import { SparePoolKeeper } from './housekeeping/spare-pool-keeper.ts';
 
 export function databaseUrl(config: FulcrumConfig): string {
   return config.databaseUrl ?? `pglite:${join(config.dataDir, 'db')}`;
@@ -137,6 +138,14 @@ export function startHealthPoller(rt: Runtime): AmphoraHealthPoller {
   const poller = new AmphoraHealthPoller(rt.database.db, rt.dataPlane.agents, rt.callbacks, rt.log.child({ role: 'health' }), rt.config.healthPollMs);
   poller.start();
   return poller;
+}
+
+/** Housekeeping: the spare pool keeper, or null when FULCRUM_SPARE_POOL_SIZE is 0. */
+export function startHousekeeping(rt: Runtime): SparePoolKeeper | null {
+  if (rt.config.sparePoolSize === 0) return null;
+  const keeper = new SparePoolKeeper({ db: rt.database.db, dataPlane: rt.dataPlane }, rt.config.sparePoolSize, rt.config.sparePoolCheckMs, rt.log.child({ role: 'housekeeping' }));
+  keeper.start();
+  return keeper;
 }
 
 export function startWorker(rt: Runtime, owner?: string): FlowWorker {

@@ -250,6 +250,8 @@ export interface AmphoraTable {
   fault: string | null;
   created_at: Timestamp;
   updated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** The job that took this amphora from the spare pool (migration 0013). */
+  claimed_by_job: ColumnType<string | null, string | number | null | undefined, string | number | null>;
 }
 
 /** The view behind the operator amphora API (migration 0009): live amphorae and their LB's project. */

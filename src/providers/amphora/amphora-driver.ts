@@ -22,6 +22,7 @@ import type { AmphoraFileContent } from '../../agent/cert-files.ts';
 import { runtimeCommands } from './runtime-changes.ts';
 import { bootAmphora, configureAmphora, destroyAmphora } from './amphora-lifecycle.ts';
 import { failoverSteps } from './failover.ts';
+import { claimSpare } from './spare-pool.ts';
 import { amphoraConfigFlow, amphoraDeleteFlow, type AmphoraJob } from './operator-flows.ts';
 
 export interface AmphoraRecord {
@@ -124,10 +125,14 @@ export class AmphoraProviderDriver implements ProviderDriver {
     return {
       name: 'amphora:allocate',
       run: async ({ payload: op, jobId }) => {
+        const computeDriver = (await this.deps.dataPlane.compute()).name;
+        const lb = await this.deps.db.selectFrom('load_balancer').select('availability_zone').where('id', '=', op.loadBalancerId).executeTakeFirstOrThrow();
+        const spare = await claimSpare(this.deps.db, { jobId, loadBalancerId: op.loadBalancerId, role: 'STANDALONE', zone: lb.availability_zone, computeDriver });
+        if (spare) return [spare];
         const id = amphoraId(op, jobId, 'STANDALONE');
         await this.deps.db
           .insertInto('amphora')
-          .values({ id, load_balancer_id: op.loadBalancerId, status: 'PENDING_CREATE', role: 'STANDALONE', compute_driver: (await this.deps.dataPlane.compute()).name })
+          .values({ id, load_balancer_id: op.loadBalancerId, status: 'PENDING_CREATE', role: 'STANDALONE', compute_driver: computeDriver, cached_zone: lb.availability_zone })
           .onConflict((oc) => oc.column('id').doNothing())
           .execute();
         return [id];

@@ -10,6 +10,7 @@ import { loadLbGraph } from '../../amphora/graph-loader.ts';
 import type { ProviderOperation } from '../../model/operation.ts';
 import { completedStatuses } from '../completed-statuses.ts';
 import type { AmphoraDriverDeps, AmphoraRecord } from './amphora-driver.ts';
+import { claimSpare } from './spare-pool.ts';
 import { AMPHORA_RECORD_COLUMNS, bootAmphora, configureAmphora, destroyAmphora, vipAddresses } from './amphora-lifecycle.ts';
 
 type Step = FlowStep<ProviderOperation>;
@@ -46,7 +47,8 @@ function allocate(deps: FailoverDeps): Step {
   return {
     name: 'failover:allocate',
     run: async ({ payload: op, jobId }): Promise<FailoverPlan> => {
-      const ours = new Set(ROLES.map((role) => replacementId(op.loadBalancerId, jobId, role)));
+      const taken = await deps.db.selectFrom('amphora').select('id').where('claimed_by_job', '=', jobId).execute();
+      const ours = new Set([...ROLES.map((role) => replacementId(op.loadBalancerId, jobId, role)), ...taken.map((a) => a.id)]);
       let query = deps.db
         .selectFrom('amphora')
         .select(['id', 'role'])
@@ -56,8 +58,14 @@ function allocate(deps: FailoverDeps): Step {
       const old = (await query.orderBy('role').execute()).filter((a) => !ours.has(a.id));
       // A load balancer left without an amphora (its create failed) gets one.
       const roles = old.length > 0 ? old.map((a) => a.role ?? 'STANDALONE') : ['STANDALONE'];
-      const replacements = roles.map((role) => ({ id: replacementId(op.loadBalancerId, jobId, role), role }));
       const compute = (await deps.dataPlane.compute()).name;
+      const lb = await deps.db.selectFrom('load_balancer').select('availability_zone').where('id', '=', op.loadBalancerId).executeTakeFirstOrThrow();
+      // A spare from the pool when there is one: booted already, it saves the boot.
+      const replacements: FailoverPlan['replacements'] = [];
+      for (const role of roles) {
+        const spare = await claimSpare(deps.db, { jobId, loadBalancerId: op.loadBalancerId, role, zone: lb.availability_zone, computeDriver: compute });
+        replacements.push({ id: spare ?? replacementId(op.loadBalancerId, jobId, role), role });
+      }
       for (const r of replacements) {
         await deps.db
           .insertInto('amphora')
