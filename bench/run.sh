@@ -21,12 +21,16 @@
 #                                failover → traffic served by the replacement amphora, service
 #                                gap and failed requests of a sequential probe loop, against a
 #                                plain HAProxy restart measured in the same run. Not part of `all`.
+#   bench/run.sh spare           what the spare pool saves: create and LB failover → ACTIVE with
+#                                FULCRUM_SPARE_POOL_SIZE=0 and with a pool, two serves driven
+#                                alternately (process compute driver). Not part of `all`.
 #
 # Knobs (environment): BENCH_SETUPS=pglite,postgres[,postgres-serve]  BENCH_CONCURRENCY=4
 # BENCH_SECONDS=5  BENCH_CREATES=300  BENCH_LBS=50  BENCH_POLL_MS=1  BENCH_VALIDATIONS=300
 # dataplane: BENCH_DP_LBS=15  BENCH_DP_POLL_MS=10  BENCH_DP_ROUNDS=5  BENCH_DP_SETTLE_MS=300
 # BENCH_DP_WRK_SECONDS=5  BENCH_DP_WRK_RUNS=5  BENCH_DP_BACKENDS=2
 # failover: BENCH_FO_ROUNDS=10  BENCH_DP_SETTLE_MS=300
+# spare: BENCH_SPARE_ROUNDS=15  BENCH_SPARE_POOL=2
 # Numbers depend on the machine and what else runs on it; compare the ratios within one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,12 +56,13 @@ case "${1:-all}" in
     esac
     ;;
   failover) run failover ;;
+  spare) run spare-pool ;;
   all)
     run api-throughput
     run create-to-active
     ;;
   *)
-    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|all]" >&2
+    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|spare|all]" >&2
     exit 2
     ;;
 esac
