@@ -3,6 +3,7 @@
 // place it made (before, only the allocate step's revert ran, marking the row DELETED and
 // leaking the process or namespace). The data plane is the noop one, wrapped to record what
 // was placed and removed and to fail registration: the fault is injected, the flow is real.
+// Also: a VIP outside its own subnet (written behind the API's back) fails at the first attempt.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -83,5 +84,36 @@ describe('a boot that fails after the amphora was placed', () => {
       { step: 'amphora:allocate', reverted: true },
       { step: 'amphora:boot', reverted: true },
     ]);
+  });
+});
+
+describe('a VIP address outside its subnet', () => {
+  let app: TestApp;
+  let dataDir: string;
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'fulcrum-vip-subnet-'));
+    app = await startTestApp('pglite', { config: { defaultProvider: 'amphora', computeDriver: 'noop', networkDriver: 'local', dataDir, jobMaxAttempts: 5 } });
+  });
+
+  after(async () => {
+    await app?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('fails the create on its first attempt, the fault naming address and subnet', async () => {
+    const network = (await app.request('POST', '/v2/fulcrum/networks', { network: { name: 'vips' } })).body.network;
+    const subnet = (await app.request('POST', '/v2/fulcrum/subnets', { subnet: { network_id: network.id, cidr: '10.98.0.0/24' } })).body.subnet;
+    await app.setWorker(false);
+    const created = await app.request('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: subnet.id } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.body.loadbalancer.id;
+    // The API never allocates such an address; a row changed behind its back does have one.
+    await app.rt.database.db.updateTable('load_balancer').set({ vip_address: '10.99.0.5' }).where('id', '=', id).execute();
+    await app.setWorker(true);
+    const lb = await app.waitFor(`/v2/lbaas/loadbalancers/${id}`, 'loadbalancer', ['ACTIVE', 'ERROR'], 20_000);
+    assert.equal(lb.provisioning_status, 'ERROR');
+    const jobs = await app.rt.database.db.selectFrom('job').select(['attempts', 'last_error']).where('load_balancer_id', '=', id).execute();
+    assert.deepEqual(jobs, [{ attempts: 1, last_error: `VIP address 10.99.0.5 does not belong to its subnet ${subnet.id} (10.98.0.0/24)` }]);
   });
 });
