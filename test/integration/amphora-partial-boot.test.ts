@@ -84,6 +84,9 @@ describe('a boot that fails after the amphora was placed', () => {
       { step: 'amphora:allocate', reverted: true },
       { step: 'amphora:boot', reverted: true },
     ]);
+    const [job] = (await app.request('GET', `/v2/fulcrum/jobs?load_balancer_id=${id}`)).body.jobs;
+    assert.deepEqual([job.state, job.phase, job.attempts, job.revert_attempts], ['failed', 'reverting', 2, 0]);
+    assert.match(job.last_error, /amphora agent is unreachable \(injected\)/);
   });
 });
 
