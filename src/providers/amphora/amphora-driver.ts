@@ -163,13 +163,16 @@ export class AmphoraProviderDriver implements ProviderDriver {
   #configure(): Step {
     return {
       name: 'amphora:configure',
-      run: async ({ payload: op }) => {
+      run: async ({ payload: op, signal }) => {
         const excluded = new Set(op.deleted.map((r) => r.id));
         const graph = await loadLbGraph(this.deps.db, op.loadBalancerId, excluded);
         const amphorae = await this.#amphorae(op.loadBalancerId);
         if (amphorae.length === 0) throw new PermanentFailure(`load balancer ${op.loadBalancerId} has no amphora`);
         const runtime = runtimeCommands(op, graph) ?? undefined;
-        for (const amphora of amphorae) await configureAmphora(this.deps, graph, amphora, runtime);
+        for (const amphora of amphorae) {
+          signal.throwIfAborted();
+          await configureAmphora(this.deps, graph, amphora, runtime);
+        }
       },
     };
   }

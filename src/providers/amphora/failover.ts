@@ -105,9 +105,12 @@ function boot(deps: FailoverDeps): Step {
 function configure(deps: FailoverDeps): Step {
   return {
     name: 'failover:configure',
-    run: async ({ payload: op, results }) => {
+    run: async ({ payload: op, results, signal }) => {
       const graph = await loadLbGraph(deps.db, op.loadBalancerId);
-      for (const amphora of await records(deps, planOf(results).replacements.map((r) => r.id))) await configureAmphora(deps, graph, amphora);
+      for (const amphora of await records(deps, planOf(results).replacements.map((r) => r.id))) {
+        signal.throwIfAborted();
+        await configureAmphora(deps, graph, amphora);
+      }
     },
   };
 }
