@@ -230,7 +230,7 @@ function dataPlanePids(agentDir: string): number[] {
   return pids;
 }
 
-export async function startDataplaneServe(connections = 4): Promise<DataplaneServe> {
+export async function startDataplaneServe(connections = 4, env: Record<string, string> = {}): Promise<DataplaneServe> {
   const { dir: dataDir, remove } = tempDir('fulcrum-bench-dp-');
   const agentDir = join(dataDir, 'agent');
   const agentPid = () => readPid(join(agentDir, 'agent.pid'));
@@ -253,7 +253,7 @@ export async function startDataplaneServe(connections = 4): Promise<DataplaneSer
     'fulcrum serve',
     process.execPath,
     [CLI, 'serve'],
-    { env: serveEnv({ FULCRUM_DATA_DIR: dataDir, FULCRUM_API_BIND: `127.0.0.1:${port}`, FULCRUM_LOCAL_AGENT_PORT: String(agentPort) }) },
+    { env: serveEnv({ ...env, FULCRUM_DATA_DIR: dataDir, FULCRUM_API_BIND: `127.0.0.1:${port}`, FULCRUM_LOCAL_AGENT_PORT: String(agentPort) }) },
   );
   const origin = `http://127.0.0.1:${port}`;
   const client = new Client(origin, connections);

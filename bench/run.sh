@@ -28,6 +28,9 @@
 #                                and after a power loss of serve + agent + HAProxy. Not part of `all`.
 #   bench/run.sh adopted-watch   CPU the agent spends watching adopted daemons (no exit event):
 #                                per-daemon timers against the shared watch. Not part of `all`.
+#   bench/run.sh spare           what the spare pool saves: create and LB failover → ACTIVE with
+#                                FULCRUM_SPARE_POOL_SIZE=0 and with a pool, two serves driven
+#                                alternately (process compute driver). Not part of `all`.
 #
 # Knobs (environment): BENCH_SETUPS=pglite,postgres[,postgres-serve]  BENCH_CONCURRENCY=4
 # BENCH_SECONDS=5  BENCH_CREATES=300  BENCH_LBS=50  BENCH_POLL_MS=1  BENCH_VALIDATIONS=300
@@ -36,6 +39,7 @@
 # failover: BENCH_FO_ROUNDS=10  BENCH_DP_SETTLE_MS=300
 # self-heal: BENCH_SH_LBS=3  BENCH_SH_ROUNDS=10  BENCH_SH_POWER_ROUNDS=10  BENCH_SH_KINDS=haproxy,agent,power
 # adopted-watch: BENCH_AW_DAEMONS=500  BENCH_AW_SECONDS=5  BENCH_AW_RUNS=3
+# spare: BENCH_SPARE_ROUNDS=15  BENCH_SPARE_POOL=2
 # Numbers depend on the machine and what else runs on it; compare the ratios within one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,12 +68,13 @@ case "${1:-all}" in
   failover) run failover ;;
   self-heal) run self-heal ;;
   adopted-watch) run adopted-watch ;;
+  spare) run spare-pool ;;
   all)
     run api-throughput
     run create-to-active
     ;;
   *)
-    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|all]" >&2
+    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|spare|all]" >&2
     exit 2
     ;;
 esac

@@ -26,8 +26,11 @@ export interface FulcrumConfig {
   defaultTopology: 'SINGLE' | 'ACTIVE_STANDBY';
   /** `local`: VIPs from Fulcrum's own subnets; `noop`: any UUID is a subnet (API-only deployments). */
   networkDriver: 'local' | 'noop';
-  /** Where amphorae run: `process` (local HAProxy processes, no root) or `netns` (a namespace each). */
-  computeDriver: 'process' | 'netns';
+  /**
+   * Where amphorae run: `process` (local HAProxy processes, no root), `netns` (a namespace each)
+   * or `noop` (database rows only: every amphora flow runs, nothing is started).
+   */
+  computeDriver: 'process' | 'netns' | 'noop';
   /** The port of this host's amphora agent (it listens on 127.0.0.1). */
   localAgentPort: number;
   /** How often the controller checks that its host's agent runs, to start it again; 0: never (a service manager keeps it). */
@@ -37,6 +40,10 @@ export interface FulcrumConfig {
   netnsBridgeAddress: string | null;
   /** How often amphora health and statistics are collected. */
   healthPollMs: number;
+  /** Booted spare amphorae kept per availability zone for creates and failovers (0: no pool). */
+  sparePoolSize: number;
+  /** How often housekeeping tops the spare pool up. */
+  sparePoolCheckMs: number;
   paginationMaxLimit: number;
   /** Base URL put into pagination links and the version document; the request's own when null. */
   apiBaseUri: string | null;
@@ -142,7 +149,7 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'quotaDefaults', env: 'FULCRUM_QUOTA_DEFAULTS', parse: (raw) => parseQuotaDefaults(raw) },
   { key: 'defaultTopology', env: 'FULCRUM_DEFAULT_TOPOLOGY', parse: oneOf('FULCRUM_DEFAULT_TOPOLOGY', ['SINGLE', 'ACTIVE_STANDBY'] as const) },
   { key: 'networkDriver', env: 'FULCRUM_NETWORK_DRIVER', parse: oneOf('FULCRUM_NETWORK_DRIVER', ['local', 'noop'] as const) },
-  { key: 'computeDriver', env: 'FULCRUM_COMPUTE_DRIVER', parse: oneOf('FULCRUM_COMPUTE_DRIVER', ['process', 'netns'] as const) },
+  { key: 'computeDriver', env: 'FULCRUM_COMPUTE_DRIVER', parse: oneOf('FULCRUM_COMPUTE_DRIVER', ['process', 'netns', 'noop'] as const) },
   { key: 'localAgentPort', env: 'FULCRUM_LOCAL_AGENT_PORT', parse: int('FULCRUM_LOCAL_AGENT_PORT', 1, 65535) },
   { key: 'localAgentWatchMs', env: 'FULCRUM_LOCAL_AGENT_WATCH_MS', parse: int('FULCRUM_LOCAL_AGENT_WATCH_MS', 0, 60_000) },
   {
@@ -156,6 +163,8 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   },
   { key: 'netnsBridgeAddress', env: 'FULCRUM_NETNS_BRIDGE_ADDRESS', parse: str('FULCRUM_NETNS_BRIDGE_ADDRESS') },
   { key: 'healthPollMs', env: 'FULCRUM_HEALTH_POLL_MS', parse: int('FULCRUM_HEALTH_POLL_MS', 100, 3_600_000) },
+  { key: 'sparePoolSize', env: 'FULCRUM_SPARE_POOL_SIZE', parse: int('FULCRUM_SPARE_POOL_SIZE', 0, 1000) },
+  { key: 'sparePoolCheckMs', env: 'FULCRUM_SPARE_POOL_CHECK_MS', parse: int('FULCRUM_SPARE_POOL_CHECK_MS', 100, 3_600_000) },
   { key: 'paginationMaxLimit', env: 'FULCRUM_PAGINATION_MAX_LIMIT', parse: int('FULCRUM_PAGINATION_MAX_LIMIT', 1, 1_000_000) },
   { key: 'apiBaseUri', env: 'FULCRUM_API_BASE_URI', parse: (raw) => str('FULCRUM_API_BASE_URI')(raw).replace(/\/+$/, '') },
   { key: 'workerConcurrency', env: 'FULCRUM_WORKER_CONCURRENCY', parse: int('FULCRUM_WORKER_CONCURRENCY', 1, 256) },
@@ -196,6 +205,8 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   netnsPrefix: 'fc',
   netnsBridgeAddress: null,
   healthPollMs: 2000,
+  sparePoolSize: 0,
+  sparePoolCheckMs: 2000,
   paginationMaxLimit: 1000,
   apiBaseUri: null,
   workerConcurrency: 8,

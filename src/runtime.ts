@@ -16,17 +16,21 @@ import { buildApi, type Api } from './api/app.ts';
 import type { ComputeDriver } from './compute/compute-driver.ts';
 import { ProcessComputeDriver } from './compute/process/process-driver.ts';
 import { NetnsComputeDriver } from './compute/netns/netns-driver.ts';
+import { NoopComputeDriver } from './compute/noop/noop-compute.ts';
 import { ensureLocalAgent, type LocalAgentOptions } from './compute/local-agent.ts';
 import { LocalAgentWatchdog } from './compute/local-agent-watchdog.ts';
 import { controllerCa, controllerClientTls, sealPlaintextCaKeys } from './pki/ca-store.ts';
 import { AmphoraProviderDriver } from './providers/amphora/amphora-driver.ts';
 import { AgentGateway } from './providers/amphora/agent-gateway.ts';
+import type { AmphoraAgents } from './providers/amphora/amphora-agents.ts';
+import { NoopAmphoraAgents } from './providers/amphora/noop-agents.ts';
 import { amphoraUnsupported } from './providers/amphora/support.ts';
 import { renderContext } from './providers/amphora/render-context.ts';
 import { renderHaproxy } from './amphora/render/haproxy-config.ts';
 import { amphoraFileContents } from './certs/amphora-files.ts';
 import { secretStoreFor } from './certs/secret-store.ts';
 import { AmphoraHealthPoller } from './health/amphora-health.ts';
+import { SparePoolKeeper } from './housekeeping/spare-pool-keeper.ts';
 
 /** How this configuration opens its database (timeouts, where the LISTEN connection logs). */
 export function databaseOptions(config: FulcrumConfig, log: Logger, extra: OpenOptions = {}): OpenOptions {
@@ -54,7 +58,7 @@ export interface DataPlane {
   /** Where amphorae go; for the local drivers this starts (or adopts) this host's agent. */
   compute(): Promise<ComputeDriver>;
   /** Clients for every host's agent, with the controller's certificate. */
-  agents(): Promise<AgentGateway>;
+  agents(): Promise<AmphoraAgents>;
 }
 
 /** Runs `make` once and keeps its result; a failure is not kept, so the next call tries again. */
@@ -71,6 +75,12 @@ function once<T>(make: () => Promise<T>): { get: () => Promise<T>; peek: () => P
 }
 
 function dataPlane(config: FulcrumConfig, database: Database, log: Logger): DataPlane & { close(): Promise<void> } {
+  if (config.computeDriver === 'noop') {
+    // No agent, no certificate authority, no process: the flows run against database rows only.
+    const compute = new NoopComputeDriver();
+    const agents = new NoopAmphoraAgents(database.db);
+    return { compute: async () => compute, agents: async () => agents, close: async () => {} };
+  }
   const ca = once(() => controllerCa(database.db, secretStoreFor(config)));
   const agents = once(async () => new AgentGateway(await controllerClientTls(await ca.get())));
   let watchdog: LocalAgentWatchdog | null = null;
@@ -146,6 +156,14 @@ export function startHealthPoller(rt: Runtime): AmphoraHealthPoller {
   const poller = new AmphoraHealthPoller(rt.database.db, rt.dataPlane.agents, rt.callbacks, rt.log.child({ role: 'health' }), rt.config.healthPollMs);
   poller.start();
   return poller;
+}
+
+/** Housekeeping: the spare pool keeper, or null when FULCRUM_SPARE_POOL_SIZE is 0. */
+export function startHousekeeping(rt: Runtime): SparePoolKeeper | null {
+  if (rt.config.sparePoolSize === 0) return null;
+  const keeper = new SparePoolKeeper({ db: rt.database.db, dataPlane: rt.dataPlane }, rt.config.sparePoolSize, rt.config.sparePoolCheckMs, rt.log.child({ role: 'housekeeping' }));
+  keeper.start();
+  return keeper;
 }
 
 export function startWorker(rt: Runtime, owner?: string): FlowWorker {

@@ -1,6 +1,7 @@
 // `fulcrum amphora-agent`: the agent as a long-running process.
 import { Command } from 'commander';
 import { startAgent } from './agent.ts';
+import { EXIT_PROGRAM_MISSING, ProgramMissing } from './errors.ts';
 import { agentOptions, type AgentFlags } from './options.ts';
 
 export function amphoraAgentCommand(): Command {
@@ -14,7 +15,11 @@ export function amphoraAgentCommand(): Command {
     .option('--key <file>', "this agent's private key, PEM (FULCRUM_AGENT_KEY)")
     .option('--log-level <level>', 'FULCRUM_AGENT_LOG_LEVEL, default info')
     .action(async (flags: AgentFlags) => {
-      const agent = await startAgent(agentOptions(process.env, flags));
+      const agent = await startAgent(agentOptions(process.env, flags)).catch((err: unknown) => {
+        if (!(err instanceof ProgramMissing)) throw err;
+        console.error(`fulcrum amphora-agent: ${err.message}`);
+        process.exit(EXIT_PROGRAM_MISSING);
+      });
       let stopping = false;
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         process.on(signal, () => {

@@ -46,6 +46,16 @@ export class RuntimeCommandFailed extends AgentError {
   }
 }
 
+/** The agent's exit status when it cannot start for want of a program (the shell's "command not found"). */
+export const EXIT_PROGRAM_MISSING = 127;
+
+/** A program the agent runs (haproxy, keepalived, ip) is not installed on this host. */
+export class ProgramMissing extends AgentError {
+  constructor(program: string) {
+    super('LB_ERR_AGENT_PROGRAM_MISSING', 500, `${program} is not installed on the amphora host (not found in PATH)`, { program });
+  }
+}
+
 export class NotRunning extends AgentError {
   constructor(what: string, id: string) {
     super('LB_ERR_AGENT_NOT_RUNNING', 409, `${what} is not running for amphora ${id}`);

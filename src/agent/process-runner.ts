@@ -3,6 +3,7 @@
 // parses a name, a path or a config).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
+import { ProgramMissing } from './errors.ts';
 
 export interface Command {
   file: string;
@@ -29,6 +30,7 @@ export function run(netns: string | null, file: string, args: string[], timeoutM
   return new Promise((resolve, reject) => {
     execFile(command.file, command.args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err && typeof err.code !== 'number') {
+        if (err.code === 'ENOENT') return reject(new ProgramMissing(command.file));
         reject(new Error(`${[command.file, ...command.args].join(' ')}: ${err.killed ? `timed out after ${timeoutMs} ms` : err.message}`));
         return;
       }
@@ -51,7 +53,9 @@ export function spawnDaemon(netns: string | null, file: string, args: string[], 
     child.unref();
     return new Promise((resolve, reject) => {
       child.once('spawn', () => resolve(child));
-      child.once('error', (err) => reject(new Error(`cannot start ${command.file}: ${err.message}`)));
+      child.once('error', (err: NodeJS.ErrnoException) =>
+        reject(err.code === 'ENOENT' ? new ProgramMissing(command.file) : new Error(`cannot start ${command.file}: ${err.message}`)),
+      );
     });
   } finally {
     closeSync(logFd);

@@ -36,15 +36,30 @@ export interface AgentClientOptions {
   timeoutMs?: number;
 }
 
+/**
+ * Agent answers that no retry can change, so a flow fails at once (the `permanent` mark the
+ * flow engine honours): the agent refused the request or the configuration itself (a 4xx with
+ * a code, except the state conflicts 408/409/429 that a later attempt may not meet), or a
+ * program it needs is not installed.
+ */
+function permanentAnswer(status: number, code: string | undefined): boolean {
+  if (code === undefined) return false;
+  if (code === 'LB_ERR_AGENT_PROGRAM_MISSING') return true;
+  return status >= 400 && status < 500 && ![408, 409, 429].includes(status);
+}
+
 /** The agent answered with an error: `code` is the agent's (LB_ERR_AGENT_*), `details` its data. */
 export class AgentRequestFailed extends FulcrumError {
+  readonly permanent: boolean;
   constructor(
     readonly agentCode: string,
     readonly agentStatus: number,
     message: string,
     readonly details: unknown,
+    permanent = false,
   ) {
     super('LB_ERR_AMPHORA_AGENT', 502, message);
+    this.permanent = permanent;
   }
 }
 
@@ -194,7 +209,13 @@ export class AgentClient {
     }
     if (response.statusCode >= 400) {
       const e = parsed as { code?: string; message?: string; details?: unknown };
-      throw new AgentRequestFailed(e.code ?? 'LB_ERR_AGENT_UNKNOWN', response.statusCode, `${who}: ${e.message ?? `${method} ${path} failed with ${response.statusCode}`}`, e.details ?? null);
+      throw new AgentRequestFailed(
+        e.code ?? 'LB_ERR_AGENT_UNKNOWN',
+        response.statusCode,
+        `${who}: ${e.message ?? `${method} ${path} failed with ${response.statusCode}`}`,
+        e.details ?? null,
+        permanentAnswer(response.statusCode, e.code),
+      );
     }
     return parsed as T;
   }

@@ -5,7 +5,7 @@ import { loadConfig, type FulcrumConfig } from '../config.ts';
 import { FulcrumError } from '../errors.ts';
 import { openDatabase } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
-import { adoptDataPlane, createApi, databaseUrl, openRuntime, startHealthPoller, startWorker, type Runtime } from '../runtime.ts';
+import { adoptDataPlane, createApi, databaseUrl, openRuntime, startHealthPoller, startHousekeeping, startWorker, type Runtime } from '../runtime.ts';
 import { ensureNetwork } from '../network/default-network.ts';
 
 /** The VIP subnet `fulcrum serve` registers on first start: loopback addresses need no root. */
@@ -31,7 +31,7 @@ function onSignals(stop: () => Promise<void>): void {
   }
 }
 
-async function runRoles(roles: { api: boolean; worker: boolean; health: boolean }, requireServer: boolean): Promise<void> {
+async function runRoles(roles: { api: boolean; worker: boolean; health: boolean; housekeeping?: boolean }, requireServer: boolean): Promise<void> {
   const cfg = config();
   if (requireServer && !cfg.databaseUrl?.startsWith('postgres')) {
     throw new FulcrumError('LB_ERR_CONFIG', 1, 'this role shares its database with other processes: set FULCRUM_DATABASE_URL to a postgres:// URL');
@@ -44,6 +44,7 @@ async function runRoles(roles: { api: boolean; worker: boolean; health: boolean 
   if (roles.worker) await adoptDataPlane(rt);
   const worker = roles.worker ? startWorker(rt) : null;
   const health = roles.health ? startHealthPoller(rt) : null;
+  const housekeeping = roles.housekeeping ? startHousekeeping(rt) : null;
   await worker?.start();
   const api = roles.api ? await createApi(rt) : null;
   if (api) {
@@ -54,6 +55,7 @@ async function runRoles(roles: { api: boolean; worker: boolean; health: boolean 
     await api?.close();
     await worker?.stop();
     await health?.stop();
+    await housekeeping?.stop();
     await rt.closeDataPlane();
     await rt.database.close();
   });
@@ -64,7 +66,7 @@ const program = new Command('fulcrum').description('Fulcrum load balancing as a 
 program
   .command('serve')
   .description('run the API, flow workers and housekeeping in one process on the embedded database')
-  .action(() => runRoles({ api: true, worker: true, health: true }, false));
+  .action(() => runRoles({ api: true, worker: true, health: true, housekeeping: true }, false));
 
 program
   .command('api')
@@ -80,6 +82,11 @@ program
   .command('health-manager')
   .description('run a health manager process (amphora health and statistics) against PostgreSQL')
   .action(() => runRoles({ api: false, worker: false, health: true }, true));
+
+program
+  .command('housekeeping')
+  .description('run a housekeeping process (keeps the spare amphora pool filled) against PostgreSQL')
+  .action(() => runRoles({ api: false, worker: false, health: false, housekeeping: true }, true));
 
 program
   .command('migrate')

@@ -3,7 +3,7 @@
 // controller restarts; a controller that finds it running (its pid file, its /1.0/info
 // answering our certificate) adopts it instead of starting another.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pidRunning } from '../agent/process-table.ts';
@@ -11,6 +11,7 @@ import { AgentClient } from '../amphora/agent-client.ts';
 import { issueServerCertificate, type PemPair } from '../pki/certificate-authority.ts';
 import { controllerClientTls } from '../pki/ca-store.ts';
 import type { Logger } from '../observability/logger.ts';
+import { EXIT_PROGRAM_MISSING } from '../agent/errors.ts';
 
 const AGENT_BIN = fileURLToPath(new URL('../../bin/fulcrum-amphora-agent.js', import.meta.url));
 
@@ -45,6 +46,29 @@ export function pidAlive(pidFile: string): boolean {
   return pidRunning(Number(readFileSync(pidFile, 'utf8').trim()));
 }
 
+/**
+ * The agent could not be started. `permanent` (the flow engine's mark) when it exited because
+ * a program it needs is not installed: starting it again would fail the same way.
+ */
+export class LocalAgentFailed extends Error {
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+  ) {
+    super(message);
+    this.name = 'LocalAgentFailed';
+  }
+}
+
+/** What the agent wrote to its log since `offset`, trimmed to its last lines. */
+function logSince(path: string, offset: number): string {
+  try {
+    return readFileSync(path).subarray(offset).toString('utf8').trim().split('\n').slice(-3).join('\n');
+  } catch {
+    return '';
+  }
+}
+
 /** Returns the URL of this host's agent, once it answers. */
 export async function ensureLocalAgent(options: LocalAgentOptions): Promise<string> {
   const { ca, dir, host, port, log } = options;
@@ -62,6 +86,7 @@ export async function ensureLocalAgent(options: LocalAgentOptions): Promise<stri
   writeFileSync(files.cert, server.certPem);
   writeFileSync(files.key, server.keyPem, { mode: 0o600 });
   const out = join(dir, 'agent.log');
+  const logOffset = existsSync(out) ? statSync(out).size : 0;
   const fd = openSync(out, 'a');
   const child = spawn(process.execPath, [AGENT_BIN], {
     detached: true,
@@ -80,8 +105,11 @@ export async function ensureLocalAgent(options: LocalAgentOptions): Promise<stri
   writeFileSync(pidFile, String(child.pid));
   const deadline = Date.now() + 30_000;
   while (!(await answers(url, tls))) {
+    if (child.exitCode === EXIT_PROGRAM_MISSING) {
+      throw new LocalAgentFailed(`the amphora agent cannot run: ${logSince(out, logOffset) || 'a program it needs is missing'} (see ${out})`, true);
+    }
     if (child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`the amphora agent did not start (see ${out})`);
+      throw new LocalAgentFailed(`the amphora agent did not start (see ${out})`, false);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

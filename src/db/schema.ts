@@ -168,6 +168,8 @@ export interface JobTable {
   phase: ColumnType<'forward' | 'reverting', string | undefined, string>;
   attempts: Generated<number>;
   max_attempts: Generated<number>;
+  /** Passes of the reverting phase that stopped on a revert that threw (migration 0013). */
+  revert_attempts: Generated<number>;
   run_after: Timestamp;
   lease_owner: string | null;
   lease_expires_at: Date | null;
@@ -250,6 +252,8 @@ export interface AmphoraTable {
   fault: string | null;
   created_at: Timestamp;
   updated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** The job that took this amphora from the spare pool (migration 0013). */
+  claimed_by_job: ColumnType<string | null, string | number | null | undefined, string | number | null>;
 }
 
 /** The view behind the operator amphora API (migration 0009): live amphorae and their LB's project. */

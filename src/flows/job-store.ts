@@ -13,6 +13,7 @@ export interface ClaimedJob {
   phase: 'forward' | 'reverting';
   attempts: number;
   max_attempts: number;
+  revert_attempts: number;
   last_error: string | null;
 }
 
@@ -56,7 +57,7 @@ export async function claimJobs(db: Db, owner: string, limit: number, leaseMs: n
       lease_owner = ${owner}, lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000}),
       updated_at = now()
     from c where j.id = c.id
-    returning j.id, j.kind, j.payload, j.phase, j.attempts, j.max_attempts, j.last_error`.execute(db);
+    returning j.id, j.kind, j.payload, j.phase, j.attempts, j.max_attempts, j.revert_attempts, j.last_error`.execute(db);
   return result.rows.map((r) => ({ ...r, id: String(r.id) }));
 }
 
@@ -139,8 +140,34 @@ export async function saveStep(trx: Transaction<Schema>, jobId: string, step: st
     .execute();
 }
 
+/** Marks the step's revert done; a step that failed part-way (no row yet) gets one, output null. */
 export async function markStepReverted(trx: Transaction<Schema>, jobId: string, step: string): Promise<void> {
-  await trx.updateTable('job_step').set({ reverted: true }).where('job_id', '=', jobId).where('step', '=', step).execute();
+  await trx
+    .insertInto('job_step')
+    .values({ job_id: jobId, step, output: JSON.stringify(null), reverted: true })
+    .onConflict((oc) => oc.columns(['job_id', 'step']).doUpdateSet({ reverted: true }))
+    .execute();
+}
+
+/** A revert threw: the reverting phase is tried again after `delayMs`, counted in revert_attempts. */
+export async function postponeRevert(trx: Transaction<Schema>, jobId: string, delayMs: number): Promise<void> {
+  await trx
+    .updateTable('job')
+    .set({
+      state: 'queued',
+      revert_attempts: sql`revert_attempts + 1`,
+      lease_owner: null,
+      lease_expires_at: null,
+      run_after: sql`now() + make_interval(secs => ${delayMs / 1000})`,
+      updated_at: sql`now()`,
+    })
+    .where('id', '=', jobId)
+    .execute();
+}
+
+/** The fault the reverting phase reports, once a revert was given up on. */
+export async function setJobError(trx: Transaction<Schema>, jobId: string, error: string): Promise<void> {
+  await trx.updateTable('job').set({ last_error: error }).where('id', '=', jobId).execute();
 }
 
 export async function finishJob(trx: Transaction<Schema>, jobId: string, state: 'succeeded' | 'failed', error: string | null): Promise<void> {

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../observability/logger.ts';
-import { PermanentFailure, type FlowDefinition, type FlowRegistry, type FlowStep, type StepInput } from './flow.ts';
+import { isPermanent, type FlowDefinition, type FlowRegistry, type FlowStep, type StepInput } from './flow.ts';
 import {
   JOB_CHANNEL,
   claimJobs,
@@ -13,11 +13,13 @@ import {
   loadSteps,
   markStepReverted,
   postponeJob,
+  postponeRevert,
   releaseJobs,
   renewLeases,
   requeueExpired,
   retryJob,
   saveStep,
+  setJobError,
   withFence,
   type ClaimedJob,
 } from './job-store.ts';
@@ -53,6 +55,8 @@ export class FlowWorker {
   readonly #opts: Required<Omit<WorkerOptions, 'owner'>>;
   readonly #running = new Map<string, Promise<void>>();
   readonly #lost = new Set<string>();
+  /** Aborted when the job's lease is lost, so the step running it stops (StepInput.signal). */
+  readonly #aborts = new Map<string, AbortController>();
   #stopped = true;
   #wake: (() => void) | null = null;
   /** A wake-up that came while the loop was busy claiming: claim again before sleeping. */
@@ -126,6 +130,7 @@ export class FlowWorker {
   }
 
   #start(job: ClaimedJob): void {
+    this.#aborts.set(job.id, new AbortController());
     const done = this.#execute(job)
       .catch((err) => {
         if (!(err instanceof LeaseLost)) this.#opts.log.error({ err, job_id: job.id }, 'job runner failed');
@@ -133,6 +138,7 @@ export class FlowWorker {
       .finally(() => {
         this.#running.delete(job.id);
         this.#lost.delete(job.id);
+        this.#aborts.delete(job.id);
         this.#nudge();
       });
     this.#running.set(job.id, done);
@@ -146,7 +152,11 @@ export class FlowWorker {
       // A claim that ended while the renewal ran (a retry, a finish) let go of its lease
       // itself; only a claim still running has lost it. Marking the old claim would fence
       // off the next claim of the same job until its lease expired.
-      for (const [id, claim] of claims) if (!held.has(id) && this.#running.get(id) === claim) this.#lost.add(id);
+      for (const [id, claim] of claims) {
+        if (held.has(id) || this.#running.get(id) !== claim) continue;
+        this.#lost.add(id);
+        this.#aborts.get(id)?.abort(new LeaseLost(`lease on job ${id} lost`));
+      }
     } catch (err) {
       this.#opts.log.warn({ err }, 'lease renewal failed');
     }
@@ -177,17 +187,34 @@ export class FlowWorker {
     const stored = await loadSteps(database.db, job.id);
     const results: Record<string, unknown> = {};
     for (const [name, s] of stored) results[name] = s.output;
-    const input: StepInput<unknown> = { payload: job.payload, results, db: database.db, jobId: job.id, log };
+    const signal = this.#aborts.get(job.id)?.signal ?? new AbortController().signal;
+    const input: StepInput<unknown> = { payload: job.payload, results, db: database.db, jobId: job.id, log, signal };
 
     if (job.phase === 'reverting') {
-      const reason = job.last_error ?? 'flow failed';
+      let reason = job.last_error ?? 'flow failed';
+      // Steps run in order and stop at the first failure, so the first one without a record
+      // is the one whose failure led here: its revert undoes what it did before failing.
+      const failed = steps.find((s) => !stored.has(s.name));
       for (const step of [...steps].reverse()) {
         const saved = stored.get(step.name);
-        if (!saved || saved.reverted) continue;
+        if (saved?.reverted || (!saved && (step !== failed || !step.revert))) continue;
         try {
-          await step.revert?.(input, saved.output);
+          if (signal.aborted) throw signal.reason;
+          await step.revert?.(input, saved ? saved.output : null);
         } catch (err) {
-          log.error({ err, step: step.name }, 'revert failed; continuing with the other reverts');
+          if (this.#lost.has(job.id)) throw new LeaseLost(`lease on job ${job.id} lost`);
+          const message = err instanceof Error ? err.message : String(err);
+          if (job.revert_attempts + 1 < job.max_attempts) {
+            // Not marked done: the whole reverting phase runs again later, from this step.
+            const delay = this.#backoff(job.revert_attempts + 1);
+            log.warn({ err: message, step: step.name, revert_attempt: job.revert_attempts + 1, retry_in_ms: delay }, 'revert failed; will retry');
+            await this.#fenced(job.id, (trx) => postponeRevert(trx, job.id, delay));
+            return;
+          }
+          log.error({ err: message, step: step.name }, 'revert failed on its last attempt; leaving it undone');
+          reason = `${reason}; not undone: ${step.name}: ${message}`;
+          const fault = reason;
+          await this.#fenced(job.id, (trx) => setJobError(trx, job.id, fault));
         }
         await this.#fenced(job.id, (trx) => markStepReverted(trx, job.id, step.name));
       }
@@ -214,14 +241,16 @@ export class FlowWorker {
         if (stored.has(step.name)) continue;
         if (this.#lost.has(job.id) || this.#stopped) throw new LeaseLost('stopping');
         const output = (await step.run(input)) ?? null;
+        if (signal.aborted) throw new LeaseLost(`lease on job ${job.id} lost`);
         await this.#fenced(job.id, (trx) => saveStep(trx, job.id, step.name, output));
         results[step.name] = output;
       }
       await this.#fenced(job.id, (trx) => finishJob(trx, job.id, 'succeeded', null));
     } catch (err) {
-      if (err instanceof LeaseLost) throw err;
+      // A step that stopped because its lease was lost did not fail: the new holder goes on.
+      if (err instanceof LeaseLost || this.#lost.has(job.id)) throw err instanceof LeaseLost ? err : new LeaseLost(`lease on job ${job.id} lost`);
       const message = err instanceof Error ? err.message : String(err);
-      const permanent = err instanceof PermanentFailure;
+      const permanent = isPermanent(err);
       const backoff = this.#backoff(job.attempts);
       log.warn({ err: message, attempt: job.attempts, permanent }, 'flow step failed');
       await this.#fenced(job.id, (trx) => retryJob(trx, job, message, backoff, permanent));

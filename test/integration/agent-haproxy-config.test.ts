@@ -70,6 +70,7 @@ test('a valid configuration starts haproxy, which serves; invalid ones change no
   const invalid = await rejection(client.putHaproxyConfig(id, broken));
   assert.equal(invalid.agentStatus, 400);
   assert.equal(invalid.agentCode, 'LB_ERR_AGENT_INVALID_CONFIG');
+  assert.equal(invalid.permanent, true, 'a configuration haproxy refuses fails a flow at once');
   assert.match(invalid.message, /haproxy rejected the configuration: \[ALERT\].*balance only supports/s);
   assert.equal(readFileSync(layout.haproxyConfig, 'utf8'), config, 'the running configuration file is untouched');
   assert.ok(!existsSync(`${layout.haproxyConfig}.new`));
@@ -92,6 +93,7 @@ test('a bind failure on reload is an error, and the previous workers and file st
   const err = await rejection(client.putHaproxyConfig(id, clash));
   assert.equal(err.agentStatus, 409);
   assert.equal(err.agentCode, 'LB_ERR_AGENT_APPLY_FAILED');
+  assert.equal(err.permanent, false, 'a bind failure may be gone by the next attempt');
   assert.match(err.message, /previous one keeps serving: .*cannot bind socket.*127\.0\.0\.1:\d+/s);
   assert.equal(readFileSync(layout.haproxyConfig, 'utf8'), config, 'the previous file is back');
   const status = await client.amphoraStatus(id);

@@ -5,7 +5,10 @@
 // behaviour across processes is in flow-crash.test.ts.
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { sql } from 'kysely';
+import { AgentRequestFailed } from '../../src/amphora/agent-client.ts';
 import type { Db } from '../../src/db/database.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { FlowRegistry, PermanentFailure, type FlowDefinition, type FlowStep } from '../../src/flows/flow.ts';
@@ -318,6 +321,184 @@ for (const backend of BACKENDS) {
       assert.equal(job.attempts, 1);
       assert.equal(job.last_error, 'quota exceeded');
       assert.deepEqual(await entries(db, id), ['b', 'revert:a']);
+    });
+
+    test('a program that does not exist fails the job on its first attempt, with the reason as the fault', async () => {
+      const missing = flow('missing-program', [
+        resourceStep('a'),
+        {
+          name: 'b',
+          async run({ db: d, jobId }) {
+            await trace(d, jobId, 'b');
+            // Node's own error, as any driver that runs a program gets it: nobody marked it.
+            await promisify(execFile)('fulcrum-no-such-program-7f3a', ['-c']);
+          },
+        },
+      ], async (trx, _payload, reason) => {
+        await sql`insert into flow_item (id, status, fault) values (1, 'ERROR', ${reason})`.execute(trx);
+      });
+      const id = await enqueue('missing-program', 5);
+      await startWorker([missing]);
+      const job = await waitForJob(db, id, 'failed');
+      assert.equal(job.attempts, 1);
+      assert.match(job.last_error ?? '', /fulcrum-no-such-program-7f3a ENOENT/);
+      assert.deepEqual(await entries(db, id), ['b', 'revert:a']);
+      const items = await sql<{ fault: string }>`select fault from flow_item`.execute(db);
+      assert.equal(items.rows.length, 1);
+      assert.match(items.rows[0].fault, /fulcrum-no-such-program-7f3a/);
+    });
+
+    test('an error a lower layer marks permanent fails at once, also as the cause of another; an unmarked one is retried', async () => {
+      // The agent client's marks: a configuration HAProxy refused (400) is permanent, a state
+      // conflict (409) is not.
+      const refused = new AgentRequestFailed('LB_ERR_AGENT_INVALID_CONFIG', 400, 'haproxy rejected the configuration: [ALERT] unknown keyword', null, true);
+      const conflict = new AgentRequestFailed('LB_ERR_AGENT_APPLY_FAILED', 409, 'haproxy could not bind 127.0.0.1:80', null, false);
+      const failing = (kind: string, err: Error) =>
+        flow(kind, [
+          {
+            name: 'apply',
+            async run({ db: d, jobId }) {
+              await trace(d, jobId, 'apply');
+              throw err;
+            },
+          },
+        ]);
+      const flows = [
+        failing('refused', refused),
+        failing('refused-inside', new Error('configuring amphora 1 failed', { cause: refused })),
+        failing('conflict', conflict),
+      ];
+      const ids = { refused: await enqueue('refused', 3), inside: await enqueue('refused-inside', 3), conflict: await enqueue('conflict', 3) };
+      await startWorker(flows);
+      const [r, i, c] = await Promise.all([waitForJob(db, ids.refused, 'failed'), waitForJob(db, ids.inside, 'failed'), waitForJob(db, ids.conflict, 'failed')]);
+      assert.deepEqual([r.attempts, r.last_error], [1, refused.message]);
+      assert.deepEqual([i.attempts, i.last_error], [1, 'configuring amphora 1 failed']);
+      assert.deepEqual([c.attempts, c.last_error], [3, conflict.message]);
+      assert.deepEqual(await entries(db, ids.conflict), ['apply', 'apply', 'apply']);
+    });
+
+    test('a step that fails half-way undoes its own partial work: its revert runs once, with output null, before the others', async () => {
+      // b holds its resource, then fails: without its own revert the resource would leak.
+      const halfway = flow('halfway', [
+        resourceStep('a'),
+        {
+          name: 'b',
+          async run({ db: d, jobId }) {
+            await sql`insert into flow_resource (job_id, step) values (${jobId}, 'b') on conflict do nothing`.execute(d);
+            await trace(d, jobId, 'b');
+            throw new Error('failed after taking the resource');
+          },
+          async revert({ db: d, jobId }, output) {
+            await sql`delete from flow_resource where job_id = ${jobId} and step = 'b'`.execute(d);
+            await trace(d, jobId, 'revert:b', output);
+          },
+        },
+        traced('c', () => 'never'),
+      ]);
+      const id = await enqueue('halfway', 2);
+      await startWorker([halfway]);
+      const job = await waitForJob(db, id, 'failed');
+      assert.equal(job.attempts, 2);
+      const t = await traces(db, id);
+      assert.deepEqual(t.map((r) => r.entry), ['b', 'b', 'revert:b', 'revert:a']);
+      assert.equal(t[2].detail, null, 'the failed step has no output');
+      const left = await sql`select step from flow_resource where job_id = ${id}`.execute(db);
+      assert.deepEqual(left.rows, []);
+      assert.deepEqual((await stepRows(db, id)).map((s) => [s.step, s.reverted]), [['a', true], ['b', true]]);
+    });
+
+    test('a revert that throws is retried, not marked done; the other reverts wait for it', async () => {
+      const flaky = flow('flaky-revert', [
+        resourceStep('a'),
+        {
+          name: 'b',
+          async run() {
+            return 'b-out';
+          },
+          async revert({ db: d, jobId }) {
+            const tries = (await entries(d, jobId)).filter((e) => e === 'revert:b-try').length;
+            await trace(d, jobId, 'revert:b-try');
+            if (tries < 2) throw new Error(`agent unreachable ${tries}`);
+            await trace(d, jobId, 'revert:b');
+          },
+        },
+        {
+          name: 'c',
+          async run() {
+            throw new PermanentFailure('no capacity');
+          },
+        },
+      ]);
+      const id = await enqueue('flaky-revert', 5);
+      await startWorker([flaky]);
+      const job = await waitForJob(db, id, 'failed');
+      assert.equal(job.last_error, 'no capacity');
+      assert.equal(job.revert_attempts, 2);
+      assert.deepEqual(await entries(db, id), ['revert:b-try', 'revert:b-try', 'revert:b-try', 'revert:b', 'revert:a']);
+    });
+
+    test('a revert that keeps throwing is given up after max_attempts passes, and the fault says what was not undone', async () => {
+      const stuck = flow(
+        'stuck-revert',
+        [
+          resourceStep('a'),
+          {
+            name: 'b',
+            async run() {
+              return 'b-out';
+            },
+            async revert({ db: d, jobId }) {
+              await trace(d, jobId, 'revert:b-try');
+              throw new Error('namespace busy');
+            },
+          },
+          {
+            name: 'c',
+            async run() {
+              throw new PermanentFailure('no capacity');
+            },
+          },
+        ],
+        async (trx, _payload, reason) => {
+          await sql`insert into flow_item (id, status, fault) values (1, 'ERROR', ${reason})`.execute(trx);
+        },
+      );
+      const id = await enqueue('stuck-revert', 3);
+      await startWorker([stuck]);
+      const job = await waitForJob(db, id, 'failed');
+      assert.deepEqual(await entries(db, id), ['revert:b-try', 'revert:b-try', 'revert:b-try', 'revert:a']);
+      assert.equal(job.last_error, 'no capacity; not undone: b: namespace busy');
+      const items = await sql`select fault from flow_item`.execute(db);
+      assert.deepEqual(items.rows, [{ fault: 'no capacity; not undone: b: namespace busy' }]);
+    });
+
+    test('a worker whose lease is lost aborts the signal of the step it is running, which stops', async () => {
+      const started = deferred();
+      const long = flow('long', [
+        {
+          name: 'a',
+          async run({ db: d, jobId, signal }) {
+            await trace(d, jobId, 'a-start');
+            started.resolve();
+            const deadline = Date.now() + 20_000;
+            while (!signal.aborted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+            await trace(d, jobId, signal.aborted ? 'a-aborted' : 'a-ran-out');
+            signal.throwIfAborted();
+            return 'a-out';
+          },
+        },
+      ]);
+      const id = await enqueue('long');
+      const worker = await startWorker([long], { leaseMs: 600 });
+      await started.promise;
+      await sql`update job set lease_owner = 'thief', lease_expires_at = now() + interval '1 hour' where id = ${id}`.execute(db);
+      await stopWorker(worker);
+      assert.deepEqual(await entries(db, id), ['a-start', 'a-aborted']);
+      assert.deepEqual(await stepRows(db, id), [], 'nothing of the aborted step was recorded');
+      const job = await jobRow(db, id);
+      assert.equal(job.lease_owner, 'thief');
+      assert.equal(job.state, 'running');
+      assert.equal(job.last_error, null, 'a lost lease is not a failure');
     });
 
     test('a flow whose plan throws is retried and then fails through onFailure, like a failing step', async () => {

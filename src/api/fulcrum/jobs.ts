@@ -22,6 +22,8 @@ function serializeJob(row: JobRow) {
     load_balancer_id: row.load_balancer_id,
     attempts: row.attempts,
     max_attempts: row.max_attempts,
+    /** Passes of the reverting phase that stopped on a revert that threw (retried with backoff). */
+    revert_attempts: row.revert_attempts,
     last_error: row.last_error,
     operation: row.payload,
     created_at: octaviaTime(row.created_at),

@@ -13,13 +13,16 @@ export class IpCommandError extends Error {
   readonly args: readonly string[];
   readonly exitCode: number | null;
   readonly stderr: string;
-  constructor(args: readonly string[], exitCode: number | null, stderr: string, detail?: string) {
+  /** `ip` is not installed: no retry of the flow step will find it (the flow engine's mark). */
+  readonly permanent: boolean;
+  constructor(args: readonly string[], exitCode: number | null, stderr: string, detail?: string, missing = false) {
     const why = detail ?? (exitCode === null ? 'could not be run' : `exited with ${exitCode}`);
     super(`ip ${args.join(' ')} ${why}${stderr.trim() ? `: ${stderr.trim()}` : ''}`);
     this.name = 'IpCommandError';
     this.args = args;
     this.exitCode = exitCode;
     this.stderr = stderr;
+    this.permanent = missing;
   }
 }
 
@@ -39,7 +42,7 @@ export function ip(args: readonly string[], options: IpOptions = {}): Promise<Ip
       if (!err) return resolve({ exitCode: 0, stdout, stderr });
       if (typeof err.code !== 'number') {
         const detail = err.killed ? `timed out after ${timeoutMs} ms` : `could not be run (${err.message})`;
-        return reject(new IpCommandError(args, null, stderr, detail));
+        return reject(new IpCommandError(args, null, stderr, detail, err.code === 'ENOENT'));
       }
       const result = { exitCode: err.code, stdout, stderr };
       if (options.accept?.(result)) return resolve(result);

@@ -16,6 +16,7 @@ import { runtimeCommands } from './runtime-changes.ts';
 import type { AmphoraDriverDeps, AmphoraRecord } from './amphora-types.ts';
 import { bootAmphora, configureAmphora, destroyAmphora } from './amphora-lifecycle.ts';
 import { failoverSteps } from './failover.ts';
+import { claimSpare } from './spare-pool.ts';
 import { amphoraConfigFlow, amphoraDeleteFlow, type AmphoraJob } from './operator-flows.ts';
 
 type Step = FlowStep<ProviderOperation>;
@@ -90,10 +91,14 @@ export class AmphoraProviderDriver implements ProviderDriver {
     return {
       name: 'amphora:allocate',
       run: async ({ payload: op, jobId }) => {
+        const computeDriver = (await this.deps.dataPlane.compute()).name;
+        const lb = await this.deps.db.selectFrom('load_balancer').select('availability_zone').where('id', '=', op.loadBalancerId).executeTakeFirstOrThrow();
+        const spare = await claimSpare(this.deps.db, { jobId, loadBalancerId: op.loadBalancerId, role: 'STANDALONE', zone: lb.availability_zone, computeDriver });
+        if (spare) return [spare];
         const id = amphoraId(op, jobId, 'STANDALONE');
         await this.deps.db
           .insertInto('amphora')
-          .values({ id, load_balancer_id: op.loadBalancerId, status: 'PENDING_CREATE', role: 'STANDALONE', compute_driver: (await this.deps.dataPlane.compute()).name })
+          .values({ id, load_balancer_id: op.loadBalancerId, status: 'PENDING_CREATE', role: 'STANDALONE', compute_driver: computeDriver, cached_zone: lb.availability_zone })
           .onConflict((oc) => oc.column('id').doNothing())
           .execute();
         return [id];
@@ -109,10 +114,12 @@ export class AmphoraProviderDriver implements ProviderDriver {
   #boot(): Step {
     return {
       name: 'amphora:boot',
-      run: async ({ payload: op, results }) => {
+      run: async ({ payload: op, results, signal }) => {
         const lb = await this.deps.db.selectFrom('load_balancer').selectAll().where('id', '=', op.loadBalancerId).executeTakeFirstOrThrow();
-        for (const id of results['amphora:allocate'] as string[]) await bootAmphora(this.deps, id, lb, { plugVip: true });
+        for (const id of results['amphora:allocate'] as string[]) await bootAmphora(this.deps, id, lb, { plugVip: true, signal });
       },
+      // Also runs when this step failed part-way (the engine reverts the failed step too): an
+      // amphora the compute driver placed before registration failed is removed, not leaked.
       revert: async ({ results }) => {
         for (const id of (results['amphora:allocate'] as string[]) ?? []) await destroyAmphora(this.deps, id);
       },
@@ -122,13 +129,16 @@ export class AmphoraProviderDriver implements ProviderDriver {
   #configure(): Step {
     return {
       name: 'amphora:configure',
-      run: async ({ payload: op }) => {
+      run: async ({ payload: op, signal }) => {
         const excluded = new Set(op.deleted.map((r) => r.id));
         const graph = await loadLbGraph(this.deps.db, op.loadBalancerId, excluded);
         const amphorae = await this.#amphorae(op.loadBalancerId);
         if (amphorae.length === 0) throw new PermanentFailure(`load balancer ${op.loadBalancerId} has no amphora`);
         const runtime = runtimeCommands(op, graph) ?? undefined;
-        for (const amphora of amphorae) await configureAmphora(this.deps, graph, amphora, runtime);
+        for (const amphora of amphorae) {
+          signal.throwIfAborted();
+          await configureAmphora(this.deps, graph, amphora, runtime);
+        }
       },
     };
   }

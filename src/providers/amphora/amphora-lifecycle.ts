@@ -3,9 +3,10 @@
 // for it, and taking it away. Each function is idempotent, so a retried step may call it again.
 import type { Selectable } from 'kysely';
 import type { AmphoraTable, LoadBalancerTable } from '../../db/schema.ts';
-import type { VipAddress } from '../../compute/compute-driver.ts';
+import type { ComputeDriver, VipAddress } from '../../compute/compute-driver.ts';
 import type { LbGraph } from '../../model/lb-graph.ts';
 import { PermanentFailure } from '../../flows/flow.ts';
+import { cidrContains } from '../../model/cidr.ts';
 import type { AmphoraDriverDeps, AmphoraRecord } from './amphora-types.ts';
 
 export type LifecycleDeps = Pick<AmphoraDriverDeps, 'db' | 'dataPlane' | 'render' | 'fileContents'>;
@@ -13,8 +14,14 @@ type LoadBalancerRow = Selectable<LoadBalancerTable>;
 
 export const AMPHORA_RECORD_COLUMNS = ['id', 'role', 'run_dir', 'netns', 'agent_url', 'vrrp_interface'] as const;
 
+/**
+ * The prefix length of the VIP's subnet; a host prefix when the subnet is not Fulcrum's (the
+ * noop network driver). An address outside its own subnet cannot be plugged however often
+ * the step is retried.
+ */
 async function prefixLength(deps: LifecycleDeps, subnetId: string | null, address: string): Promise<number> {
   const subnet = subnetId ? await deps.db.selectFrom('subnet').select('cidr').where('id', '=', subnetId).executeTakeFirst() : undefined;
+  if (subnet && !cidrContains(subnet.cidr, address)) throw new PermanentFailure(`VIP address ${address} does not belong to its subnet ${subnetId} (${subnet.cidr})`);
   if (subnet) return Number(subnet.cidr.split('/')[1]);
   return address.includes(':') ? 128 : 32;
 }
@@ -27,13 +34,31 @@ export async function vipAddresses(deps: LifecycleDeps, lb: LoadBalancerRow): Pr
 }
 
 /**
+ * An amphora placed and registered already (a spare taken from the pool) is not booted again:
+ * it only gets the load balancer's VIPs, when it is to own them now. False when it is not booted.
+ */
+async function adoptBooted(deps: LifecycleDeps, compute: ComputeDriver, amphoraId: string, lb: LoadBalancerRow, vips: VipAddress[], plugVip: boolean): Promise<boolean> {
+  const row = await deps.db.selectFrom('amphora').select(['compute_id', 'run_dir', 'agent_url']).where('id', '=', amphoraId).executeTakeFirst();
+  if (!row?.compute_id || !row.run_dir || !row.agent_url) return false;
+  if (plugVip) await compute.plugVips(row.compute_id, vips);
+  await deps.db
+    .updateTable('amphora')
+    .set({ status: 'BOOTING', ha_ip: vips[0].address, ha_port_id: lb.vip_port_id, updated_at: new Date() })
+    .where('id', '=', amphoraId)
+    .execute();
+  return true;
+}
+
+/**
  * Places the amphora and registers it with its agent; the row becomes BOOTING with where it
  * runs. `plugVip: false` boots it without the VIPs, for a failover that moves them over later.
  */
-export async function bootAmphora(deps: LifecycleDeps, amphoraId: string, lb: LoadBalancerRow, options: { plugVip: boolean }): Promise<void> {
+export async function bootAmphora(deps: LifecycleDeps, amphoraId: string, lb: LoadBalancerRow, options: { plugVip: boolean; signal?: AbortSignal }): Promise<void> {
+  options.signal?.throwIfAborted();
   const [primary, ...additional] = await vipAddresses(deps, lb);
   if (!primary) throw new PermanentFailure(`load balancer ${lb.id} has no VIP address`);
   const [compute, agents] = await Promise.all([deps.dataPlane.compute(), deps.dataPlane.agents()]);
+  if (await adoptBooted(deps, compute, amphoraId, lb, [primary, ...additional], options.plugVip)) return;
   const placement = await compute.createAmphora({
     amphoraId,
     loadBalancerId: lb.id,
@@ -57,6 +82,8 @@ export async function bootAmphora(deps: LifecycleDeps, amphoraId: string, lb: Lo
     })
     .where('id', '=', amphoraId)
     .execute();
+  // The job's lease may have gone to another worker while the place was made: leave the rest to it.
+  options.signal?.throwIfAborted();
   const runDir = await agents.register(placement.agentUrl, amphoraId, placement.netns);
   await deps.db.updateTable('amphora').set({ run_dir: runDir, updated_at: new Date() }).where('id', '=', amphoraId).execute();
 }
@@ -76,7 +103,7 @@ export async function configureAmphora(deps: LifecycleDeps, graph: LbGraph, amph
  * `agentMayBeGone` (replacing a failed amphora) an agent that does not answer is no reason to
  * stop: removing the place is what counts.
  */
-export async function destroyAmphora(deps: LifecycleDeps, id: string, options: { agentMayBeGone?: boolean } = {}): Promise<void> {
+export async function destroyAmphora(deps: Pick<LifecycleDeps, 'db' | 'dataPlane'>, id: string, options: { agentMayBeGone?: boolean } = {}): Promise<void> {
   const amp: Selectable<AmphoraTable> | undefined = await deps.db.selectFrom('amphora').selectAll().where('id', '=', id).executeTakeFirst();
   if (!amp || amp.status === 'DELETED') return;
   if (amp.agent_url) {

@@ -10,6 +10,7 @@ import { loadLbGraph } from '../../amphora/graph-loader.ts';
 import type { ProviderOperation } from '../../model/operation.ts';
 import { completedStatuses } from '../completed-statuses.ts';
 import type { AmphoraDriverDeps, AmphoraRecord } from './amphora-types.ts';
+import { claimSpare } from './spare-pool.ts';
 import { AMPHORA_RECORD_COLUMNS, bootAmphora, configureAmphora, destroyAmphora, vipAddresses } from './amphora-lifecycle.ts';
 
 type Step = FlowStep<ProviderOperation>;
@@ -46,7 +47,8 @@ function allocate(deps: FailoverDeps): Step {
   return {
     name: 'failover:allocate',
     run: async ({ payload: op, jobId }): Promise<FailoverPlan> => {
-      const ours = new Set(ROLES.map((role) => replacementId(op.loadBalancerId, jobId, role)));
+      const taken = await deps.db.selectFrom('amphora').select('id').where('claimed_by_job', '=', jobId).execute();
+      const ours = new Set([...ROLES.map((role) => replacementId(op.loadBalancerId, jobId, role)), ...taken.map((a) => a.id)]);
       let query = deps.db
         .selectFrom('amphora')
         .select(['id', 'role'])
@@ -56,8 +58,14 @@ function allocate(deps: FailoverDeps): Step {
       const old = (await query.orderBy('role').execute()).filter((a) => !ours.has(a.id));
       // A load balancer left without an amphora (its create failed) gets one.
       const roles = old.length > 0 ? old.map((a) => a.role ?? 'STANDALONE') : ['STANDALONE'];
-      const replacements = roles.map((role) => ({ id: replacementId(op.loadBalancerId, jobId, role), role }));
       const compute = (await deps.dataPlane.compute()).name;
+      const lb = await deps.db.selectFrom('load_balancer').select('availability_zone').where('id', '=', op.loadBalancerId).executeTakeFirstOrThrow();
+      // A spare from the pool when there is one: booted already, it saves the boot.
+      const replacements: FailoverPlan['replacements'] = [];
+      for (const role of roles) {
+        const spare = await claimSpare(deps.db, { jobId, loadBalancerId: op.loadBalancerId, role, zone: lb.availability_zone, computeDriver: compute });
+        replacements.push({ id: spare ?? replacementId(op.loadBalancerId, jobId, role), role });
+      }
       for (const r of replacements) {
         await deps.db
           .insertInto('amphora')
@@ -67,7 +75,7 @@ function allocate(deps: FailoverDeps): Step {
       }
       return { old: old.map((a) => a.id), replacements };
     },
-    // The engine reverts finished steps only, so this one also undoes a boot that failed
+    // failover:boot has no revert of its own: this one also undoes a boot that failed
     // half-way (placed, not registered).
     revert: async (_input, output) => {
       for (const r of (output as FailoverPlan | null)?.replacements ?? []) {
@@ -86,10 +94,10 @@ function allocate(deps: FailoverDeps): Step {
 function boot(deps: FailoverDeps): Step {
   return {
     name: 'failover:boot',
-    run: async ({ payload: op, results }) => {
+    run: async ({ payload: op, results, signal }) => {
       const lb = await deps.db.selectFrom('load_balancer').selectAll().where('id', '=', op.loadBalancerId).executeTakeFirstOrThrow();
       // Without the VIPs: the old amphora may still be serving them until moveVips.
-      for (const r of planOf(results).replacements) await bootAmphora(deps, r.id, lb, { plugVip: false });
+      for (const r of planOf(results).replacements) await bootAmphora(deps, r.id, lb, { plugVip: false, signal });
     },
   };
 }
@@ -97,9 +105,12 @@ function boot(deps: FailoverDeps): Step {
 function configure(deps: FailoverDeps): Step {
   return {
     name: 'failover:configure',
-    run: async ({ payload: op, results }) => {
+    run: async ({ payload: op, results, signal }) => {
       const graph = await loadLbGraph(deps.db, op.loadBalancerId);
-      for (const amphora of await records(deps, planOf(results).replacements.map((r) => r.id))) await configureAmphora(deps, graph, amphora);
+      for (const amphora of await records(deps, planOf(results).replacements.map((r) => r.id))) {
+        signal.throwIfAborted();
+        await configureAmphora(deps, graph, amphora);
+      }
     },
   };
 }

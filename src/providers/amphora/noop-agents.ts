@@ -1,0 +1,50 @@
+// The agent side of the noop compute driver: every call succeeds without a process. Statistics
+// are what HAProxy would report for the load balancer's graph with every member healthy and no
+// traffic, read from the database on each call, so any process (worker, health manager) of any
+// restart answers the same and the health poller keeps the objects ONLINE.
+import type { Db } from '../../db/database.ts';
+import { loadLbGraph } from '../../amphora/graph-loader.ts';
+import { routedPools } from '../../amphora/render/haproxy-frontend.ts';
+import type { ProxyStat } from '../../health/operating-status.ts';
+import type { LbGraph } from '../../model/lb-graph.ts';
+import type { AmphoraAgents } from './amphora-agents.ts';
+
+const ZERO = { bytes_in: 0, bytes_out: 0, active_connections: 0, total_connections: 0, request_errors: 0 };
+
+/** `show stat` of an idle HAProxy serving `graph`: frontends OPEN, backends UP, members UP (or unchecked, or in maintenance). */
+export function idleHealthyStats(graph: LbGraph): ProxyStat[] {
+  const pools = new Map(graph.pools.map((p) => [p.id, p]));
+  const stats: ProxyStat[] = [];
+  const served = new Set<string>();
+  for (const listener of graph.listeners) {
+    stats.push({ proxy: listener.id, server: 'FRONTEND', status: 'OPEN', counters: { ...ZERO } });
+    for (const pool of routedPools(listener, pools)) served.add(pool.id);
+  }
+  for (const pool of graph.pools) {
+    if (!served.has(pool.id)) continue;
+    stats.push({ proxy: pool.id, server: 'BACKEND', status: 'UP' });
+    const checked = pool.healthMonitor !== null && pool.healthMonitor.admin_state_up;
+    for (const m of pool.members) stats.push({ proxy: pool.id, server: m.id, status: !m.admin_state_up ? 'MAINT' : checked ? 'UP' : 'no check' });
+  }
+  return stats;
+}
+
+export class NoopAmphoraAgents implements AmphoraAgents {
+  constructor(private readonly db: Db) {}
+
+  async register(_agentUrl: string, amphoraId: string): Promise<string> {
+    return `/noop/${amphoraId}`;
+  }
+
+  async applyHaproxy(): Promise<void> {}
+
+  async applyKeepalived(): Promise<void> {}
+
+  async remove(): Promise<void> {}
+
+  async stats(_agentUrl: string, amphoraId: string): Promise<ProxyStat[]> {
+    const row = await this.db.selectFrom('amphora').select(['load_balancer_id', 'status']).where('id', '=', amphoraId).executeTakeFirst();
+    if (!row?.load_balancer_id || row.status === 'DELETED') throw new Error(`amphora ${amphoraId} serves no load balancer`);
+    return idleHealthyStats(await loadLbGraph(this.db, row.load_balancer_id));
+  }
+}
