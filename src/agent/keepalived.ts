@@ -1,6 +1,7 @@
 // One amphora's keepalived (VRRP only): `keepalived -t` → swap the file → start in the
 // foreground, or SIGHUP to reload. Explicit pid files and `-i <amphora id>` keep several
 // instances on one host apart (dataplane.md §7.8).
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ConfigFile } from './config-file.ts';
 import { Daemon, SupervisedProgram } from './daemon.ts';
@@ -14,8 +15,19 @@ const POLL_MS = 20;
 const READY_TIMEOUT_MS = 15_000;
 
 export interface KeepalivedApplyResult {
-  action: 'started' | 'reloaded';
+  /** `unchanged`: the running keepalived already has this configuration (no reload). */
+  action: 'started' | 'reloaded' | 'unchanged';
   pid: number;
+}
+
+/**
+ * keepalived's `notify` script: the state (third argument) goes to a file, replaced whole so a
+ * reader never sees half of it. keepalived with script security runs it only when it and its
+ * directories are writable by root alone, which the 0700 run directory ensures.
+ */
+function notifyScript(stateFile: string): string {
+  if (stateFile.includes("'")) throw new Error(`the VRRP state file path ${stateFile} cannot be quoted for the notify script`);
+  return `#!/bin/sh\n# Written by the Fulcrum amphora agent.\nprintf '%s\\n' "$3" > '${stateFile}.tmp' && mv -f '${stateFile}.tmp' '${stateFile}'\n`;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -48,8 +60,13 @@ export class Keepalived extends SupervisedProgram {
     );
   }
 
-
   async apply(text: string): Promise<KeepalivedApplyResult> {
+    // A reload makes keepalived re-read everything and re-send adverts; a configuration push
+    // for a listener change carries the same keepalived.conf, and the MASTER should not notice.
+    if (this.daemon.isRunning() && (await readFile(this.layout.keepalivedConfig, 'utf8').catch(() => null)) === text) {
+      return { action: 'unchanged', pid: this.daemon.pid! };
+    }
+    await this.writeNotifyScript();
     const staged = await this.config.stage(text);
     // keepalived 2.2.7 exits 0 from -t when the file is missing, so the check relies on us
     // having just written it. Warnings (no VIP, a rounded advert interval) also fail it.
@@ -69,6 +86,12 @@ export class Keepalived extends SupervisedProgram {
       await restorePrevious();
       throw err;
     }
+  }
+
+  private async writeNotifyScript(): Promise<void> {
+    const path = this.layout.notifyScript;
+    await writeFile(`${path}.tmp`, notifyScript(this.layout.vrrpState), { mode: 0o700 });
+    await rename(`${path}.tmp`, path);
   }
 
   /** Started means the VRRP child is running, as keepalived's own child. */
