@@ -117,6 +117,9 @@ export const FULCRUM_RULES: Record<string, string> = {
   'fulcrum:certificate:delete': WRITE,
   'fulcrum:job:get_all': ADMIN,
   'fulcrum:job:get_one': ADMIN,
+  // A drill kills an amphora for real: administrators only.
+  'fulcrum:loadbalancer:drill': ADMIN,
+  'fulcrum:loadbalancer:get_drill': ADMIN,
 };
 
 /** Every default rule under its full name. */

@@ -221,4 +221,46 @@ describe('ACTIVE_STANDBY on the netns compute driver', () => {
     await settle();
     assert.equal((await amphorae()).length, 2);
   });
+
+  test('a failover drill kills the amphora holding the VIP and reports the outage and failed requests', async (t) => {
+    const pair = await amphorae();
+    assert.equal(pair.length, 2);
+    const holder = await (async () => {
+      for (const a of pair) if ((await addresses(await netnsOf(a.id))).includes(vip)) return a;
+      return null;
+    })();
+    assert.ok(holder, 'one amphora holds the VIP');
+    const other = pair.find((a) => a.id !== holder.id)!;
+
+    const started = await app.request('POST', `/v2/fulcrum/loadbalancers/${lbId}/drill`);
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    assert.equal((await app.request('POST', `/v2/fulcrum/loadbalancers/${lbId}/drill`)).status, 409, 'one drill at a time');
+    const path = `/v2/fulcrum/loadbalancers/${lbId}/drills/${started.body.drill.id}`;
+    let drill = started.body.drill;
+    const deadline = Date.now() + 60_000;
+    while (!['COMPLETE', 'ERROR'].includes(drill.status) && Date.now() < deadline) {
+      await sleep(100);
+      drill = (await app.request('GET', path)).body.drill;
+    }
+    assert.equal(drill.status, 'COMPLETE', JSON.stringify(drill));
+    t.diagnostic(`drill: outage ${drill.outage_ms} ms, ${drill.failed_requests} of ${drill.probes} probes failed`);
+    assert.equal(drill.amphora_id, holder.id, 'the drill killed the amphora serving the VIP');
+    assert.deepEqual(drill.probe, { address: vip, protocol_port: 80, protocol: 'HTTP' });
+    assert.equal(drill.recovered, true);
+    // The kill was real: requests failed until the other amphora took the VIP.
+    assert.ok(Number.isInteger(drill.failed_requests) && drill.failed_requests > 0, JSON.stringify(drill));
+    assert.ok(typeof drill.outage_ms === 'number' && drill.outage_ms > 0, JSON.stringify(drill));
+    assert.ok(drill.probes > drill.failed_requests);
+    assert.ok((await addresses(await netnsOf(other.id))).includes(vip), 'the other amphora holds the VIP');
+    assert.deepEqual(await httpGet(`http://${vip}/`), { status: 200, body: 'm1' });
+    assert.equal((await app.request('GET', `/v2/fulcrum/loadbalancers/${lbId}/drills/999999999`)).status, 404);
+
+    const namespacesBefore = await Promise.all(pair.map((a) => netnsOf(a.id)));
+    assert.equal((await app.request('DELETE', `/v2/lbaas/loadbalancers/${lbId}?cascade=true`)).status, 204);
+    await app.waitFor(`/v2/lbaas/loadbalancers/${lbId}`, 'loadbalancer', ['DELETED'], 30_000);
+    const left = await namespaces();
+    assert.deepEqual(namespacesBefore.filter((n) => left.includes(n)), [], 'delete removes both namespaces');
+    const held = await app.rt.database.db.selectFrom('ip_allocation').select('address').where('owner_id', '=', lbId).execute();
+    assert.deepEqual(held, [], 'the VIP and VRRP addresses are released');
+  });
 });

@@ -22,10 +22,11 @@ import type { AmphoraFileContent } from '../../agent/cert-files.ts';
 import { runtimeCommands } from './runtime-changes.ts';
 import { AMPHORA_RECORD_COLUMNS, bootAmphora, configureAmphora, destroyAmphora, waitForVip } from './amphora-lifecycle.ts';
 import { placeableTopologies, topologyRefusal } from './topologies.ts';
+import { drillFlow } from './drill.ts';
 import { takeVrrpAddress, virtualRouterId } from './vrrp-addresses.ts';
 import { VRRP_PRIORITY } from '../../amphora/render/keepalived-config.ts';
 import { failoverSteps } from './failover.ts';
-import { amphoraConfigFlow, amphoraDeleteFlow, type AmphoraJob } from './operator-flows.ts';
+import { amphoraConfigFlow, amphoraDeleteFlow } from './operator-flows.ts';
 
 export interface AmphoraRecord {
   id: string;
@@ -106,9 +107,9 @@ export class AmphoraProviderDriver implements ProviderDriver {
     validateMetadata(this.name, 'availability_zone_data', AMPHORA_AVAILABILITY_ZONE_KEYS, metadata);
   }
 
-  /** The flows of the operator amphora API (delete, config push), for the flow registry. */
-  operatorFlows(): FlowDefinition<AmphoraJob>[] {
-    return [amphoraDeleteFlow(this.deps), amphoraConfigFlow(this.deps)];
+  /** The flows of the operator amphora API (delete, config push) and failover drills, for the flow registry. */
+  operatorFlows(): FlowDefinition<never>[] {
+    return [amphoraDeleteFlow(this.deps), amphoraConfigFlow(this.deps), drillFlow(this.deps)];
   }
 
   plan(op: ProviderOperation): Step[] {
