@@ -39,7 +39,7 @@ export function renderKeepalivedConfig(graph: LbGraph, ctx: AmphoraRenderContext
     'state BACKUP',
     `interface ${vrrp.interface}`,
     `virtual_router_id ${vrrp.virtualRouterId}`,
-    `priority ${VRRP_PRIORITY[vrrp.role]}`,
+    `priority ${vrrp.priority ?? VRRP_PRIORITY[vrrp.role]}`,
     'nopreempt',
     'accept',
     `advert_int ${vrrp.advertIntSeconds ?? DEFAULT_ADVERT_INT_SECONDS}`,
@@ -57,7 +57,9 @@ export function renderKeepalivedConfig(graph: LbGraph, ctx: AmphoraRenderContext
     `notify "${vrrp.notifyScript}"`,
   ];
   const lines = [
-    `# Load balancer ${checkId(graph.loadBalancer.id, 'load balancer id')}, amphora ${ctx.amphoraId} (${vrrp.role}). Rendered by Fulcrum.`,
+    // No role here: a failover changes a live amphora's role, and a changed file would make its
+    // agent reload keepalived (priority carries what the role means to VRRP).
+    `# Load balancer ${checkId(graph.loadBalancer.id, 'load balancer id')}, amphora ${ctx.amphoraId}. Rendered by Fulcrum.`,
     ...block('global_defs', [
       `router_id ${ctx.amphoraId}`,
       'vrrp_version 3',

@@ -7,9 +7,11 @@
 //
 // An ACTIVE_STANDBY pair is rebuilt one amphora at a time while the other serves the VIP (VRRP
 // moved it there, or moves it when the old one stops): the old amphora goes first, freeing its
-// VRRP address, and its replacement takes that address and joins as BACKUP, so the live peer's
-// keepalived.conf still names it and the VIP does not move. Replacing both (an LB failover)
-// is two such rounds, BACKUP first. The health manager queues this same job for a dead amphora.
+// VRRP address, and its replacement takes that address and joins as BACKUP with a priority
+// below its peer's. The live peer's keepalived.conf stays as it is (it names that address
+// already, and a keepalived reload drops requests), so the VIP does not move; only its HAProxy
+// is reloaded, seamlessly, for the new stick-table peer. Replacing both (an LB failover) is
+// two such rounds, BACKUP first. The health manager queues this same job for a dead amphora.
 import { createHash } from 'node:crypto';
 import type { FlowStep } from '../../flows/flow.ts';
 import { loadLbGraph } from '../../amphora/graph-loader.ts';
@@ -102,13 +104,14 @@ function allocate(deps: FailoverDeps): Step {
 
 /** Pair replacement ids: by round, so a retried step finds the rows it made. */
 const PAIR_SLOTS = ['pair-1', 'pair-2'];
+const PRIORITY_STEP = 10;
 
 async function allocatePair(deps: FailoverDeps, op: ProviderOperation, jobId: string, lb: { id: string; vip_subnet_id: string | null }): Promise<FailoverPlan> {
   const ours = PAIR_SLOTS.map((slot) => replacementId(lb.id, jobId, slot));
   const live = (
     await deps.db
       .selectFrom('amphora')
-      .select(['id', 'role', 'vrrp_ip', 'status'])
+      .select(['id', 'role', 'vrrp_ip', 'vrrp_priority', 'status'])
       .where('load_balancer_id', '=', lb.id)
       .where('status', 'not in', ['DELETED', 'PENDING_DELETE'])
       .execute()
@@ -124,9 +127,16 @@ async function allocatePair(deps: FailoverDeps, op: ProviderOperation, jobId: st
   const inUse = new Set(live.map((a) => a.vrrp_ip).filter((ip): ip is string => ip !== null));
   const compute = (await deps.dataPlane.compute()).name;
   const planned: PairRound[] = [];
+  // Who serves beside each round's replacement: what is live then, less the amphora it replaces.
+  let serving: { id: string; vrrp_priority: number | null }[] = [...live];
   for (const [i, round] of rounds.entries()) {
     const id = ours[i];
     planned.push({ old: round.old?.id ?? null, replacement: id });
+    const peers = serving.filter((a) => a.id !== round.old?.id);
+    // Below every peer, so a moment of two MASTERs (a fresh keepalived not yet hearing its
+    // peer) ends with the serving one keeping the VIP.
+    const priority = peers.length === 0 ? VRRP_PRIORITY.MASTER : Math.max(1, Math.min(...peers.map((a) => a.vrrp_priority ?? VRRP_PRIORITY.BACKUP)) - PRIORITY_STEP);
+    serving = [...peers, { id, vrrp_priority: priority }];
     const existing = await deps.db.selectFrom('amphora').select('vrrp_ip').where('id', '=', id).executeTakeFirst();
     if (existing) continue;
     // The replacement takes over the old amphora's VRRP address: it is the one the peer's
@@ -143,7 +153,7 @@ async function allocatePair(deps: FailoverDeps, op: ProviderOperation, jobId: st
         compute_driver: compute,
         vrrp_ip: vrrpIp,
         vrrp_id: virtualRouterId(lb.id),
-        vrrp_priority: VRRP_PRIORITY.BACKUP,
+        vrrp_priority: priority,
       })
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
@@ -159,7 +169,7 @@ async function allocatePair(deps: FailoverDeps, op: ProviderOperation, jobId: st
  * Rebuilds the pair round by round: the old amphora goes (its keepalived stops, or is dead
  * already, and the peer holds the VIP), its replacement boots without the VIP, takes its VRRP
  * address and joins as BACKUP. Then the amphora that served longest is the MASTER, and every
- * amphora gets the configuration that names its new peer.
+ * amphora gets the HAProxy configuration that names its new peer.
  */
 function replacePair(deps: FailoverDeps): Step {
   return {
@@ -179,12 +189,12 @@ function replacePair(deps: FailoverDeps): Step {
       // Survivors (-1) first, then replacements in the order they joined.
       const rank = (id: string) => replacements.indexOf(id);
       const pair = (await servingAmphorae(deps, op.loadBalancerId)).sort((a, b) => rank(a.id) - rank(b.id));
+      // Roles describe who holds the VIP; priorities stay as configured (see the top).
       for (const [i, amphora] of pair.entries()) {
-        const role = i === 0 ? 'MASTER' : 'BACKUP';
-        await deps.db.updateTable('amphora').set({ role, vrrp_priority: VRRP_PRIORITY[role], updated_at: new Date() }).where('id', '=', amphora.id).execute();
+        await deps.db.updateTable('amphora').set({ role: i === 0 ? 'MASTER' : 'BACKUP', updated_at: new Date() }).where('id', '=', amphora.id).execute();
       }
-      // Only what changed reaches the daemons: HAProxy's peers section names the new amphora;
-      // keepalived reloads only where the priority changed.
+      // HAProxy's peers section names the new amphora; keepalived.conf is unchanged, so the
+      // agent leaves keepalived alone.
       for (const amphora of await records(deps, pair.map((a) => a.id))) {
         if (amphora.id !== replacements.at(-1)) await configureAmphora(deps, graph, amphora);
       }

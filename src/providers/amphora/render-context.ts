@@ -24,6 +24,7 @@ function vrrpContext(amphora: AmphoraRecord, peers: AmphoraRecord[], runDir: str
   }
   return {
     role,
+    ...(amphora.vrrp_priority !== null ? { priority: amphora.vrrp_priority } : {}),
     interface: iface,
     virtualRouterId,
     sourceIp,
