@@ -27,6 +27,7 @@
 # dataplane: BENCH_DP_LBS=15  BENCH_DP_POLL_MS=10  BENCH_DP_ROUNDS=5  BENCH_DP_SETTLE_MS=300
 # BENCH_DP_WRK_SECONDS=5  BENCH_DP_WRK_RUNS=5  BENCH_DP_BACKENDS=2
 # failover: BENCH_FO_ROUNDS=10  BENCH_DP_SETTLE_MS=300
+# active-standby (root, netns driver: drill → outage, pair whole again): BENCH_AS_ROUNDS=10
 # Numbers depend on the machine and what else runs on it; compare the ratios within one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,12 +53,13 @@ case "${1:-all}" in
     esac
     ;;
   failover) run failover ;;
+  active-standby) run active-standby ;;
   all)
     run api-throughput
     run create-to-active
     ;;
   *)
-    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|all]" >&2
+    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|active-standby|all]" >&2
     exit 2
     ;;
 esac
