@@ -8,7 +8,7 @@
 // saw. Nothing is left behind.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,7 +32,7 @@ async function addresses(netns: string): Promise<string[]> {
 
 async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
+  while (!(await check().catch(() => false))) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
@@ -170,6 +170,11 @@ describe('ACTIVE_STANDBY on the netns compute driver', () => {
     assert.ok((await addresses(masterNs)).includes(vip), 'the MASTER holds the VIP');
     assert.ok(!(await addresses(backupNs)).includes(vip), 'the BACKUP does not');
     assert.deepEqual(await httpGet(`http://${vip}/`), { status: 200, body: 'm1' });
+    // keepalived runs the notify script the agent wrote: each amphora records its VRRP state.
+    for (const a of [master, backup]) {
+      const { run_dir: runDir } = await app.rt.database.db.selectFrom('amphora').select('run_dir').where('id', '=', a.id).executeTakeFirstOrThrow();
+      await until(`${a.role} recorded as its VRRP state`, 10_000, async () => readFileSync(join(runDir!, 'vrrp.state'), 'utf8').trim() === a.role);
+    }
 
     // The MASTER's haproxy and keepalived die (its namespace and agent stay).
     const load = requestLoop(`http://${vip}/`);
