@@ -15,16 +15,11 @@
 // is 3 × advert + skew ≈ 0.34 s (keepalived's master-down timer).
 //
 //   node --import tsx bench/active-standby.ts          (root; BENCH_AS_ROUNDS=10)
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fmt, intFromEnv, stats, table } from './lib.ts';
 import { loadNote } from './dataplane-lib.ts';
-import { startTestApp, type TestApp } from '../test/helpers/app.ts';
-import { freePort, stopLocalDataPlane } from '../test/helpers/data-plane.ts';
-import { MemberNet, freeTestSubnet, testPrefix } from '../test/helpers/netns.ts';
-import { cleanupPrefix } from '../src/compute/netns/netns-driver.ts';
+import type { TestApp } from '../test/helpers/app.ts';
+import { createHttpLb, settleLb, startNetnsBench, type NetnsBench } from './netns-lib.ts';
 import { VipProber } from '../src/providers/amphora/vip-prober.ts';
 import { drillOutcome } from '../src/providers/amphora/drill-outcome.ts';
 
@@ -44,55 +39,22 @@ interface Round {
   rebuildFailed: number;
 }
 
-const dataDir = mkdtempSync(join(tmpdir(), 'fulcrum-bench-as-'));
-const prefix = testPrefix();
-let app: TestApp | null = null;
-let members: MemberNet | null = null;
+let bench: NetnsBench | null = null;
 let prober: VipProber | null = null;
 let bound: NodeJS.Timeout | null = null;
 const rounds: Round[] = [];
 
-async function settle(lbId: string, timeoutMs = 120_000): Promise<void> {
-  const lb = await app!.waitFor(`/v2/lbaas/loadbalancers/${lbId}`, 'loadbalancer', ['ACTIVE', 'ERROR'], timeoutMs);
-  if (lb.provisioning_status !== 'ACTIVE') throw new Error(`load balancer ${lbId} is ${lb.provisioning_status}`);
-}
-
-async function pairWhole(lbId: string): Promise<boolean> {
-  const amphorae: { role: string; status: string }[] = (await app!.request('GET', `/v2/octavia/amphorae?loadbalancer_id=${lbId}`)).body.amphorae;
+async function pairWhole(app: TestApp, lbId: string): Promise<boolean> {
+  const amphorae: { role: string; status: string }[] = (await app.request('GET', `/v2/octavia/amphorae?loadbalancer_id=${lbId}`)).body.amphorae;
   return amphorae.length === 2 && amphorae.every((a) => a.status === 'ALLOCATED') && amphorae.map((a) => a.role).sort().join() === 'BACKUP,MASTER';
 }
 
 try {
   console.log(`-- start: ${loadNote()}`);
-  const net = await freeTestSubnet();
-  app = await startTestApp('pglite', {
-    config: {
-      defaultProvider: 'amphora',
-      defaultTopology: 'ACTIVE_STANDBY',
-      networkDriver: 'local',
-      computeDriver: 'netns',
-      dataDir,
-      localAgentPort: await freePort(),
-      netnsPrefix: prefix,
-      netnsBridgeAddress: `${net}.1/24`,
-    },
-  });
-  const network = (await app.request('POST', '/v2/fulcrum/networks', { network: { name: 'bench-as' } })).body.network;
-  const subnetId = (await app.request('POST', '/v2/fulcrum/subnets', { subnet: { network_id: network.id, cidr: `${net}.0/24`, gateway_ip: `${net}.1` } })).body.subnet.id;
-  members = new MemberNet({ prefix, bridge: `${prefix}-br0`, prefixLength: 24, bridgeAddress: `${net}.1/24` });
-  await members.add('m1', `${net}.201`, 8080);
-
-  const created = await app.request('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: subnetId } });
-  const lbId: string = created.body.loadbalancer.id;
-  const vip: string = created.body.loadbalancer.vip_address;
-  await settle(lbId);
-  const listener = await app.request('POST', '/v2/lbaas/listeners', { listener: { loadbalancer_id: lbId, protocol: 'HTTP', protocol_port: 80 } });
-  await settle(lbId);
-  const pool = await app.request('POST', '/v2/lbaas/pools', { pool: { listener_id: listener.body.listener.id, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN' } });
-  await settle(lbId);
-  await app.request('POST', `/v2/lbaas/pools/${pool.body.pool.id}/members`, { member: { address: `${net}.201`, protocol_port: 8080, subnet_id: subnetId } });
-  await settle(lbId);
-  console.log(`== ACTIVE_STANDBY load balancer ${lbId}, VIP ${vip}:80, netns prefix ${prefix}; ${ROUNDS} rounds`);
+  bench = await startNetnsBench('as', 'ACTIVE_STANDBY');
+  const app = bench.app;
+  const { lbId, vip } = await createHttpLb(bench);
+  console.log(`== ACTIVE_STANDBY load balancer ${lbId}, VIP ${vip}:80, netns prefix ${bench.prefix}; ${ROUNDS} rounds`);
 
   prober = new VipProber({ address: vip, port: 80, http: true });
   prober.start();
@@ -112,8 +74,8 @@ try {
     const killedAtWall = Date.parse(drill.killed_at);
     const fo = await app.request('PUT', `/v2/octavia/amphorae/${drill.amphora_id}/failover`);
     if (fo.status !== 202) throw new Error(`failover answered ${fo.status}: ${JSON.stringify(fo.body)}`);
-    await settle(lbId);
-    while (!(await pairWhole(lbId))) await sleep(20);
+    await settleLb(app, lbId);
+    while (!(await pairWhole(app, lbId))) await sleep(20);
     const wholeMs = Date.now() - killedAtWall;
     // The client's view of the same kill (its clock is this process's performance clock).
     const killedAtPerf = killedAtWall - performance.timeOrigin;
@@ -150,9 +112,5 @@ try {
 } finally {
   if (bound) clearTimeout(bound);
   await prober?.stop();
-  await app?.close();
-  stopLocalDataPlane(dataDir);
-  await members?.close().catch(() => {});
-  await cleanupPrefix(prefix).catch((err: Error) => console.error(`cleanup: ${err.message}`));
-  rmSync(dataDir, { recursive: true, force: true });
+  await bench?.close();
 }
