@@ -28,6 +28,7 @@
 # BENCH_DP_WRK_SECONDS=5  BENCH_DP_WRK_RUNS=5  BENCH_DP_BACKENDS=2
 # failover: BENCH_FO_ROUNDS=10  BENCH_DP_SETTLE_MS=300
 # active-standby (root, netns driver: drill → outage, pair whole again): BENCH_AS_ROUNDS=10
+# single-lost (root, netns driver: namespace deleted → replacement serving): BENCH_SL_ROUNDS=10
 # Numbers depend on the machine and what else runs on it; compare the ratios within one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,12 +55,13 @@ case "${1:-all}" in
     ;;
   failover) run failover ;;
   active-standby) run active-standby ;;
+  single-lost) run single-lost ;;
   all)
     run api-throughput
     run create-to-active
     ;;
   *)
-    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|active-standby|all]" >&2
+    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|active-standby|single-lost|all]" >&2
     exit 2
     ;;
 esac
