@@ -206,8 +206,8 @@ function boot(deps: FailoverDeps): Step {
   return {
     name: 'failover:boot',
     run: async ({ payload: op, results }) => {
-      const lb = await deps.db.selectFrom('load_balancer').selectAll().where('id', '=', op.loadBalancerId).executeTakeFirstOrThrow();
       if (planOf(results).rounds) return;
+      const lb = await deps.db.selectFrom('load_balancer').selectAll().where('id', '=', op.loadBalancerId).executeTakeFirstOrThrow();
       // Without the VIPs: the old amphora may still be serving them until moveVips.
       for (const r of planOf(results).replacements) await bootAmphora(deps, r.id, lb, { plugVip: false });
     },
