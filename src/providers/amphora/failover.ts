@@ -14,6 +14,7 @@
 // two such rounds, BACKUP first. The health manager queues this same job for a dead amphora.
 import { createHash } from 'node:crypto';
 import type { FlowStep } from '../../flows/flow.ts';
+import type { ComputeDriver } from '../../compute/compute-driver.ts';
 import { loadLbGraph } from '../../amphora/graph-loader.ts';
 import type { ProviderOperation } from '../../model/operation.ts';
 import { completedStatuses } from '../completed-statuses.ts';
@@ -179,10 +180,14 @@ function replacePair(deps: FailoverDeps): Step {
       if (!plan.rounds) return;
       const lb = await deps.db.selectFrom('load_balancer').selectAll().where('id', '=', op.loadBalancerId).executeTakeFirstOrThrow();
       const graph = await loadLbGraph(deps.db, op.loadBalancerId);
+      const compute = await deps.dataPlane.compute();
+      const [vip] = await vipAddresses(deps, lb);
       for (const round of plan.rounds) {
         if (round.old) await destroyAmphora(deps, round.old, { agentMayBeGone: true });
+        const oldGoneAt = Date.now();
         await bootAmphora(deps, round.replacement, lb, { plugVip: false });
         const [amphora] = await records(deps, [round.replacement]);
+        await announceVrrpAddress(deps, compute, round.replacement, amphora.vrrp_ip, vip?.prefixLength, oldGoneAt);
         await configureAmphora(deps, graph, amphora);
       }
       const replacements = plan.rounds.map((r) => r.replacement);
@@ -200,6 +205,25 @@ function replacePair(deps: FailoverDeps): Step {
       }
     },
   };
+}
+
+/**
+ * The peer keeps sending its unicast adverts to the old amphora's MAC until its neighbour entry
+ * for the reused VRRP address changes, and the kernel ignores an ARP that would change an entry
+ * refreshed within the last second (neigh locktime, 1 s by default) — the old amphora answered
+ * for that address until it was removed. The gratuitous ARP of the boot may fall inside that
+ * second; without the peer's adverts the new keepalived would claim the VIP too. So the address
+ * is announced again once the second is over, before keepalived starts.
+ */
+const NEIGH_LOCKTIME_MS = 1100;
+
+async function announceVrrpAddress(deps: FailoverDeps, compute: ComputeDriver, amphoraId: string, vrrpIp: string | null, prefixLength: number | undefined, oldGoneAt: number): Promise<void> {
+  if (!vrrpIp || prefixLength === undefined) return;
+  const row = await deps.db.selectFrom('amphora').select('compute_id').where('id', '=', amphoraId).executeTakeFirstOrThrow();
+  if (!row.compute_id) return;
+  const wait = oldGoneAt + NEIGH_LOCKTIME_MS - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  await compute.plugVips(row.compute_id, [{ address: vrrpIp, prefixLength }]);
 }
 
 function boot(deps: FailoverDeps): Step {
