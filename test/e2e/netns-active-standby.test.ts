@@ -4,7 +4,7 @@
 // serves; the MASTER's processes are killed under a request loop and the BACKUP serves the VIP;
 // an amphora failover (the job the health manager also queues) replaces the dead amphora as
 // BACKUP on its VRRP address, the survivor becomes MASTER, and the rebuilt pair survives losing
-// its new MASTER too. Then a failover drill reports the outage and failed requests its prober
+// its new MASTER too; a load balancer failover replaces both. Then a failover drill reports the outage and failed requests its prober
 // saw. Nothing is left behind.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -225,7 +225,24 @@ describe('ACTIVE_STANDBY on the netns compute driver', () => {
     // Whole again for the drill below.
     assert.equal((await app.request('PUT', `/v2/octavia/amphorae/${backup.id}/failover`)).status, 202);
     await settle();
-    assert.equal((await amphorae()).length, 2);
+    const whole = await amphorae();
+    assert.equal(whole.length, 2);
+
+    // A load balancer failover replaces both, one at a time, and the VIP answers after.
+    const lbFailover = requestLoop(`http://${vip}/`);
+    assert.equal((await app.request('PUT', `/v2/lbaas/loadbalancers/${lbId}/failover`)).status, 202);
+    await settle();
+    const duringLbFailover = await lbFailover.stop();
+    assert.ok(duringLbFailover.ok > 0);
+    const replaced = await amphorae();
+    assert.equal(replaced.length, 2, JSON.stringify(replaced));
+    assert.deepEqual(replaced.map((a) => a.status), ['ALLOCATED', 'ALLOCATED']);
+    assert.deepEqual(replaced.map((a) => a.role).sort(), ['BACKUP', 'MASTER']);
+    assert.ok(replaced.every((a) => !whole.some((w) => w.id === a.id)), 'both are new');
+    assert.deepEqual(replaced.map((a) => a.vrrp_ip).sort(), whole.map((a) => a.vrrp_ip).sort(), 'on the same VRRP addresses');
+    const newMasterNs = await netnsOf(replaced.find((a) => a.role === 'MASTER')!.id);
+    assert.ok((await addresses(newMasterNs)).includes(vip), 'the MASTER holds the VIP');
+    assert.deepEqual(await httpGet(`http://${vip}/`), { status: 200, body: 'm1' });
   });
 
   test('a failover drill kills the amphora holding the VIP and reports the outage and failed requests', async (t) => {
