@@ -9,6 +9,7 @@ import { ApplyFailed, InvalidConfig } from './errors.ts';
 import type { AmphoraLayout } from './layout.ts';
 import { run } from './process-runner.ts';
 import { identify, parentOf, readPidFile } from './process-table.ts';
+import { placedAddresses } from './vrrp-addresses.ts';
 
 const KEEPALIVED = 'keepalived';
 const POLL_MS = 20;
@@ -56,8 +57,20 @@ export class Keepalived extends SupervisedProgram {
         owns: (cmdline) => basename(cmdline[0] ?? '') === KEEPALIVED && cmdline.includes(layout.keepalivedConfig),
       },
       netns,
-      onExit,
+      (expected) => {
+        if (expected) return onExit(expected);
+        // Killed, keepalived left the VIP on this amphora's interface, and its kernel keeps
+        // answering ARP for it (with RSTs after) beside the new MASTER (dataplane.md §5): take
+        // the addresses away before anyone hears of the exit (and might start keepalived again).
+        void this.releaseAddresses().finally(() => onExit(expected));
+      },
     );
+  }
+
+  /** Removes the addresses the current keepalived.conf places; absent ones are no error. */
+  private async releaseAddresses(): Promise<void> {
+    const config = await readFile(this.layout.keepalivedConfig, 'utf8').catch(() => '');
+    await Promise.all(placedAddresses(config).map((a) => run(this.netns(), 'ip', ['addr', 'del', a.cidr, 'dev', a.dev]).catch(() => null)));
   }
 
   async apply(text: string): Promise<KeepalivedApplyResult> {

@@ -182,6 +182,8 @@ describe('ACTIVE_STANDBY on the netns compute driver', () => {
     const killedAt = Date.now();
     await killNamespaceProcesses(masterNs);
     await until('the BACKUP to take the VIP', 10_000, async () => (await addresses(backupNs)).includes(vip));
+    // The agent takes the VIP off the dead MASTER's interface: its kernel would answer for it.
+    await until('the dead MASTER to lose the VIP', 10_000, async () => !(await addresses(masterNs)).includes(vip));
     await until('requests served after the kill', 10_000, async () => load.result.okAfter(killedAt + 50) >= 20);
     const afterKill = await load.stop();
     assert.ok(afterKill.ok > 40, `${afterKill.ok} served`);
@@ -275,6 +277,7 @@ describe('ACTIVE_STANDBY on the netns compute driver', () => {
     assert.ok(typeof drill.outage_ms === 'number' && drill.outage_ms > 0, JSON.stringify(drill));
     assert.ok(drill.probes > drill.failed_requests);
     assert.ok((await addresses(await netnsOf(other.id))).includes(vip), 'the other amphora holds the VIP');
+    assert.ok(!(await addresses(await netnsOf(holder.id))).includes(vip), 'the killed one no longer does');
     assert.deepEqual(await httpGet(`http://${vip}/`), { status: 200, body: 'm1' });
     assert.equal((await app.request('GET', `/v2/fulcrum/loadbalancers/${lbId}/drills/999999999`)).status, 404);
 
