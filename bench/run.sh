@@ -40,6 +40,8 @@
 # self-heal: BENCH_SH_LBS=3  BENCH_SH_ROUNDS=10  BENCH_SH_POWER_ROUNDS=10  BENCH_SH_KINDS=haproxy,agent,power
 # adopted-watch: BENCH_AW_DAEMONS=500  BENCH_AW_SECONDS=5  BENCH_AW_RUNS=3
 # spare: BENCH_SPARE_ROUNDS=15  BENCH_SPARE_POOL=2
+# active-standby (root, netns driver: drill → outage, pair whole again): BENCH_AS_ROUNDS=10
+# single-lost (root, netns driver: namespace deleted → replacement serving): BENCH_SL_ROUNDS=10
 # Numbers depend on the machine and what else runs on it; compare the ratios within one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,12 +71,14 @@ case "${1:-all}" in
   self-heal) run self-heal ;;
   adopted-watch) run adopted-watch ;;
   spare) run spare-pool ;;
+  active-standby) run active-standby ;;
+  single-lost) run single-lost ;;
   all)
     run api-throughput
     run create-to-active
     ;;
   *)
-    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|spare|all]" >&2
+    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|spare|active-standby|single-lost|all]" >&2
     exit 2
     ;;
 esac

@@ -25,8 +25,7 @@ import { AgentGateway } from './providers/amphora/agent-gateway.ts';
 import type { AmphoraAgents } from './providers/amphora/amphora-agents.ts';
 import { NoopAmphoraAgents } from './providers/amphora/noop-agents.ts';
 import { amphoraUnsupported } from './providers/amphora/support.ts';
-import { renderContext } from './providers/amphora/render-context.ts';
-import { renderHaproxy } from './amphora/render/haproxy-config.ts';
+import { renderAmphora } from './providers/amphora/render-amphora.ts';
 import { amphoraFileContents } from './certs/amphora-files.ts';
 import { secretStoreFor } from './certs/secret-store.ts';
 import { AmphoraHealthPoller } from './health/amphora-health.ts';
@@ -127,12 +126,10 @@ export async function openRuntime(config: FulcrumConfig, options: RuntimeOptions
     db: database.db,
     callbacks,
     dataPlane: plane,
-    render: (graph, amp) => {
-      const rendered = renderHaproxy(graph, renderContext(graph, amp));
-      return { haproxy: rendered.config, files: rendered.files, keepalived: null };
-    },
+    render: renderAmphora,
     fileContents: (files) => amphoraFileContents(database.db, secretStoreFor(config), files),
     unsupported: amphoraUnsupported,
+    computeDriver: config.computeDriver,
   });
   const providers = new ProviderRegistry(
     [amphora, new NoopDriver(database.db, callbacks), ...(options.drivers?.(database, callbacks) ?? [])],

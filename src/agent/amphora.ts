@@ -237,6 +237,25 @@ export class Amphora {
     return listInterfaces(this.meta.netns);
   }
 
+  /**
+   * A failover drill: SIGKILLs keepalived's process group (its VRRP child dies with it, so no
+   * priority-0 advert tells the peer; dataplane.md §5) and then haproxy's, as a crash would.
+   * Returns the process group leaders it killed.
+   */
+  crash(): number[] {
+    const killed: number[] = [];
+    for (const pid of [this.keepalived.pid, this.haproxy.pid]) {
+      if (pid === null) continue;
+      try {
+        process.kill(-pid, 'SIGKILL');
+        killed.push(pid);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      }
+    }
+    return killed;
+  }
+
   /** Stops both daemons and deletes the run directory. */
   async remove(): Promise<void> {
     this.closeSupervisors();

@@ -1,6 +1,7 @@
 // One amphora's keepalived (VRRP only): `keepalived -t` → swap the file → start in the
 // foreground, or SIGHUP to reload. Explicit pid files and `-i <amphora id>` keep several
 // instances on one host apart (dataplane.md §7.8).
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ConfigFile } from './config-file.ts';
 import { Daemon, SupervisedProgram } from './daemon.ts';
@@ -8,14 +9,26 @@ import { ApplyFailed, InvalidConfig } from './errors.ts';
 import type { AmphoraLayout } from './layout.ts';
 import { run } from './process-runner.ts';
 import { identify, parentOf, readPidFile } from './process-table.ts';
+import { placedAddresses } from './vrrp-addresses.ts';
 
 const KEEPALIVED = 'keepalived';
 const POLL_MS = 20;
 const READY_TIMEOUT_MS = 15_000;
 
 export interface KeepalivedApplyResult {
-  action: 'started' | 'reloaded';
+  /** `unchanged`: the running keepalived already has this configuration (no reload). */
+  action: 'started' | 'reloaded' | 'unchanged';
   pid: number;
+}
+
+/**
+ * keepalived's `notify` script: the state (third argument) goes to a file, replaced whole so a
+ * reader never sees half of it. keepalived with script security runs it only when it and its
+ * directories are writable by root alone, which the 0700 run directory ensures.
+ */
+function notifyScript(stateFile: string): string {
+  if (stateFile.includes("'")) throw new Error(`the VRRP state file path ${stateFile} cannot be quoted for the notify script`);
+  return `#!/bin/sh\n# Written by the Fulcrum amphora agent.\nprintf '%s\\n' "$3" > '${stateFile}.tmp' && mv -f '${stateFile}.tmp' '${stateFile}'\n`;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -44,12 +57,29 @@ export class Keepalived extends SupervisedProgram {
         owns: (cmdline) => basename(cmdline[0] ?? '') === KEEPALIVED && cmdline.includes(layout.keepalivedConfig),
       },
       netns,
-      onExit,
+      (expected, pid) => {
+        if (expected) return onExit(expected, pid);
+        // Killed, keepalived left the VIP on this amphora's interface, and its kernel keeps
+        // answering ARP for it (with RSTs after) beside the new MASTER (dataplane.md §5): take
+        // the addresses away before anyone hears of the exit (and might start keepalived again).
+        void this.releaseAddresses().finally(() => onExit(expected, pid));
+      },
     );
   }
 
+  /** Removes the addresses the current keepalived.conf places; absent ones are no error. */
+  private async releaseAddresses(): Promise<void> {
+    const config = await readFile(this.layout.keepalivedConfig, 'utf8').catch(() => '');
+    await Promise.all(placedAddresses(config).map((a) => run(this.netns(), 'ip', ['addr', 'del', a.cidr, 'dev', a.dev]).catch(() => null)));
+  }
 
   async apply(text: string): Promise<KeepalivedApplyResult> {
+    // A reload makes keepalived re-read everything and re-send adverts; a configuration push
+    // for a listener change carries the same keepalived.conf, and the MASTER should not notice.
+    if (this.daemon.isRunning() && (await readFile(this.layout.keepalivedConfig, 'utf8').catch(() => null)) === text) {
+      return { action: 'unchanged', pid: this.daemon.pid! };
+    }
+    await this.writeNotifyScript();
     const staged = await this.config.stage(text);
     // keepalived 2.2.7 exits 0 from -t when the file is missing, so the check relies on us
     // having just written it. Warnings (no VIP, a rounded advert interval) also fail it.
@@ -75,6 +105,12 @@ export class Keepalived extends SupervisedProgram {
   async restart(): Promise<KeepalivedApplyResult> {
     if (!(await this.config.exists())) throw new ApplyFailed('keepalived has no configuration to restart from', '');
     return this.start();
+  }
+
+  private async writeNotifyScript(): Promise<void> {
+    const path = this.layout.notifyScript;
+    await writeFile(`${path}.tmp`, notifyScript(this.layout.vrrpState), { mode: 0o700 });
+    await rename(`${path}.tmp`, path);
   }
 
   /** Started means the VRRP child is running, as keepalived's own child. */

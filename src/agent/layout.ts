@@ -22,6 +22,10 @@ export interface AmphoraLayout {
   keepalivedLog: string;
   /** keepalived `track_file` (weight 0): "1" puts the VRRP instance in FAULT. */
   trackFile: string;
+  /** keepalived's `notify` script, written by the agent: records each VRRP state in `vrrpState`. */
+  notifyScript: string;
+  /** The instance's last VRRP state (MASTER, BACKUP, FAULT, STOP), one word. */
+  vrrpState: string;
   /** The PEM files haproxy.cfg names (`<runDir>/certs`, as the controller renders it). */
   certDir: string;
 }
@@ -46,6 +50,8 @@ export function amphoraLayout(baseDir: string, amphoraId: string): AmphoraLayout
     vrrpPid: file('vrrp.pid'),
     keepalivedLog: file('keepalived.log'),
     trackFile: file('haproxy.track'),
+    notifyScript: file('keepalived-notify.sh'),
+    vrrpState: file('vrrp.state'),
     certDir: file('certs'),
   };
 }

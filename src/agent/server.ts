@@ -153,6 +153,13 @@ export function buildAgentServer(options: AgentServerOptions) {
     },
   );
 
+  // Failover drills: the amphora's daemons die as in a crash; what the agent does next (restart
+  // them) is what the drill measures.
+  app.put('/1.0/amphorae/:amphora_id/crash', { schema: { params: AmphoraParams } }, async (request) => {
+    const amphora = registry.get(request.params.amphora_id);
+    return { killed: await amphora.exclusive(async () => amphora.crash()) };
+  });
+
   app.get('/1.0/amphorae/:amphora_id/interfaces', { schema: { params: AmphoraParams } }, async (request) => ({
     interfaces: await registry.get(request.params.amphora_id).interfaces(),
   }));

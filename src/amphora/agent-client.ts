@@ -169,6 +169,11 @@ export class AgentClient {
     return this.call(this.amphora(id), 'PUT', this.path(id, 'track'), { fault });
   }
 
+  /** SIGKILLs the amphora's keepalived and haproxy (a failover drill); the process group leaders killed. */
+  async crash(id: string): Promise<number[]> {
+    return (await this.call<{ killed: number[] }>(this.amphora(id), 'PUT', this.path(id, 'crash'))).killed;
+  }
+
   async interfaces(id: string): Promise<NetworkInterface[]> {
     return (await this.call<{ interfaces: NetworkInterface[] }>(this.amphora(id), 'GET', this.path(id, 'interfaces'))).interfaces;
   }

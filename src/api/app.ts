@@ -41,6 +41,7 @@ import { jobRoutes } from './fulcrum/jobs.ts';
 import { networkRoutes } from './fulcrum/networks.ts';
 import { neutronRoutes } from './neutron/routes.ts';
 import { certificateRoutes } from './fulcrum/certificates.ts';
+import { drillRoutes } from './fulcrum/drills.ts';
 import { amphoraRoutes } from './resources/amphorae.ts';
 
 export type Api = Awaited<ReturnType<typeof buildApi>>;
@@ -194,6 +195,7 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(networkRoutes, deps);
   await app.register(neutronRoutes, deps);
   await app.register(certificateRoutes, deps);
+  await app.register(drillRoutes, deps);
   await app.register(amphoraRoutes, deps);
   return app;
 }

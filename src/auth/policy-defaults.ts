@@ -167,6 +167,9 @@ export const FULCRUM_RULES: Record<string, string> = {
   'fulcrum:certificate:delete': WRITE,
   'fulcrum:job:get_all': ADMIN,
   'fulcrum:job:get_one': ADMIN,
+  // A drill kills an amphora for real: administrators only.
+  'fulcrum:loadbalancer:drill': ADMIN,
+  'fulcrum:loadbalancer:get_drill': ADMIN,
 };
 
 /** Every rule of a profile under its full name. */

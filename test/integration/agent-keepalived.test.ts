@@ -156,3 +156,26 @@ test('keepalived follows the track file: controller requests and haproxy deaths'
   assert.equal((await client.amphoraStatus(id)).keepalived.running, false);
   await client.deleteAmphora(id);
 });
+
+test('the same keepalived configuration again is no reload; a crash drill SIGKILLs keepalived, its VRRP child and haproxy', async (t) => {
+  const id = 'amp-crash';
+  await client.registerAmphora(id);
+  const iface = (await client.interfaces(id)).find((i) => i.name !== 'lo' && i.state === 'UP');
+  if (!iface) return t.skip('no interface is up besides lo');
+  const hapConfig = haproxyConfig({ baseDir, amphoraId: id, frontendPort: await freePort(), servers: [{ name: 's1', port: await startBackend(cleanup, 'be2') }] });
+  const haproxy = await client.putHaproxyConfig(id, hapConfig);
+  const config = keepalivedConfig(id, iface.name, 100);
+  const started = await client.putKeepalivedConfig(id, config);
+  assert.equal(started.action, 'started');
+  const logSize = readFileSync(amphoraLayout(baseDir, id).keepalivedLog, 'utf8').length;
+  assert.deepEqual(await client.putKeepalivedConfig(id, config), { action: 'unchanged', pid: started.pid });
+  assert.ok(!readFileSync(amphoraLayout(baseDir, id).keepalivedLog, 'utf8').slice(logSize).includes('Reloading'), 'keepalived was not reloaded');
+
+  const vrrpChild = Number(readFileSync(amphoraLayout(baseDir, id).vrrpPid, 'utf8'));
+  const master = (await client.amphoraStatus(id)).haproxy.master_pid!;
+  assert.ok(identify(vrrpChild) && identify(master) && haproxy.action === 'started');
+  const killed = await client.crash(id);
+  assert.deepEqual([...killed].sort(), [started.pid, master].sort());
+  await until('keepalived, its VRRP child and haproxy to die', 10_000, () => [started.pid, vrrpChild, master].every((pid) => identify(pid) === null));
+  await client.deleteAmphora(id);
+});

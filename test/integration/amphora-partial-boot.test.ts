@@ -52,6 +52,8 @@ describe('a boot that fails after the amphora was placed', () => {
       applyKeepalived: (...args) => agents.applyKeepalived(...args),
       remove: (...args) => agents.remove(...args),
       stats: (...args) => agents.stats(...args),
+      addresses: (...args) => agents.addresses(...args),
+      crash: (...args) => agents.crash(...args),
     };
     plane.compute = async () => recording;
     plane.agents = async () => failingRegistration;

@@ -10,7 +10,7 @@ import type { LbGraph } from '../../src/model/lb-graph.ts';
 test('rendered state file and stats socket match the agent layout', () => {
   const layout = amphoraLayout('/var/lib/fulcrum/run', 'amp-1');
   const graph = { loadBalancer: { vip_address: '127.10.0.1', additional_vips: [] } } as unknown as LbGraph;
-  const ctx = renderContext(graph, { id: 'amp-1', role: 'STANDALONE', run_dir: layout.runDir, netns: null, agent_url: null, vrrp_interface: null });
+  const ctx = renderContext(graph, { id: 'amp-1', role: 'STANDALONE', run_dir: layout.runDir, netns: null, agent_url: null, vrrp_interface: null, vrrp_ip: null, vrrp_id: null, vrrp_priority: null });
   assert.equal(ctx.paths.serverStateFile, layout.serverState);
   assert.equal(statsSocketPath(ctx.paths), layout.statsSocket);
 });

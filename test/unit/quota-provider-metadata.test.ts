@@ -1,5 +1,5 @@
 // Flavor / availability-zone metadata as providers check it: the amphora provider's keys and
-// values, ACTIVE_STANDBY refused while the driver places single amphorae, the noop provider
+// values, ACTIVE_STANDBY refused on the process compute driver, the noop provider
 // accepting any object, and the 501 of a driver without flavor support.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +9,8 @@ import { flavorCapabilities, parseMetadata, validateAvailabilityZone, validateFl
 import type { ProviderDriver } from '../../src/providers/driver.ts';
 import { FulcrumError } from '../../src/errors.ts';
 
-const amphora = new AmphoraProviderDriver({ unsupported: () => null } as never);
+const amphora = new AmphoraProviderDriver({ unsupported: () => null, computeDriver: 'process' } as never);
+const amphoraNetns = new AmphoraProviderDriver({ unsupported: () => null, computeDriver: 'netns' } as never);
 const noop = new NoopDriver(null as never, null as never);
 const bare: ProviderDriver = { name: 'bare', description: 'no flavors', checkSupport() {}, plan: () => [] };
 
@@ -43,10 +44,11 @@ describe('amphora flavor metadata', () => {
     assert.match(status(() => validateFlavor(amphora, { sriov_vip: 'yes' }))!.message, /sriov_vip must be true or false/);
   });
 
-  test('ACTIVE_STANDBY is refused with 501 while the driver places one amphora', () => {
+  test('ACTIVE_STANDBY is refused with 501 on the process compute driver, naming the one that places pairs', () => {
     const result = status(() => validateFlavor(amphora, { loadbalancer_topology: 'ACTIVE_STANDBY' }));
     assert.equal(result?.status, 501);
-    assert.match(result!.message, /ACTIVE_STANDBY is not available/);
+    assert.match(result!.message, /ACTIVE_STANDBY is not available with the process compute driver.*netns compute driver/);
+    assert.equal(status(() => validateFlavor(amphoraNetns, { loadbalancer_topology: 'ACTIVE_STANDBY' })), null, 'the netns driver places pairs');
   });
 
   test('SR-IOV VIPs and members are refused with 501: there are no SR-IOV ports', () => {

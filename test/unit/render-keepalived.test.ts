@@ -58,3 +58,11 @@ test('only ACTIVE_STANDBY amphorae with a consistent VRRP context get a keepaliv
   ];
   for (const vrrp of bad) assert.throws(() => render(vrrp), configError, JSON.stringify(vrrp));
 });
+
+test('a priority given in the context replaces the role\'s, within 1-254; the role is not in the file', () => {
+  const text = render({ role: 'BACKUP', priority: 80 });
+  assert.match(text, /\n {4}priority 80\n/);
+  assert.equal(render({ role: 'BACKUP', priority: 80 }), render({ role: 'MASTER', priority: 80 }), 'a role change alone must not change the file');
+  const configError = { name: 'LB_ERR_CONFIG', status: 500 } as never;
+  for (const priority of [0, 255, 1.5]) assert.throws(() => render({ priority }), configError, String(priority));
+});

@@ -26,8 +26,13 @@ export interface HaproxyPeer {
 }
 
 export interface VrrpContext {
-  /** MASTER gets priority 100, BACKUP 90; both start as BACKUP with nopreempt. */
+  /** MASTER gets priority 100, BACKUP 90 unless `priority` says; both start as BACKUP with nopreempt. */
   role: 'MASTER' | 'BACKUP';
+  /**
+   * The priority to render instead of the role's. A failover keeps a live amphora's priority
+   * (a keepalived reload for a new one drops requests) and gives its replacement a lower one.
+   */
+  priority?: number;
   interface: string;
   virtualRouterId: number;
   /** This amphora's VRRP address (`unicast_src_ip`) and its peers' (`unicast_peer`). */
@@ -122,6 +127,7 @@ export function checkVrrpContext(vrrp: VrrpContext, vipAddress: string): void {
   asConfigError(() => {
     if (!/^[A-Za-z0-9_.-]{1,15}$/.test(vrrp.interface)) throw new ConfigError('vrrp.interface must be an interface name of at most 15 characters.');
     checkInteger(vrrp.virtualRouterId, 'vrrp.virtualRouterId', 1, 255);
+    if (vrrp.priority !== undefined) checkInteger(vrrp.priority, 'vrrp.priority', 1, 254);
     checkIp(vrrp.sourceIp, 'vrrp.sourceIp');
     if (vrrp.peerIps.length === 0) throw new ConfigError('vrrp.peerIps must name the other amphora.');
     for (const ip of vrrp.peerIps) {

@@ -9,7 +9,7 @@ import type { LbGraph } from '../../model/lb-graph.ts';
 import { checkContext, checkVrrpContext, DEFAULT_ADVERT_INT_SECONDS, GARP_DEFAULTS, type AmphoraRenderContext } from './context.ts';
 import { checkId } from './haproxy-quote.ts';
 
-const PRIORITY = { MASTER: 100, BACKUP: 90 } as const;
+export const VRRP_PRIORITY = { MASTER: 100, BACKUP: 90 } as const;
 const TRACK_NAME = 'haproxy_serving';
 
 /** `lb` + the first 13 hex digits of the load balancer id: ≤ 15 characters, like interface names. */
@@ -39,7 +39,7 @@ export function renderKeepalivedConfig(graph: LbGraph, ctx: AmphoraRenderContext
     'state BACKUP',
     `interface ${vrrp.interface}`,
     `virtual_router_id ${vrrp.virtualRouterId}`,
-    `priority ${PRIORITY[vrrp.role]}`,
+    `priority ${vrrp.priority ?? VRRP_PRIORITY[vrrp.role]}`,
     'nopreempt',
     'accept',
     `advert_int ${vrrp.advertIntSeconds ?? DEFAULT_ADVERT_INT_SECONDS}`,
@@ -57,7 +57,9 @@ export function renderKeepalivedConfig(graph: LbGraph, ctx: AmphoraRenderContext
     `notify "${vrrp.notifyScript}"`,
   ];
   const lines = [
-    `# Load balancer ${checkId(graph.loadBalancer.id, 'load balancer id')}, amphora ${ctx.amphoraId} (${vrrp.role}). Rendered by Fulcrum.`,
+    // No role here: a failover changes a live amphora's role, and a changed file would make its
+    // agent reload keepalived (priority carries what the role means to VRRP).
+    `# Load balancer ${checkId(graph.loadBalancer.id, 'load balancer id')}, amphora ${ctx.amphoraId}. Rendered by Fulcrum.`,
     ...block('global_defs', [
       `router_id ${ctx.amphoraId}`,
       'vrrp_version 3',

@@ -55,6 +55,14 @@ export class AgentGateway implements AmphoraAgents {
     ];
   }
 
+  async addresses(agentUrl: string, amphoraId: string): Promise<string[]> {
+    return (await this.#client(agentUrl).interfaces(amphoraId)).flatMap((i) => i.addresses.map((a) => a.address));
+  }
+
+  async crash(agentUrl: string, amphoraId: string): Promise<void> {
+    await this.#client(agentUrl).crash(amphoraId);
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.#clients.values()].map((c) => c.close()));
   }

@@ -11,4 +11,8 @@ export interface AmphoraAgents {
   /** Stops everything the agent runs for the amphora and forgets it (idempotent). */
   remove(agentUrl: string, amphoraId: string): Promise<void>;
   stats(agentUrl: string, amphoraId: string): Promise<ProxyStat[]>;
+  /** Every address configured in the amphora (where keepalived put the VIP, for one). */
+  addresses(agentUrl: string, amphoraId: string): Promise<string[]>;
+  /** SIGKILLs the amphora's keepalived and haproxy, as a crash would (failover drills). */
+  crash(agentUrl: string, amphoraId: string): Promise<void>;
 }

@@ -14,7 +14,11 @@ import { AMPHORA_AVAILABILITY_ZONE_KEYS, AMPHORA_FLAVOR_KEYS } from './capabilit
 import { completedStatuses } from '../completed-statuses.ts';
 import { runtimeCommands } from './runtime-changes.ts';
 import type { AmphoraDriverDeps, AmphoraRecord } from './amphora-types.ts';
-import { bootAmphora, configureAmphora, destroyAmphora } from './amphora-lifecycle.ts';
+import { AMPHORA_RECORD_COLUMNS, bootAmphora, configureAmphora, destroyAmphora, waitForVip } from './amphora-lifecycle.ts';
+import { placeableTopologies, topologyRefusal } from './topologies.ts';
+import { drillFlow } from './drill.ts';
+import { takeVrrpAddress, virtualRouterId } from './vrrp-addresses.ts';
+import { VRRP_PRIORITY } from '../../amphora/render/keepalived-config.ts';
 import { failoverSteps } from './failover.ts';
 import { claimSpare } from './spare-pool.ts';
 import { amphoraConfigFlow, amphoraDeleteFlow, type AmphoraJob } from './operator-flows.ts';
@@ -32,20 +36,20 @@ export class AmphoraProviderDriver implements ProviderDriver {
   readonly description = 'The Fulcrum amphora driver: HAProxy appliances run by amphora agents.';
 
   /**
-   * The topologies #allocate can place. A flavor or default asking for another is refused
-   * with 501 at the API rather than silently served by one amphora; add ACTIVE_STANDBY here
-   * once the flow allocates and configures the MASTER/BACKUP pair.
+   * The topologies #allocate can place with the configured compute driver. A flavor or default
+   * asking for another is refused with 501 at the API rather than silently served otherwise.
    */
-  readonly topologies: readonly string[] = ['SINGLE'];
+  readonly topologies: readonly string[];
   readonly flavorCapabilities: Capability[] = capabilitiesOf(AMPHORA_FLAVOR_KEYS);
   readonly availabilityZoneCapabilities: Capability[] = capabilitiesOf(AMPHORA_AVAILABILITY_ZONE_KEYS);
 
-  constructor(private readonly deps: AmphoraDriverDeps) {}
+  constructor(private readonly deps: AmphoraDriverDeps) {
+    this.topologies = placeableTopologies(deps.computeDriver);
+  }
 
   checkSupport(query: SupportQuery): void {
-    if (query.topology && !this.topologies.includes(query.topology)) {
-      throw new ProviderUnsupported(this.name, 'option', `loadbalancer_topology ${query.topology} is not available: this deployment places ${this.topologies.join(', ')} amphorae only.`);
-    }
+    const refusal = query.topology ? topologyRefusal(this.deps.computeDriver, query.topology) : null;
+    if (refusal) throw new ProviderUnsupported(this.name, 'option', refusal);
     const reason = this.deps.unsupported(query);
     if (reason) throw new ProviderUnsupported(this.name, 'option', reason);
   }
@@ -64,9 +68,9 @@ export class AmphoraProviderDriver implements ProviderDriver {
     validateMetadata(this.name, 'availability_zone_data', AMPHORA_AVAILABILITY_ZONE_KEYS, metadata);
   }
 
-  /** The flows of the operator amphora API (delete, config push), for the flow registry. */
-  operatorFlows(): FlowDefinition<AmphoraJob>[] {
-    return [amphoraDeleteFlow(this.deps), amphoraConfigFlow(this.deps)];
+  /** The flows of the operator amphora API (delete, config push) and failover drills, for the flow registry. */
+  operatorFlows(): FlowDefinition<never>[] {
+    return [amphoraDeleteFlow(this.deps), amphoraConfigFlow(this.deps), drillFlow(this.deps)];
   }
 
   plan(op: ProviderOperation): Step[] {
@@ -80,10 +84,10 @@ export class AmphoraProviderDriver implements ProviderDriver {
   async #amphorae(loadBalancerId: string): Promise<AmphoraRecord[]> {
     return this.deps.db
       .selectFrom('amphora')
-      .select(['id', 'role', 'run_dir', 'netns', 'agent_url', 'vrrp_interface'])
+      .select(AMPHORA_RECORD_COLUMNS)
       .where('load_balancer_id', '=', loadBalancerId)
       .where('status', 'not in', ['DELETED', 'PENDING_DELETE'])
-      .orderBy('role')
+      .orderBy('id')
       .execute();
   }
 
@@ -91,17 +95,41 @@ export class AmphoraProviderDriver implements ProviderDriver {
     return {
       name: 'amphora:allocate',
       run: async ({ payload: op, jobId }) => {
-        const computeDriver = (await this.deps.dataPlane.compute()).name;
-        const lb = await this.deps.db.selectFrom('load_balancer').select('availability_zone').where('id', '=', op.loadBalancerId).executeTakeFirstOrThrow();
-        const spare = await claimSpare(this.deps.db, { jobId, loadBalancerId: op.loadBalancerId, role: 'STANDALONE', zone: lb.availability_zone, computeDriver });
-        if (spare) return [spare];
-        const id = amphoraId(op, jobId, 'STANDALONE');
-        await this.deps.db
-          .insertInto('amphora')
-          .values({ id, load_balancer_id: op.loadBalancerId, status: 'PENDING_CREATE', role: 'STANDALONE', compute_driver: computeDriver, cached_zone: lb.availability_zone })
-          .onConflict((oc) => oc.column('id').doNothing())
-          .execute();
-        return [id];
+        const lb = await this.deps.db.selectFrom('load_balancer').select(['id', 'topology', 'vip_subnet_id', 'availability_zone']).where('id', '=', op.loadBalancerId).executeTakeFirstOrThrow();
+        const compute = (await this.deps.dataPlane.compute()).name;
+        if (lb.topology !== 'ACTIVE_STANDBY') {
+          const spare = await claimSpare(this.deps.db, { jobId, loadBalancerId: op.loadBalancerId, role: 'STANDALONE', zone: lb.availability_zone, computeDriver: compute });
+          if (spare) return [spare];
+        }
+        const roles = lb.topology === 'ACTIVE_STANDBY' ? (['MASTER', 'BACKUP'] as const) : (['STANDALONE'] as const);
+        const ids: string[] = [];
+        const vrrpInUse = new Set<string>();
+        for (const role of roles) {
+          const id = amphoraId(op, jobId, role);
+          ids.push(id);
+          // A retried step finds the row, and its VRRP address, it made before.
+          const existing = await this.deps.db.selectFrom('amphora').select('vrrp_ip').where('id', '=', id).executeTakeFirst();
+          if (existing) {
+            if (existing.vrrp_ip) vrrpInUse.add(existing.vrrp_ip);
+            continue;
+          }
+          const vrrp = role === 'STANDALONE' ? null : await takeVrrpAddress(this.deps.db, lb, vrrpInUse);
+          if (vrrp) vrrpInUse.add(vrrp);
+          await this.deps.db
+            .insertInto('amphora')
+            .values({
+              id,
+              load_balancer_id: op.loadBalancerId,
+              status: 'PENDING_CREATE',
+              role,
+              compute_driver: compute,
+              cached_zone: lb.availability_zone,
+              ...(role === 'STANDALONE' ? {} : { vrrp_ip: vrrp, vrrp_id: virtualRouterId(lb.id), vrrp_priority: VRRP_PRIORITY[role] }),
+            })
+            .onConflict((oc) => oc.column('id').doNothing())
+            .execute();
+        }
+        return ids;
       },
       revert: async (_input, output) => {
         for (const id of (output as string[]) ?? []) {
@@ -116,7 +144,9 @@ export class AmphoraProviderDriver implements ProviderDriver {
       name: 'amphora:boot',
       run: async ({ payload: op, results, signal }) => {
         const lb = await this.deps.db.selectFrom('load_balancer').selectAll().where('id', '=', op.loadBalancerId).executeTakeFirstOrThrow();
-        for (const id of results['amphora:allocate'] as string[]) await bootAmphora(this.deps, id, lb, { plugVip: true, signal });
+        // A pair's VIP is keepalived's to place, on the MASTER.
+        const plugVip = lb.topology !== 'ACTIVE_STANDBY';
+        for (const id of results['amphora:allocate'] as string[]) await bootAmphora(this.deps, id, lb, { plugVip, signal });
       },
       // Also runs when this step failed part-way (the engine reverts the failed step too): an
       // amphora the compute driver placed before registration failed is removed, not leaked.
@@ -132,12 +162,16 @@ export class AmphoraProviderDriver implements ProviderDriver {
       run: async ({ payload: op, signal }) => {
         const excluded = new Set(op.deleted.map((r) => r.id));
         const graph = await loadLbGraph(this.deps.db, op.loadBalancerId, excluded);
-        const amphorae = await this.#amphorae(op.loadBalancerId);
+        // The MASTER first: its keepalived starts first and takes the VIP.
+        const amphorae = (await this.#amphorae(op.loadBalancerId)).sort((a, b) => Number(b.role === 'MASTER') - Number(a.role === 'MASTER'));
         if (amphorae.length === 0) throw new PermanentFailure(`load balancer ${op.loadBalancerId} has no amphora`);
         const runtime = runtimeCommands(op, graph) ?? undefined;
         for (const amphora of amphorae) {
           signal.throwIfAborted();
           await configureAmphora(this.deps, graph, amphora, runtime);
+          // A new pair: the MASTER takes the VIP before its peer's keepalived starts, so the
+          // roles in the records are the VRRP states (both start BACKUP with nopreempt).
+          if (amphora.role === 'MASTER' && op.target.type === 'loadbalancer' && op.action === 'create') await waitForVip(this.deps, amphora, graph);
         }
       },
     };

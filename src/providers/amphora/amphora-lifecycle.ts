@@ -12,7 +12,10 @@ import type { AmphoraDriverDeps, AmphoraRecord } from './amphora-types.ts';
 export type LifecycleDeps = Pick<AmphoraDriverDeps, 'db' | 'dataPlane' | 'render' | 'fileContents'>;
 type LoadBalancerRow = Selectable<LoadBalancerTable>;
 
-export const AMPHORA_RECORD_COLUMNS = ['id', 'role', 'run_dir', 'netns', 'agent_url', 'vrrp_interface'] as const;
+export const AMPHORA_RECORD_COLUMNS = ['id', 'role', 'run_dir', 'netns', 'agent_url', 'vrrp_interface', 'vrrp_ip', 'vrrp_id', 'vrrp_priority'] as const;
+
+/** Amphorae that no longer serve, or not yet (a later failover round's): nobody's peer. */
+const NOT_SERVING = ['DELETED', 'PENDING_DELETE', 'ERROR', 'PENDING_CREATE'];
 
 /**
  * The prefix length of the VIP's subnet; a host prefix when the subnet is not Fulcrum's (the
@@ -59,6 +62,7 @@ export async function bootAmphora(deps: LifecycleDeps, amphoraId: string, lb: Lo
   if (!primary) throw new PermanentFailure(`load balancer ${lb.id} has no VIP address`);
   const [compute, agents] = await Promise.all([deps.dataPlane.compute(), deps.dataPlane.agents()]);
   if (await adoptBooted(deps, compute, amphoraId, lb, [primary, ...additional], options.plugVip)) return;
+  const { vrrp_ip: vrrpAddress } = await deps.db.selectFrom('amphora').select('vrrp_ip').where('id', '=', amphoraId).executeTakeFirstOrThrow();
   const placement = await compute.createAmphora({
     amphoraId,
     loadBalancerId: lb.id,
@@ -66,7 +70,7 @@ export async function bootAmphora(deps: LifecycleDeps, amphoraId: string, lb: Lo
     vipPrefixLength: primary.prefixLength,
     additionalVips: additional,
     plugVip: options.plugVip,
-    vrrpAddress: null,
+    vrrpAddress,
   });
   await deps.db
     .updateTable('amphora')
@@ -88,14 +92,46 @@ export async function bootAmphora(deps: LifecycleDeps, amphoraId: string, lb: Lo
   await deps.db.updateTable('amphora').set({ run_dir: runDir, updated_at: new Date() }).where('id', '=', amphoraId).execute();
 }
 
+/** The load balancer's amphorae that serve or are being set up to. */
+export async function servingAmphorae(deps: LifecycleDeps, loadBalancerId: string): Promise<AmphoraRecord[]> {
+  return deps.db
+    .selectFrom('amphora')
+    .select(AMPHORA_RECORD_COLUMNS)
+    .where('load_balancer_id', '=', loadBalancerId)
+    .where('status', 'not in', NOT_SERVING)
+    .orderBy('id')
+    .execute();
+}
+
+/** An amphora's VRRP peers: the load balancer's other serving amphorae. */
+export async function peersOf(deps: LifecycleDeps, loadBalancerId: string, amphoraId: string): Promise<AmphoraRecord[]> {
+  return (await servingAmphorae(deps, loadBalancerId)).filter((a) => a.id !== amphoraId);
+}
+
 /** Renders the graph for this amphora and has its agent validate and apply it. */
 export async function configureAmphora(deps: LifecycleDeps, graph: LbGraph, amphora: AmphoraRecord, runtime?: string[]): Promise<void> {
   if (!amphora.agent_url) throw new Error(`amphora ${amphora.id} has no agent yet`);
   const agents = await deps.dataPlane.agents();
-  const rendered = deps.render(graph, amphora);
+  const rendered = deps.render(graph, amphora, await peersOf(deps, graph.loadBalancer.id, amphora.id));
   const files = rendered.files ? await deps.fileContents(rendered.files) : undefined;
   await agents.applyHaproxy(amphora.agent_url, amphora.id, rendered.haproxy, runtime, files);
   if (rendered.keepalived) await agents.applyKeepalived(amphora.agent_url, amphora.id, rendered.keepalived);
+}
+
+/**
+ * Waits (bounded) until keepalived has put the load balancer's VIP on the amphora. Not being
+ * there in time is no failure: the pair serves either way, the roles only describe it less well.
+ */
+export async function waitForVip(deps: LifecycleDeps, amphora: AmphoraRecord, graph: LbGraph, timeoutMs = 5000): Promise<boolean> {
+  const vip = graph.loadBalancer.vip_address;
+  if (!vip || !amphora.agent_url) return false;
+  const agents = await deps.dataPlane.agents();
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await agents.addresses(amphora.agent_url, amphora.id)).includes(vip)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
 }
 
 /**

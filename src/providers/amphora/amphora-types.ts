@@ -16,6 +16,9 @@ export interface AmphoraRecord {
   netns: string | null;
   agent_url: string | null;
   vrrp_interface: string | null;
+  vrrp_ip: string | null;
+  vrrp_id: number | null;
+  vrrp_priority: number | null;
 }
 
 export interface RenderedAmphora {
@@ -30,9 +33,12 @@ export interface AmphoraDriverDeps {
   callbacks: StatusCallbacks;
   /** Where amphorae run and how to reach their agents; set up on first use (workers only). */
   dataPlane: { compute(): Promise<ComputeDriver>; agents(): Promise<AmphoraAgents> };
-  render(graph: LbGraph, amphora: AmphoraRecord): RenderedAmphora;
+  /** `peers`: the load balancer's other live amphorae (an ACTIVE_STANDBY amphora's VRRP peer). */
+  render(graph: LbGraph, amphora: AmphoraRecord, peers: AmphoraRecord[]): RenderedAmphora;
   /** The contents of rendered files: certificate references opened from the store. */
   fileContents(files: AmphoraFile[]): Promise<AmphoraFileContent[]>;
   /** Why a listener cannot be served, or null (HAProxy 2.6 serves no UDP/SCTP, …). */
   unsupported(query: SupportQuery): string | null;
+  /** The configured compute driver's name: it decides which topologies can be placed. */
+  computeDriver: string;
 }

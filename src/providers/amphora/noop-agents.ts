@@ -42,6 +42,20 @@ export class NoopAmphoraAgents implements AmphoraAgents {
 
   async remove(): Promise<void> {}
 
+  /** What keepalived would place: the VIP on the MASTER (or a SINGLE amphora), nothing on a BACKUP. */
+  async addresses(_agentUrl: string, amphoraId: string): Promise<string[]> {
+    const row = await this.db
+      .selectFrom('amphora')
+      .innerJoin('load_balancer', 'load_balancer.id', 'amphora.load_balancer_id')
+      .select(['amphora.role', 'load_balancer.vip_address'])
+      .where('amphora.id', '=', amphoraId)
+      .executeTakeFirst();
+    return row?.vip_address && row.role !== 'BACKUP' ? [row.vip_address] : [];
+  }
+
+  /** Nothing runs, so nothing can be killed. */
+  async crash(): Promise<void> {}
+
   async stats(_agentUrl: string, amphoraId: string): Promise<ProxyStat[]> {
     const row = await this.db.selectFrom('amphora').select(['load_balancer_id', 'status']).where('id', '=', amphoraId).executeTakeFirst();
     if (!row?.load_balancer_id || row.status === 'DELETED') throw new Error(`amphora ${amphoraId} serves no load balancer`);

@@ -1,6 +1,7 @@
 // The render context of one amphora: where its files live under the run directory its agent
-// gave it, and the operator's limits.
-import type { AmphoraRenderContext } from '../../amphora/render/context.ts';
+// gave it, the operator's limits and, for ACTIVE_STANDBY, its VRRP settings and its peer.
+import type { AmphoraRenderContext, VrrpContext } from '../../amphora/render/context.ts';
+import { ConfigError } from '../../errors.ts';
 import type { LbGraph } from '../../model/lb-graph.ts';
 import type { AmphoraRecord } from './amphora-types.ts';
 
@@ -12,12 +13,38 @@ export interface AmphoraLimits {
 
 export const DEFAULT_LIMITS: AmphoraLimits = { maxconn: 9000, hardStopAfterMs: 30_000 };
 
-export function renderContext(graph: LbGraph, amphora: AmphoraRecord, limits: AmphoraLimits = DEFAULT_LIMITS): AmphoraRenderContext {
+/** Where the two HAProxy peers of a pair replicate stick tables, on their VRRP addresses. */
+export const HAPROXY_PEER_PORT = 1025;
+
+/** An ACTIVE_STANDBY amphora's VRRP settings, from its row and its peer's. */
+function vrrpContext(amphora: AmphoraRecord, peers: AmphoraRecord[], runDir: string): VrrpContext {
+  const { role, vrrp_ip: sourceIp, vrrp_id: virtualRouterId, vrrp_interface: iface } = amphora;
+  if ((role !== 'MASTER' && role !== 'BACKUP') || !sourceIp || virtualRouterId === null || !iface) {
+    throw new ConfigError(`amphora ${amphora.id} of an ACTIVE_STANDBY load balancer has no VRRP role, address, router id or interface`);
+  }
+  return {
+    role,
+    ...(amphora.vrrp_priority !== null ? { priority: amphora.vrrp_priority } : {}),
+    interface: iface,
+    virtualRouterId,
+    sourceIp,
+    peerIps: peers.map((p) => p.vrrp_ip!),
+    // The agent's layout (src/agent/layout.ts): it writes the track file and the notify script.
+    trackFile: `${runDir}/haproxy.track`,
+    notifyScript: `${runDir}/keepalived-notify.sh`,
+    scriptUser: 'root',
+  };
+}
+
+/** `peers`: the other live amphorae of the load balancer (ACTIVE_STANDBY: the other of the pair). */
+export function renderContext(graph: LbGraph, amphora: AmphoraRecord, peers: AmphoraRecord[] = [], limits: AmphoraLimits = DEFAULT_LIMITS): AmphoraRenderContext {
   if (!amphora.run_dir) throw new Error(`amphora ${amphora.id} is not registered with an agent yet`);
   const runDir = amphora.run_dir;
+  const pair = graph.loadBalancer.topology === 'ACTIVE_STANDBY';
+  const vrrpPeers = peers.filter((p) => p.vrrp_ip);
   return {
     amphoraId: amphora.id,
-    topology: 'SINGLE',
+    topology: pair ? 'ACTIVE_STANDBY' : 'SINGLE',
     vipAddress: graph.loadBalancer.vip_address!,
     additionalVipAddresses: graph.loadBalancer.additional_vips.map((v) => v.ip_address),
     paths: {
@@ -29,7 +56,7 @@ export function renderContext(graph: LbGraph, amphora: AmphoraRecord, limits: Am
     maxconn: limits.maxconn,
     hardStopAfterMs: limits.hardStopAfterMs,
     log: { kind: 'none' },
-    peers: [],
-    vrrp: null,
+    peers: pair ? [amphora, ...vrrpPeers].map((a) => ({ name: a.id, address: a.vrrp_ip ?? '', port: HAPROXY_PEER_PORT })) : [],
+    vrrp: pair ? vrrpContext(amphora, vrrpPeers, runDir) : null,
   };
 }

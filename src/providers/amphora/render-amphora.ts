@@ -1,0 +1,13 @@
+// What one amphora is sent: haproxy.cfg (with the files it names) and, for an ACTIVE_STANDBY
+// pair, keepalived.conf. Pure.
+import { renderHaproxy } from '../../amphora/render/haproxy-config.ts';
+import { renderKeepalivedConfig } from '../../amphora/render/keepalived-config.ts';
+import type { LbGraph } from '../../model/lb-graph.ts';
+import type { AmphoraRecord, RenderedAmphora } from './amphora-types.ts';
+import { renderContext } from './render-context.ts';
+
+export function renderAmphora(graph: LbGraph, amphora: AmphoraRecord, peers: AmphoraRecord[]): RenderedAmphora {
+  const ctx = renderContext(graph, amphora, peers);
+  const rendered = renderHaproxy(graph, ctx);
+  return { haproxy: rendered.config, files: rendered.files, keepalived: ctx.vrrp ? renderKeepalivedConfig(graph, ctx) : null };
+}
