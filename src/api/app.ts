@@ -38,6 +38,7 @@ import { jobRoutes } from '../mgmt/jobs.ts';
 import { networkRoutes } from '../mgmt/networks.ts';
 import { neutronRoutes } from './neutron/routes.ts';
 import { certificateRoutes } from '../mgmt/certificates.ts';
+import { healthRoutes } from './fulcrum/health.ts';
 import { amphoraRoutes } from './resources/amphorae.ts';
 
 export type Api = Awaited<ReturnType<typeof buildApi>>;
@@ -182,6 +183,7 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(networkRoutes, deps);
   await app.register(neutronRoutes, deps);
   await app.register(certificateRoutes, deps);
+  await app.register(healthRoutes, deps);
   await app.register(amphoraRoutes, deps);
   return app;
 }

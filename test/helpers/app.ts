@@ -2,7 +2,7 @@
 // fastify.inject or a real port) and a flow worker, with helpers to wait for statuses.
 import { loadConfig, type FulcrumConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import { createApi, openRuntime, startHealthPoller, startWorker, type Runtime, type RuntimeOptions } from '../../src/runtime.ts';
+import { createApi, openRuntime, startHealthManager, startWorker, type Runtime, type RuntimeOptions } from '../../src/runtime.ts';
 import type { Api } from '../../src/api/app.ts';
 import type { FlowWorker } from '../../src/flows/worker.ts';
 import { openTestDatabase, type Backend } from './db.ts';
@@ -39,7 +39,7 @@ export async function startTestApp(
   });
   let worker = options.worker === false ? null : startWorker(rt);
   await worker?.start();
-  const health = options.health ? startHealthPoller(rt) : null;
+  const health = options.health ? await startHealthManager(rt) : null;
   const api = await createApi(rt);
   await api.ready();
   const app: TestApp = {

@@ -4,6 +4,7 @@ import { backendPoolId } from '../../amphora/render/haproxy-backend.ts';
 import type { ProxyStat } from '../../health/operating-status.ts';
 import type { AmphoraAgents } from './amphora-agents.ts';
 import type { AmphoraFileContent } from '../../agent/cert-files.ts';
+import type { HeartbeatSettings } from '../../agent/heartbeat-settings.ts';
 
 export class AgentGateway implements AmphoraAgents {
   readonly #clients = new Map<string, AgentClient>();
@@ -53,6 +54,15 @@ export class AgentGateway implements AmphoraAgents {
       ...stats.backends.map((b) => ({ proxy: backendPoolId(b.name), server: 'BACKEND', status: b.status })),
       ...stats.servers.map((s) => ({ proxy: backendPoolId(s.backend), server: s.name, status: s.status })),
     ];
+  }
+
+  /** The digest of the agent's heartbeat settings (null: none yet). */
+  async heartbeatDigest(agentUrl: string): Promise<string | null> {
+    return (await this.#client(agentUrl).heartbeatSettings()).digest;
+  }
+
+  async configureHeartbeat(agentUrl: string, settings: HeartbeatSettings): Promise<void> {
+    await this.#client(agentUrl).putHeartbeatSettings(settings);
   }
 
   async close(): Promise<void> {
