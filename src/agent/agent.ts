@@ -27,8 +27,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   await registry.load();
   // Heartbeats resume with the settings the controller last gave, before it calls again.
   const heartbeat = new HeartbeatSender({ ids: () => registry.ids(), snapshot: (id, timeoutMs) => snapshot(registry.get(id), timeoutMs) }, log.child({ role: 'heartbeat' }));
-  heartbeat.configure(await loadSettings(options.baseDir));
-  const server = buildAgentServer({ tls: { ca, cert, key }, registry, heartbeat, agentVersion: agentVersion(), haproxyVersion: await haproxyVersion(), log });
+  heartbeat.configure(await loadSettings(options.heartbeatFile));
+  const server = buildAgentServer({ tls: { ca, cert, key }, registry, heartbeat, heartbeatFile: options.heartbeatFile, agentVersion: agentVersion(), haproxyVersion: await haproxyVersion(), log });
   const address = await server.listen({ host: options.host, port: options.port });
   log.info({ address, base_dir: options.baseDir, amphorae: registry.ids(), certificate: identity.subject, not_after: identity.notAfter }, 'amphora agent listening');
   return {

@@ -21,6 +21,7 @@ export interface AgentServerOptions {
   tls: AgentTls;
   registry: AmphoraRegistry;
   heartbeat: HeartbeatSender;
+  heartbeatFile: string;
   agentVersion: string;
   haproxyVersion: string;
   log: Logger;
@@ -93,7 +94,7 @@ export function buildAgentServer(options: AgentServerOptions) {
       },
     },
     async (request) => {
-      await saveSettings(registry.baseDir, request.body);
+      await saveSettings(options.heartbeatFile, request.body);
       options.heartbeat.configure(request.body);
       return options.heartbeat.status();
     },

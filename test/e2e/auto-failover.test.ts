@@ -33,7 +33,7 @@ function alive(pid: number): boolean {
 }
 
 before(async () => {
-  env = await startProcessAmphoraApp('autofailover', [230, 240], 200, { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1500, jobMaxAttempts: 2 });
+  env = await startProcessAmphoraApp('autofailover', [230, 240], 200, { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1500, jobMaxAttempts: 2, autoFailover: true });
   app = env.app;
   backend = await startBackend('be');
   const created = await app.request('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: env.subnetId } });

@@ -30,7 +30,9 @@ export async function startTestApp(
 ): Promise<TestApp> {
   const testDb = await openTestDatabase(backend);
   // A fixed certificate key, so no test writes a key file into the working directory's .fulcrum.
-  const config = loadConfig({}, { jobPollMs: 50, jobLeaseMs: 2000, defaultProvider: 'noop', networkDriver: 'noop', secretKey: TEST_SECRET_KEY, ...options.config });
+  // No automatic failover unless a test asks: on a loaded machine an agent stalled past the
+  // heartbeat timeout would otherwise replace amphorae under tests about something else.
+  const config = loadConfig({}, { jobPollMs: 50, jobLeaseMs: 2000, defaultProvider: 'noop', networkDriver: 'noop', secretKey: TEST_SECRET_KEY, autoFailover: false, ...options.config });
   const rt = await openRuntime(config, {
     migrate: false,
     database: testDb.database,
