@@ -22,11 +22,20 @@
 #                                gap and failed requests of a sequential probe loop, against a
 #                                plain HAProxy restart measured in the same run. Not part of `all`.
 #
+#   bench/run.sh auto-failover   amphora lost (HAProxy killed, not restartable) → the health manager's
+#                                failover job → traffic on the replacement, with the default heartbeat
+#                                interval and timeout, against an operator failover sent at once.
+#                                Not part of `all`.
+#   bench/run.sh heartbeat       heartbeat checks per datagram against a bare JSON.parse, and the
+#                                health manager's CPU and idle writes with BENCH_HB_AMPHORAE amphorae
+#                                heartbeating every second (embedded database). Not part of `all`.
+#
 # Knobs (environment): BENCH_SETUPS=pglite,postgres[,postgres-serve]  BENCH_CONCURRENCY=4
 # BENCH_SECONDS=5  BENCH_CREATES=300  BENCH_LBS=50  BENCH_POLL_MS=1  BENCH_VALIDATIONS=300
 # dataplane: BENCH_DP_LBS=15  BENCH_DP_POLL_MS=10  BENCH_DP_ROUNDS=5  BENCH_DP_SETTLE_MS=300
 # BENCH_DP_WRK_SECONDS=5  BENCH_DP_WRK_RUNS=5  BENCH_DP_BACKENDS=2
 # failover: BENCH_FO_ROUNDS=10  BENCH_DP_SETTLE_MS=300
+# auto-failover: BENCH_AF_ROUNDS=10   heartbeat: BENCH_HB_AMPHORAE=500  BENCH_HB_SECONDS=10  BENCH_HB_PACKETS=20000
 # Numbers depend on the machine and what else runs on it; compare the ratios within one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +61,8 @@ case "${1:-all}" in
     esac
     ;;
   failover) run failover ;;
+  auto-failover) run auto-failover ;;
+  heartbeat) run heartbeat-rate ;;
   all)
     run api-throughput
     run create-to-active
