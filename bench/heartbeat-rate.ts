@@ -3,13 +3,19 @@
 //     agent, rate) per datagram, against a plain JSON.parse of the same body as the baseline.
 //  2. The health manager at scale on the embedded database: N amphorae (load balancers with a
 //     listener, a pool and two members, on the noop provider) heartbeating every second through
-//     real UDP sockets; the CPU the manager adds to the agent's sender alone, and the database
-//     rows its flushes touch, when nothing changes (the idle case of the 500-LB target).
+//     real UDP sockets from the agent's sender in a child process; the CPU of this process (the
+//     manager and its database) with and without the heartbeats arriving, how many arrive, and
+//     the database rows its flushes touch when nothing changes (the idle case of the 500-LB target).
 //
 //   node --import tsx bench/heartbeat-rate.ts
 //   BENCH_HB_AMPHORAE=500 BENCH_HB_SECONDS=10 BENCH_HB_PACKETS=20000
+import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { fmt, intFromEnv, stats, table } from './lib.ts';
 import { encodeHeartbeat, type Heartbeat } from '../src/agent/heartbeat-codec.ts';
 import { HeartbeatReceiver } from '../src/health/heartbeat-receiver.ts';
@@ -28,6 +34,39 @@ const PACKETS = intFromEnv('BENCH_HB_PACKETS', 20_000);
 const AMPHORAE = intFromEnv('BENCH_HB_AMPHORAE', 500);
 const SECONDS = intFromEnv('BENCH_HB_SECONDS', 10);
 const log = createLogger('silent');
+
+interface SenderFleet {
+  settings: HeartbeatSettings;
+  fleet: { amphoraId: string; listenerId: string; poolId: string; members: string[] }[];
+}
+
+// The child: the agent's sender for the fleet in the file, until killed.
+if (process.argv[2] === '--sender') {
+  const { settings, fleet } = JSON.parse(readFileSync(process.argv[3], 'utf8')) as SenderFleet;
+  const byId = new Map(fleet.map((f) => [f.amphoraId, f]));
+  const sender = new HeartbeatSender(
+    {
+      ids: () => fleet.map((f) => f.amphoraId),
+      snapshot: async (id: string): Promise<Snapshot> => {
+        const f = byId.get(id)!;
+        return {
+          running: true,
+          epoch: '1.2',
+          proxies: [
+            { p: f.listenerId, s: 'FRONTEND', st: 'OPEN', c: [1000, 2000, 0, 10, 0] },
+            { p: f.poolId, s: 'BACKEND', st: 'UP' },
+            ...f.members.map((m) => ({ p: f.poolId, s: m, st: 'no check' })),
+          ],
+        };
+      },
+    },
+    log,
+  );
+  sender.configure(settings);
+  // Bounded: the parent kills it long before.
+  setTimeout(() => process.exit(0), 30 * 60_000);
+  await new Promise(() => {});
+}
 
 // ---- 1. per-datagram checks -----------------------------------------------------------------
 {
@@ -125,22 +164,6 @@ const log = createLogger('silent');
   console.log(`\n${AMPHORAE} load balancers (listener, pool, 2 members each) created in ${fmt((performance.now() - t0) / 1000)} s`);
   await worker.stop();
 
-  const byId = new Map(fleet.map((f) => [f.amphoraId, f]));
-  const source = {
-    ids: () => fleet.map((f) => f.amphoraId),
-    snapshot: async (id: string): Promise<Snapshot> => {
-      const f = byId.get(id)!;
-      return {
-        running: true,
-        epoch: '1.2',
-        proxies: [
-          { p: f.listenerId, s: 'FRONTEND', st: 'OPEN', c: [1000, 2000, 0, 10, 0] },
-          { p: f.poolId, s: 'BACKEND', st: 'UP' },
-          ...f.members.map((m) => ({ p: f.poolId, s: m, st: 'no check' })),
-        ],
-      };
-    },
-  };
   let pushed: HeartbeatSettings | null = null;
   const agents = {
     heartbeatDigest: async () => (pushed ? settingsDigest(pushed) : null),
@@ -168,40 +191,49 @@ const log = createLogger('silent');
       syncMs: 60_000,
     },
   });
-  const measure = async (label: string): Promise<number> => {
+  const cpuShare = async (): Promise<number> => {
     const before = process.cpuUsage();
     const t = performance.now();
     await sleep(SECONDS * 1000);
     const used = process.cpuUsage(before);
-    const share = (used.user + used.system) / 1000 / (performance.now() - t);
-    console.log(`  ${label}: ${fmt(share * 100)}% of one core`);
-    return share;
+    return (used.user + used.system) / 1000 / (performance.now() - t);
   };
-  // The sender alone, to a port nobody reads (what the agent costs, not the manager).
-  const sender = new HeartbeatSender(source, log);
-  const deadPort = 9; // discard: nothing listens on loopback here
-  sender.configure({ key_id: 'bench', key: randomBytes(32).toString('base64'), targets: [{ host: '127.0.0.1', port: deadPort }], interval_ms: 1000 });
-  await sleep(1500);
-  const senderOnly = await measure('sender only');
   await manager.start();
-  sender.configure(pushed!);
-  // First heartbeats write every status and counter once; then the fleet is idle.
-  await sleep(8000);
-  const acceptedBefore = manager.receiver.counters.accepted;
-  const rowsBefore = await database.db.selectFrom('listener_statistics').select((eb) => eb.fn.max('updated_at').as('t')).executeTakeFirst();
-  const both = await measure('sender + health manager');
-  const accepted = manager.receiver.counters.accepted - acceptedBefore;
-  const statsWritten = await database.db.selectFrom('listener_statistics').select('listener_id').where('updated_at', '>', rowsBefore?.t ?? new Date(0)).execute();
-  const online = await database.db.selectFrom('member').select('id').where('operating_status', '=', 'NO_MONITOR').execute();
-  console.log(`\nHealth manager, ${AMPHORAE} amphorae heartbeating every second, idle (embedded database, ${SECONDS} s):`);
-  console.log(table(['', 'value'], [
-    ['heartbeats accepted/s', fmt(accepted / SECONDS, 0)],
-    ['CPU of the manager (with sender − sender only)', `${fmt((both - senderOnly) * 100)}% of one core`],
-    ['listener statistics rows written while idle', String(statsWritten.length)],
-    ['members with a status from heartbeats', `${online.length} of ${AMPHORAE * 2}`],
-  ]));
-  console.log(`Target (500 LBs idle, all Fulcrum processes < 25% of one core): the manager's share ${fmt((both - senderOnly) * 100)}%, the sender's ${fmt(senderOnly * 100)}%`);
-  await sender.stop();
+  const idleNoHeartbeats = await cpuShare();
+  const file = join(tmpdir(), `fulcrum-bench-hb-${process.pid}.json`);
+  writeFileSync(file, JSON.stringify({ settings: pushed!, fleet } satisfies SenderFleet), { mode: 0o600 });
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--sender', file], { stdio: 'inherit' });
+  try {
+    // The first heartbeats write every status and counter once; then the fleet is idle.
+    await sleep(10_000);
+    const acceptedBefore = manager.receiver.counters.accepted;
+    const receivedBefore = manager.receiver.counters.received;
+    const since = new Date();
+    const withHeartbeats = await cpuShare();
+    const accepted = manager.receiver.counters.accepted - acceptedBefore;
+    const received = manager.receiver.counters.received - receivedBefore;
+    const statsWritten = await database.db.selectFrom('listener_statistics').select('listener_id').where('updated_at', '>', since).execute();
+    const healthRows = await database.db.selectFrom('amphora_health').select('amphora_id').execute();
+    const statused = await database.db.selectFrom('member').select('id').where('operating_status', '=', 'NO_MONITOR').execute();
+    console.log(`\nHealth manager, ${AMPHORAE} amphorae heartbeating every second from a child process, idle (embedded database, ${SECONDS} s):`);
+    console.log(
+      table(
+        ['', 'value'],
+        [
+          ['heartbeats received/s, accepted/s', `${fmt(received / SECONDS, 0)}, ${fmt(accepted / SECONDS, 0)}`],
+          ['CPU of this process with heartbeats', `${fmt(withHeartbeats * 100)}% of one core`],
+          ['baseline: the same process, no heartbeats', `${fmt(idleNoHeartbeats * 100)}% of one core`],
+          ['listener statistics rows written while idle', String(statsWritten.length)],
+          ['amphorae with a health row', `${healthRows.length} of ${AMPHORAE}`],
+          ['members with a status from heartbeats', `${statused.length} of ${AMPHORAE * 2}`],
+        ],
+      ),
+    );
+    console.log(`Target (500 LBs idle: all Fulcrum processes < 25% of one core): heartbeats cost the manager ${fmt((withHeartbeats - idleNoHeartbeats) * 100)}% of one core (${fmt(withHeartbeats / Math.max(idleNoHeartbeats, 1e-6), 1)}× the idle process)`);
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(file, { force: true });
+  }
   await manager.stop();
   await api.close();
   await database.close();

@@ -308,6 +308,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (!config.enabledProviders.includes(config.defaultProvider)) {
     problems.push(`FULCRUM_DEFAULT_PROVIDER ${JSON.stringify(config.defaultProvider)} is not in FULCRUM_ENABLED_PROVIDERS (${config.enabledProviders.join(', ')})`);
   }
+  // One late or lost datagram must not look like a dead amphora.
+  if (config.heartbeatTimeoutMs < 2 * config.heartbeatIntervalMs) {
+    problems.push(`FULCRUM_HEARTBEAT_TIMEOUT_MS (${config.heartbeatTimeoutMs}) must be at least twice FULCRUM_HEARTBEAT_INTERVAL_MS (${config.heartbeatIntervalMs})`);
+  }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
   return config;
 }

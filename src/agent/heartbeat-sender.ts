@@ -8,6 +8,8 @@ import { encodeHeartbeat, type Heartbeat } from './heartbeat-codec.ts';
 import { settingsDigest, type HeartbeatSettings } from './heartbeat-settings.ts';
 import type { Snapshot } from './heartbeat-snapshot.ts';
 
+const SLICES = 10;
+
 export interface HeartbeatSource {
   ids(): string[];
   snapshot(id: string, timeoutMs: number): Promise<Snapshot>;
@@ -54,27 +56,41 @@ export class HeartbeatSender {
     }
   }
 
-  /** One heartbeat per amphora to every target. */
+  /**
+   * One heartbeat per amphora to every target. The amphorae are spread over the first half of
+   * the interval in slices, so a host with hundreds of them does not send one burst that
+   * overflows a health manager's receive buffer.
+   */
   async beat(): Promise<void> {
     const settings = this.#settings;
     const key = this.#key;
     if (!settings || !key) return;
-    const timeoutMs = Math.max(100, Math.floor(settings.interval_ms / 2));
-    await Promise.all(
-      this.source.ids().map(async (id) => {
-        let packet: Buffer;
-        try {
-          const snap = await this.source.snapshot(id, timeoutMs);
-          const heartbeat: Heartbeat = { amphora_id: id, seq: ++this.#seq, ts: Date.now(), haproxy: { running: snap.running, epoch: snap.epoch }, proxies: snap.proxies };
-          packet = encodeHeartbeat(heartbeat, settings.key_id, key);
-        } catch (err) {
-          this.errors++;
-          this.log.warn({ err, amphora_id: id }, 'cannot build the heartbeat');
-          return;
-        }
-        for (const target of settings.targets) this.#send(packet, target.host, target.port);
-      }),
-    );
+    const ids = this.source.ids();
+    const slices = Math.min(SLICES, ids.length);
+    const size = Math.ceil(ids.length / Math.max(slices, 1));
+    // A slice does not wait for the previous one's snapshots: a hung HAProxy delays nobody else.
+    const beats: Promise<void>[] = [];
+    for (let k = 0; k < slices; k++) {
+      if (k > 0) await new Promise((r) => setTimeout(r, settings.interval_ms / 2 / slices));
+      // Reconfigured meanwhile: the next tick uses the new settings.
+      if (this.#settings !== settings) break;
+      for (const id of ids.slice(k * size, (k + 1) * size)) beats.push(this.#beatOne(id, settings, key));
+    }
+    await Promise.all(beats);
+  }
+
+  async #beatOne(id: string, settings: HeartbeatSettings, key: Buffer): Promise<void> {
+    let packet: Buffer;
+    try {
+      const snap = await this.source.snapshot(id, Math.max(100, Math.floor(settings.interval_ms / 2)));
+      const heartbeat: Heartbeat = { amphora_id: id, seq: ++this.#seq, ts: Date.now(), haproxy: { running: snap.running, epoch: snap.epoch }, proxies: snap.proxies };
+      packet = encodeHeartbeat(heartbeat, settings.key_id, key);
+    } catch (err) {
+      this.errors++;
+      this.log.warn({ err, amphora_id: id }, 'cannot build the heartbeat');
+      return;
+    }
+    for (const target of settings.targets) this.#send(packet, target.host, target.port);
   }
 
   #send(packet: Buffer, host: string, port: number): void {

@@ -24,6 +24,7 @@ export interface ReceiverOptions {
 export type ReceiverCounters = { received: number; accepted: number } & Record<RejectReason, number>;
 
 const REFRESH_MS = 1000;
+const RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export class HeartbeatReceiver {
   #socket: Socket | null = null;
@@ -59,7 +60,9 @@ export class HeartbeatReceiver {
   /** Loads keys and sequences, then listens; returns the bound port. */
   async listen(host: string, port: number): Promise<number> {
     await this.refresh();
-    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
+    // Room for a few seconds of a large fleet's heartbeats while the event loop is busy (the
+    // kernel caps it at net.core.rmem_max).
+    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: RECV_BUFFER_BYTES });
     socket.on('message', (packet) => this.handle(packet, Date.now()));
     socket.on('error', (err) => this.log.error({ err }, 'heartbeat socket error'));
     await new Promise<void>((resolve, reject) => {
