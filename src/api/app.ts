@@ -34,10 +34,10 @@ import { flavorRoutes } from './resources/flavors.ts';
 import { flavorProfileRoutes } from './resources/flavorprofiles.ts';
 import { availabilityZoneRoutes } from './resources/availabilityzones.ts';
 import { availabilityZoneProfileRoutes } from './resources/availabilityzoneprofiles.ts';
-import { jobRoutes } from '../mgmt/jobs.ts';
-import { networkRoutes } from '../mgmt/networks.ts';
+import { jobRoutes } from './fulcrum/jobs.ts';
+import { networkRoutes } from './fulcrum/networks.ts';
 import { neutronRoutes } from './neutron/routes.ts';
-import { certificateRoutes } from '../mgmt/certificates.ts';
+import { certificateRoutes } from './fulcrum/certificates.ts';
 import { healthRoutes } from './fulcrum/health.ts';
 import { amphoraRoutes } from './resources/amphorae.ts';
 

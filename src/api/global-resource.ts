@@ -4,7 +4,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Table } from '../db/schema.ts';
 import { listRows } from '../db/list-rows.ts';
-import { parseListQuery, selectFields, type ListAttributes, type RawQuery } from './list-query.ts';
+import { parseListQuery, selectFields, type ListAttributes, type RawQuery } from '../model/list-query.ts';
 import { pageLinks } from './links.ts';
 import type { ApiDeps } from './deps.ts';
 import type { ApiObject } from './resource.ts';

@@ -1,7 +1,7 @@
 // Pagination links (reference §3.1): `next` when the page is full, `previous` when the request
 // had a marker. Each link repeats the request's filters, tag filters and `fields`.
 import type { FastifyRequest } from 'fastify';
-import type { ListQuery, RawQuery } from './list-query.ts';
+import type { ListQuery, RawQuery } from '../model/list-query.ts';
 
 /** Re-emitted from the parsed query rather than copied from the request. */
 const PAGING = new Set(['limit', 'marker', 'page_reverse', 'sort', 'sort_key', 'sort_dir']);

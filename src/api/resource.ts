@@ -6,7 +6,7 @@ import type { Table } from '../db/schema.ts';
 import { listRows } from '../db/list-rows.ts';
 import { Forbidden, NotFound } from '../errors.ts';
 import { authorize, mayListAllProjects } from '../auth/policy.ts';
-import { isUuid, parseListQuery, selectFields, type ListAttributes, type RawQuery } from './list-query.ts';
+import { isUuid, parseListQuery, selectFields, type ListAttributes, type RawQuery } from '../model/list-query.ts';
 import { pageLinks } from './links.ts';
 import type { ApiDeps } from './deps.ts';
 

@@ -3,7 +3,9 @@
 // sits in front of Octavia); public routes (version document, API docs) need no credentials.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Forbidden, Unauthorized } from '../errors.ts';
-import type { ApiDeps } from '../api/deps.ts';
+import type { FulcrumConfig } from '../config.ts';
+import type { Database } from '../db/database.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { Authenticator } from './authenticator.ts';
 import { ANONYMOUS, type AuthContext } from './context.ts';
 import { loadPolicy } from './policy-file.ts';
@@ -54,7 +56,14 @@ export function authenticationHook(authenticator: Authenticator) {
   };
 }
 
-async function installAuth(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+/** What authentication needs from the process (a part of the API's dependencies). */
+interface AuthDeps {
+  config: FulcrumConfig;
+  log: Logger;
+  database: Database;
+}
+
+async function installAuth(app: FastifyInstance, deps: AuthDeps): Promise<void> {
   app.decorate('policyEngine', loadPolicy(deps.config.policyFile));
   const authenticator = createAuthenticator(deps.config, deps.log, deps.database);
   app.decorateRequest('auth', null as unknown as AuthContext);

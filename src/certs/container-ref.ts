@@ -1,7 +1,7 @@
 // The reference forms a *_container_ref may take for a stored certificate: its own URL
 // (`<api base>/v2/fulcrum/certificates/<id>`), the key-manager shapes clients already send
 // (`…/v1/containers/<id>`, `…/v1/secrets/<id>`), or the bare id. Pure.
-import { isUuid } from '../api/list-query.ts';
+import { isUuid } from '../model/list-query.ts';
 
 const URL_FORM = /^(?:[a-z][a-z0-9+.-]*:\/\/[^/\s]+)?(?:\/[^\s?#]*)?\/(?:v2(?:\.0)?\/fulcrum\/certificates|v1\/containers|v1\/secrets)\/([0-9a-fA-F-]{36})\/?$/;
 

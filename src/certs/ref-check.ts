@@ -1,13 +1,16 @@
 // The *_container_ref checks of listeners and pools (reference §5.3 step 7, §5.4): every
 // reference must name a stored certificate of the load balancer's project and of the kind the
 // field needs, and a CRL must be signed by the CA it goes with. Error texts follow Octavia's.
+import type { Transaction } from 'kysely';
 import type { Db } from '../db/database.ts';
-import type { Trx } from '../api/write-path.ts';
+import type { Schema } from '../db/schema.ts';
 import { CertificateRetrieval, ValidationFailure } from '../errors.ts';
 import { certificatesById, openPayload, type CertificateRow } from './certificate-store.ts';
 import { certificateIdFromRef } from './container-ref.ts';
 import { crlSignedBy, type CertificateType } from './pem-bundle.ts';
 import type { SecretStore } from './secret-store.ts';
+
+type Trx = Transaction<Schema>;
 
 export interface ListenerRefs {
   default_tls_container_ref: string | null;

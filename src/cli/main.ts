@@ -6,7 +6,7 @@ import { FulcrumError } from '../errors.ts';
 import { openDatabase } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { adoptDataPlane, createApi, databaseUrl, openRuntime, startHealthManager, startWorker, type Runtime } from '../runtime.ts';
-import { ensureNetwork } from '../mgmt/networks.ts';
+import { ensureNetwork } from '../network/default-network.ts';
 
 /** The VIP subnet `fulcrum serve` registers on first start: loopback addresses need no root. */
 const LOCAL_SUBNET = '127.10.0.0/16';

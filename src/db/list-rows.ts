@@ -3,7 +3,7 @@
 import { sql, type RawBuilder, type Sql } from 'kysely';
 import type { Db } from './database.ts';
 import type { Table } from './schema.ts';
-import { storable, type Filter, type ListQuery, type SortKey } from '../api/list-query.ts';
+import { storable, type Filter, type ListQuery, type SortKey } from '../model/list-query.ts';
 import { InvalidListQuery } from '../errors.ts';
 
 export interface ListScope {

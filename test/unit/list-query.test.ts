@@ -2,7 +2,7 @@
 // and field selection, and the exact 400 messages clients see for bad input.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseListQuery, selectFields, type ListAttributes, type RawQuery } from '../../src/api/list-query.ts';
+import { parseListQuery, selectFields, type ListAttributes, type RawQuery } from '../../src/model/list-query.ts';
 import { InvalidListQuery } from '../../src/errors.ts';
 
 // A resource with one attribute of each filter type, and API names that differ from their

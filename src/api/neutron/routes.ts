@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiDeps } from '../deps.ts';
 import { NotFound } from '../../errors.ts';
 import { authorize, isAllowed, mayListAllProjects, policyAction } from '../../auth/policy.ts';
-import { isUuid, type RawQuery } from '../list-query.ts';
+import { isUuid, type RawQuery } from '../../model/list-query.ts';
 import { NETWORK_FILTERS, SUBNET_FILTERS, filterAndProject, networkView, subnetView, type NetworkRow } from './views.ts';
 
 export const NEUTRON_PREFIX = '/networking/v2.0';

@@ -3,7 +3,7 @@
 import { addressToBigInt, bigIntToAddress, cidrFamily, normaliseCidr } from '../../model/cidr.ts';
 import { octaviaTime } from '../octavia/common.ts';
 import { InvalidListQuery } from '../../errors.ts';
-import type { RawQuery } from '../list-query.ts';
+import type { RawQuery } from '../../model/list-query.ts';
 
 export interface NetworkRow {
   id: string;

@@ -2,7 +2,7 @@
 // filter name) where Fulcrum's column is `load_balancer_id`.
 import type { Selectable } from 'kysely';
 import type { AmphoraApiView } from '../../db/schema.ts';
-import type { ListAttributes } from '../list-query.ts';
+import type { ListAttributes } from '../../model/list-query.ts';
 import type { Stats } from '../../db/stats.ts';
 import { octaviaTime } from './common.ts';
 

@@ -9,7 +9,7 @@ import type { Db } from '../../db/database.ts';
 import { authorize } from '../../auth/policy.ts';
 import { ImmutableObject, NotFound } from '../../errors.ts';
 import { listGlobal, showGlobal, type GlobalSpec } from '../global-resource.ts';
-import { isUuid } from '../list-query.ts';
+import { isUuid } from '../../model/list-query.ts';
 import { AMPHORA_ATTRS, amphoraStatsEntry, serializeAmphora, type AmphoraRow } from '../octavia/amphora.ts';
 import { enqueueJob } from '../../flows/job-store.ts';
 import { AMPHORA_CONFIG, AMPHORA_DELETE } from '../../providers/amphora/operator-flows.ts';

@@ -6,7 +6,7 @@ import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
 import { authorize } from '../../auth/policy.ts';
 import { InvalidOption, NotFound, ObjectInUse } from '../../errors.ts';
-import { isUuid } from '../list-query.ts';
+import { isUuid } from '../../model/list-query.ts';
 import { listGlobal, showGlobal, type GlobalSpec } from '../global-resource.ts';
 import { enabledDriver } from '../lb-placement.ts';
 import { parseMetadata, validateAvailabilityZone } from '../../providers/metadata.ts';
@@ -18,7 +18,7 @@ import {
 } from '../octavia/availability-zone.ts';
 import type { Db } from '../../db/database.ts';
 
-export const availabilityZoneProfileSpec: GlobalSpec<AvailabilityZoneProfileRow> = {
+const availabilityZoneProfileSpec: GlobalSpec<AvailabilityZoneProfileRow> = {
   table: 'availability_zone_profile',
   single: 'availability_zone_profile',
   plural: 'availability_zone_profiles',

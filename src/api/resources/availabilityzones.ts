@@ -7,7 +7,7 @@ import type { ApiDeps } from '../deps.ts';
 import { authorize } from '../../auth/policy.ts';
 import { InvalidOption, NotFound, ObjectInUse, RecordAlreadyExists } from '../../errors.ts';
 import { listGlobal, showGlobal, type GlobalSpec } from '../global-resource.ts';
-import { isUniqueViolation } from './flavors.ts';
+import { isUniqueViolation } from '../../db/unique-violation.ts';
 import {
   AvailabilityZoneCreate,
   AvailabilityZoneUpdate,
@@ -16,7 +16,7 @@ import {
 } from '../octavia/availability-zone.ts';
 import type { Db } from '../../db/database.ts';
 
-export const availabilityZoneSpec: GlobalSpec<AvailabilityZoneRow> = {
+const availabilityZoneSpec: GlobalSpec<AvailabilityZoneRow> = {
   table: 'availability_zone',
   single: 'availability_zone',
   plural: 'availability_zones',

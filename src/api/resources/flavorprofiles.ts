@@ -6,14 +6,14 @@ import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
 import { authorize } from '../../auth/policy.ts';
 import { InvalidOption, NotFound, ObjectInUse } from '../../errors.ts';
-import { isUuid } from '../list-query.ts';
+import { isUuid } from '../../model/list-query.ts';
 import { listGlobal, showGlobal, type GlobalSpec } from '../global-resource.ts';
 import { enabledDriver } from '../lb-placement.ts';
 import { parseMetadata, validateFlavor } from '../../providers/metadata.ts';
 import { FlavorProfileCreate, FlavorProfileUpdate, flavorProfileFields, type FlavorProfileRow } from '../octavia/flavor.ts';
 import type { Db } from '../../db/database.ts';
 
-export const flavorProfileSpec: GlobalSpec<FlavorProfileRow> = {
+const flavorProfileSpec: GlobalSpec<FlavorProfileRow> = {
   table: 'flavor_profile',
   single: 'flavorprofile',
   plural: 'flavorprofiles',

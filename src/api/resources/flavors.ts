@@ -6,12 +6,13 @@ import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
 import { authorize } from '../../auth/policy.ts';
 import { InvalidOption, NotFound, ObjectInUse, RecordAlreadyExists } from '../../errors.ts';
-import { isUuid } from '../list-query.ts';
+import { isUuid } from '../../model/list-query.ts';
 import { listGlobal, showGlobal, type GlobalSpec } from '../global-resource.ts';
 import { FlavorCreate, FlavorUpdate, flavorFields, type FlavorRow } from '../octavia/flavor.ts';
 import type { Db } from '../../db/database.ts';
+import { isUniqueViolation } from '../../db/unique-violation.ts';
 
-export const flavorSpec: GlobalSpec<FlavorRow> = {
+const flavorSpec: GlobalSpec<FlavorRow> = {
   table: 'flavor',
   single: 'flavor',
   plural: 'flavors',
@@ -27,10 +28,6 @@ export const flavorSpec: GlobalSpec<FlavorRow> = {
 };
 
 const IdParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
-
-export function isUniqueViolation(err: unknown): boolean {
-  return (err as { code?: string }).code === '23505';
-}
 
 async function findFlavor(db: Db, id: string): Promise<FlavorRow> {
   const row = isUuid(id) ? await db.selectFrom('flavor').selectAll().where('id', '=', id.toLowerCase()).executeTakeFirst() : undefined;

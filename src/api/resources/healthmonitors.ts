@@ -11,15 +11,15 @@ import {
   serializeHealthMonitors,
   type HealthMonitorRow,
 } from '../octavia/healthmonitor.ts';
-import { adminStateUp } from '../octavia/common.ts';
 import { enqueueOperation, lockPoolForChild, NOW } from '../write-path.ts';
 import { checkQuota } from '../quota-check.ts';
 import { Conflict, NotFound } from '../../errors.ts';
-import { poolSpec } from './pools.ts';
-import { monitorChanges, newMonitorSettings, type MonitorSettings } from '../../model/health-monitor.ts';
+import { poolSpec } from '../resource-specs.ts';
+import { newHealthMonitorRow } from '../writes/health-monitor-rows.ts';
+import { monitorChanges, newMonitorSettings } from '../../model/health-monitor.ts';
 import { ref } from '../../model/operation.ts';
 
-export const healthMonitorSpec: ResourceSpec<HealthMonitorRow> = {
+const healthMonitorSpec: ResourceSpec<HealthMonitorRow> = {
   table: 'health_monitor',
   displayName: 'Health Monitor',
   single: 'healthmonitor',
@@ -51,26 +51,6 @@ function commonChanges(body: MonitorBody): Record<string, unknown> {
   if (body.admin_state_up !== undefined) changes.admin_state_up = body.admin_state_up ?? false;
   if (body.tags !== undefined) changes.tags = JSON.stringify(body.tags);
   return changes;
-}
-
-/** The row of a new monitor of `pool` with checked `settings`, PENDING_CREATE and OFFLINE. */
-export function newHealthMonitorRow(
-  id: string,
-  pool: { id: string; project_id: string },
-  body: { name?: string | null; admin_state_up?: boolean | null; tags?: string[] },
-  settings: MonitorSettings,
-) {
-  return {
-    id,
-    project_id: pool.project_id,
-    pool_id: pool.id,
-    name: body.name ?? '',
-    admin_state_up: adminStateUp(body.admin_state_up),
-    provisioning_status: 'PENDING_CREATE',
-    operating_status: 'OFFLINE',
-    tags: JSON.stringify(body.tags ?? []),
-    ...settings,
-  };
 }
 
 export async function healthMonitorRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {

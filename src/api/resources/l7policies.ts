@@ -4,14 +4,12 @@ import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
-import { COMMON_ATTRS, fetchRow, listResource, showResource, type ResourceSpec } from '../resource.ts';
+import { fetchRow, listResource, showResource } from '../resource.ts';
 import {
   L7PolicyCreate,
   L7PolicyUpdate,
   policyArguments,
   serializeL7Policies,
-  type L7PolicyInput,
-  type L7PolicyRow,
 } from '../octavia/l7policy.ts';
 import { adminStateUp } from '../octavia/common.ts';
 import { checkQuota } from '../quota-check.ts';
@@ -23,27 +21,8 @@ import { ref } from '../../model/operation.ts';
 import { placeL7Policy } from '../../db/l7-positions.ts';
 import type { Db } from '../../db/database.ts';
 import type { ListenerRow } from '../octavia/listener.ts';
-import { listenerSpec } from './listeners.ts';
-import { loadBalancerSpec } from './loadbalancers.ts';
-
-export const l7PolicySpec: ResourceSpec<L7PolicyRow> = {
-  table: 'l7policy',
-  displayName: 'L7 Policy',
-  single: 'l7policy',
-  plural: 'l7policies',
-  attrs: {
-    ...COMMON_ATTRS,
-    description: { column: 'description', type: 'string' },
-    listener_id: { column: 'listener_id', type: 'uuid' },
-    action: { column: 'action', type: 'string' },
-    redirect_pool_id: { column: 'redirect_pool_id', type: 'uuid' },
-    redirect_url: { column: 'redirect_url', type: 'string' },
-    redirect_prefix: { column: 'redirect_prefix', type: 'string' },
-    redirect_http_code: { column: 'redirect_http_code', type: 'int' },
-    position: { column: 'position', type: 'int' },
-  },
-  serialize: serializeL7Policies,
-};
+import { l7PolicySpec, listenerSpec, loadBalancerSpec } from '../resource-specs.ts';
+import { describedColumns } from '../writes/l7-policy-rows.ts';
 
 const IdParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
 const ARGUMENT_KEYS = ['action', 'redirect_pool_id', 'redirect_url', 'redirect_prefix', 'redirect_http_code'] as const;
@@ -60,16 +39,6 @@ async function lockedListener(trx: Trx, id: string): Promise<ListenerRow> {
   const listener = await trx.selectFrom('listener').selectAll().where('id', '=', id).executeTakeFirst();
   if (!listener) throw new NotFound('Listener', id);
   return listener;
-}
-
-/** name, description, admin_state_up and tags as columns; null name/description are "". */
-export function describedColumns(body: L7PolicyInput): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (body.name !== undefined) out.name = body.name ?? '';
-  if (body.description !== undefined) out.description = body.description ?? '';
-  if (body.admin_state_up !== undefined) out.admin_state_up = body.admin_state_up ?? false;
-  if (body.tags !== undefined) out.tags = JSON.stringify(body.tags);
-  return out;
 }
 
 export async function l7PolicyRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {

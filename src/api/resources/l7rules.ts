@@ -13,11 +13,11 @@ import { enqueueOperation, lockL7PolicyForChild, NOW } from '../write-path.ts';
 import { Conflict, NotFound } from '../../errors.ts';
 import { MAX_RULES_PER_POLICY, mergeL7Rule, validateL7Rule } from '../../model/l7-rule.ts';
 import { ref } from '../../model/operation.ts';
-import { l7PolicySpec } from './l7policies.ts';
+import { l7PolicySpec } from '../resource-specs.ts';
 
 const { name: _rulesHaveNoName, ...RULE_COMMON_ATTRS } = COMMON_ATTRS;
 
-export const l7RuleSpec: ResourceSpec<L7RuleRow> = {
+const l7RuleSpec: ResourceSpec<L7RuleRow> = {
   table: 'l7rule',
   displayName: 'L7 Rule',
   single: 'rule',

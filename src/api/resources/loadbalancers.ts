@@ -3,22 +3,22 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
-import { COMMON_ATTRS, fetchRow, listResource, showResource, type ResourceSpec } from '../resource.ts';
+import { fetchRow, listResource, showResource } from '../resource.ts';
 import { authorize } from '../../auth/policy.ts';
 import {
   LoadBalancerCreate,
   LoadBalancerUpdate,
   serializeLoadBalancers,
-  type LoadBalancerRow,
 } from '../octavia/loadbalancer.ts';
 import { enqueueOperation, lockForSelf, NOW, type Trx } from '../write-path.ts';
 import { InvalidInput, ValidationFailure } from '../../errors.ts';
-import { parseBool } from '../list-query.ts';
+import { parseBool } from '../../model/list-query.ts';
 import { ref, type ProviderOperation } from '../../model/operation.ts';
 import { adminStateUp } from '../octavia/common.ts';
 import { statusTree } from '../octavia/status-tree.ts';
 import { emptyTree, serializeFullLoadBalancer } from '../octavia/loadbalancer-full.ts';
 import { createLoadBalancerTree, planTree } from '../lb-tree-create.ts';
+import { loadBalancerSpec } from '../resource-specs.ts';
 import { hasTree } from '../../model/lb-tree.ts';
 import { checkVipNetwork, resolvePlacement } from '../lb-placement.ts';
 import { checkQuota } from '../quota-check.ts';
@@ -26,27 +26,6 @@ import { loadBalancerStats } from '../../db/stats.ts';
 import { allocateAdditionalVips } from '../additional-vips.ts';
 import { failover, LB_FAILOVER_STATES } from '../failover.ts';
 import { vipSecurityGroups } from '../../model/vip-security-groups.ts';
-
-export const loadBalancerSpec: ResourceSpec<LoadBalancerRow> = {
-  table: 'load_balancer',
-  displayName: 'Load Balancer',
-  single: 'loadbalancer',
-  plural: 'loadbalancers',
-  hideStatus: 'DELETED',
-  attrs: {
-    ...COMMON_ATTRS,
-    description: { column: 'description', type: 'string' },
-    vip_address: { column: 'vip_address', type: 'string' },
-    vip_port_id: { column: 'vip_port_id', type: 'uuid' },
-    vip_subnet_id: { column: 'vip_subnet_id', type: 'uuid' },
-    vip_network_id: { column: 'vip_network_id', type: 'uuid' },
-    vip_qos_policy_id: { column: 'vip_qos_policy_id', type: 'uuid' },
-    provider: { column: 'provider', type: 'string' },
-    flavor_id: { column: 'flavor_id', type: 'uuid' },
-    availability_zone: { column: 'availability_zone', type: 'string' },
-  },
-  serialize: serializeLoadBalancers,
-};
 
 const IdParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
 

@@ -1,21 +1,21 @@
 // /v2/lbaas/pools/{pool_id}/members (reference §5.5), including the batch update.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { randomUUID } from 'node:crypto';
 import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
 import { COMMON_ATTRS, fetchRow, listResource, showResource, type ResourceSpec } from '../resource.ts';
 import { MemberBatchUpdate, MemberCreate, MemberUpdate, serializeMembers, type MemberRow } from '../octavia/member.ts';
-import { enqueueOperation, lockPoolForChild, NOW, type Trx } from '../write-path.ts';
+import { enqueueOperation, lockPoolForChild, NOW } from '../write-path.ts';
 import { checkQuota } from '../quota-check.ts';
-import { parseBool } from '../list-query.ts';
-import { Conflict, InvalidInput, NotFound } from '../../errors.ts';
-import { poolSpec } from './pools.ts';
+import { parseBool } from '../../model/list-query.ts';
+import { InvalidInput, NotFound } from '../../errors.ts';
+import { poolSpec } from '../resource-specs.ts';
+import { insertMembers, insertNewMember, memberColumns } from '../writes/member-rows.ts';
 import type { PoolRow } from '../octavia/pool.ts';
-import { checkNewMember, memberChanges, newMemberSettings, type MemberSettings } from '../../model/member.ts';
+import { checkNewMember, memberChanges } from '../../model/member.ts';
 import { assertUniqueMembers, isEmptyPlan, planMemberBatch, type ExistingMember } from '../../model/member-batch.ts';
 import { ref, type ObjectRef } from '../../model/operation.ts';
 
-export const memberSpec: ResourceSpec<MemberRow> = {
+const memberSpec: ResourceSpec<MemberRow> = {
   table: 'member',
   displayName: 'Member',
   single: 'member',
@@ -41,15 +41,8 @@ const MemberParams = {
   required: ['pool_id', 'id'],
 } as const;
 
-type NewMember = Static<typeof MemberCreate>['member'];
-
 /** A batch that would change nothing rolls its transaction back, so the LB is never locked. */
 class NothingToChange extends Error {}
-
-function columns(settings: Partial<MemberSettings>) {
-  const { tags, ...rest } = settings;
-  return tags === undefined ? rest : { ...rest, tags: JSON.stringify(tags) };
-}
 
 function additiveOnly(request: FastifyRequest): boolean {
   const raw = (request.query as Record<string, unknown>).additive_only;
@@ -57,52 +50,6 @@ function additiveOnly(request: FastifyRequest): boolean {
   const value = typeof raw === 'string' ? parseBool(raw) : undefined;
   if (value === undefined) throw new InvalidInput(`Invalid input for field/attribute additive_only. Value: '${String(raw)}'.`);
   return value;
-}
-
-/** Members of a monitored pool start OFFLINE, others NO_MONITOR (reference §4.4). */
-async function initialOperatingStatus(trx: Trx, poolId: string): Promise<'OFFLINE' | 'NO_MONITOR'> {
-  const monitor = await trx.selectFrom('health_monitor').select('id').where('pool_id', '=', poolId).executeTakeFirst();
-  return monitor ? 'OFFLINE' : 'NO_MONITOR';
-}
-
-async function insertMembers(trx: Trx, pool: PoolRow, members: NewMember[]): Promise<MemberRow[]> {
-  if (members.length === 0) return [];
-  const operatingStatus = await initialOperatingStatus(trx, pool.id);
-  const rows = members.map((m) => ({
-    id: randomUUID(),
-    project_id: pool.project_id,
-    pool_id: pool.id,
-    address: m.address,
-    protocol_port: m.protocol_port,
-    provisioning_status: 'PENDING_CREATE',
-    operating_status: operatingStatus,
-    ...columns(newMemberSettings(m)),
-  }));
-  return trx.insertInto('member').values(rows).returningAll().execute();
-}
-
-async function assertAddressFree(trx: Trx, poolId: string, member: NewMember): Promise<void> {
-  const taken = await trx
-    .selectFrom('member')
-    .select('id')
-    .where('pool_id', '=', poolId)
-    .where('address', '=', member.address)
-    .where('protocol_port', '=', member.protocol_port)
-    .executeTakeFirst();
-  if (taken) {
-    throw new Conflict(`Another member on this pool is already using ip ${member.address} on protocol_port ${member.protocol_port}`);
-  }
-}
-
-/**
- * Inserts one new member (its address and port free on the pool, its subnet known), for its
- * POST and for a fully-populated LB create; `checkNewMember` is the caller's, before locking.
- */
-export async function insertNewMember(trx: Trx, deps: ApiDeps, pool: PoolRow, member: NewMember): Promise<MemberRow> {
-  await assertAddressFree(trx, pool.id, member);
-  if (member.subnet_id) await deps.network.checkSubnet(trx, member.subnet_id);
-  const [inserted] = await insertMembers(trx, pool, [member]);
-  return inserted;
 }
 
 function existingMember(row: MemberRow): ExistingMember {
@@ -181,7 +128,7 @@ export async function memberRoutes(app: FastifyInstance, deps: ApiDeps): Promise
         for (const { id, changes } of plan.update) {
           await trx
             .updateTable('member')
-            .set({ ...columns(changes), provisioning_status: 'PENDING_UPDATE', updated_at: NOW })
+            .set({ ...memberColumns(changes), provisioning_status: 'PENDING_UPDATE', updated_at: NOW })
             .where('id', '=', id)
             .execute();
         }
@@ -213,7 +160,7 @@ export async function memberRoutes(app: FastifyInstance, deps: ApiDeps): Promise
       const { lb, locked } = await lockPoolForChild(trx, pool);
       const updated = await trx
         .updateTable('member')
-        .set({ ...columns(changes), provisioning_status: 'PENDING_UPDATE', updated_at: NOW })
+        .set({ ...memberColumns(changes), provisioning_status: 'PENDING_UPDATE', updated_at: NOW })
         .where('id', '=', member.id)
         .returningAll()
         .executeTakeFirst();

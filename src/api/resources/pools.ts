@@ -3,104 +3,20 @@ import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
-import type { Db } from '../../db/database.ts';
-import type { SessionPersistence } from '../../db/schema.ts';
-import type { LoadBalancerRow } from '../octavia/loadbalancer.ts';
-import { COMMON_ATTRS, fetchRow, listResource, showResource, type ResourceSpec } from '../resource.ts';
-import { PoolCreate, PoolUpdate, serializePools, type PoolRow } from '../octavia/pool.ts';
-import { adminStateUp } from '../octavia/common.ts';
+import { fetchRow, listResource, showResource } from '../resource.ts';
+import { PoolCreate, PoolUpdate, serializePools } from '../octavia/pool.ts';
 import { enqueueOperation, listenersOfPool, lockForChild, NOW, setPending } from '../write-path.ts';
 import { checkQuota } from '../quota-check.ts';
 import { Conflict, NotFound, ValidationFailure } from '../../errors.ts';
-import { loadBalancerSpec } from './loadbalancers.ts';
-import { listenerSpec } from './listeners.ts';
+import { listenerSpec, loadBalancerSpec, poolSpec } from '../resource-specs.ts';
+import { checkNewPool, newPoolRow, poolRefs, tlsColumns } from '../writes/pool-rows.ts';
 import { checkListenerPoolProtocols } from '../../model/protocol-rules.ts';
 import { resolveSessionPersistence } from '../../model/session-persistence.ts';
-import { TLS_DEFAULTS } from '../../model/enums.ts';
 import { ref } from '../../model/operation.ts';
-import { checkPoolRefs, holdCertificates, type PoolRefs } from '../../certs/ref-check.ts';
+import { checkPoolRefs, holdCertificates } from '../../certs/ref-check.ts';
 import { secretStoreFor } from '../../certs/secret-store.ts';
 
-export const poolSpec: ResourceSpec<PoolRow> = {
-  table: 'pool',
-  displayName: 'Pool',
-  single: 'pool',
-  plural: 'pools',
-  attrs: {
-    ...COMMON_ATTRS,
-    description: { column: 'description', type: 'string' },
-    loadbalancer_id: { column: 'load_balancer_id', type: 'uuid' },
-    protocol: { column: 'protocol', type: 'string' },
-    lb_algorithm: { column: 'lb_algorithm', type: 'string' },
-    tls_enabled: { column: 'tls_enabled', type: 'bool' },
-    tls_container_ref: { column: 'tls_container_ref', type: 'string' },
-    ca_tls_container_ref: { column: 'ca_tls_container_ref', type: 'string' },
-    crl_container_ref: { column: 'crl_container_ref', type: 'string' },
-  },
-  serialize: serializePools,
-};
-
 const IdParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
-
-type TlsInput = Pick<Static<typeof PoolCreate>['pool'], 'tls_ciphers' | 'tls_versions' | 'alpn_protocols' | 'tls_container_ref' | 'ca_tls_container_ref' | 'crl_container_ref'>;
-
-function tlsColumns(body: TlsInput) {
-  const out: Record<string, unknown> = {};
-  for (const key of ['tls_container_ref', 'ca_tls_container_ref', 'crl_container_ref', 'tls_ciphers'] as const) {
-    if (body[key] !== undefined) out[key] = body[key];
-  }
-  if (body.tls_versions !== undefined) out.tls_versions = JSON.stringify(body.tls_versions);
-  if (body.alpn_protocols !== undefined) out.alpn_protocols = JSON.stringify(body.alpn_protocols);
-  return out;
-}
-
-/** The pool's certificate refs after the write: the body's where given, else the stored ones. */
-function poolRefs(body: TlsInput, stored: Partial<PoolRefs> = {}): PoolRefs {
-  const pick = (key: keyof PoolRefs) => (body[key] !== undefined ? body[key] : stored[key]) ?? null;
-  return { tls_container_ref: pick('tls_container_ref'), ca_tls_container_ref: pick('ca_tls_container_ref'), crl_container_ref: pick('crl_container_ref') };
-}
-
-/** A pool create body without the ids that attach it. */
-export type NewPool = Omit<Static<typeof PoolCreate>['pool'], 'loadbalancer_id' | 'listener_id'>;
-
-/**
- * Checks a new pool on `lb` (session persistence, provider support, certificate refs), for its
- * POST and for a fully-populated LB create; returns what to store for the persistence and the
- * certificate ids the create must hold.
- */
-export async function checkNewPool(deps: ApiDeps, db: Db, lb: Pick<LoadBalancerRow, 'project_id' | 'provider'>, body: NewPool) {
-  const sessionPersistence = resolveSessionPersistence(body.session_persistence ?? null, body.protocol);
-  deps.providers.get(lb.provider)?.checkSupport({ lbAlgorithm: body.lb_algorithm, poolProtocol: body.protocol });
-  if (body.crl_container_ref && !body.ca_tls_container_ref) {
-    throw new ValidationFailure('A CA certificate reference is required to specify a certificate revocation list.');
-  }
-  const certIds = await checkPoolRefs(db, () => secretStoreFor(deps.config), lb.project_id, poolRefs(body), (f) => f in body);
-  return { sessionPersistence, certIds };
-}
-
-/** The row of a new pool of `lb`, PENDING_CREATE and OFFLINE; TLS defaults when TLS is on. */
-export function newPoolRow(id: string, lb: Pick<LoadBalancerRow, 'id' | 'project_id'>, body: NewPool, sp: SessionPersistence | null) {
-  const tlsEnabled = body.tls_enabled === true;
-  return {
-    id,
-    project_id: lb.project_id,
-    load_balancer_id: lb.id,
-    name: body.name ?? '',
-    description: body.description ?? '',
-    admin_state_up: adminStateUp(body.admin_state_up),
-    provisioning_status: 'PENDING_CREATE',
-    operating_status: 'OFFLINE',
-    protocol: body.protocol,
-    lb_algorithm: body.lb_algorithm,
-    session_persistence: JSON.stringify(sp),
-    tls_enabled: tlsEnabled,
-    tags: JSON.stringify(body.tags ?? []),
-    tls_versions: JSON.stringify(tlsEnabled ? TLS_DEFAULTS.versions : null),
-    alpn_protocols: JSON.stringify(tlsEnabled ? TLS_DEFAULTS.alpn : null),
-    tls_ciphers: tlsEnabled ? TLS_DEFAULTS.ciphers : null,
-    ...tlsColumns(body),
-  };
-}
 
 export async function poolRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;

@@ -5,7 +5,7 @@ import { authorize } from '../../auth/policy.ts';
 import { InvalidListQuery } from '../../errors.ts';
 import type { Capability } from '../../providers/driver.ts';
 import { availabilityZoneCapabilities, flavorCapabilities } from '../../providers/metadata.ts';
-import { selectFields, type RawQuery } from '../list-query.ts';
+import { selectFields, type RawQuery } from '../../model/list-query.ts';
 import { requestedFields } from '../global-resource.ts';
 import { enabledDriver } from '../lb-placement.ts';
 import { capabilityFields, providerFields } from '../octavia/provider.ts';

@@ -7,7 +7,7 @@ import type { ApiDeps } from '../deps.ts';
 import { authorize, mayListAllProjects } from '../../auth/policy.ts';
 import { Forbidden, NotFound } from '../../errors.ts';
 import { listRows } from '../../db/list-rows.ts';
-import { parseListQuery, type RawQuery } from '../list-query.ts';
+import { parseListQuery, type RawQuery } from '../../model/list-query.ts';
 import { pageLinks } from '../links.ts';
 import { quotaChanges, QUOTA_RESOURCES } from '../../model/quota.ts';
 import { projectLimits } from '../quota-check.ts';

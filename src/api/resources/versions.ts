@@ -38,7 +38,7 @@ const VERSIONS: [string, string][] = [
   ['v2.30', '2025-02-26T00:00:00Z'],
 ];
 
-export function versionDocument(request: FastifyRequest, apiBaseUri: string | null) {
+function versionDocument(request: FastifyRequest, apiBaseUri: string | null) {
   const href = `${baseUrl(request, apiBaseUri)}/v2`;
   return {
     versions: VERSIONS.map(([id, updated], i) => ({

@@ -3,54 +3,20 @@
 // from the database graph and pushes it; the agent validates and reloads without dropping
 // connections.
 import { createHash } from 'node:crypto';
-import type { Db } from '../../db/database.ts';
 import type { FlowDefinition, FlowStep, StepInput } from '../../flows/flow.ts';
 import { PermanentFailure } from '../../flows/flow.ts';
-import type { LbGraph } from '../../model/lb-graph.ts';
 import type { ProviderOperation } from '../../model/operation.ts';
 import { ProviderUnsupported } from '../../errors.ts';
-import type { ComputeDriver } from '../../compute/compute-driver.ts';
 import { loadLbGraph } from '../../amphora/graph-loader.ts';
 import type { Capability, ProviderDriver, SupportQuery } from '../driver.ts';
 import { capabilitiesOf, validateMetadata } from '../metadata.ts';
 import { AMPHORA_AVAILABILITY_ZONE_KEYS, AMPHORA_FLAVOR_KEYS } from './capabilities.ts';
-import type { StatusCallbacks } from '../status-callbacks.ts';
 import { completedStatuses } from '../completed-statuses.ts';
-import type { AmphoraAgents } from './amphora-agents.ts';
-import type { AmphoraFile } from '../../amphora/render/amphora-files.ts';
-import type { AmphoraFileContent } from '../../agent/cert-files.ts';
 import { runtimeCommands } from './runtime-changes.ts';
+import type { AmphoraDriverDeps, AmphoraRecord } from './amphora-types.ts';
 import { bootAmphora, configureAmphora, destroyAmphora } from './amphora-lifecycle.ts';
 import { failoverSteps } from './failover.ts';
 import { amphoraConfigFlow, amphoraDeleteFlow, type AmphoraJob } from './operator-flows.ts';
-
-export interface AmphoraRecord {
-  id: string;
-  role: string | null;
-  run_dir: string | null;
-  netns: string | null;
-  agent_url: string | null;
-  vrrp_interface: string | null;
-}
-
-export interface RenderedAmphora {
-  haproxy: string;
-  /** The files haproxy.cfg names (certificates by reference), sent along with it. */
-  files?: AmphoraFile[];
-  keepalived: string | null;
-}
-
-export interface AmphoraDriverDeps {
-  db: Db;
-  callbacks: StatusCallbacks;
-  /** Where amphorae run and how to reach their agents; set up on first use (workers only). */
-  dataPlane: { compute(): Promise<ComputeDriver>; agents(): Promise<AmphoraAgents> };
-  render(graph: LbGraph, amphora: AmphoraRecord): RenderedAmphora;
-  /** The contents of rendered files: certificate references opened from the store. */
-  fileContents(files: AmphoraFile[]): Promise<AmphoraFileContent[]>;
-  /** Why a listener cannot be served, or null (HAProxy 2.6 serves no UDP/SCTP, …). */
-  unsupported(query: SupportQuery): string | null;
-}
 
 type Step = FlowStep<ProviderOperation>;
 

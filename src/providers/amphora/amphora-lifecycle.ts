@@ -6,7 +6,7 @@ import type { AmphoraTable, LoadBalancerTable } from '../../db/schema.ts';
 import type { VipAddress } from '../../compute/compute-driver.ts';
 import type { LbGraph } from '../../model/lb-graph.ts';
 import { PermanentFailure } from '../../flows/flow.ts';
-import type { AmphoraDriverDeps, AmphoraRecord } from './amphora-driver.ts';
+import type { AmphoraDriverDeps, AmphoraRecord } from './amphora-types.ts';
 
 export type LifecycleDeps = Pick<AmphoraDriverDeps, 'db' | 'dataPlane' | 'render' | 'fileContents'>;
 type LoadBalancerRow = Selectable<LoadBalancerTable>;

@@ -9,7 +9,7 @@ import type { FlowStep } from '../../flows/flow.ts';
 import { loadLbGraph } from '../../amphora/graph-loader.ts';
 import type { ProviderOperation } from '../../model/operation.ts';
 import { completedStatuses } from '../completed-statuses.ts';
-import type { AmphoraDriverDeps, AmphoraRecord } from './amphora-driver.ts';
+import type { AmphoraDriverDeps, AmphoraRecord } from './amphora-types.ts';
 import { AMPHORA_RECORD_COLUMNS, bootAmphora, configureAmphora, destroyAmphora, vipAddresses } from './amphora-lifecycle.ts';
 
 type Step = FlowStep<ProviderOperation>;

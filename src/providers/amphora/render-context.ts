@@ -2,7 +2,7 @@
 // gave it, and the operator's limits.
 import type { AmphoraRenderContext } from '../../amphora/render/context.ts';
 import type { LbGraph } from '../../model/lb-graph.ts';
-import type { AmphoraRecord } from './amphora-driver.ts';
+import type { AmphoraRecord } from './amphora-types.ts';
 
 export interface AmphoraLimits {
   /** Global maxconn: HAProxy needs about two descriptors per connection (fd ceiling 20000 here). */

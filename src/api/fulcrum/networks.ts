@@ -4,14 +4,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Static } from 'typebox';
-import type { ApiDeps } from '../api/deps.ts';
-import type { Db } from '../db/database.ts';
-import { Conflict, InvalidInput, NotFound } from '../errors.ts';
-import { authorize } from '../auth/policy.ts';
-import { cidrContains, cidrFamily, normaliseCidr } from '../model/cidr.ts';
-import { isUuid } from '../api/list-query.ts';
-import { octaviaTime } from '../api/octavia/common.ts';
-import { IpAddress, Name, Strict, Type, Uuid, Wrapped } from '../api/octavia/schema-types.ts';
+import type { ApiDeps } from '../deps.ts';
+import type { Db } from '../../db/database.ts';
+import { Conflict, InvalidInput, NotFound } from '../../errors.ts';
+import { authorize } from '../../auth/policy.ts';
+import { cidrContains, cidrFamily, normaliseCidr } from '../../model/cidr.ts';
+import { isUuid } from '../../model/list-query.ts';
+import { octaviaTime } from '../octavia/common.ts';
+import { IpAddress, Name, Strict, Type, Uuid, Wrapped } from '../octavia/schema-types.ts';
 
 const NetworkCreate = Wrapped('network', Strict({ name: Type.Optional(Name), project_id: Type.Optional(Type.String({ maxLength: 36 })) }));
 const SubnetCreate = Wrapped(
@@ -45,19 +45,6 @@ async function networkView(db: Db, ids?: string[]) {
 
 function subnetView(s: { id: string; network_id: string; name: string; cidr: string; ip_version: number; gateway_ip: string | null; created_at: Date }) {
   return { id: s.id, network_id: s.network_id, name: s.name, cidr: s.cidr, ip_version: s.ip_version, gateway_ip: s.gateway_ip, created_at: octaviaTime(s.created_at) };
-}
-
-/** The default network and subnet `fulcrum serve` registers on first start. */
-export async function ensureNetwork(db: Db, name: string, cidr: string): Promise<{ networkId: string; subnetId: string }> {
-  return db.transaction().execute(async (trx) => {
-    const existing = await trx.selectFrom('subnet').select(['id', 'network_id']).where('name', '=', name).executeTakeFirst();
-    if (existing) return { networkId: existing.network_id, subnetId: existing.id };
-    const networkId = randomUUID();
-    const subnetId = randomUUID();
-    await trx.insertInto('network').values({ id: networkId, name }).execute();
-    await trx.insertInto('subnet').values({ id: subnetId, network_id: networkId, name, cidr: normaliseCidr(cidr), ip_version: cidrFamily(cidr) }).execute();
-    return { networkId, subnetId };
-  });
 }
 
 export async function networkRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {

@@ -4,20 +4,20 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Static } from 'typebox';
-import type { ApiDeps } from '../api/deps.ts';
-import type { Db } from '../db/database.ts';
-import { baseUrl } from '../api/links.ts';
-import { fetchRow, listResource, type ResourceSpec } from '../api/resource.ts';
-import { octaviaTime } from '../api/octavia/common.ts';
-import { Name, Nullable, ProjectId, Strict, StringEnum, Tags, Type, Wrapped } from '../api/octavia/schema-types.ts';
-import { authorize } from '../auth/policy.ts';
-import { Conflict, ValidationFailure } from '../errors.ts';
-import { insertCertificate, type CertificateRow } from '../certs/certificate-store.ts';
-import { certificateIdFromRef, certificateRef } from '../certs/container-ref.ts';
-import { parseCaBundle, parseCrl, parseServerBundle, type ParsedCertificate } from '../certs/pem-bundle.ts';
-import { pkcs12ToPem } from '../certs/pkcs12.ts';
-import { refsOfListener, refsOfPool } from '../certs/ref-check.ts';
-import { secretStoreFor } from '../certs/secret-store.ts';
+import type { ApiDeps } from '../deps.ts';
+import type { Db } from '../../db/database.ts';
+import { baseUrl } from '../links.ts';
+import { fetchRow, listResource, type ResourceSpec } from '../resource.ts';
+import { octaviaTime } from '../octavia/common.ts';
+import { Name, Nullable, ProjectId, Strict, StringEnum, Tags, Type, Wrapped } from '../octavia/schema-types.ts';
+import { authorize } from '../../auth/policy.ts';
+import { Conflict, ValidationFailure } from '../../errors.ts';
+import { insertCertificate, type CertificateRow } from '../../certs/certificate-store.ts';
+import { certificateIdFromRef, certificateRef } from '../../certs/container-ref.ts';
+import { parseCaBundle, parseCrl, parseServerBundle, type ParsedCertificate } from '../../certs/pem-bundle.ts';
+import { pkcs12ToPem } from '../../certs/pkcs12.ts';
+import { refsOfListener, refsOfPool } from '../../certs/ref-check.ts';
+import { secretStoreFor } from '../../certs/secret-store.ts';
 
 const Pem = Type.String({ minLength: 1, maxLength: 65_536 });
 const CertificateCreate = Wrapped(

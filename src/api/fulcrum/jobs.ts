@@ -2,14 +2,14 @@
 // a failure, for operators.
 import type { FastifyInstance } from 'fastify';
 import type { Selectable } from 'kysely';
-import type { ApiDeps } from '../api/deps.ts';
-import type { JobTable } from '../db/schema.ts';
-import { listRows } from '../db/list-rows.ts';
-import { NotFound } from '../errors.ts';
-import { authorize } from '../auth/policy.ts';
-import { parseListQuery, type RawQuery } from '../api/list-query.ts';
-import { octaviaTime } from '../api/octavia/common.ts';
-import { pageLinks } from '../api/links.ts';
+import type { ApiDeps } from '../deps.ts';
+import type { JobTable } from '../../db/schema.ts';
+import { listRows } from '../../db/list-rows.ts';
+import { NotFound } from '../../errors.ts';
+import { authorize } from '../../auth/policy.ts';
+import { parseListQuery, type RawQuery } from '../../model/list-query.ts';
+import { octaviaTime } from '../octavia/common.ts';
+import { pageLinks } from '../links.ts';
 
 type JobRow = Selectable<JobTable>;
 

@@ -1,0 +1,38 @@
+// The types the amphora provider's modules share (driver, lifecycle, failover, operator flows),
+// apart from any of them so none has to import another's implementation for a type.
+import type { Db } from '../../db/database.ts';
+import type { LbGraph } from '../../model/lb-graph.ts';
+import type { ComputeDriver } from '../../compute/compute-driver.ts';
+import type { SupportQuery } from '../driver.ts';
+import type { StatusCallbacks } from '../status-callbacks.ts';
+import type { AmphoraAgents } from './amphora-agents.ts';
+import type { AmphoraFile } from '../../amphora/render/amphora-files.ts';
+import type { AmphoraFileContent } from '../../agent/cert-files.ts';
+
+export interface AmphoraRecord {
+  id: string;
+  role: string | null;
+  run_dir: string | null;
+  netns: string | null;
+  agent_url: string | null;
+  vrrp_interface: string | null;
+}
+
+export interface RenderedAmphora {
+  haproxy: string;
+  /** The files haproxy.cfg names (certificates by reference), sent along with it. */
+  files?: AmphoraFile[];
+  keepalived: string | null;
+}
+
+export interface AmphoraDriverDeps {
+  db: Db;
+  callbacks: StatusCallbacks;
+  /** Where amphorae run and how to reach their agents; set up on first use (workers only). */
+  dataPlane: { compute(): Promise<ComputeDriver>; agents(): Promise<AmphoraAgents> };
+  render(graph: LbGraph, amphora: AmphoraRecord): RenderedAmphora;
+  /** The contents of rendered files: certificate references opened from the store. */
+  fileContents(files: AmphoraFile[]): Promise<AmphoraFileContent[]>;
+  /** Why a listener cannot be served, or null (HAProxy 2.6 serves no UDP/SCTP, …). */
+  unsupported(query: SupportQuery): string | null;
+}
