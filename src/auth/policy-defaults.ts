@@ -117,6 +117,7 @@ export const FULCRUM_RULES: Record<string, string> = {
   'fulcrum:certificate:delete': WRITE,
   'fulcrum:job:get_all': ADMIN,
   'fulcrum:job:get_one': ADMIN,
+  'fulcrum:health_manager:get_all': ADMIN,
   'fulcrum:circuit_breaker:get_all': ADMIN,
   'fulcrum:circuit_breaker:reset': ADMIN,
 };

@@ -233,6 +233,8 @@ export interface HealthManagerTable {
   id: string;
   host: string;
   port: number;
+  counters: JsonDefault<Record<string, number>>;
+  started_at: Timestamp;
   alive_at: Timestamp;
 }
 

@@ -228,7 +228,7 @@ export class HealthManager {
   async syncAgents(): Promise<void> {
     const s = this.deps.settings;
     const { db, secrets, log } = this.deps;
-    await store.registerManager(db, this.id, s.advertiseHost ?? s.bindHost, this.#port);
+    await store.registerManager(db, this.id, s.advertiseHost ?? s.bindHost, this.#port, this.receiver.counters);
     const urls = await store.agentUrls(db);
     if (urls.length === 0) return;
     const targets = await store.liveManagers(db, Math.max(3 * s.syncMs, 30_000));

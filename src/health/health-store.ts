@@ -316,12 +316,17 @@ export async function enqueueFailover(db: Db, target: { amphoraId: string; loadB
 
 // ---- where heartbeats go ------------------------------------------------------------------
 
-export async function registerManager(db: Db, id: string, host: string, port: number): Promise<void> {
+export async function registerManager(db: Db, id: string, host: string, port: number, counters: Record<string, number>): Promise<void> {
+  const json = JSON.stringify(counters);
   await db
     .insertInto('health_manager')
-    .values({ id, host, port })
-    .onConflict((oc) => oc.column('id').doUpdateSet({ host, port, alive_at: sql<Date>`now()` }))
+    .values({ id, host, port, counters: json })
+    .onConflict((oc) => oc.column('id').doUpdateSet({ host, port, counters: json, alive_at: sql<Date>`now()` }))
     .execute();
+}
+
+export async function managerRows(db: Db) {
+  return db.selectFrom('health_manager').selectAll().orderBy('started_at').execute();
 }
 
 export async function removeManager(db: Db, id: string): Promise<void> {

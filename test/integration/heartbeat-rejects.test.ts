@@ -88,6 +88,18 @@ test('forged, replayed, truncated, oversized, stale and foreign datagrams are dr
   assert.equal(c.accepted, accepted + 2);
 });
 
+test("operators see each manager's counts in the management API", async () => {
+  await manager.syncAgents();
+  const res = await app.request('GET', '/v2/fulcrum/health/managers');
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  const mine = res.body.health_managers.find((m: any) => m.id === manager.id);
+  assert.equal(mine.address, `127.0.0.1:${manager.port}`);
+  assert.deepEqual(
+    { accepted: mine.heartbeats.accepted, bad_mac: mine.heartbeats.bad_mac, replayed: mine.heartbeats.replayed, oversized: mine.heartbeats.oversized },
+    { accepted: manager.receiver.counters.accepted, bad_mac: 1, replayed: 2, oversized: 1 },
+  );
+});
+
 test('a flood from one amphora is rate-limited and every datagram is accounted for', async () => {
   const c = manager.receiver.counters;
   const receivedBefore = c.received;

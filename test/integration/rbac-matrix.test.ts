@@ -89,6 +89,7 @@ Object.assign(EXPECTATIONS, {
   'fulcrum:subnet:delete': { rule: 'admin', scope: 'global' },
   'fulcrum:job:get_all': { rule: 'admin', scope: 'global' },
   'fulcrum:job:get_one': { rule: 'admin', scope: 'global' },
+  'fulcrum:health_manager:get_all': { rule: 'admin', scope: 'global' },
   'fulcrum:circuit_breaker:get_all': { rule: 'admin', scope: 'global' },
   'fulcrum:circuit_breaker:reset': { rule: 'admin', scope: 'global' },
 } satisfies Record<string, Expectation>);

@@ -1,4 +1,5 @@
-// /v2/fulcrum/health/circuit-breakers: why automatic failover is stopped where it is, and the
+// /v2/fulcrum/health: the health managers alive, with what their receivers accepted and dropped
+// (by reason); the circuit breakers, why automatic failover is stopped where it is, and the
 // operator's reset (the amphorae silent at that moment may then be failed over). Admin only.
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
@@ -7,7 +8,7 @@ import { NotFound } from '../../errors.ts';
 import { authorize } from '../../auth/policy.ts';
 import { octaviaTime } from '../octavia/common.ts';
 import { Strict, Type, Wrapped } from '../octavia/schema-types.ts';
-import { breakerRows, resetBreaker, type BreakerRow } from '../../health/health-store.ts';
+import { breakerRows, managerRows, resetBreaker, type BreakerRow } from '../../health/health-store.ts';
 
 const Reset = Wrapped('circuit_breaker', Strict({ domain: Type.String({ minLength: 1, maxLength: 300 }) }));
 
@@ -27,6 +28,20 @@ function serialize(row: BreakerRow) {
 
 export async function healthRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
+  app.get('/v2/fulcrum/health/managers', { config: { policy: 'fulcrum:health_manager:get_all' } }, async (request) => {
+    authorize(request, request.auth.projectId);
+    const rows = await managerRows(db);
+    return {
+      health_managers: rows.map((r) => ({
+        id: r.id,
+        address: `${r.host}:${r.port}`,
+        heartbeats: r.counters,
+        started_at: octaviaTime(r.started_at),
+        alive_at: octaviaTime(r.alive_at),
+      })),
+    };
+  });
+
   app.get('/v2/fulcrum/health/circuit-breakers', { config: { policy: 'fulcrum:circuit_breaker:get_all' } }, async (request) => {
     authorize(request, request.auth.projectId);
     return { circuit_breakers: (await breakerRows(db)).map(serialize) };

@@ -41,6 +41,9 @@ create table health_manager (
   id text primary key,
   host text not null,
   port integer not null,
+  -- What its receiver accepted and dropped (by reason) since it started.
+  counters jsonb not null default '{}',
+  started_at timestamptz not null default now(),
   alive_at timestamptz not null default now()
 );
 
