@@ -64,6 +64,9 @@ export class HealthManager {
   readonly #countersBasis = new Map<string, string>();
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #running = new Map<string, Promise<void>>();
+  /** When this process last received each amphora's heartbeat (written or not yet). */
+  readonly #heardAt = new Map<string, number>();
+  #flushedAt = 0;
   #listeningSince = 0;
   #prunedAt = 0;
   #port = 0;
@@ -75,7 +78,10 @@ export class HealthManager {
         keys: () => store.loadAgentKeys(deps.db, deps.secrets),
         amphorae: () => store.knownAmphorae(deps.db),
       },
-      (hb) => this.#pending.set(hb.amphora_id, hb),
+      (hb) => {
+        this.#pending.set(hb.amphora_id, hb);
+        this.#heardAt.set(hb.amphora_id, Date.now());
+      },
       { windowMs: WINDOW_MS, maxPerSecond: Math.max(5, Math.ceil((3 * 1000) / deps.settings.intervalMs)) },
       deps.log,
     );
@@ -124,7 +130,10 @@ export class HealthManager {
   async flush(): Promise<void> {
     const batch = this.#pending;
     this.#pending = new Map();
-    if (batch.size === 0) return;
+    if (batch.size === 0) {
+      this.#flushedAt = Date.now();
+      return;
+    }
     const { db } = this.deps;
     await store.recordLiveness(
       db,
@@ -164,6 +173,7 @@ export class HealthManager {
       }
     }
     await store.addCounters(db, counters);
+    this.#flushedAt = Date.now();
   }
 
   /** Finds silent and broken amphorae, updates the circuit breakers, and queues failovers. */
@@ -176,19 +186,20 @@ export class HealthManager {
       const live = new Set((await store.knownAmphorae(db)).keys());
       for (const key of this.#statusBasis.keys()) if (!live.has(key)) this.#statusBasis.delete(key);
       for (const key of this.#countersBasis.keys()) if (!live.has(key.split('/')[0])) this.#countersBasis.delete(key);
+      for (const key of this.#heardAt.keys()) if (!live.has(key)) this.#heardAt.delete(key);
     }
     // Until this manager has listened for a whole timeout, old last_seen values may only mean
     // that no manager was running: judging them now would fail over a healthy fleet.
     if (Date.now() - this.#listeningSince < s.timeoutMs + s.intervalMs) return;
+    // Nor while this process's own writes lag (its database busy, its event loop stalled):
+    // last_seen would be old because of us, not because of the amphorae.
+    if (Date.now() - this.#flushedAt > 2 * s.flushMs + s.timeoutMs / 2) return;
     const rows = await store.monitoredAmphorae(db, s.timeoutMs);
-    const monitored: (MonitoredAmphora & { row: store.MonitoredRow })[] = rows.map((r) => ({
-      id: r.id,
-      host: r.agent_url,
-      availabilityZone: r.availability_zone,
-      silent: r.silent,
-      lastSeen: r.last_seen,
-      row: r,
-    }));
+    const heardLately = (id: string) => Date.now() - (this.#heardAt.get(id) ?? 0) < s.timeoutMs;
+    const monitored: (MonitoredAmphora & { row: store.MonitoredRow })[] = rows.map((r) => {
+      const silent = r.silent && !heardLately(r.id);
+      return { id: r.id, host: r.agent_url, availabilityZone: r.availability_zone, silent, lastSeen: r.last_seen, row: { ...r, silent } };
+    });
     const previous = new Map((await store.breakerRows(db)).map((b) => [b.domain, b]));
     const resets = new Map([...previous.values()].filter((b) => b.reset_at).map((b) => [b.domain, b.reset_at!]));
     const verdict = evaluateBreakers(monitored, s.breaker, resets);
