@@ -4,7 +4,7 @@
 //
 //   node --import tsx bench/api-throughput.ts
 //   BENCH_SETUPS=pglite,postgres BENCH_CONCURRENCY=4 BENCH_SECONDS=5 BENCH_CREATES=300
-import { Client, createLoadBalancer, fmt, intFromEnv, load, settle, setupsFromEnv, startSetup, table, type LoadResult, type SetupKind } from './lib.ts';
+import { type Client, createLoadBalancer, fmt, intFromEnv, load, settle, setupsFromEnv, startSetup, table, type LoadResult, type SetupKind } from './lib.ts';
 
 const CONCURRENCY = intFromEnv('BENCH_CONCURRENCY', 4);
 const SECONDS = intFromEnv('BENCH_SECONDS', 5);

@@ -59,7 +59,7 @@ async function measure(kind: SetupKind): Promise<Result> {
     for (const id of ids) {
       const body = await c.expect(200, 'GET', `/v2/fulcrum/jobs?load_balancer_id=${id}`);
       const [j] = body.jobs;
-      if (!j || j.state !== 'succeeded') throw new Error(`job of ${id}: ${JSON.stringify(j)}`);
+      if (j?.state !== 'succeeded') throw new Error(`job of ${id}: ${JSON.stringify(j)}`);
       job.push(dbMs(j.created_at, j.finished_at));
     }
     const concurrent = await load({

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from './lib.ts';
+import { pidRunning, readProcStat } from '../src/agent/process-table.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin', 'fulcrum.js');
@@ -20,13 +21,13 @@ const CLI = join(ROOT, 'bin', 'fulcrum.js');
 // ---------------------------------------------------------------------------------------------
 // Cleanup. Each entry can run synchronously (signals) or gracefully (normal end of a run).
 
-interface Cleanup {
+export interface Cleanup {
   sync(): void;
   graceful(): Promise<void>;
 }
 const cleanups = new Set<Cleanup>();
 
-function register(c: Cleanup): () => Promise<void> {
+export function register(c: Cleanup): () => Promise<void> {
   cleanups.add(c);
   return async () => {
     if (!cleanups.delete(c)) return;
@@ -76,19 +77,10 @@ export function killPid(pid: number, signal: NodeJS.Signals = 'SIGTERM'): boolea
 
 /** Alive and not a zombie (PID 1 here reaps orphans only every ~2 s). */
 export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
-  } catch {
-    return false;
-  }
+  return pidRunning(pid);
 }
 
-function readPid(file: string): number | null {
+export function readPid(file: string): number | null {
   if (!existsSync(file)) return null;
   const pid = Number(readFileSync(file, 'utf8').trim());
   return Number.isInteger(pid) && pid > 1 ? pid : null;
@@ -132,12 +124,8 @@ export function childPids(pid: number): number[] {
 
 /** utime + stime of a process in ms (clock ticks of 10 ms). */
 export function cpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
-  }
+  const stat = readProcStat(pid);
+  return stat ? (stat.utime + stat.stime) * 10 : NaN;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -211,7 +199,7 @@ export interface DataplaneServe {
   stop(): Promise<void>;
 }
 
-function serveEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+export function serveEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   // The bench decides every setting; a FULCRUM_* from the caller's shell must not leak in.
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('FULCRUM_')) env[k] = v;
@@ -301,7 +289,7 @@ export async function startDataplaneServe(connections = 4): Promise<DataplaneSer
   }
 }
 
-async function waitApi(origin: string, serve: Proc): Promise<void> {
+export async function waitApi(origin: string, serve: Proc): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (serve.proc.exitCode !== null) throw new Error(`fulcrum serve exited with ${serve.proc.exitCode}:\n${serve.output()}`);
@@ -566,7 +554,10 @@ export async function startBackends(count: number, prefer: 'nginx' | 'node' = 'n
       ),
     );
   };
-  const unregister = register({ sync: () => servers.forEach((s) => s.close()), graceful: close });
+  const closeNow = () => {
+    for (const s of servers) s.close();
+  };
+  const unregister = register({ sync: closeNow, graceful: close });
   return { kind: 'node', ports, names, pids: () => [process.pid], stop: unregister };
 }
 

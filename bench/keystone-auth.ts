@@ -79,7 +79,7 @@ async function throughput(mode: Mode, ks: TestKeystone, headers: Record<string, 
 
 const ks = await startKeystone();
 try {
-  const user = await ks.createProjectUser(['member'], 'bench');
+  const user = await ks.createProjectUser(['member', 'load-balancer_member'], 'bench');
   const token = (await ks.issueToken(user)).token;
 
   const cached = await validationCost(ks, token, 300_000, VALIDATIONS * 20);

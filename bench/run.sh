@@ -7,6 +7,8 @@
 #   bench/run.sh                 both benchmarks
 #   bench/run.sh throughput      only API requests/s
 #   bench/run.sh active          only create → ACTIVE
+#   bench/run.sh reads           show/list req/s with 20 LBs at concurrency 8 and create → ACTIVE
+#                                on PGlite (serve), beside Octavia 11's figures. Not part of `all`.
 #   bench/run.sh keystone        Keystone token validation with/without the cache, and list/show
 #                                req/s in keystone mode vs noauth (a test Keystone on loopback,
 #                                needs python3-keystone). Not part of `all`.
@@ -21,7 +23,11 @@
 #                                failover → traffic served by the replacement amphora, service
 #                                gap and failed requests of a sequential probe loop, against a
 #                                plain HAProxy restart measured in the same run. Not part of `all`.
-#
+#   bench/run.sh self-heal       outage (probes every 10 ms) when one amphora's HAProxy is killed,
+#                                when the agent and every HAProxy are killed under a running serve,
+#                                and after a power loss of serve + agent + HAProxy. Not part of `all`.
+#   bench/run.sh adopted-watch   CPU the agent spends watching adopted daemons (no exit event):
+#                                per-daemon timers against the shared watch. Not part of `all`.
 #   bench/run.sh auto-failover   amphora lost (HAProxy killed, not restartable) → the health manager's
 #                                failover job → traffic on the replacement, with the default heartbeat
 #                                interval and timeout, against an operator failover sent at once.
@@ -35,6 +41,8 @@
 # dataplane: BENCH_DP_LBS=15  BENCH_DP_POLL_MS=10  BENCH_DP_ROUNDS=5  BENCH_DP_SETTLE_MS=300
 # BENCH_DP_WRK_SECONDS=5  BENCH_DP_WRK_RUNS=5  BENCH_DP_BACKENDS=2
 # failover: BENCH_FO_ROUNDS=10  BENCH_DP_SETTLE_MS=300
+# self-heal: BENCH_SH_LBS=3  BENCH_SH_ROUNDS=10  BENCH_SH_POWER_ROUNDS=10  BENCH_SH_KINDS=haproxy,agent,power
+# adopted-watch: BENCH_AW_DAEMONS=500  BENCH_AW_SECONDS=5  BENCH_AW_RUNS=3
 # auto-failover: BENCH_AF_ROUNDS=10   heartbeat: BENCH_HB_AMPHORAE=500  BENCH_HB_SECONDS=10  BENCH_HB_PACKETS=20000
 # Numbers depend on the machine and what else runs on it; compare the ratios within one run.
 set -euo pipefail
@@ -43,6 +51,7 @@ run() { node --import tsx "bench/$1.ts"; }
 case "${1:-all}" in
   throughput) run api-throughput ;;
   active) run create-to-active ;;
+  reads) run api-reads ;;
   keystone) run keystone-auth ;;
   dataplane)
     case "${2:-all}" in
@@ -61,6 +70,8 @@ case "${1:-all}" in
     esac
     ;;
   failover) run failover ;;
+  self-heal) run self-heal ;;
+  adopted-watch) run adopted-watch ;;
   auto-failover) run auto-failover ;;
   heartbeat) run heartbeat-rate ;;
   all)
@@ -68,7 +79,7 @@ case "${1:-all}" in
     run create-to-active
     ;;
   *)
-    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|all]" >&2
+    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|all]" >&2
     exit 2
     ;;
 esac

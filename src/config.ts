@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from './errors.ts';
 import { parseQuotaDefaults, UNLIMITED_DEFAULTS, type QuotaLimits } from './model/quota.ts';
+import { POLICY_PROFILES, type PolicyProfile } from './auth/policy-defaults.ts';
 
 export interface FulcrumConfig {
   apiHost: string;
@@ -13,7 +14,9 @@ export interface FulcrumConfig {
   databaseUrl: string | null;
   /** Who the caller is: `noauth` (everyone is an administrator), `keystone` tokens, or Fulcrum's own `apikey`s. */
   authStrategy: 'noauth' | 'keystone' | 'apikey';
-  /** A YAML or JSON file of policy rules overriding Octavia's defaults (like Octavia's policy.yaml). */
+  /** The policy rules to start from: Octavia's defaults or one of its two opt-in alternatives. */
+  policyProfile: PolicyProfile;
+  /** A YAML or JSON file of policy rules overriding the profile's (like Octavia's policy.yaml). */
   policyFile: string | null;
   enabledProviders: string[];
   defaultProvider: string;
@@ -27,6 +30,8 @@ export interface FulcrumConfig {
   computeDriver: 'process' | 'netns';
   /** The port of this host's amphora agent (it listens on 127.0.0.1). */
   localAgentPort: number;
+  /** How often the controller checks that its host's agent runs, to start it again; 0: never (a service manager keeps it). */
+  localAgentWatchMs: number;
   /** netns driver: name prefix of namespaces and links, and the bridge's address (CIDR) if any. */
   netnsPrefix: string;
   netnsBridgeAddress: string | null;
@@ -61,6 +66,10 @@ export interface FulcrumConfig {
   jobLeaseMs: number;
   jobMaxAttempts: number;
   jobPollMs: number;
+  /** PostgreSQL: how long opening a connection may take. */
+  databaseConnectTimeoutMs: number;
+  /** PostgreSQL: statement_timeout of every pooled connection (0: none). */
+  databaseStatementTimeoutMs: number;
   logLevel: string;
   /**
    * The key certificates are sealed with at rest: 32 bytes as base64 or 64 hex digits. Absent:
@@ -166,6 +175,7 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
     },
   },
   { key: 'authStrategy', env: 'FULCRUM_AUTH_STRATEGY', parse: oneOf('FULCRUM_AUTH_STRATEGY', ['noauth', 'keystone', 'apikey'] as const) },
+  { key: 'policyProfile', env: 'FULCRUM_POLICY_PROFILE', parse: oneOf('FULCRUM_POLICY_PROFILE', POLICY_PROFILES) },
   { key: 'policyFile', env: 'FULCRUM_POLICY_FILE', parse: (raw) => resolve(str('FULCRUM_POLICY_FILE')(raw)) },
   { key: 'enabledProviders', env: 'FULCRUM_ENABLED_PROVIDERS', parse: list('FULCRUM_ENABLED_PROVIDERS') },
   { key: 'defaultProvider', env: 'FULCRUM_DEFAULT_PROVIDER', parse: str('FULCRUM_DEFAULT_PROVIDER') },
@@ -174,6 +184,7 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'networkDriver', env: 'FULCRUM_NETWORK_DRIVER', parse: oneOf('FULCRUM_NETWORK_DRIVER', ['local', 'noop'] as const) },
   { key: 'computeDriver', env: 'FULCRUM_COMPUTE_DRIVER', parse: oneOf('FULCRUM_COMPUTE_DRIVER', ['process', 'netns'] as const) },
   { key: 'localAgentPort', env: 'FULCRUM_LOCAL_AGENT_PORT', parse: int('FULCRUM_LOCAL_AGENT_PORT', 1, 65535) },
+  { key: 'localAgentWatchMs', env: 'FULCRUM_LOCAL_AGENT_WATCH_MS', parse: int('FULCRUM_LOCAL_AGENT_WATCH_MS', 0, 60_000) },
   {
     key: 'netnsPrefix',
     env: 'FULCRUM_NETNS_PREFIX',
@@ -202,6 +213,8 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'jobLeaseMs', env: 'FULCRUM_JOB_LEASE_MS', parse: int('FULCRUM_JOB_LEASE_MS', 500, 3_600_000) },
   { key: 'jobMaxAttempts', env: 'FULCRUM_JOB_MAX_ATTEMPTS', parse: int('FULCRUM_JOB_MAX_ATTEMPTS', 1, 100) },
   { key: 'jobPollMs', env: 'FULCRUM_JOB_POLL_MS', parse: int('FULCRUM_JOB_POLL_MS', 10, 60_000) },
+  { key: 'databaseConnectTimeoutMs', env: 'FULCRUM_DATABASE_CONNECT_TIMEOUT_MS', parse: int('FULCRUM_DATABASE_CONNECT_TIMEOUT_MS', 100, 600_000) },
+  { key: 'databaseStatementTimeoutMs', env: 'FULCRUM_DATABASE_STATEMENT_TIMEOUT_MS', parse: int('FULCRUM_DATABASE_STATEMENT_TIMEOUT_MS', 0, 86_400_000) },
   { key: 'logLevel', env: 'FULCRUM_LOG_LEVEL', parse: oneOf('FULCRUM_LOG_LEVEL', LOG_LEVELS) },
   { key: 'secretKey', env: 'FULCRUM_SECRET_KEY', parse: secretKey },
   { key: 'keystoneAuthUrl', env: 'FULCRUM_KEYSTONE_AUTH_URL', parse: (raw) => str('FULCRUM_KEYSTONE_AUTH_URL')(raw).replace(/\/+$/, '') },
@@ -221,6 +234,7 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   dataDir: resolve('.fulcrum'),
   databaseUrl: null,
   authStrategy: 'noauth',
+  policyProfile: 'octavia',
   policyFile: null,
   enabledProviders: ['amphora', 'octavia', 'noop'],
   defaultProvider: 'amphora',
@@ -229,6 +243,7 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   networkDriver: 'local',
   computeDriver: 'process',
   localAgentPort: 9443,
+  localAgentWatchMs: 500,
   netnsPrefix: 'fc',
   netnsBridgeAddress: null,
   healthPollMs: 500,
@@ -249,6 +264,8 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   jobLeaseMs: 10_000,
   jobMaxAttempts: 5,
   jobPollMs: 250,
+  databaseConnectTimeoutMs: 10_000,
+  databaseStatementTimeoutMs: 60_000,
   logLevel: 'info',
   secretKey: null,
   keystoneAuthUrl: null,
@@ -257,7 +274,7 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   keystoneProjectName: null,
   keystoneUserDomainName: 'Default',
   keystoneProjectDomainName: 'Default',
-  keystoneCacheTtlMs: 300_000,
+  keystoneCacheTtlMs: 60_000,
   keystoneNegativeCacheTtlMs: 5_000,
   keystoneCacheSize: 10_000,
 };

@@ -2,7 +2,7 @@
 // can run alone against PostgreSQL; `serve` runs them all in one process.
 import { join } from 'node:path';
 import type { FulcrumConfig } from './config.ts';
-import { openDatabase, type Database } from './db/database.ts';
+import { openDatabase, type Database, type OpenOptions } from './db/database.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { ProviderRegistry, type ProviderDriver } from './providers/driver.ts';
 import { NoopDriver } from './providers/noop/noop-driver.ts';
@@ -16,8 +16,9 @@ import { buildApi, type Api } from './api/app.ts';
 import type { ComputeDriver } from './compute/compute-driver.ts';
 import { ProcessComputeDriver } from './compute/process/process-driver.ts';
 import { NetnsComputeDriver } from './compute/netns/netns-driver.ts';
-import { ensureLocalAgent } from './compute/local-agent.ts';
-import { controllerCa, controllerClientTls } from './pki/ca-store.ts';
+import { ensureLocalAgent, type LocalAgentOptions } from './compute/local-agent.ts';
+import { LocalAgentWatchdog } from './compute/local-agent-watchdog.ts';
+import { controllerCa, controllerClientTls, sealPlaintextCaKeys } from './pki/ca-store.ts';
 import { AmphoraProviderDriver } from './providers/amphora/amphora-driver.ts';
 import { AgentGateway } from './providers/amphora/agent-gateway.ts';
 import { amphoraUnsupported } from './providers/amphora/support.ts';
@@ -26,6 +27,11 @@ import { renderHaproxy } from './amphora/render/haproxy-config.ts';
 import { amphoraFileContents } from './certs/amphora-files.ts';
 import { secretStoreFor } from './certs/secret-store.ts';
 import { HealthManager } from './health/health-manager.ts';
+
+/** How this configuration opens its database (timeouts, where the LISTEN connection logs). */
+export function databaseOptions(config: FulcrumConfig, log: Logger, extra: OpenOptions = {}): OpenOptions {
+  return { connectTimeoutMs: config.databaseConnectTimeoutMs, statementTimeoutMs: config.databaseStatementTimeoutMs, log: log.child({ role: 'database' }), ...extra };
+}
 
 export function databaseUrl(config: FulcrumConfig): string {
   return config.databaseUrl ?? `pglite:${join(config.dataDir, 'db')}`;
@@ -65,10 +71,18 @@ function once<T>(make: () => Promise<T>): { get: () => Promise<T>; peek: () => P
 }
 
 function dataPlane(config: FulcrumConfig, database: Database, log: Logger): DataPlane & { close(): Promise<void> } {
-  const ca = once(() => controllerCa(database.db));
+  const ca = once(() => controllerCa(database.db, secretStoreFor(config)));
   const agents = once(async () => new AgentGateway(await controllerClientTls(await ca.get())));
+  let watchdog: LocalAgentWatchdog | null = null;
   const compute = once(async (): Promise<ComputeDriver> => {
-    const url = await ensureLocalAgent({ ca: await ca.get(), dir: join(config.dataDir, 'agent'), host: '127.0.0.1', port: config.localAgentPort, log });
+    const local: LocalAgentOptions = { ca: await ca.get(), dir: join(config.dataDir, 'agent'), host: '127.0.0.1', port: config.localAgentPort, log };
+    const url = await ensureLocalAgent(local);
+    // The agent is detached so that it outlives the controller; while the controller runs, it
+    // starts the agent again if it dies (and the agent then brings back its amphorae).
+    if (config.localAgentWatchMs > 0) {
+      watchdog ??= new LocalAgentWatchdog(local, config.localAgentWatchMs);
+      watchdog.start();
+    }
     return config.computeDriver === 'netns'
       ? new NetnsComputeDriver({ agentUrl: url, prefix: config.netnsPrefix, bridgeAddress: config.netnsBridgeAddress })
       : new ProcessComputeDriver(url);
@@ -77,6 +91,7 @@ function dataPlane(config: FulcrumConfig, database: Database, log: Logger): Data
     compute: compute.get,
     agents: agents.get,
     async close() {
+      await watchdog?.stop();
       await (await agents.peek()?.catch(() => null))?.close();
     },
   };
@@ -92,7 +107,10 @@ export interface RuntimeOptions {
 
 export async function openRuntime(config: FulcrumConfig, options: RuntimeOptions): Promise<Runtime> {
   const log = options.log ?? createLogger(config.logLevel);
-  const database = options.database ?? (await openDatabase(databaseUrl(config), { migrate: options.migrate }));
+  const database = options.database ?? (await openDatabase(databaseUrl(config), databaseOptions(config, log, { migrate: options.migrate })));
+  for (const name of await sealPlaintextCaKeys(database.db, () => secretStoreFor(config))) {
+    log.warn({ ca: name }, 'sealed the controller CA private key an older Fulcrum stored in plaintext');
+  }
   const callbacks = new DbStatusCallbacks(database.db);
   const plane = dataPlane(config, database, log);
   const amphora = new AmphoraProviderDriver({

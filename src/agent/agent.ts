@@ -1,5 +1,5 @@
 // Starts the amphora agent: check the certificates, re-adopt the amphorae found in the base
-// directory, then serve. Closing it stops the API only; haproxy and keepalived keep carrying
+// directory, serve, and start again the daemons that should run but do not. Closing it stops the API only; haproxy and keepalived keep carrying
 // traffic and the next agent adopts them.
 import { mkdir, readFile } from 'node:fs/promises';
 import { createLogger } from '../observability/logger.ts';
@@ -31,6 +31,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const server = buildAgentServer({ tls: { ca, cert, key }, registry, heartbeat, heartbeatFile: options.heartbeatFile, agentVersion: agentVersion(), haproxyVersion: await haproxyVersion(), log });
   const address = await server.listen({ host: options.host, port: options.port });
   log.info({ address, base_dir: options.baseDir, amphorae: registry.ids(), certificate: identity.subject, not_after: identity.notAfter }, 'amphora agent listening');
+  // Only now: an agent that could not take the port (another one serves this base directory)
+  // must not start daemons beside that one's.
+  registry.recover();
   return {
     address,
     async close() {

@@ -1,7 +1,10 @@
 // One amphora on this host: its run directory, optional network namespace, haproxy,
 // keepalived, and the track file that tells keepalived whether this node may hold the VIP.
 // Operations on one amphora run one at a time; different amphorae proceed in parallel.
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+// Each daemon the controller wants running (it applied a configuration and did not stop it)
+// is supervised: if it dies, or is found dead when the agent starts, it is started again from
+// its last configuration without waiting for the controller.
+import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { Logger } from '../observability/logger.ts';
 import { CertFiles, type AmphoraFileContent } from './cert-files.ts';
 import { Conflict, UnknownAmphora } from './errors.ts';
@@ -11,6 +14,8 @@ import { Keepalived, type KeepalivedApplyResult } from './keepalived.ts';
 import { amphoraLayout, type AmphoraLayout } from './layout.ts';
 import { SerialQueue } from './serial-queue.ts';
 import type { HaproxyStats } from './stats.ts';
+import type { DaemonName, SupervisionEvent, SupervisionLog } from './supervision-log.ts';
+import { DaemonSupervisor, type DaemonSupervision } from './supervisor.ts';
 import { writeTrackFile } from './track-file.ts';
 
 /** What survives an agent restart besides the daemons themselves (`amphora.json`). */
@@ -18,7 +23,16 @@ interface AmphoraMeta {
   netns: string | null;
   /** Fault requested by the controller through PUT …/track. */
   fault: boolean;
+  /**
+   * Daemons the controller wants running: set by a configuration that ran, cleared by a stop.
+   * Absent in files from agents before supervision: a configuration file on disk then counts.
+   */
+  haproxy?: boolean;
+  keepalived?: boolean;
 }
+
+/** Supervision events shown with an amphora's status. */
+const STATUS_EVENTS = 20;
 
 export interface AmphoraStatus {
   id: string;
@@ -29,12 +43,19 @@ export interface AmphoraStatus {
   /** The value in the track file: requested by the controller, or haproxy not running. */
   fault: boolean;
   fault_requested: boolean;
+  supervision: {
+    haproxy: DaemonSupervision & { wanted: boolean };
+    keepalived: DaemonSupervision & { wanted: boolean };
+    /** This amphora's newest supervision events, oldest first. */
+    events: SupervisionEvent[];
+  };
 }
 
 export class Amphora {
   readonly layout: AmphoraLayout;
   readonly haproxy: Haproxy;
   readonly keepalived: Keepalived;
+  private readonly supervisors: Record<DaemonName, DaemonSupervisor>;
   private readonly queue = new SerialQueue();
   private trackWrites: Promise<void> = Promise.resolve();
   private removed = false;
@@ -44,20 +65,44 @@ export class Amphora {
     baseDir: string,
     private meta: AmphoraMeta,
     private readonly log: Logger,
+    private readonly events: SupervisionLog,
   ) {
     this.layout = amphoraLayout(baseDir, id);
     const netns = () => this.meta.netns;
-    this.haproxy = new Haproxy(id, this.layout, netns, (expected) => {
-      if (!expected) this.log.error({ amphora_id: id }, 'haproxy master exited; track file set to fault');
+    this.haproxy = new Haproxy(id, this.layout, netns, (expected, pid) => {
+      // The fault goes out at once (a standby takes the VIP), the restart follows.
       this.updateTrackFile();
+      if (!expected) this.supervisors.haproxy.exited(pid);
     });
-    this.keepalived = new Keepalived(id, this.layout, netns, (expected) => {
-      if (!expected) this.log.error({ amphora_id: id }, 'keepalived exited');
+    this.keepalived = new Keepalived(id, this.layout, netns, (expected, pid) => {
+      if (!expected) this.supervisors.keepalived.exited(pid);
     });
+    const supervisor = (daemon: DaemonName, restart: () => Promise<number>) =>
+      new DaemonSupervisor({
+        amphoraId: id,
+        daemon,
+        log,
+        events,
+        restart: () =>
+          this.exclusive(async () => {
+            const program = daemon === 'haproxy' ? this.haproxy : this.keepalived;
+            if (!this.meta[daemon] || program.isRunning()) return null;
+            try {
+              return await restart();
+            } finally {
+              this.updateTrackFile();
+              await this.trackWrites;
+            }
+          }),
+      });
+    this.supervisors = {
+      haproxy: supervisor('haproxy', async () => (await this.haproxy.restart()).master_pid),
+      keepalived: supervisor('keepalived', async () => (await this.keepalived.restart()).pid),
+    };
   }
 
-  static async create(baseDir: string, id: string, netns: string | null, log: Logger): Promise<Amphora> {
-    const amphora = new Amphora(id, baseDir, { netns, fault: false }, log);
+  static async create(baseDir: string, id: string, netns: string | null, log: Logger, events: SupervisionLog): Promise<Amphora> {
+    const amphora = new Amphora(id, baseDir, { netns, fault: false, haproxy: false, keepalived: false }, log, events);
     await mkdir(amphora.layout.runDir, { recursive: true, mode: 0o700 });
     await amphora.saveMeta();
     amphora.updateTrackFile();
@@ -65,11 +110,17 @@ export class Amphora {
     return amphora;
   }
 
-  /** An amphora a previous agent registered: read it back and re-adopt its daemons. */
-  static async load(baseDir: string, id: string, log: Logger): Promise<Amphora> {
+  /**
+   * An amphora a previous agent registered: read it back and re-adopt its daemons. Those that
+   * should run but do not are started by `recover()`, once this agent owns the host.
+   */
+  static async load(baseDir: string, id: string, log: Logger, events: SupervisionLog): Promise<Amphora> {
     const layout = amphoraLayout(baseDir, id);
     const meta = JSON.parse(await readFile(layout.meta, 'utf8')) as AmphoraMeta;
-    const amphora = new Amphora(id, baseDir, meta, log);
+    const exists = (path: string) => access(path).then(() => true, () => false);
+    meta.haproxy ??= await exists(layout.haproxyConfig);
+    meta.keepalived ??= await exists(layout.keepalivedConfig);
+    const amphora = new Amphora(id, baseDir, meta, log, events);
     await amphora.haproxy.adopt();
     await amphora.keepalived.adopt();
     log.info({ amphora_id: id, haproxy_pid: amphora.haproxy.pid, keepalived_pid: amphora.keepalived.pid }, 'amphora loaded');
@@ -80,6 +131,12 @@ export class Amphora {
 
   get netns(): string | null {
     return this.meta.netns;
+  }
+
+  /** Starts again the daemons that should run and do not (the agent has just started). */
+  recover(): void {
+    if (this.meta.haproxy && !this.haproxy.isRunning()) this.supervisors.haproxy.notRunningAtStart();
+    if (this.meta.keepalived && !this.keepalived.isRunning()) this.supervisors.keepalived.notRunningAtStart();
   }
 
   /** Runs `operation` after every earlier operation on this amphora has finished. */
@@ -101,6 +158,11 @@ export class Amphora {
       keepalived: { running: this.keepalived.isRunning(), pid: this.keepalived.pid },
       fault: this.effectiveFault(),
       fault_requested: this.meta.fault,
+      supervision: {
+        haproxy: { wanted: this.meta.haproxy ?? false, ...this.supervisors.haproxy.status() },
+        keepalived: { wanted: this.meta.keepalived ?? false, ...this.supervisors.keepalived.status() },
+        events: this.events.forAmphora(this.id, STATUS_EVENTS),
+      },
     };
   }
 
@@ -120,6 +182,7 @@ export class Amphora {
    */
   async applyHaproxy(config: string, runtime?: string[], files?: AmphoraFileContent[]): Promise<HaproxyApplyResult> {
     const certs = new CertFiles(this.layout.certDir);
+    this.supervisors.haproxy.reset();
     try {
       const restoreFiles = files ? await certs.install(files) : null;
       let result: HaproxyApplyResult;
@@ -130,6 +193,7 @@ export class Amphora {
         throw err;
       }
       if (files) await certs.prune(files);
+      await this.want('haproxy', true);
       return result;
     } finally {
       this.updateTrackFile();
@@ -138,6 +202,8 @@ export class Amphora {
   }
 
   async stopHaproxy(): Promise<void> {
+    this.supervisors.haproxy.reset();
+    await this.want('haproxy', false);
     await this.haproxy.stop();
     await this.trackWrites;
   }
@@ -146,12 +212,17 @@ export class Amphora {
     return this.haproxy.stats();
   }
 
-  applyKeepalived(config: string): Promise<KeepalivedApplyResult> {
-    return this.keepalived.apply(config);
+  async applyKeepalived(config: string): Promise<KeepalivedApplyResult> {
+    this.supervisors.keepalived.reset();
+    const result = await this.keepalived.apply(config);
+    await this.want('keepalived', true);
+    return result;
   }
 
-  stopKeepalived(): Promise<void> {
-    return this.keepalived.stop();
+  async stopKeepalived(): Promise<void> {
+    this.supervisors.keepalived.reset();
+    await this.want('keepalived', false);
+    await this.keepalived.stop();
   }
 
   async setFault(fault: boolean): Promise<boolean> {
@@ -168,6 +239,7 @@ export class Amphora {
 
   /** Stops both daemons and deletes the run directory. */
   async remove(): Promise<void> {
+    this.closeSupervisors();
     await this.keepalived.stop();
     await this.haproxy.stop();
     await this.trackWrites;
@@ -177,8 +249,20 @@ export class Amphora {
 
   /** Agent shutdown: stop watching, leave the daemons serving. */
   release(): void {
+    this.closeSupervisors();
     this.haproxy.release();
     this.keepalived.release();
+  }
+
+  private closeSupervisors(): void {
+    this.supervisors.haproxy.close();
+    this.supervisors.keepalived.close();
+  }
+
+  private async want(daemon: DaemonName, wanted: boolean): Promise<void> {
+    if (this.meta[daemon] === wanted) return;
+    this.meta[daemon] = wanted;
+    await this.saveMeta();
   }
 
   private effectiveFault(): boolean {

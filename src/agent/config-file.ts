@@ -1,7 +1,7 @@
 // A daemon's configuration file, replaced so that it is never half-written: the new text is
 // checked as `<file>.new`, then renamed over the file, keeping the old text as `<file>.prev`
 // until the daemon has proved it runs the new one.
-import { copyFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, copyFile, rename, rm, writeFile } from 'node:fs/promises';
 
 export class ConfigFile {
   constructor(readonly path: string) {}
@@ -12,6 +12,13 @@ export class ConfigFile {
 
   private get previousPath(): string {
     return `${this.path}.prev`;
+  }
+
+  exists(): Promise<boolean> {
+    return access(this.path).then(
+      () => true,
+      () => false,
+    );
   }
 
   async stage(text: string): Promise<string> {

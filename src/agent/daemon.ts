@@ -1,7 +1,7 @@
 // One supervised daemon (an amphora's haproxy master or keepalived parent): started in the
 // foreground as the agent's detached child, or re-adopted from its pid file after the agent
 // restarted. Either way the agent learns when it dies: from the child's exit event, or, for an
-// adopted process that is no longer our child, by polling /proc.
+// adopted process that is no longer our child, from the agent's one shared /proc watch.
 //
 // Why detached children and re-adoption, not children that die with the agent: the daemons
 // carry tenant traffic, and an agent restart (upgrade, crash, SIGTERM) must not drop a single
@@ -13,9 +13,8 @@ import type { ChildProcess } from 'node:child_process';
 import { open, stat } from 'node:fs/promises';
 import { spawnDaemon } from './process-runner.ts';
 import { identify, isAlive, readCmdline, readPidFile } from './process-table.ts';
+import { adoptedProcesses } from './process-watch.ts';
 
-/** Poll interval for adopted daemons: short enough for a ~0.1 s track_file failover. */
-const ADOPTED_POLL_MS = 50;
 const STOP_GRACE_MS = 10_000;
 
 /** A process that has just exited is no error: the exit watch reports it. */
@@ -53,7 +52,7 @@ export class Daemon {
     private readonly spec: DaemonSpec,
     private readonly netns: () => string | null,
     /** Called once per process exit; `expected` when it followed our own stop(). */
-    private readonly onExit: (expected: boolean) => void,
+    private readonly onExit: (expected: boolean, pid: number) => void,
   ) {}
 
   get pid(): number | null {
@@ -74,12 +73,7 @@ export class Daemon {
     const pid = await readPidFile(this.spec.pidFile);
     const identity = pid === null ? null : identify(pid);
     if (!identity || !this.spec.owns(await readCmdline(identity.pid))) return;
-    this.track(identity.pid, () => isAlive(identity), (fire) => {
-      const timer = setInterval(() => {
-        if (!isAlive(identity)) fire();
-      }, ADOPTED_POLL_MS);
-      return () => clearInterval(timer);
-    });
+    this.track(identity.pid, () => isAlive(identity), (fire) => adoptedProcesses.watch(identity, fire));
   }
 
   /** Starts the daemon; returns the log size before it started, to read its messages from. */
@@ -162,7 +156,7 @@ export class Daemon {
       tracked.unwatch();
       if (this.tracked === tracked) this.tracked = null;
       resolveExited();
-      this.onExit(this.stopping);
+      this.onExit(this.stopping, pid);
     };
     this.tracked = tracked;
     tracked.unwatch = watch(fire);

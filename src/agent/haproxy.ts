@@ -40,7 +40,7 @@ export class Haproxy extends SupervisedProgram {
     private readonly amphoraId: string,
     private readonly layout: AmphoraLayout,
     private readonly netns: () => string | null,
-    onExit: (expected: boolean) => void,
+    onExit: (expected: boolean, pid: number) => void,
   ) {
     super();
     this.config = new ConfigFile(layout.haproxyConfig);
@@ -91,6 +91,16 @@ export class Haproxy extends SupervisedProgram {
       await restorePrevious();
       throw err;
     }
+  }
+
+  /**
+   * Starts haproxy again from the file as it is: the file only ever holds a configuration that
+   * ran (a refused one is never promoted, a failed start or reload puts the previous one back),
+   * and the server-state file carries the runtime changes made since.
+   */
+  async restart(): Promise<HaproxyApplyResult> {
+    if (!(await this.config.exists())) throw new ApplyFailed('haproxy has no configuration to restart from', '');
+    return this.start();
   }
 
   private async start(): Promise<HaproxyApplyResult> {
@@ -154,6 +164,8 @@ export class Haproxy extends SupervisedProgram {
         results,
       );
     }
+    // A restart after a crash starts from this file: it must hold what the commands changed.
+    await dumpServerState(this.layout.statsSocket, this.layout.serverState);
     const procs = await showProc(this.layout.masterSocket);
     return { action: 'runtime', master_pid: procs.masterPid, workers: procs.workers, runtime: results };
   }

@@ -27,7 +27,7 @@ export class Keepalived extends SupervisedProgram {
     private readonly amphoraId: string,
     private readonly layout: AmphoraLayout,
     private readonly netns: () => string | null,
-    onExit: (expected: boolean) => void,
+    onExit: (expected: boolean, pid: number) => void,
   ) {
     super();
     this.config = new ConfigFile(layout.keepalivedConfig);
@@ -69,6 +69,12 @@ export class Keepalived extends SupervisedProgram {
       await restorePrevious();
       throw err;
     }
+  }
+
+  /** Starts keepalived again from the file as it is (it only ever holds a configuration that ran). */
+  async restart(): Promise<KeepalivedApplyResult> {
+    if (!(await this.config.exists())) throw new ApplyFailed('keepalived has no configuration to restart from', '');
+    return this.start();
   }
 
   /** Started means the VRRP child is running, as keepalived's own child. */

@@ -1,7 +1,9 @@
-// What /proc says about a pid. A process is identified by pid *and* start time, so a pid that
-// the kernel has handed to someone else is never mistaken for our haproxy. Zombies count as
-// dead: once the agent has exited, PID 1 adopts its daemons and here reaps them only every
-// ~2 s, so `kill -0` would report a dead haproxy as alive for that long.
+// What /proc says about a pid: the one parser of /proc/<pid>/stat in Fulcrum (the agent, the
+// local agent's controller side and the netns driver all ask it). A process is identified by
+// pid *and* start time, so a pid that the kernel has handed to someone else is never mistaken
+// for our haproxy. Zombies count as dead: once the agent has exited, PID 1 adopts its daemons
+// and here reaps them only every ~2 s, so `kill -0` would report a dead haproxy as alive for
+// that long.
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 
@@ -11,32 +13,58 @@ export interface ProcessIdentity {
   startTime: string;
 }
 
-function readStat(pid: number): { state: string; ppid: number; startTime: string } | null {
-  let text: string;
+export interface ProcStat {
+  /** Field 3: R, S, D, Z (zombie), X (dead), … */
+  state: string;
+  ppid: number;
+  /** Fields 14 and 15: CPU time in user and kernel mode, in clock ticks. */
+  utime: number;
+  stime: number;
+  startTime: string;
+}
+
+/**
+ * Parses the text of /proc/<pid>/stat. The command name (field 2) may contain spaces and
+ * parentheses, so fields are counted from the *last* ')': after it everything is
+ * space-separated, starting with field 3 (state).
+ */
+export function parseProcStat(text: string): ProcStat | null {
+  const end = text.lastIndexOf(')');
+  if (end < 0) return null;
+  const fields = text.slice(end + 2).split(' ');
+  if (fields.length < 20 || !/^\d+$/.test(fields[19])) return null;
+  return { state: fields[0], ppid: Number(fields[1]), utime: Number(fields[11]), stime: Number(fields[12]), startTime: fields[19] };
+}
+
+export function readProcStat(pid: number): ProcStat | null {
+  if (!Number.isInteger(pid) || pid <= 0) return null;
   try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return null;
   }
-  // The command name (field 2) may contain spaces and parentheses; everything after the last
-  // ')' is space-separated, starting with field 3 (state).
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0], ppid: Number(fields[1]), startTime: fields[19] };
+}
+
+const live = (stat: ProcStat | null): stat is ProcStat => stat !== null && stat.state !== 'Z' && stat.state !== 'X';
+
+/** The pid names a process that has not exited (zombies have). */
+export function pidRunning(pid: number): boolean {
+  return live(readProcStat(pid));
 }
 
 /** The identity of a live process, or null when it is gone or a zombie. */
 export function identify(pid: number): ProcessIdentity | null {
-  const stat = readStat(pid);
-  return stat && stat.state !== 'Z' ? { pid, startTime: stat.startTime } : null;
+  const stat = readProcStat(pid);
+  return live(stat) ? { pid, startTime: stat.startTime } : null;
 }
 
 export function isAlive(process: ProcessIdentity): boolean {
-  const stat = readStat(process.pid);
-  return stat !== null && stat.state !== 'Z' && stat.startTime === process.startTime;
+  const stat = readProcStat(process.pid);
+  return live(stat) && stat.startTime === process.startTime;
 }
 
 export function parentOf(pid: number): number | null {
-  return readStat(pid)?.ppid ?? null;
+  return readProcStat(pid)?.ppid ?? null;
 }
 
 export async function readCmdline(pid: number): Promise<string[]> {

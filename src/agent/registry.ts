@@ -6,6 +6,7 @@ import { Amphora } from './amphora.ts';
 import { InvalidRequest, UnknownAmphora } from './errors.ts';
 import { amphoraLayout, MAX_SOCKET_PATH } from './layout.ts';
 import { SerialQueue } from './serial-queue.ts';
+import { SupervisionLog } from './supervision-log.ts';
 
 /** Amphora ids and namespace names become path components and `ip` arguments. */
 export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
@@ -14,6 +15,8 @@ export class AmphoraRegistry {
   private readonly amphorae = new Map<string, Amphora>();
   /** Registration and removal change the map; they run one at a time. */
   private readonly queue = new SerialQueue();
+  /** What supervision did for every amphora here: exits, restarts, give-ups. */
+  readonly events = new SupervisionLog();
 
   constructor(
     readonly baseDir: string,
@@ -25,8 +28,16 @@ export class AmphoraRegistry {
       if (!entry.isDirectory() || !new RegExp(NAME_PATTERN).test(entry.name)) continue;
       const layout = amphoraLayout(this.baseDir, entry.name);
       if (!(await access(layout.meta).then(() => true, () => false))) continue;
-      this.amphorae.set(entry.name, await Amphora.load(this.baseDir, entry.name, this.log));
+      this.amphorae.set(entry.name, await Amphora.load(this.baseDir, entry.name, this.log, this.events));
     }
+  }
+
+  /**
+   * Starts every daemon that should run and does not: after the agent itself restarted, or the
+   * host rebooted. Called once this agent is known to be the only one (it holds the port).
+   */
+  recover(): void {
+    for (const amphora of this.amphorae.values()) amphora.recover();
   }
 
   ids(): string[] {
@@ -50,7 +61,7 @@ export class AmphoraRegistry {
       const layout = amphoraLayout(this.baseDir, id);
       const longest = [layout.masterSocket, layout.statsSocket].find((p) => Buffer.byteLength(p) > MAX_SOCKET_PATH);
       if (longest) throw new InvalidRequest(`socket path ${longest} is longer than ${MAX_SOCKET_PATH} bytes: use a shorter base directory`);
-      const amphora = await Amphora.create(this.baseDir, id, netns, this.log);
+      const amphora = await Amphora.create(this.baseDir, id, netns, this.log, this.events);
       this.amphorae.set(id, amphora);
       return amphora;
     });

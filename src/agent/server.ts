@@ -27,6 +27,9 @@ export interface AgentServerOptions {
   log: Logger;
 }
 
+/** Supervision events in /1.0/info; the rest through /1.0/supervision/events. */
+const INFO_EVENTS = 50;
+
 /** A rendered haproxy.cfg with thousands of members is a few MB. */
 const BODY_LIMIT = 16 * 1024 * 1024;
 
@@ -72,6 +75,7 @@ export function buildAgentServer(options: AgentServerOptions) {
     hostname: hostname(),
     base_dir: registry.baseDir,
     amphorae: registry.ids(),
+    supervision: { totals: registry.events.totals, last_seq: registry.events.lastSeq, events: registry.events.since(0, INFO_EVENTS) },
   }));
 
   // Where heartbeats go and the key that signs them; the controller sets them when it adopts
@@ -98,6 +102,14 @@ export function buildAgentServer(options: AgentServerOptions) {
       options.heartbeat.configure(request.body);
       return options.heartbeat.status();
     },
+  );
+
+  // What supervision did since `since` (a `seq` from an earlier answer), for whoever reports it.
+  app.get(
+    '/1.0/supervision/events',
+    // Query values arrive as text and the agent coerces nothing.
+    { schema: { querystring: Type.Object({ since: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }, { additionalProperties: false }) } },
+    async (request) => ({ last_seq: registry.events.lastSeq, events: registry.events.since(Number(request.query.since ?? 0)) }),
   );
 
   app.put(

@@ -12,9 +12,10 @@ import type { KeepalivedApplyResult } from '../agent/keepalived.ts';
 import type { RuntimeResult } from '../agent/runtime-api.ts';
 import type { HaproxyStats } from '../agent/stats.ts';
 import type { HeartbeatSettings } from '../agent/heartbeat-settings.ts';
+import type { SupervisionEvent, SupervisionEventKind } from '../agent/supervision-log.ts';
 import { CLIENT_AUTH, verifyCertificate } from '../pki/verify.ts';
 
-export type { AmphoraStatus, HaproxyApplyResult, HaproxyStats, KeepalivedApplyResult, NetworkInterface, RuntimeResult };
+export type { AmphoraStatus, HaproxyApplyResult, HaproxyStats, KeepalivedApplyResult, NetworkInterface, RuntimeResult, SupervisionEvent };
 
 export interface AgentInfo {
   agent_version: string;
@@ -22,6 +23,8 @@ export interface AgentInfo {
   hostname: string;
   base_dir: string;
   amphorae: string[];
+  /** What the agent's supervision did: counts since it started, and the newest events. */
+  supervision: { totals: Record<SupervisionEventKind, number>; last_seq: number; events: SupervisionEvent[] };
 }
 
 export interface AgentClientOptions {
@@ -105,6 +108,11 @@ export class AgentClient {
 
   info(): Promise<AgentInfo> {
     return this.call(`the amphora agent`, 'GET', '/1.0/info');
+  }
+
+  /** Supervision events after `since` (a `seq` from an earlier answer). */
+  supervisionEvents(since = 0): Promise<{ last_seq: number; events: SupervisionEvent[] }> {
+    return this.call('the amphora agent', 'GET', `/1.0/supervision/events?since=${since}`);
   }
 
   registerAmphora(id: string, options: { netns?: string | null } = {}): Promise<{ amphora_id: string; netns: string | null; run_dir: string }> {

@@ -17,7 +17,10 @@ import {
 import { octaviaValidationError } from './octavia/validation-errors.ts';
 import { faultBody } from './octavia/faults.ts';
 import { coerceIntegerStrings } from './octavia/wsme-coercion.ts';
-import { hasLoneSurrogate } from './well-formed-text.ts';
+import { malformedText } from './well-formed-text.ts';
+import { utf8Checked } from './utf8-body.ts';
+import { clientErrorHandler, refuseUnmetExpectations, requireHost } from './transport-faults.ts';
+import { installJsonBodyParser } from './octavia/json-body.ts';
 import { authPlugin } from '../auth/request-auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { versionRoutes } from './resources/versions.ts';
@@ -79,6 +82,9 @@ export async function buildApi(deps: ApiDeps) {
     // Room for the longest id a route takes (an availability zone name: 255 characters,
     // percent-encoded up to 9 each); longer segments are refused by frameworkErrors below.
     routerOptions: { maxParamLength: 2_400 },
+    // Refusals below the router get fault bodies too (transport-faults.ts).
+    clientErrorHandler,
+    http: { requireHostHeader: false },
     // The router's own refusals (a malformed %-escape, an overlong path segment) come before any
     // hook or error handler runs; they get a fault body too.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
@@ -100,9 +106,13 @@ export async function buildApi(deps: ApiDeps) {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  installJsonBodyParser(app);
+
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, pattern: routePattern(route.url) });
   });
+  refuseUnmetExpectations(app.server);
+  app.addHook('onRequest', requireHost);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-openstack-request-id', request.id);
@@ -153,8 +163,10 @@ export async function buildApi(deps: ApiDeps) {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  app.addHook('preParsing', async (_request, _reply, payload) => utf8Checked(payload));
   app.addHook('preValidation', async (request) => {
-    if (hasLoneSurrogate(request.body)) throw new InvalidInput('Invalid input: the request contains text that is not valid Unicode (a lone surrogate).');
+    const problem = malformedText(request.body);
+    if (problem) throw new InvalidInput(`Invalid input: the request contains ${problem}.`);
   });
 
   // WSME compatibility: integer strings in integer fields (sent by python-octaviaclient).

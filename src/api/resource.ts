@@ -1,5 +1,6 @@
 // Reading resources the Octavia way, shared by every collection: project scoping, list query,
-// pagination links, field selection and the "<Resource> <id> not found." fault.
+// pagination links, field selection and the "<Resource> <id> not found." fault. On the embedded
+// database, serialized objects are reused while nothing was written (read-cache.ts).
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/database.ts';
 import type { Table } from '../db/schema.ts';
@@ -8,6 +9,7 @@ import { Forbidden, NotFound } from '../errors.ts';
 import { authorize, mayListAllProjects } from '../auth/policy.ts';
 import { isUuid, parseListQuery, selectFields, type ListAttributes, type RawQuery } from '../model/list-query.ts';
 import { pageLinks } from './links.ts';
+import { readCacheOf } from './read-cache.ts';
 import type { ApiDeps } from './deps.ts';
 
 export type ApiObject = Record<string, unknown>;
@@ -60,15 +62,34 @@ export async function fetchRow<Row extends { id: string; project_id: string }>(
   return row;
 }
 
+interface CachedShow {
+  projectId: string;
+  obj: ApiObject;
+}
+
+interface CachedList {
+  rows: { id: string }[];
+  objects: ApiObject[];
+}
+
 export async function showResource<Row extends { id: string; project_id: string }>(
   request: FastifyRequest,
   deps: ApiDeps,
   spec: ResourceSpec<Row>,
   id: string,
 ): Promise<ApiObject> {
-  const row = await fetchRow(request, deps.database.db, spec, id);
-  const [obj] = await spec.serialize(deps.database.db, [row]);
-  return { [spec.single]: selectFields(obj, fieldsOf(request)) };
+  const version = deps.database.dataVersion?.();
+  const cache = version === undefined ? null : readCacheOf<CachedShow>(spec);
+  const key = `show ${id}`;
+  let hit = cache?.get(key, version!);
+  if (hit) authorize(request, hit.projectId);
+  else {
+    const row = await fetchRow(request, deps.database.db, spec, id);
+    const [obj] = await spec.serialize(deps.database.db, [row]);
+    hit = { projectId: row.project_id, obj };
+    cache?.set(key, version!, hit);
+  }
+  return { [spec.single]: selectFields(hit.obj, fieldsOf(request)) };
 }
 
 export async function listResource<Row extends { id: string; project_id: string }>(
@@ -83,10 +104,19 @@ export async function listResource<Row extends { id: string; project_id: string 
     if (query.projectId !== null && query.projectId !== request.auth.projectId) throw new Forbidden();
     scope.project_id = request.auth.projectId ?? '';
   }
-  const rows = await listRows<Row>(deps.database.db, spec.table, query, { where: scope, hideStatus: spec.hideStatus });
-  const objects = await spec.serialize(deps.database.db, rows);
+  const version = deps.database.dataVersion?.();
+  const cache = version === undefined ? null : readCacheOf<CachedList>(spec);
+  // The scope (after authorization) and the query string decide the rows.
+  const q = request.url.indexOf('?');
+  const key = `list ${JSON.stringify(scope)} ${q === -1 ? '' : request.url.slice(q)}`;
+  let hit = cache?.get(key, version!);
+  if (!hit) {
+    const rows = await listRows<Row>(deps.database.db, spec.table, query, { where: scope, hideStatus: spec.hideStatus });
+    hit = { rows, objects: await spec.serialize(deps.database.db, rows) };
+    cache?.set(key, version!, hit);
+  }
   return {
-    [spec.plural]: objects.map((o) => selectFields(o, query.fields)),
-    [spec.linksKey ?? `${spec.plural}_links`]: pageLinks(request, deps.config.apiBaseUri, query, rows),
+    [spec.plural]: hit.objects.map((o) => selectFields(o, query.fields)),
+    [spec.linksKey ?? `${spec.plural}_links`]: pageLinks(request, deps.config.apiBaseUri, query, hit.rows),
   };
 }

@@ -4,7 +4,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { AuthContext } from './context.ts';
 
 export interface Authenticator {
-  authenticate(headers: IncomingHttpHeaders): Promise<AuthContext>;
+  /** `rawHeaders`: the request's raw header list (a repeated header is seen there, not in `headers`). */
+  authenticate(headers: IncomingHttpHeaders, rawHeaders?: readonly string[]): Promise<AuthContext>;
   /** The WWW-Authenticate header of a 401, telling clients where to get credentials. */
   challenge?: string;
   close?(): Promise<void>;

@@ -10,6 +10,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Authenticator } from './authenticator.ts';
 import type { AuthContext } from './context.ts';
 import { TokenCache, tokenCacheKey } from './keystone-token-cache.ts';
+import { rawHeadersOf, wellFormedToken } from './identity-headers.ts';
 
 const REQUEST_TIMEOUT_MS = 10_000;
 /** The service token is renewed this long before it expires (or at half its life, if shorter). */
@@ -171,9 +172,10 @@ export function createKeystoneAuthenticator(config: FulcrumConfig, log: Logger):
   return {
     client,
     cache,
-    async authenticate(headers: IncomingHttpHeaders): Promise<AuthContext> {
-      const token = headers['x-auth-token'];
-      if (typeof token !== 'string' || token.length === 0) throw new Unauthorized();
+    async authenticate(headers: IncomingHttpHeaders, rawHeaders: readonly string[] = rawHeadersOf(headers)): Promise<AuthContext> {
+      // What cannot be a token is refused here: Keystone is never asked about it.
+      const token = wellFormedToken(rawHeaders);
+      if (token === null) throw new Unauthorized();
       const key = tokenCacheKey(token);
       const cached = cache.get(key);
       let context: AuthContext | null;

@@ -1,7 +1,8 @@
-// Octavia's default policy (reference §7.2, §7.3): the Keystone "default roles" rules with the
-// deprecated advanced-RBAC roles (load-balancer_observer, …_global_observer, …_member,
-// …_quota_admin, …_admin) OR-ed in, as oslo.policy does while deprecated rules are honoured.
-// Operators override any of these names in FULCRUM_POLICY_FILE.
+// Octavia's policy (reference §7.2, §7.3) and its two opt-in alternatives, as named profiles
+// (FULCRUM_POLICY_PROFILE). The default is Octavia's code default: access needs one of the
+// load-balancer_* roles (observer, global_observer, member, quota_admin, admin); Keystone's
+// plain member/reader roles alone get nothing. Operators override any of these names in
+// FULCRUM_POLICY_FILE, on top of the chosen profile.
 
 /** The prefix of Octavia's per-endpoint rule names; a route's `policy` config omits it. */
 export const OCTAVIA_PREFIX = 'os_load-balancer_api:';
@@ -19,17 +20,26 @@ const READ = 'rule:load-balancer:read';
 const READ_GLOBAL = 'rule:load-balancer:read-global';
 const WRITE = 'rule:load-balancer:write';
 
+/**
+ * The aliases of Octavia's default policy, with the deprecated form of each rule OR-ed in (as
+ * oslo.policy does while `enforce_new_defaults` is off, Octavia's default). `system_scope` is
+ * never set on Fulcrum's credentials, so the system-scoped parts only matter to policy files.
+ */
 export const ALIAS_RULES: Record<string, string> = {
+  'system-admin': 'role:admin and system_scope:all',
+  'system-reader': 'role:reader and system_scope:all',
   'project-member': 'role:member and project_id:%(project_id)s',
   'project-reader': 'role:reader and project_id:%(project_id)s',
-  'context_is_admin': 'role:admin or role:load-balancer_admin',
+  context_is_admin: 'role:admin or role:load-balancer_admin or rule:system-admin',
   service: 'role:service',
   'load-balancer:owner': 'project_id:%(project_id)s',
-  'load-balancer:admin': 'is_admin:True or role:admin or role:load-balancer_admin',
-  'load-balancer:global_observer': 'role:admin or role:load-balancer_global_observer',
-  'load-balancer:member_and_owner': 'rule:project-member or (role:load-balancer_member and rule:load-balancer:owner)',
-  'load-balancer:observer_and_owner': 'rule:project-reader or (role:load-balancer_observer and rule:load-balancer:owner)',
-  'load-balancer:quota-admin': 'role:admin or role:load-balancer_quota_admin',
+  'load-balancer:admin': 'is_admin:True or role:load-balancer_admin or rule:system-admin',
+  'load-balancer:global_observer': 'role:load-balancer_global_observer or rule:system-reader',
+  'load-balancer:member_and_owner':
+    '(role:load-balancer_member and rule:project-member) or (role:load-balancer_member and rule:load-balancer:owner)',
+  'load-balancer:observer_and_owner':
+    '(role:load-balancer_observer and rule:project-reader) or (role:load-balancer_observer and rule:load-balancer:owner)',
+  'load-balancer:quota-admin': 'role:load-balancer_quota_admin',
   'load-balancer:read':
     'rule:load-balancer:observer_and_owner or rule:load-balancer:global_observer or rule:load-balancer:member_and_owner or rule:load-balancer:admin',
   'load-balancer:read-global': 'rule:load-balancer:global_observer or rule:load-balancer:admin',
@@ -38,6 +48,46 @@ export const ALIAS_RULES: Record<string, string> = {
     'rule:load-balancer:observer_and_owner or rule:load-balancer:global_observer or rule:load-balancer:member_and_owner or rule:load-balancer:quota-admin or rule:load-balancer:admin',
   'load-balancer:read-quota-global': 'rule:load-balancer:global_observer or rule:load-balancer:quota-admin or rule:load-balancer:admin',
   'load-balancer:write-quota': 'rule:load-balancer:quota-admin or rule:load-balancer:admin',
+};
+
+export const POLICY_PROFILES = ['octavia', 'keystone-default-roles', 'admin-or-owner'] as const;
+export type PolicyProfile = (typeof POLICY_PROFILES)[number];
+
+/**
+ * What each alternative profile changes in the defaults: the rule sets of Octavia's opt-in
+ * policy files.
+ * - `keystone-default-roles`: Keystone's personas without the load-balancer_* roles: `reader`
+ *   reads its project, `member` writes it (Keystone's role implications make every member a
+ *   reader too), `admin` does everything; load-balancer_admin keeps the admin-only APIs. System
+ *   readers are `admin` only: a project `reader` must not read every project.
+ * - `admin-or-owner`: any user of a project reads and writes what the project owns; `admin` and
+ *   load-balancer_admin everything.
+ */
+const PROFILE_RULES: Record<Exclude<PolicyProfile, 'octavia'>, Record<string, string>> = {
+  'keystone-default-roles': {
+    system_admin: 'role:admin',
+    system_reader: 'role:admin',
+    project_reader: 'role:reader and project_id:%(project_id)s',
+    project_member: 'role:member and project_id:%(project_id)s',
+    context_is_admin: 'role:admin',
+    'load-balancer:admin': 'is_admin:True or rule:system_admin or role:load-balancer_admin',
+    'load-balancer:read': 'is_admin:True or rule:system_reader or rule:project_reader',
+    'load-balancer:read-global': 'is_admin:True or rule:system_reader',
+    'load-balancer:write': 'is_admin:True or rule:project_member',
+    'load-balancer:read-quota': 'is_admin:True or rule:system_reader or rule:project_reader',
+    'load-balancer:read-quota-global': 'is_admin:True or rule:system_reader',
+    'load-balancer:write-quota': 'is_admin:True',
+  },
+  'admin-or-owner': {
+    context_is_admin: 'role:admin or role:load-balancer_admin',
+    admin_or_owner: 'is_admin:True or project_id:%(project_id)s',
+    'load-balancer:read': 'rule:admin_or_owner',
+    'load-balancer:read-global': 'is_admin:True',
+    'load-balancer:write': 'rule:admin_or_owner',
+    'load-balancer:read-quota': 'rule:admin_or_owner',
+    'load-balancer:read-quota-global': 'is_admin:True',
+    'load-balancer:write-quota': 'is_admin:True',
+  },
 };
 
 /** The project-owned tree: read, list across projects, write. */
@@ -122,9 +172,9 @@ export const FULCRUM_RULES: Record<string, string> = {
   'fulcrum:circuit_breaker:reset': ADMIN,
 };
 
-/** Every default rule under its full name. */
-export function defaultRules(): Record<string, string> {
+/** Every rule of a profile under its full name. */
+export function defaultRules(profile: PolicyProfile = 'octavia'): Record<string, string> {
   const rules: Record<string, string> = { ...ALIAS_RULES, ...FULCRUM_RULES };
   for (const [action, check] of Object.entries(ACTION_RULES)) rules[OCTAVIA_PREFIX + action] = check;
-  return rules;
+  return profile === 'octavia' ? rules : { ...rules, ...PROFILE_RULES[profile] };
 }

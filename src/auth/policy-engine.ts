@@ -1,8 +1,8 @@
-// A set of named policy rules (Octavia's defaults, overridden by the operator's policy file),
+// A set of named policy rules (a profile's defaults, overridden by the operator's policy file),
 // checked once when built — every check string parses, every `rule:` reference exists, no
 // rule refers to itself — and then evaluated per request.
 import { CheckStringError, evaluate, parseCheckString, referencedRules, type Check, type Credentials, type Target } from './check-string.ts';
-import { defaultRules } from './policy-defaults.ts';
+import { defaultRules, type PolicyProfile } from './policy-defaults.ts';
 
 export class PolicyError extends Error {}
 
@@ -10,8 +10,8 @@ export class PolicyEngine {
   private readonly rules = new Map<string, Check>();
 
   /** `overrides` replace or add rules by name; `source` names them in error messages. */
-  constructor(overrides: Record<string, string> = {}, source = 'policy overrides') {
-    const texts = { ...defaultRules(), ...overrides };
+  constructor(overrides: Record<string, string> = {}, source = 'policy overrides', profile: PolicyProfile = 'octavia') {
+    const texts = { ...defaultRules(profile), ...overrides };
     const problems: string[] = [];
     for (const [name, text] of Object.entries(texts)) {
       try {

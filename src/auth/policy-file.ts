@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { ConfigError } from '../errors.ts';
 import { PolicyEngine, PolicyError } from './policy-engine.ts';
+import type { PolicyProfile } from './policy-defaults.ts';
 
 /** Parses the text of a policy file into rule overrides; throws a message naming the problem. */
 export function parsePolicyText(text: string, source: string): Record<string, string> {
@@ -25,9 +26,9 @@ export function parsePolicyText(text: string, source: string): Record<string, st
   return rules;
 }
 
-/** The policy of this process: the defaults, overridden by the configured file (if any). */
-export function loadPolicy(policyFile: string | null): PolicyEngine {
-  if (!policyFile) return new PolicyEngine();
+/** The policy of this process: the profile's rules, overridden by the configured file (if any). */
+export function loadPolicy(policyFile: string | null, profile: PolicyProfile = 'octavia'): PolicyEngine {
+  if (!policyFile) return new PolicyEngine({}, 'policy', profile);
   try {
     let text: string;
     try {
@@ -35,7 +36,7 @@ export function loadPolicy(policyFile: string | null): PolicyEngine {
     } catch (err) {
       throw new PolicyError(`${policyFile}: ${(err as Error).message}`);
     }
-    return new PolicyEngine(parsePolicyText(text, policyFile), policyFile);
+    return new PolicyEngine(parsePolicyText(text, policyFile), policyFile, profile);
   } catch (err) {
     if (err instanceof PolicyError) throw new ConfigError(`FULCRUM_POLICY_FILE ${err.message}`);
     throw err;

@@ -47,7 +47,7 @@ export function authenticationHook(authenticator: Authenticator) {
       return;
     }
     try {
-      request.auth = await authenticator.authenticate(request.headers);
+      request.auth = await authenticator.authenticate(request.headers, request.raw.rawHeaders);
     } catch (err) {
       if (!(err instanceof Unauthorized)) throw err;
       if (authenticator.challenge) reply.header('www-authenticate', authenticator.challenge);
@@ -64,7 +64,7 @@ interface AuthDeps {
 }
 
 async function installAuth(app: FastifyInstance, deps: AuthDeps): Promise<void> {
-  app.decorate('policyEngine', loadPolicy(deps.config.policyFile));
+  app.decorate('policyEngine', loadPolicy(deps.config.policyFile, deps.config.policyProfile));
   const authenticator = createAuthenticator(deps.config, deps.log, deps.database);
   app.decorateRequest('auth', null as unknown as AuthContext);
   const routeTable: RouteEntry[] = [];

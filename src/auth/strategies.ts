@@ -10,7 +10,7 @@ import { createKeystoneAuthenticator } from './keystone.ts';
 export function createAuthenticator(config: FulcrumConfig, log: Logger, database: Database): Authenticator {
   switch (config.authStrategy) {
     case 'noauth':
-      return { authenticate: async (headers) => noauth(headers) };
+      return { authenticate: async (headers, rawHeaders) => noauth(headers, rawHeaders) };
     case 'apikey':
       return createApiKeyAuthenticator(database.db);
     case 'keystone': {

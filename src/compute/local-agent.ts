@@ -6,12 +6,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pidRunning } from '../agent/process-table.ts';
 import { AgentClient } from '../amphora/agent-client.ts';
 import { issueServerCertificate, type PemPair } from '../pki/certificate-authority.ts';
 import { controllerClientTls } from '../pki/ca-store.ts';
 import type { Logger } from '../observability/logger.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/fulcrum.js', import.meta.url));
+const AGENT_BIN = fileURLToPath(new URL('../../bin/fulcrum-amphora-agent.js', import.meta.url));
 
 export interface LocalAgentOptions {
   ca: PemPair;
@@ -34,15 +35,14 @@ async function answers(url: string, tls: { ca: string; cert: string; key: string
   }
 }
 
-function pidAlive(pidFile: string): boolean {
+export function localAgentPidFile(dir: string): string {
+  return join(dir, 'agent.pid');
+}
+
+/** The agent named by the pid file runs (a zombie does not). */
+export function pidAlive(pidFile: string): boolean {
   if (!existsSync(pidFile)) return false;
-  const pid = Number(readFileSync(pidFile, 'utf8'));
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
-  } catch {
-    return false;
-  }
+  return pidRunning(Number(readFileSync(pidFile, 'utf8').trim()));
 }
 
 /** Returns the URL of this host's agent, once it answers. */
@@ -50,7 +50,7 @@ export async function ensureLocalAgent(options: LocalAgentOptions): Promise<stri
   const { ca, dir, host, port, log } = options;
   const url = `https://${host}:${port}`;
   const tls = await controllerClientTls(ca);
-  const pidFile = join(dir, 'agent.pid');
+  const pidFile = localAgentPidFile(dir);
   if (pidAlive(pidFile) && (await answers(url, tls))) {
     log.info({ url }, 'adopted the running amphora agent');
     return url;
@@ -63,7 +63,7 @@ export async function ensureLocalAgent(options: LocalAgentOptions): Promise<stri
   writeFileSync(files.key, server.keyPem, { mode: 0o600 });
   const out = join(dir, 'agent.log');
   const fd = openSync(out, 'a');
-  const child = spawn(process.execPath, [BIN, 'amphora-agent'], {
+  const child = spawn(process.execPath, [AGENT_BIN], {
     detached: true,
     stdio: ['ignore', fd, fd],
     env: {

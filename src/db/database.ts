@@ -4,10 +4,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import lockfile from 'proper-lockfile';
 import { Kysely, PostgresDialect } from 'kysely';
 import { PGlite } from '@electric-sql/pglite';
+import { lockEmbeddedDir } from './embedded-lock.ts';
 import { createPglitePool } from './pglite-pool.ts';
+import { PgListener, type ListenerLog } from './pg-listener.ts';
 import { migrateToLatest } from './migrate.ts';
 import type { Schema } from './schema.ts';
 import { ConfigError } from '../errors.ts';
@@ -17,8 +18,17 @@ export type Db = Kysely<Schema>;
 export interface Database {
   kind: 'pglite' | 'postgres';
   db: Db;
-  /** Calls `onNotify` for each NOTIFY on `channel` until the returned function is called. */
+  /**
+   * Calls `onNotify` for each NOTIFY on `channel` until the returned function is called, and
+   * once with '' after a lost connection is re-established (notifications in between are lost).
+   */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * The embedded database only (this process is its one writer): a number that changes
+   * whenever stored data changed, so a reader may reuse what it read at the same number.
+   * Absent for PostgreSQL, where other processes write.
+   */
+  dataVersion?(): number;
   close(): Promise<void>;
 }
 
@@ -30,6 +40,12 @@ export interface OpenOptions {
   poolSize?: number;
   /** How old the embedded dir's lock must be before a new process may take it over after a crash. */
   lockStaleMs?: number;
+  /** PostgreSQL: how long opening a connection may take before it fails. */
+  connectTimeoutMs?: number;
+  /** PostgreSQL: the server's statement_timeout for every pooled connection (unset or 0: none). */
+  statementTimeoutMs?: number;
+  /** Where the LISTEN connection reports losing and regaining the server. */
+  log?: ListenerLog;
 }
 
 // PostgreSQL hands back bigint and numeric as strings; our bigints are job ids, fine as
@@ -43,7 +59,14 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
 }
 
 function openPostgres(url: string, options: OpenOptions): Database {
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  const connectionTimeoutMillis = options.connectTimeoutMs ?? 10_000;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis,
+    // A statement stuck on a lock or a dead server fails instead of holding its caller forever.
+    statement_timeout: options.statementTimeoutMs || undefined,
+  });
   pool.on('error', () => {
     // An idle client lost its server connection; the pool replaces it on the next checkout.
   });
@@ -52,16 +75,9 @@ function openPostgres(url: string, options: OpenOptions): Database {
     kind: 'postgres',
     db,
     async listen(channel, onNotify) {
-      const client = new pg.Client({ connectionString: url });
-      client.on('error', () => {});
-      await client.connect();
-      client.on('notification', (msg) => {
-        if (msg.channel === channel) onNotify(msg.payload ?? '');
-      });
-      await client.query(`listen ${pg.escapeIdentifier(channel)}`);
-      return async () => {
-        await client.end().catch(() => {});
-      };
+      const listener = new PgListener({ connectionString: url, channel, onNotify, log: options.log, connectTimeoutMs: connectionTimeoutMillis });
+      await listener.start();
+      return () => listener.close();
     },
     close: () => db.destroy(),
   };
@@ -74,9 +90,8 @@ async function openPglite(location: string, options: OpenOptions): Promise<Datab
     pglite = await PGlite.create({ loadDataDir: options.loadDataDir });
   } else {
     mkdirSync(location, { recursive: true });
-    // PGlite has no inter-process lock: two processes on one directory silently lose data.
     try {
-      release = await lockfile.lock(location, { lockfilePath: join(location, 'fulcrum.lock'), stale: options.lockStaleMs ?? 10_000, update: 2_000 });
+      release = await lockEmbeddedDir(location, options.lockStaleMs ?? 10_000);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ELOCKED') {
         throw new ConfigError(`the embedded database in ${location} is in use by another Fulcrum process`);
@@ -90,6 +105,7 @@ async function openPglite(location: string, options: OpenOptions): Promise<Datab
   return {
     kind: 'pglite',
     db,
+    dataVersion: () => pool.dataVersion,
     async listen(channel, onNotify) {
       // A LISTEN client on the pool would hold its only connection forever.
       const unsubscribe = await pglite.listen(channel, onNotify);

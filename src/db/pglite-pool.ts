@@ -1,7 +1,10 @@
 // pg.Pool over an in-process PGlite. PGlite's node-postgres adapter hands out ONE shared
 // connection; pg-pool's habit of destroying a client after an error would leave every later
 // query on a dead connection (and wrong empty results), so the pool never destroys it.
+// Every statement passes this one connection, so the pool also keeps the data version: a
+// counter that moves whenever a statement changed stored data (readers cache by it).
 import pg from 'pg';
+import { changesData, type StatementResult } from './data-version.ts';
 import { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 
@@ -9,9 +12,48 @@ import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 type AnyFn = (...args: any[]) => unknown;
 
 export class PglitePool extends pg.Pool {
+  #dataVersion = 0;
+  readonly #watched = new WeakSet<object>();
+
+  /** Moves (only) when a statement changed stored data; transactions hold the one connection, so no read sees a write half done. */
+  get dataVersion(): number {
+    return this.#dataVersion;
+  }
+
+  #note(query: unknown, result: unknown): void {
+    const text = typeof query === 'string' ? query : String((query as { text?: unknown } | null)?.text ?? '');
+    const results = (Array.isArray(result) ? result : [result]) as StatementResult[];
+    if (results.some((r) => changesData(text, r ?? {}))) this.#dataVersion++;
+  }
+
+  /** Wraps the shared client's query once, to see every statement's result. */
+  #watch(client: pg.PoolClient): void {
+    if (this.#watched.has(client)) return;
+    this.#watched.add(client);
+    const query = client.query as unknown as AnyFn;
+    const note = (q: unknown, r: unknown) => this.#note(q, r);
+    const bump = () => this.#dataVersion++;
+    (client as unknown as { query: AnyFn }).query = function (this: unknown, ...args: unknown[]) {
+      const cb = args.at(-1);
+      if (typeof cb === 'function') {
+        args[args.length - 1] = (err: unknown, res: unknown) => {
+          if (!err) note(args[0], res);
+          (cb as AnyFn)(err, res);
+        };
+        return query.apply(client, args);
+      }
+      const out = query.apply(client, args) as { then?: unknown } | undefined;
+      if (out && typeof out.then === 'function') return (out as Promise<unknown>).then((res) => (note(args[0], res), res));
+      // A streamed query (cursor): its effect is unknown here.
+      bump();
+      return out;
+    };
+  }
+
   // pg.Pool's connect is overloaded (promise or callback); both forms are kept.
   override connect(cb?: AnyFn): any {
     const guard = (client: pg.PoolClient): pg.PoolClient => {
+      this.#watch(client);
       const release = client.release;
       client.release = () => release.call(client);
       return client;

@@ -269,6 +269,8 @@ export interface SubnetTable {
 
 export interface IpAllocationTable {
   subnet_id: string;
+  /** The subnet's network: an address is held at most once per network. */
+  network_id: string;
   address: string;
   owner_type: string;
   owner_id: string;
@@ -311,7 +313,10 @@ export interface AmphoraApiView extends AmphoraTable {
 export interface CertificateAuthorityTable {
   name: string;
   cert_pem: string;
-  key_pem: string;
+  /** Only in databases of older Fulcrums, until the first start seals it into key_sealed. */
+  key_pem: string | null;
+  /** The private key, sealed by src/certs/secret-store.ts. */
+  key_sealed: string | null;
   created_at: Timestamp;
 }
 

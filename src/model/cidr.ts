@@ -1,14 +1,14 @@
-// CIDR helpers for listener allowed_cidrs: validate, family, and the network form Octavia
-// stores ("10.0.0.5/24" → "10.0.0.0/24"). Pure.
+// CIDR helpers for listener allowed_cidrs and the IPAM: validate, family, the network form
+// Octavia stores ("10.0.0.5/24" → "10.0.0.0/24"), overlap and host addresses. Pure.
 import { isIP } from 'node:net';
 
 export function v6ToBigInt(address: string): bigint {
-  let [head, tail] = address.split('::') as [string, string | undefined];
+  const [head, tail] = address.split('::') as [string, string | undefined];
   const parse = (part: string) => (part ? part.split(':') : []);
   let groups = parse(head);
   let rest = tail === undefined ? [] : parse(tail);
   const last = (rest.length ? rest : groups).at(-1);
-  if (last && last.includes('.')) {
+  if (last?.includes('.')) {
     const [a, b, c, d] = last.split('.').map(Number);
     const embedded = [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
     if (rest.length) rest = [...rest.slice(0, -1), ...embedded];
@@ -73,22 +73,52 @@ export function cidrContains(cidr: string, address: string): boolean {
   return addressToBigInt(net) >> shift === addressToBigInt(address) >> shift;
 }
 
+/** The address in its one canonical text form, so equal addresses compare equal as strings. */
+export function canonicalAddress(address: string): string {
+  return isIP(address) === 6 ? bigIntToV6(v6ToBigInt(address)) : address;
+}
+
 /**
- * The first address of `cidr` that is neither taken nor reserved, skipping the network address
- * (and the IPv4 broadcast address); null when the subnet is full.
+ * The offsets inside `cidr` a port may hold, as Neutron allows them: never the network address
+ * nor, for IPv4, the broadcast address, except on /31 and /32 (IPv6 /127 and /128), whose
+ * every address is a host.
  */
-export function firstFreeAddress(cidr: string, taken: ReadonlySet<string>): string | null {
+function hostOffsets(cidr: string): { base: bigint; family: 4 | 6; first: bigint; last: bigint } {
   const family = cidrFamily(cidr);
   if (family === 0) throw new Error(`not a CIDR: ${cidr}`);
   const [net, p] = normaliseCidr(cidr).split('/');
-  const bits = family === 4 ? 32 : 128;
-  const size = 1n << BigInt(bits - Number(p));
+  const size = 1n << BigInt((family === 4 ? 32 : 128) - Number(p));
   const base = addressToBigInt(net);
-  const hosts = family === 4 && size > 2n ? { first: 1n, last: size - 2n } : { first: size > 1n ? 1n : 0n, last: size - 1n };
+  if (size <= 2n) return { base, family, first: 0n, last: size - 1n };
+  return { base, family, first: 1n, last: family === 4 ? size - 2n : size - 1n };
+}
+
+/** Whether `address` may be handed to a port on `cidr`: inside it and not reserved. */
+export function isHostAddress(cidr: string, address: string): boolean {
+  if (!cidrContains(cidr, address)) return false;
+  const { base, first, last } = hostOffsets(cidr);
+  const offset = addressToBigInt(address) - base;
+  return offset >= first && offset <= last;
+}
+
+/** Whether two CIDRs share any address (never across families). */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const fa = cidrFamily(a);
+  if (fa === 0 || fa !== cidrFamily(b)) return false;
+  const [na, pa] = a.split('/');
+  const [nb, pb] = b.split('/');
+  const shorter = Math.min(Number(pa), Number(pb));
+  const shift = BigInt((fa === 4 ? 32 : 128) - shorter);
+  return addressToBigInt(na) >> shift === addressToBigInt(nb) >> shift;
+}
+
+/** The first host address of `cidr` (see isHostAddress) not in `taken`; null when the subnet is full. */
+export function firstFreeAddress(cidr: string, taken: ReadonlySet<string>): string | null {
+  const { base, family, first, last } = hostOffsets(cidr);
   const takenNumbers = new Set([...taken].map((a) => addressToBigInt(a)));
-  for (let i = hosts.first; i <= hosts.last; i++) {
+  for (let i = first; i <= last; i++) {
     if (!takenNumbers.has(base + i)) return bigIntToAddress(base + i, family);
-    if (i - hosts.first > 1_000_000n) return null;
+    if (i - first > 1_000_000n) return null;
   }
   return null;
 }

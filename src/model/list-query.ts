@@ -118,7 +118,7 @@ function parseSort(query: RawQuery, attrs: ListAttributes): { keys: SortKey[]; p
     if (parts.length > 2) throw new InvalidListQuery(`Supplied sort key '${item}' is not valid.`);
     pairs.push({ name: parts[0], dir: (parts[1] ?? 'asc').toLowerCase() });
   }
-  legacyKeys.forEach((name, i) => pairs.push({ name, dir: (legacyDirs[i] ?? 'asc').toLowerCase() }));
+  for (const [i, name] of legacyKeys.entries()) pairs.push({ name, dir: (legacyDirs[i] ?? 'asc').toLowerCase() });
   // sort_dir belongs to the legacy form; next to `sort=` it is ignored, as Octavia does.
   if (sort.length === 0 && legacyKeys.length === 0 && legacyDirs.length > 0) {
     pairs.push({ name: 'created_at', dir: legacyDirs[0].toLowerCase() });

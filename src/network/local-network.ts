@@ -1,12 +1,14 @@
 // The local network driver: VIPs come from the subnets registered in Fulcrum's own IPAM
 // (/v2/fulcrum/subnets). Allocation is a row in ip_allocation, written in the caller's
-// transaction, so the address is taken exactly when the load balancer is.
+// transaction, so the address is taken exactly when the load balancer is. The database holds
+// each address once per network (migration 0012), so even a race the row locks missed cannot
+// hand one address out twice.
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Transaction } from 'kysely';
 import type { Schema } from '../db/schema.ts';
 import { Conflict, InvalidInput, ValidationFailure } from '../errors.ts';
-import { cidrContains, firstFreeAddress } from '../model/cidr.ts';
+import { canonicalAddress, cidrContains, firstFreeAddress, isHostAddress } from '../model/cidr.ts';
 import type { AdditionalVipRequest, NetworkDriver, Vip, VipRequest } from './network-driver.ts';
 
 type Trx = Transaction<Schema>;
@@ -20,8 +22,9 @@ interface SubnetRow {
 
 const SUBNET_COLUMNS = ['id', 'network_id', 'cidr', 'ip_version', 'gateway_ip'] as const;
 
+/** Addresses held anywhere on the subnet's network (subnets made before 0012 may overlap). */
 async function takenAddresses(trx: Trx, subnet: SubnetRow): Promise<Set<string>> {
-  const rows = await trx.selectFrom('ip_allocation').select('address').where('subnet_id', '=', subnet.id).execute();
+  const rows = await trx.selectFrom('ip_allocation').select('address').where('network_id', '=', subnet.network_id).execute();
   const taken = new Set(rows.map((r) => r.address));
   if (subnet.gateway_ip) taken.add(subnet.gateway_ip);
   return taken;
@@ -52,18 +55,24 @@ export class LocalNetworkDriver implements NetworkDriver {
 
   /** Takes `address` (or the first free one) on the subnet for the owner. */
   async #take(trx: Trx, subnet: SubnetRow, requested: string | null, owner: { owner_type: string; owner_id: string }): Promise<Vip> {
-    // The subnet row lock serialises allocations on one subnet across API processes.
-    await trx.selectFrom('subnet').select('id').where('id', '=', subnet.id).forUpdate().execute();
+    // The network row lock serialises allocations (and subnet creates) on one network across
+    // API processes, so the first free address is still free when it is inserted.
+    await trx.selectFrom('network').select('id').where('id', '=', subnet.network_id).forUpdate().execute();
     const taken = await takenAddresses(trx, subnet);
-    let address = requested;
+    let address = requested === null ? null : canonicalAddress(requested);
     if (address) {
-      if (!cidrContains(subnet.cidr, address)) throw new InvalidInput(`The IP Address ${address} is invalid.`);
+      if (!isHostAddress(subnet.cidr, address)) throw new InvalidInput(`The IP Address ${requested} is invalid.`);
       if (taken.has(address)) throw new Conflict(`The VIP IP address is already in use: ${address}`);
     } else {
       address = firstFreeAddress(subnet.cidr, taken);
       if (!address) throw new ValidationFailure(`Subnet ${subnet.id} does not contain enough available IPs.`);
     }
-    await trx.insertInto('ip_allocation').values({ subnet_id: subnet.id, address, ...owner }).execute();
+    try {
+      await trx.insertInto('ip_allocation').values({ subnet_id: subnet.id, network_id: subnet.network_id, address, ...owner }).execute();
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') throw new Conflict(`The VIP IP address is already in use: ${address}`);
+      throw err;
+    }
     return { address, portId: randomUUID(), subnetId: subnet.id, networkId: subnet.network_id };
   }
 

@@ -12,6 +12,7 @@ import { startProcessAmphoraApp, type AmphoraApp } from '../helpers/amphora-app.
 import { fetchText, startBackend, type Backend } from '../helpers/data-plane.ts';
 import { httpGet } from '../helpers/netns.ts';
 import { showProc } from '../../src/agent/master-cli.ts';
+import { pidRunning } from '../../src/agent/process-table.ts';
 
 const MAX_REQUESTS = 20_000;
 const MAX_LOAD_MS = 60_000;
@@ -41,14 +42,6 @@ function startLoad(url: string): { stop(): Promise<{ ok: number; failures: strin
   };
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
-  } catch {
-    return false;
-  }
-}
 
 describe('failover on the process compute driver', () => {
   let env: AmphoraApp;
@@ -64,8 +57,9 @@ describe('failover on the process compute driver', () => {
   const masterPid = async (runDir: string) => Number(readFileSync(join(runDir, 'haproxy.pid'), 'utf8').trim());
 
   before(async () => {
-    // Two attempts: the failure case below should not wait through five back-offs.
-    env = await startProcessAmphoraApp('failover', [250, 253], 300, { jobMaxAttempts: 2 });
+    // Two attempts: the failure case below should not wait through five back-offs. No watchdog:
+    // the failure case kills the agent and needs it to stay away.
+    env = await startProcessAmphoraApp('failover', [250, 253], 300, { jobMaxAttempts: 2, localAgentWatchMs: 0 });
     app = env.app;
     backend = await startBackend('be');
     const created = await app.request('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: env.subnetId } });
@@ -108,20 +102,21 @@ describe('failover on the process compute driver', () => {
     assert.equal(replacement.role, 'STANDALONE');
     const gone = await app.rt.database.db.selectFrom('amphora').select('status').where('id', '=', old.id).executeTakeFirstOrThrow();
     assert.equal(gone.status, 'DELETED');
-    assert.equal(pidAlive(oldPid), false, 'the old HAProxy is stopped');
+    assert.equal(pidRunning(oldPid), false, 'the old HAProxy is stopped');
     const newPid = await masterPid(replacement.run_dir!);
-    assert.ok(pidAlive(newPid));
+    assert.ok(pidRunning(newPid));
     assert.equal(await fetchText(url), 'be', 'the new amphora serves the VIP');
     assert.ok(ok > 0, 'requests were served during the failover');
     return { failures, ok, elapsed, replacement };
   }
 
-  test('LB failover: a new amphora takes over the VIP while requests keep flowing', async () => {
+  test('LB failover: a new amphora takes over the VIP while requests keep flowing', async (t) => {
     const { failures, ok, elapsed } = await failoverUnderLoad(`${lbPath()}/failover`);
+    // How long it takes is measured in bench/failover.ts; here it is only reported.
+    t.diagnostic(`failover took ${elapsed} ms`);
     // The old HAProxy is stopped only once the new one listens on the VIP (SO_REUSEPORT), so
     // at most the connections queued on the old listener when it closes can fail.
     assert.ok(failures.length <= 3, `${failures.length} of ${ok + failures.length} requests failed: ${failures.slice(0, 5).join('; ')}`);
-    assert.ok(elapsed < 10_000, `failover took ${elapsed} ms`);
   });
 
   test('amphora failover replaces that amphora; the amphora API shows the replacement', async () => {
@@ -161,7 +156,7 @@ describe('failover on the process compute driver', () => {
     // The host's agent is gone: a replacement can be neither registered nor started.
     const agentPid = Number(readFileSync(join(env.dataDir, 'agent', 'agent.pid'), 'utf8').trim());
     process.kill(agentPid, 'SIGKILL');
-    while (pidAlive(agentPid)) await new Promise((r) => setTimeout(r, 20));
+    while (pidRunning(agentPid)) await new Promise((r) => setTimeout(r, 20));
     const res = await app.request('PUT', `${lbPath()}/failover`);
     assert.equal(res.status, 202);
     const lb = await settle();

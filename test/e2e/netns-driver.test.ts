@@ -179,7 +179,8 @@ describe('amphora provider on the netns compute driver', () => {
     assert.equal(existsSync(`/sys/class/net/${prefix}v${amphora.netns!.slice(prefix.length + 1)}`), false, "the amphora's host veth is gone");
     assert.deepEqual(existsSync(runDir) ? readdirSync(runDir) : [], [], 'the agent run directory is gone');
     const rows = await app.rt.database.db.selectFrom('amphora').select('status').where('load_balancer_id', '=', lbId).execute();
-    assert.ok(rows.every((a) => a.status === 'DELETED'));
+    assert.ok(rows.length > 0, 'the load balancer had an amphora');
+    assert.deepEqual(rows.filter((a) => a.status !== 'DELETED'), []);
     await assert.rejects(httpGet(url, 1000), 'nothing answers on the VIP any more');
 
     // The VIP was given back: the next load balancer on the subnet gets the same address.

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startBackend, stopLocalDataPlane, type Backend } from '../helpers/data-plane.ts';
 import { httpGet } from '../helpers/netns.ts';
 import { startFulcrum, type FulcrumProcess } from '../helpers/processes.ts';
+import { pidRunning } from '../../src/agent/process-table.ts';
 
 async function call(base: string, method: string, path: string, body?: unknown) {
   const res = await fetch(base + path, {
@@ -49,7 +50,7 @@ async function answering(url: string, n: number): Promise<string[]> {
 }
 
 /** One request loop through `url` (a new connection each, bounded by count and time) until stopped. */
-function startProbe(url: string): { stop(): Promise<{ okAt: number[]; failures: string[] }> } {
+function startProbe(url: string): { stop(): Promise<{ okAt: number[]; failures: string[] }>; okAt: readonly number[] } {
   const okAt: number[] = [];
   const failures: string[] = [];
   const deadline = Date.now() + 40_000;
@@ -72,16 +73,8 @@ function startProbe(url: string): { stop(): Promise<{ okAt: number[]; failures: 
       await done;
       return { okAt, failures };
     },
+    okAt,
   };
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !['Z', 'X'].includes(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
-  } catch {
-    return false;
-  }
 }
 
 /** Live `amphora-agent` processes whose environment names `runDir` as their base directory (HAProxy inherits it too). */
@@ -91,8 +84,8 @@ function agentsFor(runDir: string): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const agent = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes('amphora-agent');
-      if (agent && readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(wanted) && alive(Number(entry))) pids.push(Number(entry));
+      const agent = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').some((a) => a === 'amphora-agent' || a.endsWith('/fulcrum-amphora-agent.js'));
+      if (agent && readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(wanted) && pidRunning(Number(entry))) pids.push(Number(entry));
     } catch {
       // gone, or not ours to read
     }
@@ -160,7 +153,7 @@ describe('fulcrum serve restarts under a running data plane', () => {
     const url = `http://${vip}:8080/`;
     assert.deepEqual(await answering(url, 5), ['be1'], 'traffic flows through the VIP');
     const agentPid = Number(readFileSync(join(agentDir, 'agent.pid'), 'utf8'));
-    assert.ok(alive(agentPid), 'the agent runs');
+    assert.ok(pidRunning(agentPid), 'the agent runs');
     assert.deepEqual(agentsFor(runDir), [agentPid], 'one agent for this data directory');
     const [amphoraId] = readdirSync(runDir);
     const haproxyPid = Number(readFileSync(join(runDir, amphoraId, 'haproxy.pid'), 'utf8'));
@@ -170,9 +163,14 @@ describe('fulcrum serve restarts under a running data plane', () => {
     // The controller goes away; the data plane does not.
     assert.equal(await first.stop('SIGTERM'), 0, 'serve exits cleanly on SIGTERM');
     const downSince = Date.now();
-    assert.ok(alive(agentPid), 'the agent outlives the controller');
-    assert.ok(alive(haproxyPid), 'HAProxy outlives the controller');
-    await sleep(1000);
+    assert.ok(pidRunning(agentPid), 'the agent outlives the controller');
+    assert.ok(pidRunning(haproxyPid), 'HAProxy outlives the controller');
+    // A sample counted in requests, not time: ten served with no controller running.
+    const downDeadline = Date.now() + 30_000;
+    while (probe.okAt.filter((at) => at > downSince).length < 10) {
+      if (Date.now() > downDeadline) assert.fail(`the VIP stopped serving while the controller was down: ${JSON.stringify(probe.okAt.slice(-3))}`);
+      await sleep(50);
+    }
 
     const second = startFulcrum(['serve'], env);
     started.push(second);
@@ -191,9 +189,9 @@ describe('fulcrum serve restarts under a running data plane', () => {
     assert.deepEqual(await answering(url, 10), ['be1', 'be2'], 'the change made after the restart reached the data plane');
 
     assert.equal(Number(readFileSync(join(agentDir, 'agent.pid'), 'utf8')), agentPid, 'the pid file still names the first agent');
-    assert.ok(alive(agentPid), 'the first agent still runs');
+    assert.ok(pidRunning(agentPid), 'the first agent still runs');
     assert.deepEqual(agentsFor(runDir), [agentPid], 'no second agent was started');
-    assert.ok(alive(haproxyPid), 'the same HAProxy master serves on (reloaded, not restarted)');
+    assert.ok(pidRunning(haproxyPid), 'the same HAProxy master serves on (reloaded, not restarted)');
     assert.equal(Number(readFileSync(join(runDir, amphoraId, 'haproxy.pid'), 'utf8')), haproxyPid);
     assert.ok(existsSync(join(runDir, amphoraId, 'haproxy.cfg')));
 

@@ -1,5 +1,7 @@
 // A flow worker in its own process, for the kill -9 tests (test/integration/flow-crash.test.ts):
 //   node --import tsx test/harness/crash-worker.ts <database-url> <owner>
+// Its random step durations come from FULCRUM_TEST_SEED (test/helpers/seeded-random.ts), which
+// the test sets per worker, so a failing run can be replayed.
 // It runs the crash-test flow until SIGTERM (graceful stop) or SIGKILL. Each step records
 // every execution in crash_run (wall-clock interval, owner), so the test can see re-runs and
 // check that two workers never ran a job at the same time, and applies its side effect to
@@ -14,6 +16,7 @@ import { createLogger } from '../../src/observability/logger.ts';
 import { FlowRegistry, type FlowDefinition, type FlowStep } from '../../src/flows/flow.ts';
 import { enqueueJob } from '../../src/flows/job-store.ts';
 import { FlowWorker } from '../../src/flows/worker.ts';
+import { seededRandom, testSeed } from '../helpers/seeded-random.ts';
 
 const CRASH_FLOW = 'crash-test';
 export const CRASH_STEPS = ['reserve', 'configure', 'activate'];
@@ -43,7 +46,8 @@ export async function enqueueCrashJob(db: Db, item: number, fail: boolean): Prom
   });
 }
 
-const pause = (maxMs: number) => new Promise((r) => setTimeout(r, 5 + Math.random() * maxMs));
+const random = seededRandom(testSeed());
+const pause = (maxMs: number) => new Promise((r) => setTimeout(r, 5 + random() * maxMs));
 
 function crashFlow(owner: string, onOpen: (delta: number) => void): FlowDefinition<CrashPayload> {
   const step = (name: string): FlowStep<CrashPayload> => ({

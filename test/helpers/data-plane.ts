@@ -16,7 +16,7 @@ export interface Backend {
 /** An HTTP server on 127.0.0.1 that answers with its own name. */
 export async function startBackend(name: string): Promise<Backend> {
   const backend = { name, port: 0, hits: 0 } as Backend;
-  backend.server = createServer((req, res) => {
+  backend.server = createServer((_req, res) => {
     backend.hits++;
     res.setHeader('connection', 'close');
     res.end(name);

@@ -90,6 +90,10 @@ export class AgentProcess {
     return { code, output: agent.output };
   }
 
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   /** SIGTERM to the agent's process group, as a service manager or a terminal would send it. */
   async stop(): Promise<number | null> {
     process.kill(-this.child.pid!, 'SIGTERM');
@@ -152,7 +156,7 @@ export class Cleanup {
   }
 }
 
-function pidsUnder(dir: string): number[] {
+export function pidsUnder(dir: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;

@@ -21,7 +21,14 @@ after(() => cleanup.run());
 test('info names the versions, host, base directory and amphorae', async () => {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   const info = await client.info();
-  assert.deepEqual(info, { agent_version: pkg.version, haproxy_version: info.haproxy_version, hostname: hostname(), base_dir: baseDir, amphorae: [] });
+  assert.deepEqual(info, {
+    agent_version: pkg.version,
+    haproxy_version: info.haproxy_version,
+    hostname: hostname(),
+    base_dir: baseDir,
+    amphorae: [],
+    supervision: { totals: { exited: 0, restarted: 0, restart_failed: 0, gave_up: 0 }, last_seq: 0, events: [] },
+  });
   assert.match(info.haproxy_version, /^2\.6\.\d+/);
 
   await client.registerAmphora('amp-b');
@@ -43,6 +50,11 @@ test('registration is idempotent, keeps its namespace, and validates names', asy
     keepalived: { running: false, pid: null },
     fault: true,
     fault_requested: false,
+    supervision: {
+      haproxy: { wanted: false, state: 'idle', restarts: 0, recent_crashes: 0 },
+      keepalived: { wanted: false, state: 'idle', restarts: 0, recent_crashes: 0 },
+      events: [],
+    },
   });
 
   for (const bad of ['../etc', '-rf', 'a/b']) {

@@ -2,7 +2,7 @@
 // bad file, a good one starts keepalived (VRRP child running), a new one reloads it (SIGHUP,
 // same pid, also after an agent restart), and the VRRP instance goes FAULT whenever the track
 // file says so: when the controller asks, and when haproxy's master dies, written by the agent
-// itself.
+// itself (which then starts haproxy again). A keepalived killed is started again by the agent.
 //
 // The instance runs on the host's first interface that is up, without namespaces. It stays
 // BACKUP: its advert interval (40 s) makes the master-down timer two minutes, far beyond the
@@ -69,13 +69,16 @@ vrrp_instance VI_1 {
 `;
 }
 
-function lastState(): string | undefined {
+/** Every state the notify script saw, oldest first. */
+function states(): string[] {
   try {
-    return readFileSync(`${dir}/vrrp-states`, 'utf8').trim().split('\n').at(-1);
+    return readFileSync(`${dir}/vrrp-states`, 'utf8').trim().split('\n');
   } catch {
-    return undefined;
+    return [];
   }
 }
+
+const lastState = (): string | undefined => states().at(-1);
 
 const vrrpState = (state: string) => until(`VRRP state ${state} (now ${lastState()})`, 15_000, () => lastState() === state);
 
@@ -108,13 +111,20 @@ test('keepalived follows the track file: controller requests and haproxy deaths'
   assert.deepEqual(await client.setTrack(id, false), { fault: false, fault_requested: false });
   await vrrpState('BACKUP');
 
-  // haproxy dies: the agent (its parent) writes the fault; keepalived leaves at once.
+  // haproxy dies: the agent (its parent) writes the fault, keepalived leaves at once, and comes
+  // back once the agent has started haproxy again.
   const master = (await client.amphoraStatus(id)).haproxy.master_pid!;
+  const statesBefore = states().length;
   process.kill(master, 'SIGKILL');
-  await vrrpState('FAULT');
-  assert.equal(readTrack(baseDir, id), '1');
-  assert.equal((await client.putHaproxyConfig(id, hapConfig)).action, 'started');
+  await until('VRRP state FAULT after the kill', 15_000, () => states().slice(statesBefore).includes('FAULT'));
+  const restarted = await until('haproxy to be restarted', 30_000, async () => {
+    const s = await client.amphoraStatus(id);
+    return s.haproxy.running && s.haproxy.master_pid !== master && s;
+  });
   await vrrpState('BACKUP');
+  assert.equal(readTrack(baseDir, id), '0');
+  assert.equal((await client.putHaproxyConfig(id, hapConfig)).action, 'reloaded');
+  assert.equal((await client.amphoraStatus(id)).haproxy.master_pid, restarted.haproxy.master_pid);
 
   // A restarted agent adopts keepalived like haproxy: same process, reloaded and stopped by it.
   await agent.stop();
@@ -125,8 +135,24 @@ test('keepalived follows the track file: controller requests and haproxy deaths'
   const log = amphoraLayout(baseDir, id).keepalivedLog;
   await until('keepalived to finish reloading', 15_000, () => readFileSync(log, 'utf8').includes('Reload complete'));
 
+  // The adopted keepalived killed: the agent starts it again from its file, one VRRP process.
+  const vrrpPidFile = amphoraLayout(baseDir, id).vrrpPid;
+  const vrrpBefore = Number(readFileSync(vrrpPidFile, 'utf8'));
+  process.kill(started.pid, 'SIGKILL');
+  const back = await until('keepalived to be restarted', 30_000, async () => {
+    const s = await client.amphoraStatus(id);
+    return s.supervision.events.some((e) => e.daemon === 'keepalived' && e.kind === 'restarted' && e.pid === s.keepalived.pid) && s;
+  });
+  assert.notEqual(back.keepalived.pid, started.pid);
+  assert.equal(identify(started.pid), null);
+  await until('the old VRRP process to exit', 10_000, () => identify(vrrpBefore) === null);
+  const vrrpNow = Number(readFileSync(vrrpPidFile, 'utf8'));
+  assert.notEqual(vrrpNow, vrrpBefore);
+  assert.ok(identify(vrrpNow), 'the new VRRP process runs');
+  await vrrpState('BACKUP');
+
   await client.stopKeepalived(id);
-  assert.equal(identify(started.pid), null, 'keepalived is gone when the agent answers');
+  assert.equal(identify(back.keepalived.pid!), null, 'keepalived is gone when the agent answers');
   assert.equal((await client.amphoraStatus(id)).keepalived.running, false);
   await client.deleteAmphora(id);
 });

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { AgentClient, AgentUnavailable } from '../../src/amphora/agent-client.ts';
 import { createCertificateAuthority, issueClientCertificate, type PemPair } from '../../src/pki/certificate-authority.ts';
-import { AgentProcess, Cleanup, controllerClient, freePort, makePki, type Pki } from './agent-harness.ts';
+import { AgentProcess, Cleanup, freePort, makePki, type Pki } from './agent-harness.ts';
 
 const cleanup = new Cleanup();
 let dir: string;

@@ -1,6 +1,6 @@
 // Restarting the agent does not touch the data plane: haproxy keeps serving while no agent
 // runs, the next agent re-adopts the same master (no duplicate), reloads it, and, although
-// the master is no longer its child, notices when it dies and sets the track file to fault.
+// the master is no longer its child, notices when it dies and starts it again.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AgentClient } from '../../src/amphora/agent-client.ts';
@@ -57,16 +57,23 @@ test('a restarted agent re-adopts the running haproxy, which never stopped servi
   assert.equal(reloaded.master_pid, started.master_pid);
   assert.deepEqual(await httpGet(port, '/ok'), { status: 200, body: 'ok' });
 
-  // The adopted master is not this agent's child: its death is seen through /proc.
+  // The adopted master is not this agent's child: its death is seen through /proc, and the
+  // agent starts it again on its own.
   process.kill(reloaded.master_pid, 'SIGKILL');
-  await until('the track file to say fault', 10_000, () => readTrack(baseDir, id) === '1');
-  const dead = await client.amphoraStatus(id);
-  assert.equal(dead.haproxy.running, false);
-  assert.equal(dead.fault, true);
-
-  const restarted = await client.putHaproxyConfig(id, config);
-  assert.equal(restarted.action, 'started');
-  assert.notEqual(restarted.master_pid, started.master_pid);
+  const restarted = await until('the adopted haproxy to be restarted', 30_000, async () => {
+    const s = await client.amphoraStatus(id);
+    return s.supervision.events.some((e) => e.kind === 'restarted' && e.pid === s.haproxy.master_pid) && s;
+  });
+  assert.deepEqual(
+    restarted.supervision.events.map((e) => [e.kind, e.pid]),
+    [
+      ['exited', started.master_pid],
+      ['restarted', restarted.haproxy.master_pid],
+    ],
+  );
+  assert.equal(identify(started.master_pid), null);
+  assert.notEqual(restarted.haproxy.master_pid, started.master_pid);
   assert.equal(readTrack(baseDir, id), '0');
   assert.deepEqual(await httpGet(port, '/app'), { status: 200, body: 'be1' });
+  assert.equal((await client.putHaproxyConfig(id, config)).action, 'reloaded', 'the restarted master is supervised like any other');
 });

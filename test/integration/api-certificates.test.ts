@@ -192,7 +192,11 @@ for (const backend of BACKENDS) {
 
     before(async () => {
       app = await startTestApp(backend, { config: { authStrategy: 'apikey', secretKey: SECRET_KEY } });
-      for (const [name, projectId, roles] of [['memberP', 'project-p', ['member']], ['readerP', 'project-p', ['reader']], ['memberQ', 'project-q', ['member']]] as const) {
+      for (const [name, projectId, roles] of [
+        ['memberP', 'project-p', ['load-balancer_member']],
+        ['readerP', 'project-p', ['load-balancer_observer']],
+        ['memberQ', 'project-q', ['load-balancer_member']],
+      ] as const) {
         keys[name] = (await createApiKey(app.rt.database.db, { projectId, roles: [...roles], name })).key;
       }
       pair = await serverCert(await makeCa('Scoped CA'), 's.example');

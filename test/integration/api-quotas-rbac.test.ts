@@ -14,8 +14,9 @@ for (const backend of BACKENDS) {
     before(async () => {
       app = await startTestApp(backend, { config: { authStrategy: 'apikey' } });
       const key = async (projectId: string, roles: string[]) => (await createApiKey(app.rt.database.db, { projectId, roles, name: roles.join('+') })).key;
-      keys.memberP = await key('project-p', ['member']);
-      keys.readerP = await key('project-p', ['reader']);
+      keys.memberP = await key('project-p', ['load-balancer_member']);
+      keys.readerP = await key('project-p', ['load-balancer_observer']);
+      keys.plainMemberP = await key('project-p', ['member']);
       keys.quotaAdmin = await key('project-qa', ['load-balancer_quota_admin']);
       keys.admin = await key('project-admin', ['admin']);
       const profile = await as('admin')('POST', '/v2/lbaas/flavorprofiles', { flavorprofile: { name: 'p', provider_name: 'noop', flavor_data: '{}' } });
@@ -26,7 +27,7 @@ for (const backend of BACKENDS) {
 
     const as = (who: string) => (method: string, path: string, body?: unknown) => app.request(method, path, body, { 'x-auth-token': keys[who] });
 
-    test('quotas: readers see their own; only quota admins and admins see others or write', async () => {
+    test('quotas: observers see their own; only quota admins and admins see others or write', async () => {
       assert.equal((await as('readerP')('GET', '/v2/lbaas/quotas/project-p')).status, 200);
       assert.equal((await as('readerP')('GET', '/v2/lbaas/quotas/project-p/default')).status, 200);
       assert.equal((await as('memberP')('GET', '/v2/lbaas/quotas/project-x')).status, 403);
@@ -56,7 +57,7 @@ for (const backend of BACKENDS) {
       assert.equal(refused.body.faultstring, 'Quota has been met for resources: Load Balancer');
     });
 
-    test('flavors and zones: readers read, only admins write; profiles and capabilities are admin-only', async () => {
+    test('flavors and zones: observers read, only admins write; profiles and capabilities are admin-only', async () => {
       assert.equal((await as('readerP')('GET', '/v2/lbaas/flavors')).status, 200);
       assert.equal((await as('readerP')('GET', `/v2/lbaas/flavors/${flavorId}`)).status, 200);
       assert.equal((await as('readerP')('GET', '/v2/lbaas/availabilityzones')).status, 200);
@@ -64,6 +65,9 @@ for (const backend of BACKENDS) {
       assert.equal((await as('memberP')('PUT', `/v2/lbaas/flavors/${flavorId}`, { flavor: { enabled: false } })).status, 403);
       assert.equal((await as('memberP')('DELETE', `/v2/lbaas/flavors/${flavorId}`)).status, 403);
       assert.equal((await as('memberP')('POST', '/v2/lbaas/flavors', { flavor: { name: 'g', flavor_profile_id: flavorId } })).status, 403);
+      for (const path of ['/v2/lbaas/flavors', `/v2/lbaas/flavors/${flavorId}`, '/v2/lbaas/availabilityzones', '/v2/lbaas/providers', '/v2/lbaas/quotas/project-p']) {
+        assert.equal((await as('plainMemberP')('GET', path)).status, 403, `${path}: Keystone's member role alone is not enough`);
+      }
       assert.equal((await as('memberP')('GET', '/v2/lbaas/flavorprofiles')).status, 403);
       assert.equal((await as('memberP')('GET', '/v2/lbaas/availabilityzoneprofiles')).status, 403);
       assert.equal((await as('memberP')('POST', '/v2/lbaas/availabilityzones', { availability_zone: { name: 'z', availability_zone_profile_id: flavorId } })).status, 403);

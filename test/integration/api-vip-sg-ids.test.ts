@@ -88,7 +88,7 @@ for (const backend of BACKENDS) {
         ['"os_load-balancer_api:loadbalancer:post:vip_sg_ids": "!"', '"os_load-balancer_api:loadbalancer:put:vip_sg_ids": "!"'].join('\n'),
       );
       app = await startTestApp(backend, { config: { authStrategy: 'apikey', policyFile: file } });
-      member = (await createApiKey(app.rt.database.db, { projectId: 'project-p', roles: ['member'], name: 'member' })).key;
+      member = (await createApiKey(app.rt.database.db, { projectId: 'project-p', roles: ['load-balancer_member'], name: 'member' })).key;
     });
     after(async () => {
       await app?.close();

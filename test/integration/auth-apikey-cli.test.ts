@@ -40,7 +40,7 @@ describe('fulcrum apikey against a running API (postgres)', () => {
 
   it('creates a key the API accepts at once, lists it without the key, revokes it', async () => {
     const env = { FULCRUM_DATABASE_URL: app.url! };
-    const created = await fulcrum(['apikey', 'create', '--project', 'cli-project', '--role', 'member', '--role', 'load-balancer_observer', '--name', 'ci'], env);
+    const created = await fulcrum(['apikey', 'create', '--project', 'cli-project', '--role', 'load-balancer_member', '--role', 'load-balancer_observer', '--name', 'ci'], env);
     assert.equal(created.code, 0, created.stderr);
     const key = field(created.stdout, 'key');
     const id = field(created.stdout, 'id');
@@ -50,7 +50,7 @@ describe('fulcrum apikey against a running API (postgres)', () => {
 
     const listed = await fulcrum(['apikey', 'list'], env);
     assert.equal(listed.code, 0, listed.stderr);
-    assert.match(listed.stdout, new RegExp(`^${id}\\s+ci\\s+cli-project\\s+member,load-balancer_observer\\s+\\S+Z\\s+\\S+Z\\s+-$`, 'm'), 'used, not revoked');
+    assert.match(listed.stdout, new RegExp(`^${id}\\s+ci\\s+cli-project\\s+load-balancer_member,load-balancer_observer\\s+\\S+Z\\s+\\S+Z\\s+-$`, 'm'), 'used, not revoked');
     assert.ok(!listed.stdout.includes(key));
 
     const revoked = await fulcrum(['apikey', 'revoke', id], env);

@@ -32,8 +32,8 @@ describe('openstack CLI with an API key as its token', { skip: !existsSync(OPENS
   before(async () => {
     app = await startTestApp('pglite', { config: { authStrategy: 'apikey' } });
     endpoint = `${await app.api.listen({ host: '127.0.0.1', port: 0 })}`;
-    key = (await createApiKey(app.rt.database.db, { projectId: 'cli-project', roles: ['member'] })).key;
-    const other = (await createApiKey(app.rt.database.db, { projectId: 'other-project', roles: ['member'] })).key;
+    key = (await createApiKey(app.rt.database.db, { projectId: 'cli-project', roles: ['load-balancer_member'] })).key;
+    const other = (await createApiKey(app.rt.database.db, { projectId: 'other-project', roles: ['load-balancer_member'] })).key;
     const own = await app.request('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: SUBNET, name: 'mine' } }, { 'x-auth-token': key });
     assert.equal(own.status, 201);
     lbId = own.body.loadbalancer.id;

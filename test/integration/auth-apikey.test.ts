@@ -29,8 +29,10 @@ for (const backend of BACKENDS) {
 
     before(async () => {
       app = await startTestApp(backend, { config: { authStrategy: 'apikey' } });
-      keys.memberP = await key(app, 'project-p', ['member']);
-      keys.readerP = await key(app, 'project-p', ['reader']);
+      keys.memberP = await key(app, 'project-p', ['load-balancer_member']);
+      keys.readerP = await key(app, 'project-p', ['load-balancer_observer']);
+      keys.plainMemberP = await key(app, 'project-p', ['member']);
+      keys.plainReaderP = await key(app, 'project-p', ['reader']);
       keys.memberQ = await key(app, 'project-q', ['load-balancer_member']);
       keys.global = await key(app, 'project-g', ['load-balancer_global_observer']);
       keys.admin = await key(app, 'project-admin', ['admin']);
@@ -95,6 +97,25 @@ for (const backend of BACKENDS) {
       assert.equal((await as(app, keys.admin)('GET', '/v2/fulcrum/jobs')).status, 200);
     });
 
+    it("refuses Keystone's plain member and reader roles everywhere under Octavia's default policy", async () => {
+      for (const k of [keys.plainMemberP, keys.plainReaderP]) {
+        for (const [method, path, body] of [
+          ['GET', '/v2/lbaas/loadbalancers'],
+          ['GET', `/v2/lbaas/loadbalancers/${lbP}`],
+          ['GET', '/v2/lbaas/providers'],
+          ['GET', '/v2/lbaas/flavors'],
+          ['GET', '/v2/lbaas/availabilityzones'],
+          ['GET', `/v2/lbaas/quotas/project-p`],
+          ['POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: SUBNET } }],
+          ['PUT', `/v2/lbaas/loadbalancers/${lbP}`, { loadbalancer: { name: 'x' } }],
+        ] as [string, string, unknown][]) {
+          const res = await as(app, k)(method, path, body);
+          assert.equal(res.status, 403, `${method} ${path}: ${JSON.stringify(res.body)}`);
+          assert.equal(res.body.faultstring, FORBIDDEN);
+        }
+      }
+    });
+
     it("lists only the caller's project unless it may list globally", async () => {
       const own = await as(app, keys.readerP)('GET', '/v2/lbaas/loadbalancers');
       assert.deepEqual(own.body.loadbalancers.map((l: { id: string }) => l.id), [lbP]);
@@ -124,7 +145,7 @@ for (const backend of BACKENDS) {
     });
 
     it('stores only a digest, records use, and refuses a revoked key at once', async () => {
-      const created = await createApiKey(app.rt.database.db, { projectId: 'project-p', roles: ['reader'], name: 'short-lived' });
+      const created = await createApiKey(app.rt.database.db, { projectId: 'project-p', roles: ['load-balancer_observer'], name: 'short-lived' });
       const rows = await app.rt.database.db.selectFrom('api_key').selectAll().execute();
       assert.ok(!JSON.stringify(rows).includes(created.key), 'the key itself is not stored');
       assert.ok(rows.some((r) => r.key_hash === hashApiKey(created.key)));
@@ -160,7 +181,7 @@ describe('policy file overrides', () => {
   });
 
   it('applies the overridden rules and keeps the others', async () => {
-    const member = await key(app, 'project-p', ['member']);
+    const member = await key(app, 'project-p', ['load-balancer_member']);
     const admin = await key(app, 'project-p', ['admin']);
     const auditor = await key(app, 'project-p', ['auditor']);
     const denied = await as(app, member)('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: SUBNET } });

@@ -4,6 +4,8 @@
 // effect landed exactly once although interrupted steps ran again, and no two workers ever
 // ran the same job at the same time. PostgreSQL runs several workers side by side; the
 // embedded PGlite has one process owning the data dir, which is killed and restarted on it.
+// When to kill and whom, and the workers' step durations, are drawn from a seed the test
+// reports; FULCRUM_TEST_SEED=<seed> replays those choices (test/helpers/seeded-random.ts).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,6 +18,7 @@ import { sql } from 'kysely';
 import { openDatabase, type Database, type Db } from '../../src/db/database.ts';
 import { createPostgresDatabase, pgliteTemplate } from '../helpers/db.ts';
 import { CRASH_FAULT, CRASH_STEPS, createCrashTables, enqueueCrashJob } from '../harness/crash-worker.ts';
+import { SEED_ENV, seededRandom, testSeed } from '../helpers/seeded-random.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const HARNESS = fileURLToPath(new URL('../harness/crash-worker.ts', import.meta.url));
@@ -36,8 +39,13 @@ class WorkerProcess {
   constructor(
     url: string,
     readonly owner: string,
+    seed: number,
   ) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', HARNESS, url, owner], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, ['--import', 'tsx', HARNESS, url, owner], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, [SEED_ENV]: String(seed) },
+    });
     this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.exited = new Promise((resolve) =>
       this.child.once('exit', (code) => {
@@ -87,6 +95,8 @@ interface Scenario {
   /** Workers running side by side; each one killed is replaced at once. */
   workers: number;
   kills: number;
+  /** The run's seed: kill times, victims and each worker's own seed derive from it. */
+  seed: number;
 }
 
 /**
@@ -95,8 +105,9 @@ interface Scenario {
  */
 async function killWorkersWhileTheyWork(s: Scenario): Promise<Map<string, number>> {
   let n = 0;
+  const random = seededRandom(s.seed);
   const start = () => {
-    const w = new WorkerProcess(s.url, `${s.name}-${++n}`);
+    const w = new WorkerProcess(s.url, `${s.name}-${++n}`, (s.seed + n) >>> 0);
     s.spawned.add(w);
     return w;
   };
@@ -104,12 +115,12 @@ async function killWorkersWhileTheyWork(s: Scenario): Promise<Map<string, number
   await Promise.all(live.map((w) => w.ready));
   const killedAt = new Map<string, number>();
   for (let k = 0; k < s.kills; k++) {
-    await sleep(150 + Math.random() * 600);
+    await sleep(150 + random() * 600);
     const busy = await until(`a worker in the middle of a step (kill ${k + 1})`, 10_000, () => {
       const found = live.filter((w) => w.alive && w.open > 0);
       return found.length > 0 && found;
     });
-    const victim = busy[Math.floor(Math.random() * busy.length)];
+    const victim = busy[Math.floor(random() * busy.length)];
     victim.child.kill('SIGKILL');
     // SIGKILL stops the victim at once; the exit event can reach us much later on a busy machine.
     killedAt.set(victim.owner, Date.now());
@@ -205,7 +216,9 @@ describe('flow engine under kill -9', () => {
     });
     const count = 80;
     await enqueueJobs(database.db, count);
-    const killedAt = await killWorkersWhileTheyWork({ url, spawned, name: 'pg', workers: 3, kills: 8 });
+    const seed = testSeed();
+    t.diagnostic(`${SEED_ENV}=${seed}`);
+    const killedAt = await killWorkersWhileTheyWork({ url, spawned, name: 'pg', workers: 3, kills: 8, seed });
     await assertRecovered(database.db, count, killedAt);
   });
 
@@ -220,10 +233,12 @@ describe('flow engine under kill -9', () => {
     });
     const url = `pglite:${dir}`;
     const count = 30;
-    const seed = await openDatabase(url, { loadDataDir: await pgliteTemplate() });
-    await enqueueJobs(seed.db, count);
-    await seed.close();
-    const killedAt = await killWorkersWhileTheyWork({ url, spawned, name: 'embedded', workers: 1, kills: 5 });
+    const initial = await openDatabase(url, { loadDataDir: await pgliteTemplate() });
+    await enqueueJobs(initial.db, count);
+    await initial.close();
+    const seed = testSeed();
+    t.diagnostic(`${SEED_ENV}=${seed}`);
+    const killedAt = await killWorkersWhileTheyWork({ url, spawned, name: 'embedded', workers: 1, kills: 5, seed });
     database = await openDatabase(url);
     await assertRecovered(database.db, count, killedAt);
   });

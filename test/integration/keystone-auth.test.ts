@@ -81,16 +81,22 @@ test('a revoked service token is replaced and the validation retried', async () 
 for (const backend of BACKENDS) {
   describe(`keystone authentication (${backend})`, () => {
     let app: TestApp;
-    let alice: KeystoneUser; // member of project A
-    let bob: KeystoneUser; // member of project B
-    let reader: KeystoneUser; // reader of project C
+    let alice: KeystoneUser; // member and load-balancer_member of project A
+    let bob: KeystoneUser; // member and load-balancer_member of project B
+    let reader: KeystoneUser; // reader and load-balancer_observer of project C
+    let plain: KeystoneUser; // only Keystone's member role, in project D
     let aliceToken: string;
     let bobToken: string;
     const as = (token: string) => ({ 'x-auth-token': token });
 
     before(async () => {
       app = await startTestApp(backend, { config: keystoneConfig() });
-      [alice, bob, reader] = await Promise.all([ks.createProjectUser(['member']), ks.createProjectUser(['member']), ks.createProjectUser(['reader'])]);
+      [alice, bob, reader, plain] = await Promise.all([
+        ks.createProjectUser(['member', 'load-balancer_member']),
+        ks.createProjectUser(['member', 'load-balancer_member']),
+        ks.createProjectUser(['reader', 'load-balancer_observer']),
+        ks.createProjectUser(['member']),
+      ]);
       [aliceToken, bobToken] = (await Promise.all([ks.issueToken(alice), ks.issueToken(bob)])).map((t) => t.token);
     });
     after(async () => app?.close());
@@ -115,6 +121,16 @@ for (const backend of BACKENDS) {
       const list = await app.request('GET', '/v2/lbaas/loadbalancers', undefined, as(token));
       assert.equal(list.status, 200);
       assert.deepEqual(list.body, { loadbalancers: [], loadbalancers_links: [] });
+      const create = await app.request('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: SUBNET } }, as(token));
+      assert.equal(create.status, 403);
+    });
+
+    test("Keystone's member role alone is refused on every read and write (Octavia's default policy)", async () => {
+      const token = (await ks.issueToken(plain)).token;
+      for (const path of ['/v2/lbaas/loadbalancers', '/v2/lbaas/providers', '/v2/lbaas/flavors', '/v2/lbaas/availabilityzones', `/v2/lbaas/quotas/${plain.projectId}`]) {
+        const res = await app.request('GET', path, undefined, as(token));
+        assert.equal(res.status, 403, `GET ${path}: ${JSON.stringify(res.body)}`);
+      }
       const create = await app.request('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: SUBNET } }, as(token));
       assert.equal(create.status, 403);
     });

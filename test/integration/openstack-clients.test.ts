@@ -100,8 +100,14 @@ class Sdk {
         reject(new Error(`openstacksdk ${method} did not answer within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, {
-        resolve: (v) => (clearTimeout(timer), resolve(v)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
       this.child.stdin!.write(JSON.stringify({ id, method, args, kwargs }) + '\n');
     });

@@ -1,49 +1,80 @@
-// The RBAC matrix: every route of the running app × every role × an object of the caller's own
-// project and of another project, asserting allowed / 403 / 401 against an expectation built
-// here, independently of src/auth, from reference §7.3. Routes come from the app's route table,
-// so new endpoints are covered automatically — and a policy action or path parameter this test
-// does not know fails it, so the table below must grow with the API.
+// The RBAC matrix: every route of the running app × every persona × an object of the caller's
+// own project and of another project, asserting allowed / 403 / 401 against an expectation
+// built here, independently of src/auth, from reference §7 (and, for the alternative policy
+// profiles, from Octavia's opt-in policy files). Routes come from the app's route table, so new
+// endpoints are covered automatically — and a policy action or path parameter this test does
+// not know fails it, so the table below must grow with the API. The default profile runs in
+// full on both back ends, the alternatives on the embedded database.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { BACKENDS } from '../helpers/db.ts';
+import { BACKENDS, type Backend } from '../helpers/db.ts';
 import { startTestApp, SUBNET, type TestApp } from '../helpers/app.ts';
 import { makeCa, serverCert } from '../helpers/tls-pki.ts';
 import { createApiKey } from '../../src/auth/apikey-store.ts';
-import { isPublicRoute } from '../../src/auth/request-auth.ts';
 
 const P = 'project-p';
 const Q = 'project-q';
 const POLICY_DENIED = 'Policy does not allow this request to be performed.';
 
-const ROLES = [
-  'reader',
-  'member',
-  'admin',
-  'load-balancer_observer',
-  'load-balancer_global_observer',
-  'load-balancer_member',
-  'load-balancer_quota_admin',
-  'load-balancer_admin',
-] as const;
-type Role = (typeof ROLES)[number];
+/** The routes that need no credentials (the version documents); every other route is guarded. */
+const PUBLIC_ROUTES = new Set(['GET /', 'GET /v2']);
 
-// Who passes each rule of reference §7.2/§7.3, for a key of project P, on P's objects (own)
-// and on Q's (other). Written out by role, not derived from the check strings.
+/** Who calls: a key of project P with these roles (Keystone's implications apply: admin ⇒ member ⇒ reader). */
+const PERSONAS = {
+  'reader-only': ['reader'],
+  'member-only': ['member'],
+  admin: ['admin'],
+  'load-balancer_observer': ['load-balancer_observer'],
+  'load-balancer_global_observer': ['load-balancer_global_observer'],
+  'load-balancer_member': ['load-balancer_member'],
+  'load-balancer_quota_admin': ['load-balancer_quota_admin'],
+  'load-balancer_admin': ['load-balancer_admin'],
+} as const;
+type Role = keyof typeof PERSONAS;
+const ROLES = Object.keys(PERSONAS) as Role[];
+
+type Profile = 'octavia' | 'keystone-default-roles' | 'admin-or-owner';
+
+// Who passes each rule, for a key of project P, on P's objects (own) and on Q's (other); and
+// who may list every project (`global`). Written out by persona, not derived from check strings.
 type Rule = 'read' | 'write' | 'admin' | 'read-quota' | 'write-quota';
+type Passes = Record<Rule, { own: Role[]; other: Role[]; global?: Role[] }>;
 const ADMINS: Role[] = ['admin', 'load-balancer_admin'];
-const PASSES: Record<Rule, { own: Role[]; other: Role[] }> = {
-  read: {
-    own: ['reader', 'member', 'admin', 'load-balancer_observer', 'load-balancer_global_observer', 'load-balancer_member', 'load-balancer_admin'],
-    other: ['admin', 'load-balancer_global_observer', 'load-balancer_admin'],
+const PASSES: Record<Profile, Passes> = {
+  // Reference §7.2/§7.3 (corrected): a load-balancer_* role is needed; member/reader alone get nothing.
+  octavia: {
+    read: {
+      own: ['admin', 'load-balancer_observer', 'load-balancer_global_observer', 'load-balancer_member', 'load-balancer_admin'],
+      other: ['admin', 'load-balancer_global_observer', 'load-balancer_admin'],
+      global: ['admin', 'load-balancer_global_observer', 'load-balancer_admin'],
+    },
+    write: { own: ['admin', 'load-balancer_member', 'load-balancer_admin'], other: ADMINS },
+    admin: { own: ADMINS, other: ADMINS },
+    'read-quota': {
+      own: ['admin', 'load-balancer_observer', 'load-balancer_global_observer', 'load-balancer_member', 'load-balancer_quota_admin', 'load-balancer_admin'],
+      other: ['admin', 'load-balancer_global_observer', 'load-balancer_quota_admin', 'load-balancer_admin'],
+      global: ['admin', 'load-balancer_global_observer', 'load-balancer_quota_admin', 'load-balancer_admin'],
+    },
+    'write-quota': { own: ['admin', 'load-balancer_quota_admin', 'load-balancer_admin'], other: ['admin', 'load-balancer_quota_admin', 'load-balancer_admin'] },
   },
-  write: { own: ['member', 'admin', 'load-balancer_member', 'load-balancer_admin'], other: ADMINS },
-  admin: { own: ADMINS, other: ADMINS },
-  'read-quota': {
-    own: ['reader', 'member', 'admin', 'load-balancer_observer', 'load-balancer_global_observer', 'load-balancer_member', 'load-balancer_quota_admin', 'load-balancer_admin'],
-    other: ['admin', 'load-balancer_global_observer', 'load-balancer_quota_admin', 'load-balancer_admin'],
+  // Keystone's personas: reader reads, member (a reader too) writes, admin everything; the
+  // load-balancer_* roles count for nothing but load-balancer_admin on the admin APIs.
+  'keystone-default-roles': {
+    read: { own: ['reader-only', 'member-only', 'admin'], other: ['admin'], global: ['admin'] },
+    write: { own: ['member-only', 'admin'], other: ['admin'] },
+    admin: { own: ADMINS, other: ADMINS },
+    'read-quota': { own: ['reader-only', 'member-only', 'admin'], other: ['admin'], global: ['admin'] },
+    'write-quota': { own: ['admin'], other: ['admin'] },
   },
-  'write-quota': { own: ['admin', 'load-balancer_quota_admin', 'load-balancer_admin'], other: ['admin', 'load-balancer_quota_admin', 'load-balancer_admin'] },
+  // Whoever belongs to the project owns its objects; administrators own everything.
+  'admin-or-owner': {
+    read: { own: ROLES, other: ADMINS, global: ADMINS },
+    write: { own: ROLES, other: ADMINS },
+    admin: { own: ADMINS, other: ADMINS },
+    'read-quota': { own: ROLES, other: ADMINS, global: ADMINS },
+    'write-quota': { own: ADMINS, other: ADMINS },
+  },
 };
 
 /**
@@ -99,13 +130,12 @@ for (const r of ['flavor-profile', 'availability-zone-profile']) {
 }
 for (const a of ['get_all', 'get_one', 'delete', 'get_stats', 'put_failover', 'put_config']) EXPECTATIONS[`amphora:${a}`] = { rule: 'admin', scope: 'global' };
 
-function expectedAllowed(role: Role, e: Expectation, target: 'own' | 'other'): boolean {
-  const passes = PASSES[e.rule];
+function expectedAllowed(profile: Profile, role: Role, e: Expectation, target: 'own' | 'other'): boolean {
+  const passes = PASSES[profile][e.rule];
   if (e.scope === 'global' || target === 'own') return passes.own.includes(role);
   if (e.scope === 'project') return passes.other.includes(role);
   // A list of another project: the list rule on the caller's project and the global rule.
-  const global: Role[] = e.rule === 'read-quota' ? ['admin', 'load-balancer_global_observer', 'load-balancer_quota_admin', 'load-balancer_admin'] : ['admin', 'load-balancer_global_observer', 'load-balancer_admin'];
-  return passes.own.includes(role) && global.includes(role);
+  return passes.own.includes(role) && (passes.global ?? []).includes(role);
 }
 
 /** The objects each project owns, and the global ones, that routes are addressed with. */
@@ -169,8 +199,10 @@ function bodyFor(action: string, url: string, ids: Record<string, string>, proje
 
 type Outcome = 'allowed' | 'forbidden' | 'unauthenticated';
 
-for (const backend of BACKENDS) {
-  describe(`RBAC matrix (${backend})`, () => {
+const RUNS: [Profile, Backend][] = [...BACKENDS.map((b): [Profile, Backend] => ['octavia', b]), ['keystone-default-roles', 'pglite'], ['admin-or-owner', 'pglite']];
+
+for (const [profile, backend] of RUNS) {
+  describe(`RBAC matrix (policy profile ${profile}, ${backend})`, () => {
     let app: TestApp;
     const keys = {} as Record<Role, string>;
     let adminKey: string;
@@ -261,9 +293,9 @@ for (const backend of BACKENDS) {
     }
 
     before(async () => {
-      app = await startTestApp(backend, { config: { authStrategy: 'apikey' } });
+      app = await startTestApp(backend, { config: { authStrategy: 'apikey', policyProfile: profile } });
       const db = app.rt.database.db;
-      for (const role of ROLES) keys[role] = (await createApiKey(db, { projectId: P, roles: [role], name: role })).key;
+      for (const role of ROLES) keys[role] = (await createApiKey(db, { projectId: P, roles: [...PERSONAS[role]], name: role })).key;
       adminKey = (await createApiKey(db, { projectId: 'project-ops', roles: ['admin'], name: 'fixtures' })).key;
       fixtures = { project: { own: await lbTree(P), other: await lbTree(Q) }, global: await globalFixtures() };
       // Hold both load balancers in PENDING_UPDATE: a write the policy allows then stops at the
@@ -278,17 +310,21 @@ for (const backend of BACKENDS) {
       await app?.close();
     });
 
-    it('knows every guarded route of the app', () => {
+    it('knows every guarded route of the app, and only the version documents are public', async () => {
       const unknown = app.api.routeTable
-        .filter((r) => !isPublicRoute(r.url))
+        .filter((r) => !PUBLIC_ROUTES.has(`${r.method} ${r.url}`))
         .filter((r) => !r.policy || !EXPECTATIONS[r.policy])
         .map((r) => `${r.method} ${r.url} → ${r.policy ?? '(no policy)'}`);
       assert.deepEqual(unknown, [], 'add these actions to the rbac-matrix expectation table (reference §7.3)');
+      for (const route of PUBLIC_ROUTES) {
+        const [method, url] = route.split(' ');
+        assert.equal((await call(null, method, url)).status, 200, `${route} without credentials`);
+      }
     });
 
     it('allows, forbids (403) or refuses (401) every route for every role, own and other project', async () => {
       const routes = app.api.routeTable
-        .filter((r) => !isPublicRoute(r.url) && r.policy && EXPECTATIONS[r.policy])
+        .filter((r) => !PUBLIC_ROUTES.has(`${r.method} ${r.url}`) && r.policy && EXPECTATIONS[r.policy])
         // Deletes last, so an allowed delete of a global fixture cannot hide another route's check.
         .sort((a, b) => Number(a.method === 'DELETE') - Number(b.method === 'DELETE'));
       assert.ok(routes.length >= 40, `only ${routes.length} routes`);
@@ -305,11 +341,11 @@ for (const backend of BACKENDS) {
           if (expectation.scope === 'list' && target === 'other') url += `?project_id=${Q}`;
           const body = () => (['POST', 'PUT'].includes(route.method) ? bodyFor(action, route.url, ids, projectId, fixtures.global, ++n) : undefined);
           // Roles expected to be refused go first, for the same reason deletes go last.
-          const roles = [...ROLES].sort((a, b) => Number(expectedAllowed(a, expectation, target)) - Number(expectedAllowed(b, expectation, target)));
+          const roles = [...ROLES].sort((a, b) => Number(expectedAllowed(profile, a, expectation, target)) - Number(expectedAllowed(profile, b, expectation, target)));
           for (const role of roles) {
             const res = await call(keys[role], route.method, url, body());
             const outcome: Outcome = res.status === 401 ? 'unauthenticated' : res.status === 403 && res.body?.faultstring === POLICY_DENIED ? 'forbidden' : 'allowed';
-            const expected: Outcome = expectedAllowed(role, expectation, target) ? 'allowed' : 'forbidden';
+            const expected: Outcome = expectedAllowed(profile, role, expectation, target) ? 'allowed' : 'forbidden';
             if (outcome !== expected) mismatches.push(`${role} ${route.method} ${route.url} (${target}, ${action}): expected ${expected}, got ${res.status} ${JSON.stringify(res.body)?.slice(0, 160)}`);
             if (res.status >= 500 && res.status !== 501) mismatches.push(`${role} ${route.method} ${url}: ${res.status} ${JSON.stringify(res.body)?.slice(0, 160)}`);
           }
@@ -325,13 +361,16 @@ for (const backend of BACKENDS) {
 
     it("narrows lists to the caller's project unless it may list every project", async () => {
       const lbs = async (role: Role) => (await call(keys[role], 'GET', '/v2/lbaas/loadbalancers')).body.loadbalancers.map((l: { project_id: string }) => l.project_id);
-      const own = await lbs('reader');
-      assert.ok(own.length > 0 && own.every((p: string) => p === P), JSON.stringify(own));
-      for (const role of ['load-balancer_global_observer', 'admin'] as const) {
+      const ownReader = PASSES[profile].read.own.find((r) => !(PASSES[profile].read.global ?? []).includes(r))!;
+      const own = await lbs(ownReader);
+      assert.ok(own.length > 0 && own.every((p: string) => p === P), `${ownReader}: ${JSON.stringify(own)}`);
+      const globals = PASSES[profile].read.global ?? [];
+      assert.ok(globals.length > 0);
+      for (const role of globals) {
         const all = new Set(await lbs(role));
         assert.ok(all.has(P) && all.has(Q), `${role} sees every project`);
       }
-      const members = await call(keys.reader, 'GET', `/v2/lbaas/pools/${fixtures.project.own['pools/:id']}/members`);
+      const members = await call(keys[ownReader], 'GET', `/v2/lbaas/pools/${fixtures.project.own['pools/:id']}/members`);
       assert.equal(members.body.members.length, 1);
     });
   });

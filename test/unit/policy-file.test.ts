@@ -26,11 +26,11 @@ describe('policy file', () => {
       'os_load-balancer_api:loadbalancer:post': 'rule:load-balancer:admin',
       'load-balancer:observer_and_owner': 'role:auditor and rule:load-balancer:owner',
     });
-    assert.equal(allows(engine, ['member'], 'os_load-balancer_api:loadbalancer:post'), false, 'members may no longer create LBs');
-    assert.equal(allows(engine, ['member'], 'os_load-balancer_api:listener:post'), true, 'other defaults stay');
+    assert.equal(allows(engine, ['load-balancer_member'], 'os_load-balancer_api:loadbalancer:post'), false, 'members may no longer create LBs');
+    assert.equal(allows(engine, ['load-balancer_member'], 'os_load-balancer_api:listener:post'), true, 'other defaults stay');
     assert.equal(allows(engine, ['auditor'], 'os_load-balancer_api:pool:get_one'), true, 'a custom role through an overridden alias');
     assert.equal(allows(engine, ['auditor'], 'os_load-balancer_api:pool:get_one', 'p2'), false);
-    assert.equal(allows(engine, ['reader'], 'os_load-balancer_api:pool:get_one'), false, 'the replaced alias no longer admits readers');
+    assert.equal(allows(engine, ['load-balancer_observer'], 'os_load-balancer_api:pool:get_one'), false, 'the replaced alias no longer admits observers');
   });
 
   it('may add new rules that overrides refer to', () => {
@@ -56,6 +56,23 @@ describe('policy file', () => {
     assert.equal(loadConfig({}).policyFile, null);
     assert.equal(loadConfig({ FULCRUM_AUTH_STRATEGY: 'keystone' }).authStrategy, 'keystone');
     assert.throws(() => loadConfig({ FULCRUM_AUTH_STRATEGY: 'basic' }), /FULCRUM_AUTH_STRATEGY must be one of noauth, keystone, apikey/);
+  });
+
+  it('FULCRUM_POLICY_PROFILE picks the rules a policy file overrides', () => {
+    assert.equal(loadConfig({}).policyProfile, 'octavia');
+    assert.equal(loadConfig({ FULCRUM_POLICY_PROFILE: 'admin-or-owner' }).policyProfile, 'admin-or-owner');
+    assert.throws(() => loadConfig({ FULCRUM_POLICY_PROFILE: 'owner' }), /FULCRUM_POLICY_PROFILE must be one of octavia, keystone-default-roles, admin-or-owner/);
+    const dir = mkdtempSync(join(tmpdir(), 'fulcrum-policy-'));
+    try {
+      const file = join(dir, 'policy.yaml');
+      writeFileSync(file, '"os_load-balancer_api:loadbalancer:delete": "rule:load-balancer:admin"\n');
+      const engine = loadPolicy(file, 'keystone-default-roles');
+      assert.equal(allows(engine, ['member', 'reader'], 'os_load-balancer_api:loadbalancer:get_one'), true, "the profile's rule");
+      assert.equal(allows(engine, ['member', 'reader'], 'os_load-balancer_api:loadbalancer:delete'), false, "the file's rule");
+      assert.equal(allows(loadPolicy(file), ['member', 'reader'], 'os_load-balancer_api:loadbalancer:get_one'), false, 'the default profile');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a bad FULCRUM_POLICY_FILE stops the start with a configuration error', () => {

@@ -63,6 +63,7 @@ const HOSTILE = [
   '"double"',
   'back\\slash\\',
   "\\'",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: HAProxy expands ${VAR} in config lines; the quoting must stop it.
   '$HOME ${PATH}',
   '%[src]',
   'non-ASCII: héllo ✓ 日本',

@@ -1,8 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { hasLoneSurrogate } from '../../src/api/well-formed-text.ts';
 
-describe('hasLoneSurrogate', () => {
+const hasLoneSurrogate = (v: unknown) => malformedText(v)?.includes('lone surrogate') ?? false;
+import { malformedText } from '../../src/api/well-formed-text.ts';
+
+describe('malformedText', () => {
   it('finds a lone surrogate in any value or key, at any depth', () => {
     assert.equal(hasLoneSurrogate(JSON.parse('{"a":{"b":["x","\\ud800"]}}')), true);
     assert.equal(hasLoneSurrogate(JSON.parse('{"a":{"\\udc00":1}}')), true);
@@ -17,5 +19,13 @@ describe('hasLoneSurrogate', () => {
   it('walks bodies nested deeper than the call stack', () => {
     const deep = JSON.parse('['.repeat(20_000) + '"\\ud800"' + ']'.repeat(20_000));
     assert.equal(hasLoneSurrogate(deep), true);
+  });
+});
+
+describe('a leading byte order mark', () => {
+  it('is found in any value at any depth, not elsewhere in the text', () => {
+    assert.match(malformedText({ loadbalancer: { name: '\ufeffweb' } })!, /U\+FEFF/);
+    assert.match(malformedText({ l: { tags: ['ok', '\ufeff'] } })!, /U\+FEFF/);
+    assert.equal(malformedText({ name: 'web\ufeff', description: 'a\ufeffb' }), null);
   });
 });

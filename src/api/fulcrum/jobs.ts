@@ -5,7 +5,7 @@ import type { Selectable } from 'kysely';
 import type { ApiDeps } from '../deps.ts';
 import type { JobTable } from '../../db/schema.ts';
 import { listRows } from '../../db/list-rows.ts';
-import { NotFound } from '../../errors.ts';
+import { InvalidListQuery, NotFound } from '../../errors.ts';
 import { authorize } from '../../auth/policy.ts';
 import { parseListQuery, type RawQuery } from '../../model/list-query.ts';
 import { octaviaTime } from '../octavia/common.ts';
@@ -30,12 +30,23 @@ function serializeJob(row: JobRow) {
   };
 }
 
+const JOB_ID = /^\d{1,18}$/;
+
+function jobMarker(raw: string | string[] | undefined): string | null {
+  if (raw === undefined) return null;
+  if (Array.isArray(raw)) throw new InvalidListQuery();
+  if (!JOB_ID.test(raw)) throw new InvalidListQuery(`Supplied pagination marker '${raw}' is not valid.`);
+  return raw;
+}
+
 export async function jobRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   app.get('/v2/fulcrum/jobs', { config: { policy: 'fulcrum:job:get_all' } }, async (request) => {
     authorize(request, request.auth.projectId);
+    // Job ids are sequence numbers, not UUIDs: the marker is read here, not by parseListQuery.
+    const { marker, ...rest } = request.query as RawQuery;
     const query = parseListQuery(
-      request.query as RawQuery,
+      rest,
       {
         load_balancer_id: { column: 'load_balancer_id', type: 'uuid' },
         state: { column: 'state', type: 'string' },
@@ -46,15 +57,16 @@ export async function jobRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
       deps.config.paginationMaxLimit,
       { tags: false },
     );
-    query.marker = null;
+    query.marker = jobMarker(marker);
     const rows = await listRows<JobRow>(db, 'job', query, { where: {} });
-    return { jobs: rows.map(serializeJob), jobs_links: pageLinks(request, deps.config.apiBaseUri, query, []) };
+    const jobs = rows.map(serializeJob);
+    return { jobs, jobs_links: pageLinks(request, deps.config.apiBaseUri, query, jobs) };
   });
 
   app.get('/v2/fulcrum/jobs/:id', { config: { policy: 'fulcrum:job:get_one' } }, async (request) => {
     authorize(request, request.auth.projectId);
     const { id } = request.params as { id: string };
-    const row = /^\d{1,18}$/.test(id) ? await db.selectFrom('job').selectAll().where('id', '=', id).executeTakeFirst() : undefined;
+    const row = JOB_ID.test(id) ? await db.selectFrom('job').selectAll().where('id', '=', id).executeTakeFirst() : undefined;
     if (!row) throw new NotFound('Job', id);
     return { job: serializeJob(row) };
   });

@@ -6,9 +6,9 @@ import { randomUUID } from 'node:crypto';
 import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
 import type { Db } from '../../db/database.ts';
-import { Conflict, InvalidInput, NotFound } from '../../errors.ts';
+import { Conflict, NotFound } from '../../errors.ts';
+import { createSubnet } from '../../network/subnets.ts';
 import { authorize } from '../../auth/policy.ts';
-import { cidrContains, cidrFamily, normaliseCidr } from '../../model/cidr.ts';
 import { isUuid } from '../../model/list-query.ts';
 import { octaviaTime } from '../octavia/common.ts';
 import { IpAddress, Name, Strict, Type, Uuid, Wrapped } from '../octavia/schema-types.ts';
@@ -94,16 +94,7 @@ export async function networkRoutes(app: FastifyInstance, deps: ApiDeps): Promis
   app.post('/v2/fulcrum/subnets', { config: { policy: 'fulcrum:subnet:post' }, schema: { body: SubnetCreate } }, async (request, reply) => {
     authorizeCaller(request);
     const body = (request.body as Static<typeof SubnetCreate>).subnet;
-    const network = await db.selectFrom('network').select('id').where('id', '=', body.network_id).executeTakeFirst();
-    if (!network) throw new NotFound('Network', body.network_id);
-    const cidr = normaliseCidr(body.cidr);
-    if (body.gateway_ip && !cidrContains(cidr, body.gateway_ip)) throw new InvalidInput(`gateway_ip ${body.gateway_ip} is not inside ${cidr}.`);
-    const id = randomUUID();
-    const row = await db
-      .insertInto('subnet')
-      .values({ id, network_id: network.id, name: body.name ?? '', cidr, ip_version: cidrFamily(cidr), gateway_ip: body.gateway_ip ?? null })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const row = await createSubnet(db, { networkId: body.network_id, name: body.name ?? '', cidr: body.cidr, gatewayIp: body.gateway_ip ?? null });
     return reply.status(201).send({ subnet: subnetView(row) });
   });
   app.delete('/v2/fulcrum/subnets/:id', { config: { policy: 'fulcrum:subnet:delete' } }, async (request, reply) => {

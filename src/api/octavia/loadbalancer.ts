@@ -2,7 +2,7 @@
 import type { Selectable } from 'kysely';
 import type { Db } from '../../db/database.ts';
 import type { LoadBalancerTable } from '../../db/schema.ts';
-import { idsByParent } from '../../db/relations.ts';
+import { idsByParents } from '../../db/relations.ts';
 import { baseFields, idRefs, text } from './common.ts';
 import { IpAddress, Nullable, Strict, Tags, Type, Uuid, Wrapped, ProjectFields, DescribedFields } from './schema-types.ts';
 import { LoadBalancerTreeFields } from './loadbalancer-tree.ts';
@@ -67,10 +67,11 @@ export function loadBalancerFields(row: LoadBalancerRow) {
 
 export async function serializeLoadBalancers(db: Db, rows: LoadBalancerRow[]) {
   const ids = rows.map((r) => r.id);
-  const [listeners, pools] = await Promise.all([
-    idsByParent(db, 'listener', 'load_balancer_id', ids),
-    idsByParent(db, 'pool', 'load_balancer_id', ids),
-  ]);
+  const { listeners, pools } = await idsByParents(
+    db,
+    { listeners: { table: 'listener', column: 'load_balancer_id' }, pools: { table: 'pool', column: 'load_balancer_id' } },
+    ids,
+  );
   return rows.map((row) => ({
     ...loadBalancerFields(row),
     listeners: idRefs(listeners.get(row.id)),

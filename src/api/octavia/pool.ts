@@ -2,7 +2,7 @@
 import type { Selectable } from 'kysely';
 import type { Db } from '../../db/database.ts';
 import type { PoolTable, SessionPersistence } from '../../db/schema.ts';
-import { idsByParent } from '../../db/relations.ts';
+import { idsByParents } from '../../db/relations.ts';
 import { ALPN_PROTOCOLS, LB_ALGORITHMS, LIMITS, POOL_PROTOCOLS, SESSION_PERSISTENCE_TYPES, TLS_VERSIONS } from '../../model/enums.ts';
 import { baseFields, idRefs, text } from './common.ts';
 import { redirectingListenersByPool } from './l7policy.ts';
@@ -83,11 +83,17 @@ export function poolFields(row: PoolRow) {
 
 export async function serializePools(db: Db, rows: PoolRow[]) {
   const ids = rows.map((r) => r.id);
-  const [listeners, redirecting, members, monitors] = await Promise.all([
-    idsByParent(db, 'listener', 'default_pool_id', ids),
+  const [{ listeners, members, monitors }, redirecting] = await Promise.all([
+    idsByParents(
+      db,
+      {
+        listeners: { table: 'listener', column: 'default_pool_id' },
+        members: { table: 'member', column: 'pool_id' },
+        monitors: { table: 'health_monitor', column: 'pool_id' },
+      },
+      ids,
+    ),
     redirectingListenersByPool(db, ids),
-    idsByParent(db, 'member', 'pool_id', ids),
-    idsByParent(db, 'health_monitor', 'pool_id', ids),
   ]);
   return rows.map((row) => {
     const monitor = monitors.get(row.id)?.[0];

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pidRunning } from '../../agent/process-table.ts';
 import { ip, ipBatch, IpCommandError } from './ip-command.ts';
 import { INNER_INTERFACE } from './names.ts';
 
@@ -187,18 +188,6 @@ async function waitForDad(netns: string, addresses: Cidr[], timeoutMs = 5000): P
   }
 }
 
-/** Zombies count as dead: PID 1 here reaps orphans only every ~2 s (dataplane.md §1). */
-function isRunning(pid: number): boolean {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return false;
-  }
-  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  return state !== 'Z' && state !== 'X';
-}
-
 /**
  * SIGKILLs everything running in the namespace and waits until it has died; a process left
  * behind would keep the namespace, and the sockets bound in it, alive after `ip netns del`.
@@ -213,7 +202,7 @@ export async function killNamespaceProcesses(netns: string, timeoutMs = 5000): P
       if (!netnsExists(netns)) return;
       throw err;
     }
-    const alive = listed.split(/\s+/).filter(Boolean).map(Number).filter(isRunning);
+    const alive = listed.split(/\s+/).filter(Boolean).map(Number).filter(pidRunning);
     if (alive.length === 0) return;
     if (Date.now() > deadline) throw new Error(`processes ${alive.join(', ')} in ${netns} survived SIGKILL for ${timeoutMs} ms`);
     for (const pid of alive) {
