@@ -31,6 +31,13 @@
 #   bench/run.sh spare           what the spare pool saves: create and LB failover → ACTIVE with
 #                                FULCRUM_SPARE_POOL_SIZE=0 and with a pool, two serves driven
 #                                alternately (process compute driver). Not part of `all`.
+#   bench/run.sh auto-failover   amphora lost (HAProxy killed, not restartable) → the health manager's
+#                                failover job → traffic on the replacement, with the default heartbeat
+#                                interval and timeout, against an operator failover sent at once.
+#                                Not part of `all`.
+#   bench/run.sh heartbeat       heartbeat checks per datagram against a bare JSON.parse, and the
+#                                health manager's CPU and idle writes with BENCH_HB_AMPHORAE amphorae
+#                                heartbeating every second (embedded database). Not part of `all`.
 #
 # Knobs (environment): BENCH_SETUPS=pglite,postgres[,postgres-serve]  BENCH_CONCURRENCY=4
 # BENCH_SECONDS=5  BENCH_CREATES=300  BENCH_LBS=50  BENCH_POLL_MS=1  BENCH_VALIDATIONS=300
@@ -42,6 +49,7 @@
 # spare: BENCH_SPARE_ROUNDS=15  BENCH_SPARE_POOL=2
 # active-standby (root, netns driver: drill → outage, pair whole again): BENCH_AS_ROUNDS=10
 # single-lost (root, netns driver: namespace deleted → replacement serving): BENCH_SL_ROUNDS=10
+# auto-failover: BENCH_AF_ROUNDS=10   heartbeat: BENCH_HB_AMPHORAE=500  BENCH_HB_SECONDS=10  BENCH_HB_PACKETS=20000
 # Numbers depend on the machine and what else runs on it; compare the ratios within one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -73,6 +81,8 @@ case "${1:-all}" in
   spare) run spare-pool ;;
   active-standby) run active-standby ;;
   single-lost) run single-lost ;;
+  auto-failover) run auto-failover ;;
+  heartbeat) run heartbeat-rate ;;
   all)
     run api-throughput
     run create-to-active

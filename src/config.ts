@@ -38,12 +38,34 @@ export interface FulcrumConfig {
   /** netns driver: name prefix of namespaces and links, and the bridge's address (CIDR) if any. */
   netnsPrefix: string;
   netnsBridgeAddress: string | null;
-  /** How often amphora health and statistics are collected. */
+  /** How often the health manager writes what heartbeats reported (statuses, statistics, liveness), in one batch. */
   healthPollMs: number;
   /** Booted spare amphorae kept per availability zone for creates and failovers (0: no pool). */
   sparePoolSize: number;
   /** How often housekeeping tops the spare pool up. */
   sparePoolCheckMs: number;
+  /** Where the health manager takes heartbeats (UDP); port 0 picks a free one. */
+  healthBindHost: string;
+  healthPort: number;
+  /** The address agents send heartbeats to; the bind address when null. */
+  healthAdvertiseHost: string | null;
+  /** How often each agent sends each amphora's heartbeat. */
+  heartbeatIntervalMs: number;
+  /** An amphora silent this long, or reporting HAProxy down this long, is failed over. */
+  heartbeatTimeoutMs: number;
+  /** Whether the health manager starts failovers by itself. */
+  autoFailover: boolean;
+  /** Automatic failovers queued or running at once, at most. */
+  failoverMaxConcurrent: number;
+  /**
+   * Circuit breakers: automatic failover stops in a failure domain where at least this share
+   * of the amphorae (0-1; null: no breaker) is silent at once, and at least
+   * `breakerMinSilent` of them.
+   */
+  breakerFleet: number | null;
+  breakerAz: number | null;
+  breakerHost: number | null;
+  breakerMinSilent: number;
   paginationMaxLimit: number;
   /** Base URL put into pagination links and the version document; the request's own when null. */
   apiBaseUri: string | null;
@@ -111,6 +133,24 @@ function list(name: string) {
   };
 }
 
+/** A share from 0 (exclusive) to 1, or `off`. */
+function share(name: string) {
+  return (raw: unknown): number | null => {
+    if (raw === 'off' || raw === null) return null;
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d*\.?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+    if (!(n > 0 && n <= 1)) throw new ConfigError(`${name} must be a number above 0 and at most 1, or "off", got ${JSON.stringify(raw)}`);
+    return n;
+  };
+}
+
+function bool(name: string) {
+  return (raw: unknown): boolean => {
+    if (raw === true || raw === 'true' || raw === '1') return true;
+    if (raw === false || raw === 'false' || raw === '0') return false;
+    throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(raw)}`);
+  };
+}
+
 function oneOf<T extends string>(name: string, values: readonly T[]) {
   return (raw: unknown): T => {
     if (typeof raw !== 'string' || !values.includes(raw as T)) {
@@ -162,9 +202,20 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
     },
   },
   { key: 'netnsBridgeAddress', env: 'FULCRUM_NETNS_BRIDGE_ADDRESS', parse: str('FULCRUM_NETNS_BRIDGE_ADDRESS') },
-  { key: 'healthPollMs', env: 'FULCRUM_HEALTH_POLL_MS', parse: int('FULCRUM_HEALTH_POLL_MS', 100, 3_600_000) },
+  { key: 'healthPollMs', env: 'FULCRUM_HEALTH_POLL_MS', parse: int('FULCRUM_HEALTH_POLL_MS', 50, 60_000) },
   { key: 'sparePoolSize', env: 'FULCRUM_SPARE_POOL_SIZE', parse: int('FULCRUM_SPARE_POOL_SIZE', 0, 1000) },
   { key: 'sparePoolCheckMs', env: 'FULCRUM_SPARE_POOL_CHECK_MS', parse: int('FULCRUM_SPARE_POOL_CHECK_MS', 100, 3_600_000) },
+  { key: 'healthBindHost', env: 'FULCRUM_HEALTH_BIND_HOST', parse: str('FULCRUM_HEALTH_BIND_HOST') },
+  { key: 'healthPort', env: 'FULCRUM_HEALTH_PORT', parse: int('FULCRUM_HEALTH_PORT', 0, 65535) },
+  { key: 'healthAdvertiseHost', env: 'FULCRUM_HEALTH_ADVERTISE_HOST', parse: str('FULCRUM_HEALTH_ADVERTISE_HOST') },
+  { key: 'heartbeatIntervalMs', env: 'FULCRUM_HEARTBEAT_INTERVAL_MS', parse: int('FULCRUM_HEARTBEAT_INTERVAL_MS', 50, 60_000) },
+  { key: 'heartbeatTimeoutMs', env: 'FULCRUM_HEARTBEAT_TIMEOUT_MS', parse: int('FULCRUM_HEARTBEAT_TIMEOUT_MS', 200, 3_600_000) },
+  { key: 'autoFailover', env: 'FULCRUM_AUTO_FAILOVER', parse: bool('FULCRUM_AUTO_FAILOVER') },
+  { key: 'failoverMaxConcurrent', env: 'FULCRUM_FAILOVER_MAX_CONCURRENT', parse: int('FULCRUM_FAILOVER_MAX_CONCURRENT', 1, 1000) },
+  { key: 'breakerFleet', env: 'FULCRUM_FAILOVER_BREAKER_FLEET', parse: share('FULCRUM_FAILOVER_BREAKER_FLEET') },
+  { key: 'breakerAz', env: 'FULCRUM_FAILOVER_BREAKER_AZ', parse: share('FULCRUM_FAILOVER_BREAKER_AZ') },
+  { key: 'breakerHost', env: 'FULCRUM_FAILOVER_BREAKER_HOST', parse: share('FULCRUM_FAILOVER_BREAKER_HOST') },
+  { key: 'breakerMinSilent', env: 'FULCRUM_FAILOVER_BREAKER_MIN_SILENT', parse: int('FULCRUM_FAILOVER_BREAKER_MIN_SILENT', 1, 1_000_000) },
   { key: 'paginationMaxLimit', env: 'FULCRUM_PAGINATION_MAX_LIMIT', parse: int('FULCRUM_PAGINATION_MAX_LIMIT', 1, 1_000_000) },
   { key: 'apiBaseUri', env: 'FULCRUM_API_BASE_URI', parse: (raw) => str('FULCRUM_API_BASE_URI')(raw).replace(/\/+$/, '') },
   { key: 'workerConcurrency', env: 'FULCRUM_WORKER_CONCURRENCY', parse: int('FULCRUM_WORKER_CONCURRENCY', 1, 256) },
@@ -204,7 +255,18 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   localAgentWatchMs: 500,
   netnsPrefix: 'fc',
   netnsBridgeAddress: null,
-  healthPollMs: 2000,
+  healthPollMs: 500,
+  healthBindHost: '127.0.0.1',
+  healthPort: 0,
+  healthAdvertiseHost: null,
+  heartbeatIntervalMs: 1000,
+  heartbeatTimeoutMs: 3000,
+  autoFailover: true,
+  failoverMaxConcurrent: 4,
+  breakerFleet: 0.5,
+  breakerAz: 0.5,
+  breakerHost: null,
+  breakerMinSilent: 3,
   sparePoolSize: 0,
   sparePoolCheckMs: 2000,
   paginationMaxLimit: 1000,
@@ -273,6 +335,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   Object.assign(config, overrides);
   if (!config.enabledProviders.includes(config.defaultProvider)) {
     problems.push(`FULCRUM_DEFAULT_PROVIDER ${JSON.stringify(config.defaultProvider)} is not in FULCRUM_ENABLED_PROVIDERS (${config.enabledProviders.join(', ')})`);
+  }
+  // One late or lost datagram must not look like a dead amphora.
+  if (config.heartbeatTimeoutMs < 2 * config.heartbeatIntervalMs) {
+    problems.push(`FULCRUM_HEARTBEAT_TIMEOUT_MS (${config.heartbeatTimeoutMs}) must be at least twice FULCRUM_HEARTBEAT_INTERVAL_MS (${config.heartbeatIntervalMs})`);
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
   return config;

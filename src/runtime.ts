@@ -28,7 +28,7 @@ import { amphoraUnsupported } from './providers/amphora/support.ts';
 import { renderAmphora } from './providers/amphora/render-amphora.ts';
 import { amphoraFileContents } from './certs/amphora-files.ts';
 import { secretStoreFor } from './certs/secret-store.ts';
-import { AmphoraHealthPoller } from './health/amphora-health.ts';
+import { HealthManager } from './health/health-manager.ts';
 import { SparePoolKeeper } from './housekeeping/spare-pool-keeper.ts';
 
 /** How this configuration opens its database (timeouts, where the LISTEN connection logs). */
@@ -149,10 +149,31 @@ export async function openRuntime(config: FulcrumConfig, options: RuntimeOptions
   };
 }
 
-export function startHealthPoller(rt: Runtime): AmphoraHealthPoller {
-  const poller = new AmphoraHealthPoller(rt.database.db, rt.dataPlane.agents, rt.callbacks, rt.log.child({ role: 'health' }), rt.config.healthPollMs);
-  poller.start();
-  return poller;
+/** The health manager: heartbeats in, statuses and statistics out, automatic failover. */
+export async function startHealthManager(rt: Runtime): Promise<HealthManager> {
+  const c = rt.config;
+  const manager = new HealthManager({
+    db: rt.database.db,
+    secrets: secretStoreFor(c),
+    agents: rt.dataPlane.agents,
+    callbacks: rt.callbacks,
+    log: rt.log.child({ role: 'health' }),
+    settings: {
+      bindHost: c.healthBindHost,
+      port: c.healthPort,
+      advertiseHost: c.healthAdvertiseHost,
+      flushMs: c.healthPollMs,
+      intervalMs: c.heartbeatIntervalMs,
+      timeoutMs: c.heartbeatTimeoutMs,
+      autoFailover: c.autoFailover,
+      maxConcurrentFailovers: c.failoverMaxConcurrent,
+      breaker: { fleet: c.breakerFleet, az: c.breakerAz, host: c.breakerHost, minSilent: c.breakerMinSilent },
+      jobMaxAttempts: c.jobMaxAttempts,
+      syncMs: HEARTBEAT_SYNC_MS,
+    },
+  });
+  await manager.start();
+  return manager;
 }
 
 /** Housekeeping: the spare pool keeper, or null when FULCRUM_SPARE_POOL_SIZE is 0. */
@@ -162,6 +183,8 @@ export function startHousekeeping(rt: Runtime): SparePoolKeeper | null {
   keeper.start();
   return keeper;
 }
+/** How often health managers check that every agent sends heartbeats to the live managers. */
+const HEARTBEAT_SYNC_MS = 5000;
 
 export function startWorker(rt: Runtime, owner?: string): FlowWorker {
   return new FlowWorker({

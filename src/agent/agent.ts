@@ -6,6 +6,9 @@ import { createLogger } from '../observability/logger.ts';
 import { SERVER_AUTH, verifyCertificate } from '../pki/verify.ts';
 import type { AgentOptions } from './options.ts';
 import { AmphoraRegistry } from './registry.ts';
+import { HeartbeatSender } from './heartbeat-sender.ts';
+import { loadSettings } from './heartbeat-settings.ts';
+import { snapshot } from './heartbeat-snapshot.ts';
 import { buildAgentServer } from './server.ts';
 import { agentVersion, haproxyVersion } from './versions.ts';
 
@@ -22,7 +25,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   await mkdir(options.baseDir, { recursive: true, mode: 0o700 });
   const registry = new AmphoraRegistry(options.baseDir, log);
   await registry.load();
-  const server = buildAgentServer({ tls: { ca, cert, key }, registry, agentVersion: agentVersion(), haproxyVersion: await haproxyVersion(), log });
+  // Heartbeats resume with the settings the controller last gave, before it calls again.
+  const heartbeat = new HeartbeatSender({ ids: () => registry.ids(), snapshot: (id, timeoutMs) => snapshot(registry.get(id), timeoutMs) }, log.child({ role: 'heartbeat' }));
+  heartbeat.configure(await loadSettings(options.heartbeatFile));
+  const server = buildAgentServer({ tls: { ca, cert, key }, registry, heartbeat, heartbeatFile: options.heartbeatFile, agentVersion: agentVersion(), haproxyVersion: await haproxyVersion(), log });
   const address = await server.listen({ host: options.host, port: options.port });
   log.info({ address, base_dir: options.baseDir, amphorae: registry.ids(), certificate: identity.subject, not_after: identity.notAfter }, 'amphora agent listening');
   // Only now: an agent that could not take the port (another one serves this base directory)
@@ -32,6 +38,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     address,
     async close() {
       await server.close();
+      await heartbeat.stop();
       registry.release();
     },
   };

@@ -13,6 +13,7 @@ export function amphoraAgentCommand(): Command {
     .option('--ca-cert <file>', 'controller CA certificate, PEM (FULCRUM_AGENT_CA_CERT)')
     .option('--cert <file>', "this agent's server certificate, PEM (FULCRUM_AGENT_CERT)")
     .option('--key <file>', "this agent's private key, PEM (FULCRUM_AGENT_KEY)")
+    .option('--heartbeat-file <file>', "where the controller's heartbeat settings are kept (FULCRUM_AGENT_HEARTBEAT_FILE, default heartbeat.json beside the base directory)")
     .option('--log-level <level>', 'FULCRUM_AGENT_LOG_LEVEL, default info')
     .action(async (flags: AgentFlags) => {
       const agent = await startAgent(agentOptions(process.env, flags)).catch((err: unknown) => {

@@ -1,6 +1,6 @@
 // `fulcrum amphora-agent` settings: command-line flags, else FULCRUM_AGENT_* variables, else
 // defaults. Every bad value is reported at once.
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 
 export interface AgentOptions {
@@ -12,10 +12,12 @@ export interface AgentOptions {
   caCertPath: string;
   certPath: string;
   keyPath: string;
+  /** Where the controller's heartbeat settings (targets, HMAC key) are kept, 0600. */
+  heartbeatFile: string;
   logLevel: string;
 }
 
-export type AgentFlags = Partial<Record<'host' | 'port' | 'baseDir' | 'caCert' | 'cert' | 'key' | 'logLevel', string>>;
+export type AgentFlags = Partial<Record<'host' | 'port' | 'baseDir' | 'caCert' | 'cert' | 'key' | 'heartbeatFile' | 'logLevel', string>>;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -33,10 +35,13 @@ export function agentOptions(env: NodeJS.ProcessEnv, flags: AgentFlags): AgentOp
   if (!/^\d+$/.test(port) || Number(port) > 65535) problems.push(`FULCRUM_AGENT_PORT must be a port number from 0 to 65535, got ${JSON.stringify(port)}`);
   const logLevel = pick('logLevel', 'FULCRUM_AGENT_LOG_LEVEL', 'info');
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`FULCRUM_AGENT_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  const baseDir = resolve(pick('baseDir', 'FULCRUM_AGENT_BASE_DIR', '.fulcrum/amphorae'));
   const options: AgentOptions = {
     host: pick('host', 'FULCRUM_AGENT_HOST', '0.0.0.0'),
     port: Number(port),
-    baseDir: resolve(pick('baseDir', 'FULCRUM_AGENT_BASE_DIR', '.fulcrum/amphorae')),
+    baseDir,
+    // Beside the base directory, which holds nothing but amphorae.
+    heartbeatFile: resolve(pick('heartbeatFile', 'FULCRUM_AGENT_HEARTBEAT_FILE', join(dirname(baseDir), 'heartbeat.json'))),
     caCertPath: pick('caCert', 'FULCRUM_AGENT_CA_CERT'),
     certPath: pick('cert', 'FULCRUM_AGENT_CERT'),
     keyPath: pick('key', 'FULCRUM_AGENT_KEY'),

@@ -8,6 +8,8 @@ import { Type } from 'typebox';
 import type { Logger } from '../observability/logger.ts';
 import { AgentError } from './errors.ts';
 import { NAME_PATTERN, type AmphoraRegistry } from './registry.ts';
+import type { HeartbeatSender } from './heartbeat-sender.ts';
+import { saveSettings } from './heartbeat-settings.ts';
 
 export interface AgentTls {
   key: string;
@@ -18,6 +20,8 @@ export interface AgentTls {
 export interface AgentServerOptions {
   tls: AgentTls;
   registry: AmphoraRegistry;
+  heartbeat: HeartbeatSender;
+  heartbeatFile: string;
   agentVersion: string;
   haproxyVersion: string;
   log: Logger;
@@ -73,6 +77,32 @@ export function buildAgentServer(options: AgentServerOptions) {
     amphorae: registry.ids(),
     supervision: { totals: registry.events.totals, last_seq: registry.events.lastSeq, events: registry.events.since(0, INFO_EVENTS) },
   }));
+
+  // Where heartbeats go and the key that signs them; the controller sets them when it adopts
+  // this agent and whenever the health managers change.
+  app.get('/1.0/heartbeat', async () => options.heartbeat.status() ?? { digest: null });
+
+  app.put(
+    '/1.0/heartbeat',
+    {
+      schema: {
+        body: Type.Object(
+          {
+            key_id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+            key: Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' }),
+            targets: Type.Array(Type.Object({ host: Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.:-]+$' }), port: Type.Integer({ minimum: 1, maximum: 65535 }) }, { additionalProperties: false }), { maxItems: 32 }),
+            interval_ms: Type.Integer({ minimum: 50, maximum: 60_000 }),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      await saveSettings(options.heartbeatFile, request.body);
+      options.heartbeat.configure(request.body);
+      return options.heartbeat.status();
+    },
+  );
 
   // What supervision did since `since` (a `seq` from an earlier answer), for whoever reports it.
   app.get(

@@ -11,6 +11,7 @@ import type { NetworkInterface } from '../agent/interfaces.ts';
 import type { KeepalivedApplyResult } from '../agent/keepalived.ts';
 import type { RuntimeResult } from '../agent/runtime-api.ts';
 import type { HaproxyStats } from '../agent/stats.ts';
+import type { HeartbeatSettings } from '../agent/heartbeat-settings.ts';
 import type { SupervisionEvent, SupervisionEventKind } from '../agent/supervision-log.ts';
 import { CLIENT_AUTH, verifyCertificate } from '../pki/verify.ts';
 
@@ -176,6 +177,14 @@ export class AgentClient {
 
   async interfaces(id: string): Promise<NetworkInterface[]> {
     return (await this.call<{ interfaces: NetworkInterface[] }>(this.amphora(id), 'GET', this.path(id, 'interfaces'))).interfaces;
+  }
+
+  heartbeatSettings(): Promise<{ digest: string | null }> {
+    return this.call('the amphora agent', 'GET', '/1.0/heartbeat');
+  }
+
+  putHeartbeatSettings(settings: HeartbeatSettings): Promise<{ digest: string }> {
+    return this.call('the amphora agent', 'PUT', '/1.0/heartbeat', settings);
   }
 
   close(): Promise<void> {

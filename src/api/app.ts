@@ -42,6 +42,7 @@ import { networkRoutes } from './fulcrum/networks.ts';
 import { neutronRoutes } from './neutron/routes.ts';
 import { certificateRoutes } from './fulcrum/certificates.ts';
 import { drillRoutes } from './fulcrum/drills.ts';
+import { healthRoutes } from './fulcrum/health.ts';
 import { amphoraRoutes } from './resources/amphorae.ts';
 
 export type Api = Awaited<ReturnType<typeof buildApi>>;
@@ -196,6 +197,7 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(neutronRoutes, deps);
   await app.register(certificateRoutes, deps);
   await app.register(drillRoutes, deps);
+  await app.register(healthRoutes, deps);
   await app.register(amphoraRoutes, deps);
   return app;
 }

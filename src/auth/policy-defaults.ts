@@ -170,6 +170,9 @@ export const FULCRUM_RULES: Record<string, string> = {
   // A drill kills an amphora for real: administrators only.
   'fulcrum:loadbalancer:drill': ADMIN,
   'fulcrum:loadbalancer:get_drill': ADMIN,
+  'fulcrum:health_manager:get_all': ADMIN,
+  'fulcrum:circuit_breaker:get_all': ADMIN,
+  'fulcrum:circuit_breaker:reset': ADMIN,
 };
 
 /** Every rule of a profile under its full name. */

@@ -5,7 +5,7 @@ import { loadConfig, type FulcrumConfig } from '../config.ts';
 import { FulcrumError } from '../errors.ts';
 import { openDatabase } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
-import { adoptDataPlane, createApi, databaseUrl, openRuntime, startHealthPoller, startHousekeeping, startWorker, type Runtime } from '../runtime.ts';
+import { adoptDataPlane, createApi, databaseUrl, openRuntime, startHealthManager, startHousekeeping, startWorker, type Runtime } from '../runtime.ts';
 import { ensureNetwork } from '../network/default-network.ts';
 
 /** The VIP subnet `fulcrum serve` registers on first start: loopback addresses need no root. */
@@ -43,7 +43,7 @@ async function runRoles(roles: { api: boolean; worker: boolean; health: boolean;
   }
   if (roles.worker) await adoptDataPlane(rt);
   const worker = roles.worker ? startWorker(rt) : null;
-  const health = roles.health ? startHealthPoller(rt) : null;
+  const health = roles.health ? await startHealthManager(rt) : null;
   const housekeeping = roles.housekeeping ? startHousekeeping(rt) : null;
   await worker?.start();
   const api = roles.api ? await createApi(rt) : null;
@@ -80,7 +80,7 @@ program
 
 program
   .command('health-manager')
-  .description('run a health manager process (amphora health and statistics) against PostgreSQL')
+  .description('run a health manager process (heartbeats, amphora health and statistics, automatic failover) against PostgreSQL')
   .action(() => runRoles({ api: false, worker: false, health: true }, true));
 
 program

@@ -177,6 +177,10 @@ export interface JobTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   finished_at: Date | null;
+  /** Higher is claimed first (failovers before creates). */
+  priority: Generated<number>;
+  /** At most one queued or running job per key. */
+  dedupe_key: string | null;
 }
 
 export interface JobStepTable {
@@ -196,6 +200,55 @@ export interface ListenerStatisticsTable {
   active_connections: ColumnType<string, number | string, number | string>;
   total_connections: ColumnType<string, number | string, number | string>;
   request_errors: ColumnType<string, number | string, number | string>;
+  updated_at: Timestamp;
+}
+
+/** Heartbeat keys (migration 0010): one per agent, sealed. */
+export interface HeartbeatKeyTable {
+  key_id: string;
+  agent_url: string;
+  secret: string;
+  created_at: Timestamp;
+}
+
+export interface AmphoraHealthTable {
+  amphora_id: string;
+  last_seen: Date;
+  last_seq: ColumnType<string, number | string, number | string>;
+  haproxy_running: boolean;
+  broken_since: Date | null;
+  updated_at: Timestamp;
+}
+
+export interface ListenerCounterEpochTable {
+  listener_id: string;
+  amphora_id: string;
+  epoch: string;
+  bytes_in: ColumnType<string, number | string, number | string>;
+  bytes_out: ColumnType<string, number | string, number | string>;
+  total_connections: ColumnType<string, number | string, number | string>;
+  request_errors: ColumnType<string, number | string, number | string>;
+  updated_at: Timestamp;
+}
+
+export interface HealthManagerTable {
+  id: string;
+  host: string;
+  port: number;
+  counters: JsonDefault<Record<string, number>>;
+  started_at: Timestamp;
+  alive_at: Timestamp;
+}
+
+export interface FailoverBreakerTable {
+  domain: string;
+  open: Default<boolean>;
+  reason: string | null;
+  silent: Default<number>;
+  total: Default<number>;
+  opened_at: Date | null;
+  closed_at: Date | null;
+  reset_at: Date | null;
   updated_at: Timestamp;
 }
 
@@ -373,6 +426,11 @@ export interface Schema {
   availability_zone: AvailabilityZoneTable;
   job: JobTable;
   job_step: JobStepTable;
+  heartbeat_key: HeartbeatKeyTable;
+  amphora_health: AmphoraHealthTable;
+  listener_counter_epoch: ListenerCounterEpochTable;
+  health_manager: HealthManagerTable;
+  failover_breaker: FailoverBreakerTable;
 }
 
 export type Table = keyof Schema;

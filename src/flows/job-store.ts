@@ -28,7 +28,7 @@ export type Executor = Db | Transaction<Schema>;
 /** Inserts a job in the caller's transaction and wakes workers when that transaction commits. */
 export async function enqueueJob(
   trx: Executor,
-  job: { kind: string; payload: unknown; loadBalancerId?: string | null; maxAttempts: number },
+  job: { kind: string; payload: unknown; loadBalancerId?: string | null; maxAttempts: number; priority?: number; dedupeKey?: string },
 ): Promise<string> {
   const row = await trx
     .insertInto('job')
@@ -37,6 +37,8 @@ export async function enqueueJob(
       payload: JSON.stringify(job.payload),
       load_balancer_id: job.loadBalancerId ?? null,
       max_attempts: job.maxAttempts,
+      priority: job.priority ?? 0,
+      dedupe_key: job.dedupeKey ?? null,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
@@ -49,7 +51,7 @@ export async function claimJobs(db: Db, owner: string, limit: number, leaseMs: n
     with c as (
       select id from job
       where state = 'queued' and run_after <= now()
-      order by run_after, id
+      order by priority desc, run_after, id
       for update skip locked
       limit ${limit}
     )

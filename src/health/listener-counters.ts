@@ -1,6 +1,8 @@
-// Listener statistics from HAProxy's frontend counters. Pure. HAProxy restarts its counters at
-// zero with every reload (new worker processes), so the stored totals grow by what was served
-// since the last poll, not by the raw value; active connections are a gauge and are replaced.
+// Listener statistics from HAProxy's frontend counters. Pure. HAProxy counts from zero in
+// every new worker (each reload), so counters are kept per worker (epoch): the stored totals
+// grow by how much a counter rose within its epoch since it was last stored, which is the
+// same whichever health manager sees a heartbeat, and zero for a heartbeat seen twice or late.
+// Active connections are a gauge and are replaced.
 
 export interface ListenerCounters {
   bytes_in: number;
@@ -10,20 +12,20 @@ export interface ListenerCounters {
   request_errors: number;
 }
 
-const CUMULATIVE = ['bytes_in', 'bytes_out', 'total_connections', 'request_errors'] as const;
+export type CumulativeCounters = Omit<ListenerCounters, 'active_connections'>;
+
+export const CUMULATIVE = ['bytes_in', 'bytes_out', 'total_connections', 'request_errors'] as const;
 
 /**
- * What to add to the stored totals, given the counters reported now and those reported at the
- * previous poll (`undefined` when this poller has not seen the listener yet: then only a
- * listener with no stored row counts everything HAProxy has served, so that a restarted health
- * manager does not count the same traffic twice).
+ * `stored`: the epoch's counters as last stored (all zero for an epoch seen for the first
+ * time, so all it served counts). Returns what to add to the totals and what to store.
  */
-export function counterIncrement(now: ListenerCounters, previous: ListenerCounters | undefined, stored: boolean): ListenerCounters {
-  const increment = { ...now };
+export function epochIncrement(reported: CumulativeCounters, stored: CumulativeCounters): { increment: CumulativeCounters; stored: CumulativeCounters } {
+  const increment = { ...reported };
+  const next = { ...reported };
   for (const key of CUMULATIVE) {
-    if (previous === undefined) increment[key] = stored ? 0 : now[key];
-    // A smaller value than last time: HAProxy was reloaded and counts again from zero.
-    else increment[key] = now[key] >= previous[key] ? now[key] - previous[key] : now[key];
+    increment[key] = Math.max(reported[key] - stored[key], 0);
+    next[key] = Math.max(reported[key], stored[key]);
   }
-  return increment;
+  return { increment, stored: next };
 }

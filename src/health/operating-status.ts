@@ -69,3 +69,20 @@ export function operatingStatuses(graph: LbGraph, stats: ProxyStat[] | null): St
   update.loadbalancer!.push({ id: lb.id, operating_status: lbStatus });
   return update;
 }
+
+/** Leaves out of `update` what the graph already has, so only changed statuses are written. */
+export function onlyChanges(update: StatusUpdate, graph: LbGraph): StatusUpdate {
+  const current = new Map<string, string>();
+  current.set(graph.loadBalancer.id, graph.loadBalancer.operating_status);
+  for (const l of graph.listeners) current.set(l.id, l.operating_status);
+  for (const p of graph.pools) {
+    current.set(p.id, p.operating_status);
+    for (const m of p.members) current.set(m.id, m.operating_status);
+  }
+  const keep = (changes: { id: string; operating_status?: OperatingStatus }[] | undefined) => (changes ?? []).filter((c) => current.get(c.id) !== c.operating_status);
+  return { loadbalancer: keep(update.loadbalancer), listener: keep(update.listener), pool: keep(update.pool), member: keep(update.member) };
+}
+
+export function isEmptyUpdate(update: StatusUpdate): boolean {
+  return Object.values(update).every((changes) => !changes || changes.length === 0);
+}

@@ -2,7 +2,7 @@
 // fastify.inject or a real port) and a flow worker, with helpers to wait for statuses.
 import { loadConfig, type FulcrumConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import { createApi, openRuntime, startHealthPoller, startWorker, type Runtime, type RuntimeOptions } from '../../src/runtime.ts';
+import { createApi, openRuntime, startHealthManager, startWorker, type Runtime, type RuntimeOptions } from '../../src/runtime.ts';
 import type { Api } from '../../src/api/app.ts';
 import type { FlowWorker } from '../../src/flows/worker.ts';
 import { openTestDatabase, type Backend } from './db.ts';
@@ -30,7 +30,9 @@ export async function startTestApp(
 ): Promise<TestApp> {
   const testDb = await openTestDatabase(backend);
   // A fixed certificate key, so no test writes a key file into the working directory's .fulcrum.
-  const config = loadConfig({}, { jobPollMs: 50, jobLeaseMs: 2000, defaultProvider: 'noop', networkDriver: 'noop', secretKey: TEST_SECRET_KEY, ...options.config });
+  // No automatic failover unless a test asks: on a loaded machine an agent stalled past the
+  // heartbeat timeout would otherwise replace amphorae under tests about something else.
+  const config = loadConfig({}, { jobPollMs: 50, jobLeaseMs: 2000, defaultProvider: 'noop', networkDriver: 'noop', secretKey: TEST_SECRET_KEY, autoFailover: false, ...options.config });
   const rt = await openRuntime(config, {
     migrate: false,
     database: testDb.database,
@@ -39,7 +41,7 @@ export async function startTestApp(
   });
   let worker = options.worker === false ? null : startWorker(rt);
   await worker?.start();
-  const health = options.health ? startHealthPoller(rt) : null;
+  const health = options.health ? await startHealthManager(rt) : null;
   const api = await createApi(rt);
   await api.ready();
   const app: TestApp = {

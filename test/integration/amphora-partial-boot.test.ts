@@ -54,6 +54,8 @@ describe('a boot that fails after the amphora was placed', () => {
       stats: (...args) => agents.stats(...args),
       addresses: (...args) => agents.addresses(...args),
       crash: (...args) => agents.crash(...args),
+      heartbeatDigest: (...args) => agents.heartbeatDigest(...args),
+      configureHeartbeat: (...args) => agents.configureHeartbeat(...args),
     };
     plane.compute = async () => recording;
     plane.agents = async () => failingRegistration;

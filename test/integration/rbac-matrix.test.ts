@@ -120,6 +120,9 @@ Object.assign(EXPECTATIONS, {
   'fulcrum:subnet:delete': { rule: 'admin', scope: 'global' },
   'fulcrum:job:get_all': { rule: 'admin', scope: 'global' },
   'fulcrum:job:get_one': { rule: 'admin', scope: 'global' },
+  'fulcrum:health_manager:get_all': { rule: 'admin', scope: 'global' },
+  'fulcrum:circuit_breaker:get_all': { rule: 'admin', scope: 'global' },
+  'fulcrum:circuit_breaker:reset': { rule: 'admin', scope: 'global' },
 } satisfies Record<string, Expectation>);
 for (const r of ['flavor', 'availability-zone']) for (const a of ['post', 'put', 'delete']) EXPECTATIONS[`${r}:${a}`] = { rule: 'admin', scope: 'global' };
 for (const r of ['flavor-profile', 'availability-zone-profile']) {
@@ -185,6 +188,7 @@ function bodyFor(action: string, url: string, ids: Record<string, string>, proje
     'fulcrum:network:post': () => ({ network: { name } }),
     'fulcrum:subnet:post': () => ({ subnet: { network_id: global['networks/:id'], cidr: `10.250.${n % 250}.0/24` } }),
     'fulcrum:certificate:post': () => ({ certificate: { type: 'ca', ca: 'not a certificate', project_id: projectId } }),
+    'fulcrum:circuit_breaker:reset': () => ({ circuit_breaker: { domain: 'fleet' } }),
   };
   const make = bodies[action];
   if (make) return make();

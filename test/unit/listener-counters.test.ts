@@ -1,26 +1,21 @@
-// HAProxy's frontend counters restart at zero with every reload; stored totals must only grow
-// by what was served since the previous poll.
+// Epoch-tagged counters: totals grow by the rise within an epoch, a heartbeat seen twice or
+// late adds nothing, and a new epoch (a reload, a restart) counts from its own zero.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { counterIncrement, type ListenerCounters } from '../../src/health/listener-counters.ts';
+import { epochIncrement } from '../../src/health/listener-counters.ts';
 
-const counters = (total: number, bytes: number, active = 0, errors = 0): ListenerCounters => ({
-  bytes_in: bytes,
-  bytes_out: bytes * 2,
-  active_connections: active,
-  total_connections: total,
-  request_errors: errors,
+const c = (n: number) => ({ bytes_in: n, bytes_out: 2 * n, total_connections: n, request_errors: 0 });
+const ZERO = c(0);
+
+test('the first report of an epoch counts everything it served', () => {
+  assert.deepEqual(epochIncrement(c(100), ZERO), { increment: c(100), stored: c(100) });
 });
 
-test('between two polls the increment is the difference; active connections are the current value', () => {
-  assert.deepEqual(counterIncrement(counters(15, 1500, 3, 1), counters(10, 1000, 7, 1), true), counters(5, 500, 3, 0));
+test('a later report adds the rise; the same report again adds nothing', () => {
+  assert.deepEqual(epochIncrement(c(150), c(100)).increment, c(50));
+  assert.deepEqual(epochIncrement(c(150), c(150)).increment, ZERO);
 });
 
-test('after a reload (a counter went down) everything reported counts', () => {
-  assert.deepEqual(counterIncrement(counters(4, 400, 1), counters(10, 1000), true), counters(4, 400, 1));
-});
-
-test('first sight: a new listener counts everything; a stored one (health manager restarted) counts nothing yet', () => {
-  assert.deepEqual(counterIncrement(counters(8, 800, 2), undefined, false), counters(8, 800, 2));
-  assert.deepEqual(counterIncrement(counters(8, 800, 2), undefined, true), counters(0, 0, 2));
+test('a late, smaller report of the same epoch adds nothing and lowers nothing', () => {
+  assert.deepEqual(epochIncrement(c(120), c(150)), { increment: ZERO, stored: c(150) });
 });

@@ -4,6 +4,7 @@ import { backendPoolId } from '../../amphora/render/haproxy-backend.ts';
 import type { ProxyStat } from '../../health/operating-status.ts';
 import type { AmphoraAgents } from './amphora-agents.ts';
 import type { AmphoraFileContent } from '../../agent/cert-files.ts';
+import type { HeartbeatSettings } from '../../agent/heartbeat-settings.ts';
 
 export class AgentGateway implements AmphoraAgents {
   readonly #clients = new Map<string, AgentClient>();
@@ -61,6 +62,15 @@ export class AgentGateway implements AmphoraAgents {
 
   async crash(agentUrl: string, amphoraId: string): Promise<void> {
     await this.#client(agentUrl).crash(amphoraId);
+  }
+
+  /** The digest of the agent's heartbeat settings (null: none yet). */
+  async heartbeatDigest(agentUrl: string): Promise<string | null> {
+    return (await this.#client(agentUrl).heartbeatSettings()).digest;
+  }
+
+  async configureHeartbeat(agentUrl: string, settings: HeartbeatSettings): Promise<void> {
+    await this.#client(agentUrl).putHeartbeatSettings(settings);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 // What the amphora driver needs from the amphora agents, whichever host they run on.
 import type { ProxyStat } from '../../health/operating-status.ts';
 import type { AmphoraFileContent } from '../../agent/cert-files.ts';
+import type { HeartbeatSettings } from '../../agent/heartbeat-settings.ts';
 
 export interface AmphoraAgents {
   /** Registers the amphora with its agent (idempotent); returns its run directory there. */
@@ -15,4 +16,8 @@ export interface AmphoraAgents {
   addresses(agentUrl: string, amphoraId: string): Promise<string[]>;
   /** SIGKILLs the amphora's keepalived and haproxy, as a crash would (failover drills). */
   crash(agentUrl: string, amphoraId: string): Promise<void>;
+  /** The digest of the agent's heartbeat settings (null: none yet). */
+  heartbeatDigest(agentUrl: string): Promise<string | null>;
+  /** Where and how often the agent sends heartbeats, and the key it signs them with. */
+  configureHeartbeat(agentUrl: string, settings: HeartbeatSettings): Promise<void>;
 }

@@ -56,6 +56,13 @@ export class NoopAmphoraAgents implements AmphoraAgents {
   /** Nothing runs, so nothing can be killed. */
   async crash(): Promise<void> {}
 
+  /** No agent sends heartbeats: its amphorae are never monitored, so never failed over. */
+  async heartbeatDigest(): Promise<string | null> {
+    return null;
+  }
+
+  async configureHeartbeat(): Promise<void> {}
+
   async stats(_agentUrl: string, amphoraId: string): Promise<ProxyStat[]> {
     const row = await this.db.selectFrom('amphora').select(['load_balancer_id', 'status']).where('id', '=', amphoraId).executeTakeFirst();
     if (!row?.load_balancer_id || row.status === 'DELETED') throw new Error(`amphora ${amphoraId} serves no load balancer`);

@@ -1,0 +1,118 @@
+// Sends every amphora's heartbeat to every health manager, once per interval. A tick that is
+// still running when the next is due is not doubled; a slow or dead HAProxy delays only its
+// own amphora's statistics, never the others' liveness.
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { Logger } from '../observability/logger.ts';
+import { encodeHeartbeat, type Heartbeat } from './heartbeat-codec.ts';
+import { settingsDigest, type HeartbeatSettings } from './heartbeat-settings.ts';
+import type { Snapshot } from './heartbeat-snapshot.ts';
+
+const SLICES = 10;
+
+export interface HeartbeatSource {
+  ids(): string[];
+  snapshot(id: string, timeoutMs: number): Promise<Snapshot>;
+}
+
+export class HeartbeatSender {
+  #settings: HeartbeatSettings | null = null;
+  #key: Buffer | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #tick: Promise<void> | null = null;
+  #sockets = new Map<'udp4' | 'udp6', Socket>();
+  /**
+   * Strictly increasing across agent restarts without a file: it starts from the clock in
+   * microseconds and a heartbeat goes out far less often than once a microsecond.
+   */
+  #seq = Date.now() * 1000;
+  sent = 0;
+  errors = 0;
+
+  constructor(
+    private readonly source: HeartbeatSource,
+    private readonly log: Logger,
+  ) {}
+
+  get settings(): HeartbeatSettings | null {
+    return this.#settings;
+  }
+
+  status() {
+    const s = this.#settings;
+    return s ? { key_id: s.key_id, targets: s.targets, interval_ms: s.interval_ms, digest: settingsDigest(s), sent: this.sent, errors: this.errors } : null;
+  }
+
+  configure(settings: HeartbeatSettings | null): void {
+    this.#settings = settings;
+    this.#key = settings ? Buffer.from(settings.key, 'base64') : null;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    if (settings && settings.targets.length > 0) {
+      this.#timer = setInterval(() => {
+        this.#tick ??= this.beat().finally(() => (this.#tick = null));
+      }, settings.interval_ms);
+      this.#timer.unref();
+    }
+  }
+
+  /**
+   * One heartbeat per amphora to every target. The amphorae are spread over the first half of
+   * the interval in slices, so a host with hundreds of them does not send one burst that
+   * overflows a health manager's receive buffer.
+   */
+  async beat(): Promise<void> {
+    const settings = this.#settings;
+    const key = this.#key;
+    if (!settings || !key) return;
+    const ids = this.source.ids();
+    const slices = Math.min(SLICES, ids.length);
+    const size = Math.ceil(ids.length / Math.max(slices, 1));
+    // A slice does not wait for the previous one's snapshots: a hung HAProxy delays nobody else.
+    const beats: Promise<void>[] = [];
+    for (let k = 0; k < slices; k++) {
+      if (k > 0) await new Promise((r) => setTimeout(r, settings.interval_ms / 2 / slices));
+      // Reconfigured meanwhile: the next tick uses the new settings.
+      if (this.#settings !== settings) break;
+      for (const id of ids.slice(k * size, (k + 1) * size)) beats.push(this.#beatOne(id, settings, key));
+    }
+    await Promise.all(beats);
+  }
+
+  async #beatOne(id: string, settings: HeartbeatSettings, key: Buffer): Promise<void> {
+    let packet: Buffer;
+    try {
+      const snap = await this.source.snapshot(id, Math.max(100, Math.floor(settings.interval_ms / 2)));
+      const heartbeat: Heartbeat = { amphora_id: id, seq: ++this.#seq, ts: Date.now(), haproxy: { running: snap.running, epoch: snap.epoch }, proxies: snap.proxies };
+      packet = encodeHeartbeat(heartbeat, settings.key_id, key);
+    } catch (err) {
+      this.errors++;
+      this.log.warn({ err, amphora_id: id }, 'cannot build the heartbeat');
+      return;
+    }
+    for (const target of settings.targets) this.#send(packet, target.host, target.port);
+  }
+
+  #send(packet: Buffer, host: string, port: number): void {
+    const family = isIPv6(host) ? 'udp6' : 'udp4';
+    let socket = this.#sockets.get(family);
+    if (!socket) {
+      socket = createSocket(family);
+      socket.on('error', (err) => this.log.warn({ err }, 'heartbeat socket error'));
+      socket.unref();
+      this.#sockets.set(family, socket);
+    }
+    socket.send(packet, port, host, (err) => {
+      if (err) this.errors++;
+      else this.sent++;
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    await this.#tick;
+    for (const socket of this.#sockets.values()) socket.close();
+    this.#sockets.clear();
+  }
+}

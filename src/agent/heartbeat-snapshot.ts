@@ -1,0 +1,45 @@
+// What one amphora's heartbeat says: is HAProxy running, and what its current worker reports.
+// `show info` and `show stat` go in one request, so the counters and the worker they belong
+// to (the epoch) come from the same process even while a reload replaces it.
+import type { Amphora } from './amphora.ts';
+import type { Counters, HeartbeatProxy } from './heartbeat-codec.ts';
+import { identify } from './process-table.ts';
+import { parseShowStat } from './stats.ts';
+import { socketRequest } from './unix-socket.ts';
+
+export interface Snapshot {
+  running: boolean;
+  epoch: string | null;
+  proxies: HeartbeatProxy[];
+}
+
+/** Splits the answer to `show info;show stat` into the worker's pid and the stats CSV. */
+export function parseInfoAndStat(text: string): { pid: number | null; csv: string } {
+  const at = text.indexOf('# pxname');
+  if (at < 0) throw new Error(`unexpected answer to "show info;show stat": ${JSON.stringify(text.slice(0, 200))}`);
+  const pid = /^Pid:\s*(\d+)\s*$/m.exec(text.slice(0, at));
+  return { pid: pid ? Number(pid[1]) : null, csv: text.slice(at) };
+}
+
+function toProxies(csv: string): HeartbeatProxy[] {
+  const stats = parseShowStat(csv);
+  const n = (v: number | null) => v ?? 0;
+  return [
+    ...stats.frontends.map((f) => ({ p: f.name, s: 'FRONTEND', st: f.status, c: [n(f.bin), n(f.bout), n(f.scur), n(f.stot), n(f.ereq)] as Counters })),
+    ...stats.backends.map((b) => ({ p: b.name, s: 'BACKEND', st: b.status })),
+    ...stats.servers.map((s) => ({ p: s.backend, s: s.name, st: s.status })),
+  ];
+}
+
+export async function snapshot(amphora: Amphora, timeoutMs: number): Promise<Snapshot> {
+  if (!amphora.haproxy.isRunning()) return { running: false, epoch: null, proxies: [] };
+  try {
+    const { pid, csv } = parseInfoAndStat(await socketRequest(amphora.layout.statsSocket, 'show info;show stat', timeoutMs));
+    // A pid alone can be handed out again; with its start time it names one process.
+    const identity = pid === null ? null : identify(pid);
+    return { running: true, epoch: identity ? `${identity.pid}.${identity.startTime}` : pid === null ? null : String(pid), proxies: toProxies(csv) };
+  } catch {
+    // Running but not answering (a reload in progress): liveness without statistics this time.
+    return { running: true, epoch: null, proxies: [] };
+  }
+}

@@ -1,0 +1,57 @@
+// /v2/fulcrum/health: the health managers alive, with what their receivers accepted and dropped
+// (by reason); the circuit breakers, why automatic failover is stopped where it is, and the
+// operator's reset (the amphorae silent at that moment may then be failed over). Admin only.
+import type { FastifyInstance } from 'fastify';
+import type { Static } from 'typebox';
+import type { ApiDeps } from '../deps.ts';
+import { NotFound } from '../../errors.ts';
+import { authorize } from '../../auth/policy.ts';
+import { octaviaTime } from '../octavia/common.ts';
+import { Strict, Type, Wrapped } from '../octavia/schema-types.ts';
+import { breakerRows, managerRows, resetBreaker, type BreakerRow } from '../../health/health-store.ts';
+
+const Reset = Wrapped('circuit_breaker', Strict({ domain: Type.String({ minLength: 1, maxLength: 300 }) }));
+
+function serialize(row: BreakerRow) {
+  return {
+    domain: row.domain,
+    open: row.open,
+    reason: row.reason,
+    silent: row.silent,
+    total: row.total,
+    opened_at: octaviaTime(row.opened_at),
+    closed_at: octaviaTime(row.closed_at),
+    reset_at: octaviaTime(row.reset_at),
+    updated_at: octaviaTime(row.updated_at),
+  };
+}
+
+export async function healthRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const db = deps.database.db;
+  app.get('/v2/fulcrum/health/managers', { config: { policy: 'fulcrum:health_manager:get_all' } }, async (request) => {
+    authorize(request, request.auth.projectId);
+    const rows = await managerRows(db);
+    return {
+      health_managers: rows.map((r) => ({
+        id: r.id,
+        address: `${r.host}:${r.port}`,
+        heartbeats: r.counters,
+        started_at: octaviaTime(r.started_at),
+        alive_at: octaviaTime(r.alive_at),
+      })),
+    };
+  });
+
+  app.get('/v2/fulcrum/health/circuit-breakers', { config: { policy: 'fulcrum:circuit_breaker:get_all' } }, async (request) => {
+    authorize(request, request.auth.projectId);
+    return { circuit_breakers: (await breakerRows(db)).map(serialize) };
+  });
+
+  app.post('/v2/fulcrum/health/circuit-breakers/reset', { config: { policy: 'fulcrum:circuit_breaker:reset' }, schema: { body: Reset } }, async (request) => {
+    authorize(request, request.auth.projectId);
+    const { domain } = (request.body as Static<typeof Reset>).circuit_breaker;
+    const row = await resetBreaker(db, domain);
+    if (!row) throw new NotFound('CircuitBreaker', domain);
+    return { circuit_breaker: serialize(row) };
+  });
+}

@@ -1,0 +1,263 @@
+// The health manager: takes heartbeats, writes what changed in batches, fails over amphorae
+// that went silent or cannot heal their data plane (behind the circuit breakers), and tells
+// the agents where to send heartbeats. Any number of them may run against one database: each
+// receives every heartbeat (agents send to all), the statistics and failover decisions are
+// made safe by the database, and nothing one holds in memory is needed by another.
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/database.ts';
+import type { SecretStore } from '../certs/secret-store.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { StatusCallbacks } from '../providers/status-callbacks.ts';
+import type { Heartbeat } from '../agent/heartbeat-codec.ts';
+import type { HeartbeatSettings } from '../agent/heartbeat-settings.ts';
+import { settingsDigest } from '../agent/heartbeat-settings.ts';
+import { loadLbGraph } from '../amphora/graph-loader.ts';
+import { evaluateBreakers, type BreakerPolicy, type DomainState, type MonitoredAmphora } from './circuit-breaker.ts';
+import { HeartbeatReceiver } from './heartbeat-receiver.ts';
+import { proxyStats, statusFingerprint } from './heartbeat-stats.ts';
+import * as store from './health-store.ts';
+import { isEmptyUpdate, onlyChanges, operatingStatuses } from './operating-status.ts';
+
+export interface HealthManagerSettings {
+  bindHost: string;
+  port: number;
+  advertiseHost: string | null;
+  /** How often received heartbeats are written (one batch). */
+  flushMs: number;
+  intervalMs: number;
+  timeoutMs: number;
+  autoFailover: boolean;
+  maxConcurrentFailovers: number;
+  breaker: BreakerPolicy;
+  jobMaxAttempts: number;
+  /** How often the agents' heartbeat settings are checked (and pushed when they differ). */
+  syncMs: number;
+}
+
+export interface HeartbeatAgents {
+  heartbeatDigest(agentUrl: string): Promise<string | null>;
+  configureHeartbeat(agentUrl: string, settings: HeartbeatSettings): Promise<void>;
+}
+
+export interface HealthManagerDeps {
+  db: Db;
+  secrets: SecretStore;
+  agents: () => Promise<HeartbeatAgents>;
+  callbacks: StatusCallbacks;
+  log: Logger;
+  settings: HealthManagerSettings;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Heartbeat timestamps further than this from our clock are refused (replays, broken clocks). */
+const WINDOW_MS = 10_000;
+const PRUNE_EVERY_MS = 60_000;
+
+export class HealthManager {
+  readonly id = randomUUID();
+  readonly receiver: HeartbeatReceiver;
+  /** The latest heartbeat per amphora since the last flush. */
+  #pending = new Map<string, Heartbeat>();
+  /** What statuses were last derived from, per amphora: a heartbeat with the same needs no write. */
+  readonly #statusBasis = new Map<string, string>();
+  /** The counters last stored per amphora/listener/epoch. */
+  readonly #countersBasis = new Map<string, string>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #running = new Map<string, Promise<void>>();
+  /** When this process last received each amphora's heartbeat (written or not yet). */
+  readonly #heardAt = new Map<string, number>();
+  #flushedAt = 0;
+  #listeningSince = 0;
+  #prunedAt = 0;
+  #port = 0;
+  failoversStarted = 0;
+
+  constructor(private readonly deps: HealthManagerDeps) {
+    this.receiver = new HeartbeatReceiver(
+      {
+        keys: () => store.loadAgentKeys(deps.db, deps.secrets),
+        amphorae: () => store.knownAmphorae(deps.db),
+      },
+      (hb) => {
+        this.#pending.set(hb.amphora_id, hb);
+        this.#heardAt.set(hb.amphora_id, Date.now());
+      },
+      { windowMs: WINDOW_MS, maxPerSecond: Math.max(5, Math.ceil((3 * 1000) / deps.settings.intervalMs)) },
+      deps.log,
+    );
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  async start(): Promise<void> {
+    const s = this.deps.settings;
+    this.#port = await this.receiver.listen(s.bindHost, s.port);
+    this.#listeningSince = Date.now();
+    this.deps.log.info({ host: s.bindHost, port: this.#port, manager_id: this.id }, 'health manager takes heartbeats');
+    await this.#guard('sync', () => this.syncAgents());
+    this.#every('flush', s.flushMs, () => this.flush());
+    this.#every('detect', Math.min(1000, Math.max(100, Math.floor(s.timeoutMs / 4))), () => this.detect());
+    this.#every('sync', s.syncMs, () => this.syncAgents());
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    await Promise.all(this.#running.values());
+    await this.receiver.close();
+    await this.flush().catch((err) => this.deps.log.warn({ err }, 'last heartbeat flush failed'));
+    // The other managers stop sending this one's address to the agents at their next sync.
+    await store.removeManager(this.deps.db, this.id).catch(() => {});
+  }
+
+  #every(name: string, ms: number, fn: () => Promise<void>): void {
+    const timer = setInterval(() => void this.#guard(name, fn), ms);
+    this.#timers.push(timer);
+  }
+
+  /** One run of `name` at a time; a failure is logged and the next tick tries again. */
+  #guard(name: string, fn: () => Promise<void>): Promise<void> {
+    if (this.#running.has(name)) return this.#running.get(name)!;
+    const run = fn()
+      .catch((err) => this.deps.log.warn({ err }, `health manager ${name} failed`))
+      .finally(() => this.#running.delete(name));
+    this.#running.set(name, run);
+    return run;
+  }
+
+  /** Writes the heartbeats received since the last flush: liveness, then changed statuses and counters. */
+  async flush(): Promise<void> {
+    const batch = this.#pending;
+    this.#pending = new Map();
+    if (batch.size === 0) {
+      this.#flushedAt = Date.now();
+      return;
+    }
+    const { db } = this.deps;
+    await store.recordLiveness(
+      db,
+      [...batch.values()].map((hb) => ({ amphora_id: hb.amphora_id, seq: hb.seq, running: hb.haproxy.running })),
+    );
+    const serving = await store.servingAmphorae(db, [...batch.keys()]);
+    const counters: store.ReportedCounters[] = [];
+    for (const amphora of serving) {
+      const hb = batch.get(amphora.amphora_id)!;
+      // Running but not answering (a reload under way): nothing to judge statuses by.
+      if (hb.haproxy.running && hb.haproxy.epoch === null) continue;
+      const basis = `${amphora.lb_updated_at?.getTime() ?? 0}\n${statusFingerprint(hb)}`;
+      if (this.#statusBasis.get(amphora.amphora_id) !== basis) {
+        const graph = await loadLbGraph(db, amphora.load_balancer_id);
+        const update = onlyChanges(operatingStatuses(graph, proxyStats(hb)), graph);
+        if (!isEmptyUpdate(update)) await this.deps.callbacks.updateStatuses(update);
+        this.#statusBasis.set(amphora.amphora_id, basis);
+      }
+      for (const p of hb.proxies) {
+        if (p.s !== 'FRONTEND' || !p.c || !UUID.test(p.p) || hb.haproxy.epoch === null) continue;
+        const key = `${amphora.amphora_id}/${p.p}/${hb.haproxy.epoch}`;
+        const value = p.c.join(',');
+        if (this.#countersBasis.get(key) === value) continue;
+        this.#countersBasis.set(key, value);
+        const [bytes_in, bytes_out, active_connections, total_connections, request_errors] = p.c;
+        counters.push({
+          listener_id: p.p,
+          amphora_id: amphora.amphora_id,
+          load_balancer_id: amphora.load_balancer_id,
+          epoch: hb.haproxy.epoch,
+          bytes_in,
+          bytes_out,
+          active_connections,
+          total_connections,
+          request_errors,
+        });
+      }
+    }
+    await store.addCounters(db, counters);
+    this.#flushedAt = Date.now();
+  }
+
+  /** Finds silent and broken amphorae, updates the circuit breakers, and queues failovers. */
+  async detect(): Promise<void> {
+    const s = this.deps.settings;
+    const { db, log } = this.deps;
+    if (Date.now() - this.#prunedAt > PRUNE_EVERY_MS) {
+      this.#prunedAt = Date.now();
+      await store.pruneHealth(db);
+      const live = new Set((await store.knownAmphorae(db)).keys());
+      for (const key of this.#statusBasis.keys()) if (!live.has(key)) this.#statusBasis.delete(key);
+      for (const key of this.#countersBasis.keys()) if (!live.has(key.split('/')[0])) this.#countersBasis.delete(key);
+      for (const key of this.#heardAt.keys()) if (!live.has(key)) this.#heardAt.delete(key);
+    }
+    // Until this manager has listened for a whole timeout, old last_seen values may only mean
+    // that no manager was running: judging them now would fail over a healthy fleet.
+    if (Date.now() - this.#listeningSince < s.timeoutMs + s.intervalMs) return;
+    // Nor while this process's own writes lag (its database busy, its event loop stalled):
+    // last_seen would be old because of us, not because of the amphorae.
+    if (Date.now() - this.#flushedAt > 2 * s.flushMs + s.timeoutMs / 2) return;
+    const rows = await store.monitoredAmphorae(db, s.timeoutMs);
+    const heardLately = (id: string) => Date.now() - (this.#heardAt.get(id) ?? 0) < s.timeoutMs;
+    const monitored: (MonitoredAmphora & { row: store.MonitoredRow })[] = rows.map((r) => {
+      const silent = r.silent && !heardLately(r.id);
+      return { id: r.id, host: r.agent_url, availabilityZone: r.availability_zone, silent, lastSeen: r.last_seen, row: { ...r, silent } };
+    });
+    const previous = new Map((await store.breakerRows(db)).map((b) => [b.domain, b]));
+    const resets = new Map([...previous.values()].filter((b) => b.reset_at).map((b) => [b.domain, b.reset_at!]));
+    const verdict = evaluateBreakers(monitored, s.breaker, resets);
+    for (const state of verdict.domains) await this.#saveBreaker(state, previous.get(state.domain));
+    // Domains no amphora belongs to any more close too.
+    for (const row of previous.values()) {
+      if (row.open && !verdict.domains.some((d) => d.domain === row.domain)) await this.#saveBreaker({ domain: row.domain, total: 0, silent: 0, open: false, reason: null }, row);
+    }
+    if (!s.autoFailover) return;
+    const due = monitored.filter((a) => (a.row.silent || a.row.broken) && a.row.lb_status === 'ACTIVE' && verdict.allowed(a));
+    if (due.length === 0) return;
+    let slots = s.maxConcurrentFailovers - (await store.failoversInFlight(db));
+    for (const a of due) {
+      if (slots <= 0) {
+        log.warn({ waiting: due.length }, 'automatic failovers are rate-limited; the rest wait for a free slot');
+        break;
+      }
+      const reason = a.row.silent
+        ? `automatic failover: no heartbeat since ${a.row.last_seen.toISOString()} (timeout ${s.timeoutMs} ms)`
+        : `automatic failover: HAProxy reported not running for more than ${s.timeoutMs} ms and not restarted`;
+      const jobId = await store.enqueueFailover(db, { amphoraId: a.id, loadBalancerId: a.row.load_balancer_id, reason, maxAttempts: s.jobMaxAttempts });
+      if (jobId) {
+        slots--;
+        this.failoversStarted++;
+        log.warn({ amphora_id: a.id, load_balancer_id: a.row.load_balancer_id, job_id: jobId, reason }, 'automatic failover started');
+      }
+    }
+  }
+
+  async #saveBreaker(state: DomainState, previous: store.BreakerRow | undefined): Promise<void> {
+    if (!(await store.saveBreaker(this.deps.db, state, previous))) return;
+    if (state.open && !previous?.open) this.deps.log.error({ domain: state.domain, silent: state.silent, total: state.total }, state.reason ?? 'circuit breaker open');
+    else if (!state.open && previous?.open) this.deps.log.warn({ domain: state.domain }, 'circuit breaker closed: heartbeats returned');
+  }
+
+  /** Registers this manager and gives every agent the current managers and its key. */
+  async syncAgents(): Promise<void> {
+    const s = this.deps.settings;
+    const { db, secrets, log } = this.deps;
+    await store.registerManager(db, this.id, s.advertiseHost ?? s.bindHost, this.#port, this.receiver.counters);
+    const urls = await store.agentUrls(db);
+    if (urls.length === 0) return;
+    const targets = await store.liveManagers(db, Math.max(3 * s.syncMs, 30_000));
+    const agents = await this.deps.agents();
+    await Promise.all(
+      urls.map(async (url) => {
+        try {
+          const key = await store.ensureAgentKey(db, secrets, url);
+          const settings: HeartbeatSettings = { key_id: key.keyId, key: key.key.toString('base64'), targets, interval_ms: s.intervalMs };
+          if ((await agents.heartbeatDigest(url)) === settingsDigest(settings)) return;
+          await agents.configureHeartbeat(url, settings);
+          log.info({ agent_url: url, targets }, 'agent heartbeat settings updated');
+        } catch (err) {
+          log.warn({ err, agent_url: url }, 'cannot give the agent its heartbeat settings');
+        }
+      }),
+    );
+    // A new key (new agent) must be known before its first heartbeat arrives.
+    await this.receiver.refresh();
+  }
+}

@@ -1,0 +1,24 @@
+// A heartbeat's proxies as the ProxyStat rows operating statuses are derived from. Pure.
+import type { Heartbeat } from '../agent/heartbeat-codec.ts';
+import { backendPoolId } from '../amphora/render/haproxy-backend.ts';
+import type { ProxyStat } from './operating-status.ts';
+
+export function proxyStats(heartbeat: Heartbeat): ProxyStat[] | null {
+  if (!heartbeat.haproxy.running) return null;
+  return heartbeat.proxies.map((p) => {
+    if (p.s === 'FRONTEND') {
+      const [bytes_in, bytes_out, active_connections, total_connections, request_errors] = p.c ?? [0, 0, 0, 0, 0];
+      return { proxy: p.p, server: 'FRONTEND', status: p.st, counters: { bytes_in, bytes_out, active_connections, total_connections, request_errors } };
+    }
+    return { proxy: backendPoolId(p.p), server: p.s, status: p.st };
+  });
+}
+
+/** What decides the operating statuses: a heartbeat with the same fingerprint changes none. */
+export function statusFingerprint(heartbeat: Heartbeat): string {
+  if (!heartbeat.haproxy.running) return 'down';
+  return heartbeat.proxies
+    .map((p) => `${p.p}/${p.s}=${p.st}`)
+    .sort()
+    .join('\n');
+}
