@@ -7,10 +7,13 @@ import { SERVER_AUTH, verifyCertificate } from '../pki/verify.ts';
 import type { AgentOptions } from './options.ts';
 import { AmphoraRegistry } from './registry.ts';
 import { buildAgentServer } from './server.ts';
+import { watchDirectory } from './data-dir-watch.ts';
 import { agentVersion, haproxyVersion } from './versions.ts';
 
 export interface RunningAgent {
   address: string;
+  /** Resolves once the agent stopped itself because its base directory was removed. */
+  orphaned: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -25,9 +28,20 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const server = buildAgentServer({ tls: { ca, cert, key }, registry, agentVersion: agentVersion(), haproxyVersion: await haproxyVersion(), log });
   const address = await server.listen({ host: options.host, port: options.port });
   log.info({ address, base_dir: options.baseDir, amphorae: registry.ids(), certificate: identity.subject, not_after: identity.notAfter }, 'amphora agent listening');
+  let orphaned!: () => void;
+  const stopWatching = await watchDirectory(options.baseDir, () => {
+    log.warn({ base_dir: options.baseDir, amphorae: registry.ids() }, 'the base directory is gone: stopping every amphora and the agent');
+    void (async () => {
+      await server.close();
+      for (const id of registry.ids()) await registry.remove(id).catch((err: unknown) => log.error({ err, amphora_id: id }, 'could not stop amphora'));
+      orphaned();
+    })();
+  });
   return {
     address,
+    orphaned: new Promise<void>((resolve) => (orphaned = resolve)),
     async close() {
+      stopWatching();
       await server.close();
       registry.release();
     },

@@ -15,6 +15,7 @@ export function amphoraAgentCommand(): Command {
     .option('--log-level <level>', 'FULCRUM_AGENT_LOG_LEVEL, default info')
     .action(async (flags: AgentFlags) => {
       const agent = await startAgent(agentOptions(process.env, flags));
+      void agent.orphaned.then(() => process.exit(0));
       let stopping = false;
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         process.on(signal, () => {
