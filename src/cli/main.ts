@@ -14,7 +14,9 @@ import { networkCommand, subnetCommand } from './network.ts';
 import { listeningLoopbackOctets, pickLocalSubnet } from './local-subnet.ts';
 import { checkPrerequisites, requiredPrograms, type PrerequisiteResult } from './prerequisites.ts';
 import { PathProgramProbe } from './program-probe.ts';
-import { stopCommand, whatKeepsRunning } from './stop.ts';
+import { agentDir, stopCommand, whatKeepsRunning } from './stop.ts';
+import { checkLocalAgentPort } from '../compute/local-agent.ts';
+import { controllerCa } from '../pki/ca-store.ts';
 import { doctorCommand } from './doctor.ts';
 
 function config(): FulcrumConfig {
@@ -63,6 +65,9 @@ async function runRoles(roles: { api: boolean; worker: boolean; health: boolean 
   if (!requireServer && cfg.networkDriver === 'local') {
     const local = await ensureNetwork(rt.database.db, 'local', pickLocalSubnet(cfg.dataDir, listeningLoopbackOctets()));
     rt.log.info({ subnet_id: local.subnetId, cidr: local.cidr }, 'default network "local"');
+  }
+  if (roles.worker && requiredPrograms(cfg).length > 0) {
+    await checkLocalAgentPort({ ca: await controllerCa(rt.database.db), dir: agentDir(cfg.dataDir), host: '127.0.0.1', port: cfg.localAgentPort });
   }
   if (roles.worker) await adoptDataPlane(rt);
   const worker = roles.worker ? startWorker(rt) : null;

@@ -138,6 +138,18 @@ async function kernelPickedPort(host: string): Promise<number> {
   return port;
 }
 
+/**
+ * At controller start, before any amphora needs the agent: a port that only this data dir may
+ * use (configured or recorded) but that something else holds fails the start now, not the
+ * first load balancer half a minute later.
+ */
+export async function checkLocalAgentPort(options: Omit<LocalAgentOptions, 'log'>): Promise<void> {
+  const plan = agentPortPlan(options.port, recordedAgentPort(options.dir));
+  if (plan.mayMove) return;
+  const probe = await probeAgentPort(options.host, plan.port, await controllerClientTls(options.ca));
+  if (probe === 'foreign') throw new AgentPortTaken(options.host, plan.port, describeHolder(plan.port), dirname(options.dir));
+}
+
 /** Returns the URL of this host's agent, once it answers. */
 export async function ensureLocalAgent(options: LocalAgentOptions): Promise<string> {
   const { ca, dir, host, log } = options;
