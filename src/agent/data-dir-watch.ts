@@ -6,15 +6,17 @@ import { stat } from 'node:fs/promises';
 
 const CHECK_MS = 1000;
 
+/** A freed inode number is handed out again at once, so a new directory is told apart by its birth time. */
 export interface DirIdentity {
   dev: number;
   ino: number;
+  birth: number;
 }
 
 export async function dirIdentity(path: string): Promise<DirIdentity | null> {
   try {
     const s = await stat(path);
-    return s.isDirectory() ? { dev: s.dev, ino: s.ino } : null;
+    return s.isDirectory() ? { dev: s.dev, ino: s.ino, birth: s.birthtimeMs } : null;
   } catch {
     return null;
   }
@@ -30,7 +32,7 @@ export async function watchDirectory(path: string, onGone: () => void, intervalM
     checking = true;
     void dirIdentity(path).then((now) => {
       checking = false;
-      if (now && now.dev === first.dev && now.ino === first.ino) return;
+      if (now && now.dev === first.dev && now.ino === first.ino && now.birth === first.birth) return;
       clearInterval(timer);
       onGone();
     });
