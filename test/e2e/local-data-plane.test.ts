@@ -138,7 +138,7 @@ describe('the local data plane belongs to its data dir', () => {
       FULCRUM_LOCAL_AGENT_PORT: String(agentPort),
       FULCRUM_SECRET_KEY: SECRET_KEY,
       FULCRUM_KEYSTONE_PASSWORD: KEYSTONE_PASSWORD,
-    });
+    }, 120_000);
     servers.push(server);
     return server;
   }
