@@ -18,10 +18,12 @@ test('the agent gets PATH, locale and its own settings, none of serve’s secret
       PGPASSWORD: 'x',
       NODE_OPTIONS: '--inspect',
       AWS_SECRET_ACCESS_KEY: 'y',
+      FULCRUM_AGENT_LOG_LEVEL: 'debug',
+      FULCRUM_AGENT_PORT: '1',
     },
     { FULCRUM_AGENT_PORT: '9443' },
   );
-  assert.deepEqual(env, { PATH: '/usr/sbin:/usr/bin', LANG: 'C.UTF-8', LC_ALL: 'C', HOME: '/root', FULCRUM_AGENT_PORT: '9443' });
+  assert.deepEqual(env, { PATH: '/usr/sbin:/usr/bin', LANG: 'C.UTF-8', LC_ALL: 'C', HOME: '/root', FULCRUM_AGENT_LOG_LEVEL: 'debug', FULCRUM_AGENT_PORT: '9443' });
 });
 
 test('agent port: configured, else recorded, else the default, which alone may move', () => {
