@@ -2,12 +2,14 @@
 // directory, then serve. Closing it stops the API only; haproxy and keepalived keep carrying
 // traffic and the next agent adopts them.
 import { mkdir, readFile } from 'node:fs/promises';
+import type { Server as HttpsServer } from 'node:https';
 import { createLogger } from '../observability/logger.ts';
 import { SERVER_AUTH, verifyCertificate } from '../pki/verify.ts';
 import type { AgentOptions } from './options.ts';
 import { AmphoraRegistry } from './registry.ts';
 import { buildAgentServer } from './server.ts';
 import { watchDirectory } from './data-dir-watch.ts';
+import { reloadCertificatesOnHangup } from './cert-reload.ts';
 import { agentVersion, haproxyVersion } from './versions.ts';
 
 export interface RunningAgent {
@@ -28,6 +30,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const server = buildAgentServer({ tls: { ca, cert, key }, registry, agentVersion: agentVersion(), haproxyVersion: await haproxyVersion(), log });
   const address = await server.listen({ host: options.host, port: options.port });
   log.info({ address, base_dir: options.baseDir, amphorae: registry.ids(), certificate: identity.subject, not_after: identity.notAfter }, 'amphora agent listening');
+  const stopReloading = reloadCertificatesOnHangup(server.server as unknown as HttpsServer, options, log);
   let orphaned!: () => void;
   const stopWatching = await watchDirectory(options.baseDir, () => {
     log.warn({ base_dir: options.baseDir, amphorae: registry.ids() }, 'the base directory is gone: stopping every amphora and the agent');
@@ -42,6 +45,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     orphaned: new Promise<void>((resolve) => (orphaned = resolve)),
     async close() {
       stopWatching();
+      stopReloading();
       await server.close();
       registry.release();
     },

@@ -3,6 +3,8 @@
 // its migrations, the registered networks, the local agent — and says what to do about each
 // problem. Exit code 1 when anything must be fixed.
 import { Command } from 'commander';
+import { X509Certificate } from 'node:crypto';
+import { agentPemFiles, renewalDue } from '../compute/agent-cert-renewal.ts';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -155,6 +157,16 @@ async function withDatabaseChecks(cfg: FulcrumConfig): Promise<{ findings: Findi
   }
 }
 
+function agentCertificate(dir: string): Finding[] {
+  const file = agentPemFiles(dir).cert;
+  if (!existsSync(file)) return [];
+  const notAfter = new Date(new X509Certificate(readFileSync(file, 'utf8')).validTo);
+  const check = 'amphora agent certificate';
+  return renewalDue(notAfter, new Date())
+    ? [{ check, status: 'warn', message: `expires ${notAfter.toISOString()}`, fix: 'start (or restart) fulcrum serve or the worker: it renews the certificate without restarting the agent' }]
+    : [{ check, status: 'ok', message: `valid until ${notAfter.toISOString()}; renewed automatically 30 days before` }];
+}
+
 async function agent(cfg: FulcrumConfig, dbCa: string | null, tls: { ca: string; cert: string; key: string } | null): Promise<Finding[]> {
   if (requiredPrograms(cfg).length === 0) return [];
   const dir = agentDir(cfg.dataDir);
@@ -172,7 +184,7 @@ async function agent(cfg: FulcrumConfig, dbCa: string | null, tls: { ca: string;
     ];
   }
   const probe = await probeAgentPort('127.0.0.1', port, tls ?? { ca });
-  if (probe === 'ours') return [{ check, status: 'ok', message: `running, and its certificate is from this deployment's CA (stop it with: ${stopHint(cfg.dataDir)})` }];
+  if (probe === 'ours') return [{ check, status: 'ok', message: `running, and its certificate is from this deployment's CA (stop it with: ${stopHint(cfg.dataDir)})` }, ...agentCertificate(dir)];
   if (probe === 'free') return [{ check, status: 'ok', message: 'not running; the next serve or worker starts it' }];
   return [
     {

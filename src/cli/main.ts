@@ -15,7 +15,8 @@ import { listeningLoopbackOctets, pickLocalSubnet } from './local-subnet.ts';
 import { checkPrerequisites, requiredPrograms, type PrerequisiteResult } from './prerequisites.ts';
 import { PathProgramProbe } from './program-probe.ts';
 import { agentDir, stopCommand, whatKeepsRunning } from './stop.ts';
-import { checkLocalAgentPort } from '../compute/local-agent.ts';
+import { checkLocalAgentPort, recordedAgentPort } from '../compute/local-agent.ts';
+import { renewAgentCertificateIfDue } from '../compute/agent-cert-renewal.ts';
 import { controllerCa } from '../pki/ca-store.ts';
 import { doctorCommand } from './doctor.ts';
 
@@ -52,6 +53,22 @@ async function checkHost(cfg: FulcrumConfig): Promise<PrerequisiteResult[]> {
   return results.filter((r) => !r.ok);
 }
 
+const RENEWAL_CHECK_MS = 6 * 3_600_000;
+
+/** A long-running controller renews its local agent's certificate too, not only at start. */
+function scheduleAgentCertificateRenewal(cfg: FulcrumConfig, rt: Runtime): NodeJS.Timeout {
+  const dir = agentDir(cfg.dataDir);
+  const timer = setInterval(() => {
+    const port = recordedAgentPort(dir);
+    if (port === null) return;
+    controllerCa(rt.database.db)
+      .then((ca) => renewAgentCertificateIfDue({ ca, agentDir: dir, host: '127.0.0.1', port, log: rt.log }))
+      .catch((err: unknown) => rt.log.error({ err }, 'amphora agent certificate renewal failed'));
+  }, RENEWAL_CHECK_MS);
+  timer.unref();
+  return timer;
+}
+
 async function runRoles(roles: { api: boolean; worker: boolean; health: boolean }, requireServer: boolean): Promise<void> {
   const cfg = config();
   if (requireServer && !cfg.databaseUrl?.startsWith('postgres')) {
@@ -70,6 +87,7 @@ async function runRoles(roles: { api: boolean; worker: boolean; health: boolean 
     await checkLocalAgentPort({ ca: await controllerCa(rt.database.db), dir: agentDir(cfg.dataDir), host: '127.0.0.1', port: cfg.localAgentPort });
   }
   if (roles.worker) await adoptDataPlane(rt);
+  const renewal = roles.worker && requiredPrograms(cfg).length > 0 ? scheduleAgentCertificateRenewal(cfg, rt) : null;
   const worker = roles.worker ? startWorker(rt) : null;
   const health = roles.health ? startHealthPoller(rt) : null;
   await worker?.start();
@@ -79,6 +97,7 @@ async function runRoles(roles: { api: boolean; worker: boolean; health: boolean 
     rt.log.info({ address, database: rt.database.kind }, 'Fulcrum API listening');
   }
   onSignals(async () => {
+    if (renewal) clearInterval(renewal);
     await api?.close();
     await worker?.stop();
     await health?.stop();

@@ -20,6 +20,7 @@ import { ensurePrivateDir, writePrivateFile } from '../private-files.ts';
 import type { Logger } from '../observability/logger.ts';
 import { agentEnvironment } from './agent-env.ts';
 import { portHolder, processEnvVar } from './port-holder.ts';
+import { renewAgentCertificateIfDue } from './agent-cert-renewal.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/fulcrum.js', import.meta.url));
 
@@ -34,6 +35,8 @@ export interface LocalAgentOptions {
   /** FULCRUM_LOCAL_AGENT_PORT; null: the recorded port, else the default, else a free one. */
   port: number | null;
   log: Logger;
+  /** Validity of the agent certificates issued here (default: the CA's default, a year). */
+  certificateDays?: number;
 }
 
 export interface LocalAgentFiles {
@@ -163,6 +166,7 @@ export async function ensureLocalAgent(options: LocalAgentOptions): Promise<stri
   if (probe === 'ours' && (await answers(`https://${host}:${port}`, tls))) {
     log.info({ url: `https://${host}:${port}`, running: pidAlive(files.pid) }, 'adopted the running amphora agent');
     writeFileSync(files.record, JSON.stringify({ port }) + '\n');
+    await renewAgentCertificateIfDue({ ca, agentDir: dir, host, port, log, validityDays: options.certificateDays });
     return `https://${host}:${port}`;
   }
   if (probe !== 'free') {
@@ -173,7 +177,7 @@ export async function ensureLocalAgent(options: LocalAgentOptions): Promise<stri
     log.warn({ taken, holder, port }, `amphora agent port ${taken} is held by ${holder}: this data dir's agent listens on ${port} (recorded in ${files.record})`);
   }
   const url = `https://${host}:${port}`;
-  const server = await issueServerCertificate(ca, { commonName: `fulcrum-agent-${host}`, ipAddresses: [host] });
+  const server = await issueServerCertificate(ca, { commonName: `fulcrum-agent-${host}`, ipAddresses: [host], validityDays: options.certificateDays });
   const pem = { ca: join(files.pkiDir, 'ca.pem'), cert: join(files.pkiDir, 'agent.pem'), key: join(files.pkiDir, 'agent-key.pem') };
   writeFileSync(pem.ca, ca.certPem);
   writeFileSync(pem.cert, server.certPem);
