@@ -69,6 +69,20 @@ function scheduleAgentCertificateRenewal(cfg: FulcrumConfig, rt: Runtime): NodeJ
   return timer;
 }
 
+/**
+ * For the roles that run this host's data plane: the agent port is checked now, the agent taken
+ * back if amphorae exist, and its certificate kept renewed. Null when the data plane is elsewhere.
+ */
+async function prepareLocalDataPlane(cfg: FulcrumConfig, rt: Runtime): Promise<NodeJS.Timeout | null> {
+  if (requiredPrograms(cfg).length === 0) {
+    await adoptDataPlane(rt);
+    return null;
+  }
+  await checkLocalAgentPort({ ca: await controllerCa(rt.database.db), dir: agentDir(cfg.dataDir), host: '127.0.0.1', port: cfg.localAgentPort });
+  await adoptDataPlane(rt);
+  return scheduleAgentCertificateRenewal(cfg, rt);
+}
+
 async function runRoles(roles: { api: boolean; worker: boolean; health: boolean }, requireServer: boolean): Promise<void> {
   const cfg = config();
   if (requireServer && !cfg.databaseUrl?.startsWith('postgres')) {
@@ -83,11 +97,7 @@ async function runRoles(roles: { api: boolean; worker: boolean; health: boolean 
     const local = await ensureNetwork(rt.database.db, 'local', pickLocalSubnet(cfg.dataDir, listeningLoopbackOctets()));
     rt.log.info({ subnet_id: local.subnetId, cidr: local.cidr }, 'default network "local"');
   }
-  if (roles.worker && requiredPrograms(cfg).length > 0) {
-    await checkLocalAgentPort({ ca: await controllerCa(rt.database.db), dir: agentDir(cfg.dataDir), host: '127.0.0.1', port: cfg.localAgentPort });
-  }
-  if (roles.worker) await adoptDataPlane(rt);
-  const renewal = roles.worker && requiredPrograms(cfg).length > 0 ? scheduleAgentCertificateRenewal(cfg, rt) : null;
+  const renewal = roles.worker ? await prepareLocalDataPlane(cfg, rt) : null;
   const worker = roles.worker ? startWorker(rt) : null;
   const health = roles.health ? startHealthPoller(rt) : null;
   await worker?.start();

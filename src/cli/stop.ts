@@ -2,7 +2,8 @@
 // processes outlive the controller on purpose (restarts do not drop traffic), so the operator
 // is told they keep running and how to end them.
 import { Command } from 'commander';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { FulcrumError } from '../errors.ts';
 import { join } from 'node:path';
 import type { FulcrumConfig } from '../config.ts';
 import { identify } from '../agent/process-table.ts';
@@ -40,11 +41,22 @@ export function whatKeepsRunning(dataDir: string): { message: string; details: R
   };
 }
 
+/** The embedded database's lock, refreshed every 2 s while a serve holds it (src/db/database.ts). */
+function serveRunning(dataDir: string): boolean {
+  try {
+    return Date.now() - statSync(join(dataDir, 'db', 'fulcrum.lock')).mtimeMs < 10_000;
+  } catch {
+    return false;
+  }
+}
+
 export function stopCommand(config: () => FulcrumConfig): Command {
   return new Command('stop')
     .description("stop the data plane of the data dir (FULCRUM_DATA_DIR): its amphora agent and every HAProxy and keepalived it runs; stop `fulcrum serve` first")
     .action(async () => {
       const dataDir = config().dataDir;
+      // A running serve would start the agent again for the next change.
+      if (serveRunning(dataDir)) throw new FulcrumError('LB_ERR_CONFIG', 1, `fulcrum serve is running on ${dataDir}: stop it first (Ctrl-C or SIGTERM), then run fulcrum stop`);
       const stopped = await stopLocalDataPlane(agentDir(dataDir));
       if (stopped.length === 0) console.log(`nothing of data dir ${dataDir} was running`);
       for (const p of stopped) console.log(`stopped ${p.what} (pid ${p.pid})`);

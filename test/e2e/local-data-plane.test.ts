@@ -148,10 +148,11 @@ describe('the local data plane belongs to its data dir', () => {
     backends.push(backend);
     const [dirA, dirB] = [looseDataDir('a'), looseDataDir('b')];
     const [portA, portB] = [await freePort(), await freePort()];
-    const a = await serve('ldp-a', dirA, portA);
-    const b = await serve('ldp-b', dirB, portB);
     const listenerPort = await freePort();
+    // B starts while A's HAProxy listens: B's VIP range skips A's even if their paths hash alike.
+    const a = await serve('ldp-a', dirA, portA);
     const lbA = await createServingLb(a.url, backend, listenerPort);
+    const b = await serve('ldp-b', dirB, portB);
     const lbB = await createServingLb(b.url, backend, listenerPort);
 
     // Same listener port on both: only distinct VIPs keep them apart.
@@ -201,6 +202,10 @@ describe('the local data plane belongs to its data dir', () => {
     const dir = dataDirs[1];
     const pids = [agentPid(dir), ...haproxyPids(dir)];
     assert.equal(pids.length, 2);
+    const refused = await runFulcrum(['stop'], { FULCRUM_DATA_DIR: dir });
+    assert.equal(refused.code, 1);
+    assert.match(refused.output, /fulcrum serve is running on .*: stop it first/);
+    assert.deepEqual(pids.filter(alive), pids, 'nothing was stopped under a running serve');
     const exited = new Promise((r) => b.child.once('exit', r));
     b.child.kill('SIGINT');
     await exited;
