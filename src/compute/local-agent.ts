@@ -37,6 +37,8 @@ export interface LocalAgentOptions {
   log: Logger;
   /** Validity of the agent certificates issued here (default: the CA's default, a year). */
   certificateDays?: number;
+  /** The port tried first when none is configured or recorded (DEFAULT_AGENT_PORT). */
+  defaultPort?: number;
 }
 
 export interface LocalAgentFiles {
@@ -66,10 +68,10 @@ export function recordedAgentPort(dir: string): number | null {
  * default may move. A configured port is the operator's, and a recorded one is in the amphora
  * records of the database (their agent URL), so neither changes behind anyone's back.
  */
-export function agentPortPlan(configured: number | null, recorded: number | null): { port: number; mayMove: boolean } {
+export function agentPortPlan(configured: number | null, recorded: number | null, fallback = DEFAULT_AGENT_PORT): { port: number; mayMove: boolean } {
   if (configured !== null) return { port: configured, mayMove: false };
   if (recorded !== null) return { port: recorded, mayMove: false };
-  return { port: DEFAULT_AGENT_PORT, mayMove: true };
+  return { port: fallback, mayMove: true };
 }
 
 export type PortProbe = 'free' | 'ours' | 'foreign';
@@ -147,7 +149,7 @@ async function kernelPickedPort(host: string): Promise<number> {
  * first load balancer half a minute later.
  */
 export async function checkLocalAgentPort(options: Omit<LocalAgentOptions, 'log'>): Promise<void> {
-  const plan = agentPortPlan(options.port, recordedAgentPort(options.dir));
+  const plan = agentPortPlan(options.port, recordedAgentPort(options.dir), options.defaultPort);
   if (plan.mayMove) return;
   const probe = await probeAgentPort(options.host, plan.port, await controllerClientTls(options.ca));
   if (probe === 'foreign') throw new AgentPortTaken(options.host, plan.port, describeHolder(plan.port), dirname(options.dir));
@@ -160,7 +162,7 @@ export async function ensureLocalAgent(options: LocalAgentOptions): Promise<stri
   const tls = await controllerClientTls(ca);
   ensurePrivateDir(dir);
   ensurePrivateDir(files.pkiDir);
-  const plan = agentPortPlan(options.port, recordedAgentPort(dir));
+  const plan = agentPortPlan(options.port, recordedAgentPort(dir), options.defaultPort);
   let port = plan.port;
   const probe = await probeAgentPort(host, port, tls);
   if (probe === 'ours' && (await answers(`https://${host}:${port}`, tls))) {
