@@ -171,6 +171,10 @@ export async function ensureLocalAgent(options: LocalAgentOptions): Promise<stri
     await renewAgentCertificateIfDue({ ca, agentDir: dir, host, port, log, validityDays: options.certificateDays });
     return `https://${host}:${port}`;
   }
+  if (probe === 'ours') {
+    // Our CA's certificate, but /1.0/info does not answer: a hung agent of ours, not a stranger.
+    throw new FulcrumError('LB_ERR_AMPHORA_UNREACHABLE', 503, `the amphora agent on ${host}:${port} (${describeHolder(port)}) completes TLS but does not answer; see ${files.log}, or restart it with "fulcrum stop" and a new start`);
+  }
   if (probe !== 'free') {
     const holder = describeHolder(port);
     if (!plan.mayMove) throw new AgentPortTaken(host, port, holder, dirname(dir));
