@@ -31,8 +31,11 @@ export interface FulcrumConfig {
    * or `noop` (database rows only: every amphora flow runs, nothing is started).
    */
   computeDriver: 'process' | 'netns' | 'noop';
-  /** The port of this host's amphora agent (it listens on 127.0.0.1). */
-  localAgentPort: number;
+  /**
+   * The port of this host's amphora agent (it listens on 127.0.0.1). Null: the port recorded in
+   * the data dir, else 9443 when no other Fulcrum's agent holds it, else one the kernel picks.
+   */
+  localAgentPort: number | null;
   /** How often the controller checks that its host's agent runs, to start it again; 0: never (a service manager keeps it). */
   localAgentWatchMs: number;
   /** netns driver: name prefix of namespaces and links, and the bridge's address (CIDR) if any. */
@@ -251,7 +254,7 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   defaultTopology: 'SINGLE',
   networkDriver: 'local',
   computeDriver: 'process',
-  localAgentPort: 9443,
+  localAgentPort: null,
   localAgentWatchMs: 500,
   netnsPrefix: 'fc',
   netnsBridgeAddress: null,
@@ -297,6 +300,25 @@ function parseBind(raw: unknown): { apiHost: string; apiPort: number } {
   return { apiHost: m[1].replace(/^\[|\]$/g, ''), apiPort: int('FULCRUM_API_BIND port', 0, 65535)(m[2]) };
 }
 
+/** 127.0.0.0/8, ::1 (also as an IPv4-mapped address) and `localhost`. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^::ffff:/, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * The default authentication makes every caller an administrator: harmless on loopback, an open
+ * door anywhere else. Listening elsewhere with it takes an explicit FULCRUM_AUTH_STRATEGY=noauth.
+ */
+export function openApiExposure(config: Pick<FulcrumConfig, 'apiHost' | 'apiPort' | 'authStrategy'>, authChosen: boolean): string | null {
+  if (config.authStrategy !== 'noauth' || authChosen || isLoopbackHost(config.apiHost)) return null;
+  return (
+    `FULCRUM_API_BIND ${config.apiHost}:${config.apiPort} is not a loopback address, and the default authentication (noauth) ` +
+    'makes every caller an administrator of every project: choose FULCRUM_AUTH_STRATEGY=keystone or apikey, ' +
+    'or set FULCRUM_AUTH_STRATEGY=noauth explicitly to serve an open API on this address'
+  );
+}
+
 /**
  * Builds the configuration from defaults, then the JSON file (keys as in FulcrumConfig, plus
  * `apiBind`), then the environment. Every bad value is reported, not just the first.
@@ -333,6 +355,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     }
   }
   Object.assign(config, overrides);
+  const authChosen = (env.FULCRUM_AUTH_STRATEGY ?? '') !== '' || file.authStrategy !== undefined || overrides.authStrategy !== undefined;
+  const exposure = openApiExposure(config, authChosen);
+  if (exposure) problems.push(exposure);
   if (!config.enabledProviders.includes(config.defaultProvider)) {
     problems.push(`FULCRUM_DEFAULT_PROVIDER ${JSON.stringify(config.defaultProvider)} is not in FULCRUM_ENABLED_PROVIDERS (${config.enabledProviders.join(', ')})`);
   }

@@ -2,6 +2,7 @@
 // directory, serve, and start again the daemons that should run but do not. Closing it stops the API only; haproxy and keepalived keep carrying
 // traffic and the next agent adopts them.
 import { mkdir, readFile } from 'node:fs/promises';
+import type { Server as HttpsServer } from 'node:https';
 import { createLogger } from '../observability/logger.ts';
 import { SERVER_AUTH, verifyCertificate } from '../pki/verify.ts';
 import type { AgentOptions } from './options.ts';
@@ -10,10 +11,14 @@ import { HeartbeatSender } from './heartbeat-sender.ts';
 import { loadSettings } from './heartbeat-settings.ts';
 import { snapshot } from './heartbeat-snapshot.ts';
 import { buildAgentServer } from './server.ts';
+import { watchDirectory } from './data-dir-watch.ts';
+import { reloadCertificatesOnHangup } from './cert-reload.ts';
 import { agentVersion, haproxyVersion } from './versions.ts';
 
 export interface RunningAgent {
   address: string;
+  /** Resolves once the agent stopped itself because its base directory was removed. */
+  orphaned: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -34,9 +39,22 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // Only now: an agent that could not take the port (another one serves this base directory)
   // must not start daemons beside that one's.
   registry.recover();
+  const stopReloading = reloadCertificatesOnHangup(server.server as unknown as HttpsServer, options, log);
+  let orphaned!: () => void;
+  const stopWatching = await watchDirectory(options.baseDir, () => {
+    log.warn({ base_dir: options.baseDir, amphorae: registry.ids() }, 'the base directory is gone: stopping every amphora and the agent');
+    void (async () => {
+      await server.close();
+      for (const id of registry.ids()) await registry.remove(id).catch((err: unknown) => log.error({ err, amphora_id: id }, 'could not stop amphora'));
+      orphaned();
+    })();
+  });
   return {
     address,
+    orphaned: new Promise<void>((resolve) => (orphaned = resolve)),
     async close() {
+      stopWatching();
+      stopReloading();
       await server.close();
       await heartbeat.stop();
       registry.release();

@@ -21,6 +21,7 @@ export function amphoraAgentCommand(): Command {
         console.error(`fulcrum amphora-agent: ${err.message}`);
         process.exit(EXIT_PROGRAM_MISSING);
       });
+      void agent.orphaned.then(() => process.exit(0));
       let stopping = false;
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         process.on(signal, () => {

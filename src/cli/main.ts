@@ -6,12 +6,20 @@ import { FulcrumError } from '../errors.ts';
 import { openDatabase } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { adoptDataPlane, createApi, databaseUrl, openRuntime, startHealthManager, startHousekeeping, startWorker, type Runtime } from '../runtime.ts';
-import { ensureNetwork } from '../network/default-network.ts';
-
-/** The VIP subnet `fulcrum serve` registers on first start: loopback addresses need no root. */
-const LOCAL_SUBNET = '127.10.0.0/16';
+import { ensureNetwork } from '../network/registration.ts';
+import { ensurePrivateDir } from '../private-files.ts';
 import { amphoraAgentCommand } from '../agent/command.ts';
 import { apiKeyCommand } from './apikey.ts';
+import { networkCommand, subnetCommand } from './network.ts';
+import { listeningLoopbackOctets, pickLocalSubnet } from './local-subnet.ts';
+import { checkPrerequisites, requiredPrograms, type PrerequisiteResult } from './prerequisites.ts';
+import { PathProgramProbe } from './program-probe.ts';
+import { agentDir, stopCommand, whatKeepsRunning } from './stop.ts';
+import { checkLocalAgentPort, recordedAgentPort } from '../compute/local-agent.ts';
+import { renewAgentCertificateIfDue } from '../compute/agent-cert-renewal.ts';
+import { controllerCa } from '../pki/ca-store.ts';
+import { secretStoreFor } from '../certs/secret-store.ts';
+import { doctorCommand } from './doctor.ts';
 
 function config(): FulcrumConfig {
   return loadConfig(process.env);
@@ -31,17 +39,66 @@ function onSignals(stop: () => Promise<void>): void {
   }
 }
 
+/**
+ * A process that runs the data plane checks its host's programs before anything else: a
+ * missing HAProxy stops it now, with the command that installs it, instead of every load
+ * balancer going to ERROR half a minute later with the reason in an agent log.
+ */
+async function checkHost(cfg: FulcrumConfig): Promise<PrerequisiteResult[]> {
+  const path = process.env.PATH ?? '';
+  const results = await checkPrerequisites(requiredPrograms(cfg), new PathProgramProbe(path), path);
+  const fatal = results.filter((r) => !r.ok && r.requirement.required);
+  if (fatal.length > 0) {
+    throw new FulcrumError('LB_ERR_CONFIG', 1, `this host lacks what the ${cfg.computeDriver} compute driver needs:\n  - ${fatal.map((r) => r.message).join('\n  - ')}`);
+  }
+  return results.filter((r) => !r.ok);
+}
+
+const RENEWAL_CHECK_MS = 6 * 3_600_000;
+
+/** A long-running controller renews its local agent's certificate too, not only at start. */
+function scheduleAgentCertificateRenewal(cfg: FulcrumConfig, rt: Runtime): NodeJS.Timeout {
+  const dir = agentDir(cfg.dataDir);
+  const timer = setInterval(() => {
+    const port = recordedAgentPort(dir);
+    if (port === null) return;
+    controllerCa(rt.database.db, secretStoreFor(cfg))
+      .then((ca) => renewAgentCertificateIfDue({ ca, agentDir: dir, host: '127.0.0.1', port, log: rt.log }))
+      .catch((err: unknown) => rt.log.error({ err }, 'amphora agent certificate renewal failed'));
+  }, RENEWAL_CHECK_MS);
+  timer.unref();
+  return timer;
+}
+
+/**
+ * For the roles that run this host's data plane: the agent port is checked now, the agent taken
+ * back if amphorae exist, and its certificate kept renewed. Null when the data plane is elsewhere.
+ */
+async function prepareLocalDataPlane(cfg: FulcrumConfig, rt: Runtime): Promise<NodeJS.Timeout | null> {
+  if (requiredPrograms(cfg).length === 0) {
+    await adoptDataPlane(rt);
+    return null;
+  }
+  await checkLocalAgentPort({ ca: await controllerCa(rt.database.db, secretStoreFor(cfg)), dir: agentDir(cfg.dataDir), host: '127.0.0.1', port: cfg.localAgentPort });
+  await adoptDataPlane(rt);
+  return scheduleAgentCertificateRenewal(cfg, rt);
+}
+
 async function runRoles(roles: { api: boolean; worker: boolean; health: boolean; housekeeping?: boolean }, requireServer: boolean): Promise<void> {
   const cfg = config();
   if (requireServer && !cfg.databaseUrl?.startsWith('postgres')) {
     throw new FulcrumError('LB_ERR_CONFIG', 1, 'this role shares its database with other processes: set FULCRUM_DATABASE_URL to a postgres:// URL');
   }
+  const warnings = roles.worker ? await checkHost(cfg) : [];
+  // The data dir holds the embedded database, the sealing key and the agent's keys.
+  if (!requireServer || roles.worker) ensurePrivateDir(cfg.dataDir);
   const rt: Runtime = await openRuntime(cfg, { migrate: !requireServer });
+  for (const w of warnings) rt.log.warn({ program: w.requirement.program }, w.message);
   if (!requireServer && cfg.networkDriver === 'local') {
-    const local = await ensureNetwork(rt.database.db, 'local', LOCAL_SUBNET);
-    rt.log.info({ subnet_id: local.subnetId, cidr: LOCAL_SUBNET }, 'default network "local"');
+    const local = await ensureNetwork(rt.database.db, 'local', pickLocalSubnet(cfg.dataDir, listeningLoopbackOctets()));
+    rt.log.info({ subnet_id: local.subnetId, cidr: local.cidr }, 'default network "local"');
   }
-  if (roles.worker) await adoptDataPlane(rt);
+  const renewal = roles.worker ? await prepareLocalDataPlane(cfg, rt) : null;
   const worker = roles.worker ? startWorker(rt) : null;
   const health = roles.health ? await startHealthManager(rt) : null;
   const housekeeping = roles.housekeeping ? startHousekeeping(rt) : null;
@@ -52,12 +109,17 @@ async function runRoles(roles: { api: boolean; worker: boolean; health: boolean;
     rt.log.info({ address, database: rt.database.kind }, 'Fulcrum API listening');
   }
   onSignals(async () => {
+    if (renewal) clearInterval(renewal);
     await api?.close();
     await worker?.stop();
     await health?.stop();
     await housekeeping?.stop();
     await rt.closeDataPlane();
     await rt.database.close();
+    if (roles.worker) {
+      const running = whatKeepsRunning(cfg.dataDir);
+      if (running) rt.log.info(running.details, running.message);
+    }
   });
 }
 
@@ -100,6 +162,10 @@ program
 
 program.addCommand(amphoraAgentCommand());
 program.addCommand(apiKeyCommand(config));
+program.addCommand(networkCommand(config));
+program.addCommand(subnetCommand(config));
+program.addCommand(stopCommand(config));
+program.addCommand(doctorCommand(config));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`fulcrum: ${err instanceof Error ? err.message : String(err)}`);

@@ -27,3 +27,9 @@ export async function migrateToLatest<S>(db: Kysely<S>): Promise<string[]> {
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
+
+/** Migrations in this version of Fulcrum that the database has not applied yet. */
+export async function pendingMigrations<S>(db: Kysely<S>): Promise<string[]> {
+  const migrator = new Migrator({ db: db as Kysely<unknown>, provider: new SqlFileMigrationProvider() });
+  return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+}

@@ -26,7 +26,7 @@ export interface Server {
 }
 
 /** Starts `fulcrum serve` with `env` on top of a clean environment; resolves once it listens. */
-export async function startServe(name: string, env: Record<string, string>): Promise<Server> {
+export async function startServe(name: string, env: Record<string, string>, timeoutMs = 30_000): Promise<Server> {
   const dataDir = mkdtempSync(join(tmpdir(), `fulcrum-${name}-`));
   const child = spawn(process.execPath, [join(ROOT, 'bin/fulcrum.js'), 'serve'], {
     cwd: ROOT,
@@ -47,7 +47,7 @@ export async function startServe(name: string, env: Record<string, string>): Pro
   };
   createInterface({ input: child.stderr! }).on('line', remember);
   server.url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`fulcrum serve did not listen within 30 s:\n${server.log.join('\n')}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`fulcrum serve did not listen within ${timeoutMs / 1000} s:\n${server.log.join('\n')}`)), timeoutMs);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`fulcrum serve exited (${code ?? signal}) before listening:\n${server.log.join('\n')}`));
