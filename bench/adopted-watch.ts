@@ -39,7 +39,9 @@ function sharedWatch(ids: ProcessIdentity[]): () => void {
   const watch = new ProcessWatch();
   const unwatch = ids.map((id) => watch.watch(id, () => {}));
   // The shared timer is unref'd in the agent; here the sleep keeps the process up.
-  return () => unwatch.forEach((u) => u());
+  return () => {
+    for (const u of unwatch) u();
+  };
 }
 
 const children: ChildProcess[] = [];

@@ -3,7 +3,6 @@
 // the database held by another process. A pid counts only while /proc says it is still the
 // process we mean (the agent command, or a daemon naming a file of this data dir).
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { amphoraLayout } from '../agent/layout.ts';
 import { identify, isAlive, readCmdline, readPidFile, type ProcessIdentity } from '../agent/process-table.ts';
 import { localAgentFiles } from './local-agent.ts';

@@ -5,7 +5,7 @@
 // counter that moves whenever a statement changed stored data (readers cache by it).
 import pg from 'pg';
 import { changesData, type StatementResult } from './data-version.ts';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -43,7 +43,10 @@ export class PglitePool extends pg.Pool {
         return query.apply(client, args);
       }
       const out = query.apply(client, args) as { then?: unknown } | undefined;
-      if (out && typeof out.then === 'function') return (out as Promise<unknown>).then((res) => (note(args[0], res), res));
+      if (out && typeof out.then === 'function') return (out as Promise<unknown>).then((res) => {
+          note(args[0], res);
+          return res;
+        });
       // A streamed query (cursor): its effect is unknown here.
       bump();
       return out;

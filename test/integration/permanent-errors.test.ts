@@ -5,9 +5,8 @@
 // load balancer in ERROR after one attempt, naming the program.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { symlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentRequestFailed } from '../../src/amphora/agent-client.ts';
 import { AgentProcess, Cleanup, controllerClient, makePki } from './agent-harness.ts';

@@ -83,7 +83,10 @@ test('the cheap check runs on most passes, the full /proc check on every n-th (z
   const zombie: ProcessIdentity = { pid: 2001, startTime: '1' };
   let fullChecks = 0;
   // The pid still exists (a zombie): only the full check sees it is dead.
-  const watch = new ProcessWatch({ intervalMs: 60_000, fullEvery: 3, exists: () => true, alive: () => (fullChecks++, false) });
+  const watch = new ProcessWatch({ intervalMs: 60_000, fullEvery: 3, exists: () => true, alive: () => {
+    fullChecks++;
+    return false;
+  } });
   const gone: number[] = [];
   watch.watch(zombie, () => gone.push(zombie.pid));
   watch.check();

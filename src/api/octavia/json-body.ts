@@ -10,7 +10,7 @@ function takesBody(request: FastifyRequest): boolean {
 }
 
 // Any logger and type provider: the parser sees only the raw text.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the parser must fit every app's generic parameters
 export function installJsonBodyParser(app: FastifyInstance<any, any, any, any, any>): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');

@@ -21,7 +21,7 @@ import { takeVrrpAddress, virtualRouterId } from './vrrp-addresses.ts';
 import { VRRP_PRIORITY } from '../../amphora/render/keepalived-config.ts';
 import { failoverSteps } from './failover.ts';
 import { claimSpare } from './spare-pool.ts';
-import { amphoraConfigFlow, amphoraDeleteFlow, type AmphoraJob } from './operator-flows.ts';
+import { amphoraConfigFlow, amphoraDeleteFlow } from './operator-flows.ts';
 
 type Step = FlowStep<ProviderOperation>;
 

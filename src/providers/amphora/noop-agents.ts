@@ -23,7 +23,7 @@ export function idleHealthyStats(graph: LbGraph): ProxyStat[] {
   for (const pool of graph.pools) {
     if (!served.has(pool.id)) continue;
     stats.push({ proxy: pool.id, server: 'BACKEND', status: 'UP' });
-    const checked = pool.healthMonitor !== null && pool.healthMonitor.admin_state_up;
+    const checked = pool.healthMonitor?.admin_state_up;
     for (const m of pool.members) stats.push({ proxy: pool.id, server: m.id, status: !m.admin_state_up ? 'MAINT' : checked ? 'UP' : 'no check' });
   }
   return stats;
