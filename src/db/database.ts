@@ -67,9 +67,8 @@ function openPostgres(url: string, options: OpenOptions): Database {
     // A statement stuck on a lock or a dead server fails instead of holding its caller forever.
     statement_timeout: options.statementTimeoutMs || undefined,
   });
-  pool.on('error', () => {
-    // An idle client lost its server connection; the pool replaces it on the next checkout.
-  });
+  // An idle client lost its server connection; the pool replaces it on the next checkout.
+  pool.on('error', (err) => options.log?.warn({ err: err.message }, 'an idle database connection was lost; the pool opens a new one when needed'));
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   return {
     kind: 'postgres',

@@ -16,9 +16,9 @@ const CHANGES = 50;
 const LOOPS = 4;
 /** Bounds of the load, whatever happens to the changes: per loop, and for all loops. */
 const MAX_REQUESTS_PER_LOOP = 25_000;
-const MAX_LOAD_MS = 50_000;
+const MAX_LOAD_MS = 180_000;
 /** New connections awaited after each reload before the next change, so every reload is sampled. */
-const REQUESTS_PER_RELOAD = 10;
+const REQUESTS_PER_RELOAD = 5;
 const REQUEST_TIMEOUT_MS = 2000;
 
 interface LoadResult {
@@ -97,7 +97,7 @@ function startLoad(url: string): { stop(): Promise<LoadResult>; readonly ok: num
 /** Waits until the load has completed `count` more requests: a sample of each reload that does not depend on the machine's speed. */
 async function moreRequests(load: { readonly ok: number }, count: number): Promise<void> {
   const target = load.ok + count;
-  const deadline = Date.now() + MAX_LOAD_MS / 2;
+  const deadline = Date.now() + 30_000;
   while (load.ok < target) {
     if (Date.now() > deadline) assert.fail(`the load stalled: ${load.ok} of ${target} requests`);
     await new Promise((r) => setTimeout(r, 20));

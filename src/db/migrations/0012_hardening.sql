@@ -6,6 +6,17 @@ alter table subnet add constraint subnet_id_network unique (id, network_id);
 alter table ip_allocation add column network_id uuid;
 update ip_allocation a set network_id = s.network_id from subnet s where s.id = a.subnet_id;
 alter table ip_allocation alter column network_id set not null;
+-- Overlapping subnets made before this migration may already hold one address twice: say which,
+-- rather than fail on the unique index below with no hint of what to do.
+do $$
+declare
+  dup record;
+begin
+  select network_id, address into dup from ip_allocation group by network_id, address having count(*) > 1 limit 1;
+  if found then
+    raise exception 'address % is held twice on network % (by load balancers on overlapping subnets): with the Fulcrum that made them, delete all but one of the load balancers holding it (ip_allocation.owner_id), then upgrade again', dup.address, dup.network_id;
+  end if;
+end $$;
 alter table ip_allocation
   add constraint ip_allocation_subnet_network foreign key (subnet_id, network_id) references subnet (id, network_id) on delete restrict;
 alter table ip_allocation add constraint ip_allocation_network_address unique (network_id, address);
