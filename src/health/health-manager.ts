@@ -12,7 +12,7 @@ import type { Heartbeat } from '../agent/heartbeat-codec.ts';
 import type { HeartbeatSettings } from '../agent/heartbeat-settings.ts';
 import { settingsDigest } from '../agent/heartbeat-settings.ts';
 import { loadLbGraph } from '../amphora/graph-loader.ts';
-import { domainsOf, evaluateBreakers, type BreakerPolicy, type DomainState, type MonitoredAmphora } from './circuit-breaker.ts';
+import { evaluateBreakers, inClosingGrace, type BreakerPolicy, type DomainState, type MonitoredAmphora } from './circuit-breaker.ts';
 import { HeartbeatReceiver } from './heartbeat-receiver.ts';
 import { proxyStats, statusFingerprint } from './heartbeat-stats.ts';
 import * as store from './health-store.ts';
@@ -209,9 +209,8 @@ export class HealthManager {
       if (row.open && !verdict.domains.some((d) => d.domain === row.domain)) await this.#saveBreaker({ domain: row.domain, total: 0, silent: 0, open: false, reason: null }, row);
     }
     if (!s.autoFailover) return;
-    // Heartbeats come back one by one after a mass silence: the breaker closes before the last
-    // ones are heard again. An amphora silent since before its breaker closed gets one more
-    // timeout to be heard (not after an operator's reset, which asks for failover at once).
+    // When each closed breaker closed, for the grace of amphorae still silent (none after an
+    // operator's reset, which asks for failover at once).
     const closedAt = new Map<string, Date>();
     for (const state of verdict.domains) {
       const row = previous.get(state.domain);
@@ -220,13 +219,9 @@ export class HealthManager {
       if (row.open) closedAt.set(state.domain, rows[0]?.now ?? new Date());
       else if (row.closed_at && !resetClosed) closedAt.set(state.domain, row.closed_at);
     }
-    const inGrace = (a: MonitoredAmphora & { row: store.MonitoredRow }) =>
-      a.row.silent &&
-      domainsOf(a).some(({ domain }) => {
-        const closed = closedAt.get(domain);
-        return closed !== undefined && a.lastSeen < closed && a.row.now.getTime() - closed.getTime() < s.timeoutMs;
-      });
-    const due = monitored.filter((a) => (a.row.silent || a.row.broken) && a.row.lb_status === 'ACTIVE' && verdict.allowed(a) && !inGrace(a));
+    const due = monitored.filter(
+      (a) => (a.row.silent || a.row.broken) && a.row.lb_status === 'ACTIVE' && verdict.allowed(a) && !inClosingGrace(a, closedAt, a.row.now, s.timeoutMs),
+    );
     if (due.length === 0) return;
     let slots = s.maxConcurrentFailovers - (await store.failoversInFlight(db));
     for (const a of due) {
