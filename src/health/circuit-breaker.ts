@@ -83,3 +83,18 @@ export function evaluateBreakers(amphorae: MonitoredAmphora[], policy: BreakerPo
     allowed: (a) => domainsOf(a).every(({ domain }) => !open.has(domain) || exempt(a, domain)),
   };
 }
+
+/**
+ * Heartbeats come back one by one after a mass silence, so a breaker closes before the last
+ * amphorae are heard again: one silent since before a breaker of its closed (`closedAt`, by
+ * domain) gets one more `timeoutMs` to be heard before it may be failed over.
+ */
+export function inClosingGrace(a: MonitoredAmphora, closedAt: ReadonlyMap<string, Date>, now: Date, timeoutMs: number): boolean {
+  return (
+    a.silent &&
+    domainsOf(a).some(({ domain }) => {
+      const closed = closedAt.get(domain);
+      return closed !== undefined && a.lastSeen < closed && now.getTime() - closed.getTime() < timeoutMs;
+    })
+  );
+}

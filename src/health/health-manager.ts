@@ -12,7 +12,7 @@ import type { Heartbeat } from '../agent/heartbeat-codec.ts';
 import type { HeartbeatSettings } from '../agent/heartbeat-settings.ts';
 import { settingsDigest } from '../agent/heartbeat-settings.ts';
 import { loadLbGraph } from '../amphora/graph-loader.ts';
-import { evaluateBreakers, type BreakerPolicy, type DomainState, type MonitoredAmphora } from './circuit-breaker.ts';
+import { evaluateBreakers, inClosingGrace, type BreakerPolicy, type DomainState, type MonitoredAmphora } from './circuit-breaker.ts';
 import { HeartbeatReceiver } from './heartbeat-receiver.ts';
 import { proxyStats, statusFingerprint } from './heartbeat-stats.ts';
 import * as store from './health-store.ts';
@@ -209,7 +209,19 @@ export class HealthManager {
       if (row.open && !verdict.domains.some((d) => d.domain === row.domain)) await this.#saveBreaker({ domain: row.domain, total: 0, silent: 0, open: false, reason: null }, row);
     }
     if (!s.autoFailover) return;
-    const due = monitored.filter((a) => (a.row.silent || a.row.broken) && a.row.lb_status === 'ACTIVE' && verdict.allowed(a));
+    // When each closed breaker closed, for the grace of amphorae still silent (none after an
+    // operator's reset, which asks for failover at once).
+    const closedAt = new Map<string, Date>();
+    for (const state of verdict.domains) {
+      const row = previous.get(state.domain);
+      if (state.open || !row) continue;
+      const resetClosed = row.reset_at !== null && row.closed_at !== null && row.reset_at >= row.closed_at;
+      if (row.open) closedAt.set(state.domain, rows[0]?.now ?? new Date());
+      else if (row.closed_at && !resetClosed) closedAt.set(state.domain, row.closed_at);
+    }
+    const due = monitored.filter(
+      (a) => (a.row.silent || a.row.broken) && a.row.lb_status === 'ACTIVE' && verdict.allowed(a) && !inClosingGrace(a, closedAt, a.row.now, s.timeoutMs),
+    );
     if (due.length === 0) return;
     let slots = s.maxConcurrentFailovers - (await store.failoversInFlight(db));
     for (const a of due) {

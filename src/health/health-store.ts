@@ -185,6 +185,8 @@ export async function pruneHealth(db: Db): Promise<void> {
 // ---- stale detection and failover ---------------------------------------------------------
 
 export interface MonitoredRow {
+  /** The database's clock when the rows were read. */
+  now: Date;
   id: string;
   agent_url: string | null;
   availability_zone: string | null;
@@ -198,7 +200,7 @@ export interface MonitoredRow {
 /** Every serving amphora that has sent a heartbeat, with whether it is silent or broken past `timeoutMs`. */
 export async function monitoredAmphorae(db: Db, timeoutMs: number): Promise<MonitoredRow[]> {
   const result = await sql<MonitoredRow>`
-    select a.id, a.agent_url, lb.availability_zone, a.load_balancer_id, lb.provisioning_status as lb_status, h.last_seen,
+    select now() as now, a.id, a.agent_url, lb.availability_zone, a.load_balancer_id, lb.provisioning_status as lb_status, h.last_seen,
       h.last_seen < now() - make_interval(secs => ${timeoutMs / 1000}) as silent,
       coalesce(h.broken_since < now() - make_interval(secs => ${timeoutMs / 1000}), false) as broken
     from amphora a
@@ -206,7 +208,7 @@ export async function monitoredAmphorae(db: Db, timeoutMs: number): Promise<Moni
     join load_balancer lb on lb.id = a.load_balancer_id
     where a.status = 'ALLOCATED' and lb.provisioning_status <> 'DELETED'
     order by h.last_seen, a.id`.execute(db);
-  return result.rows.map((r) => ({ ...r, last_seen: new Date(r.last_seen) }));
+  return result.rows.map((r) => ({ ...r, now: new Date(r.now), last_seen: new Date(r.last_seen) }));
 }
 
 export interface BreakerRow {

@@ -2,7 +2,7 @@
 // failover there, and the reason says why; an operator reset lets those failover.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluateBreakers, type BreakerPolicy, type MonitoredAmphora } from '../../src/health/circuit-breaker.ts';
+import { evaluateBreakers, inClosingGrace, type BreakerPolicy, type MonitoredAmphora } from '../../src/health/circuit-breaker.ts';
 
 const POLICY: BreakerPolicy = { fleet: 0.5, az: 0.5, host: null, minSilent: 2 };
 const T0 = new Date('2026-01-01T00:00:00Z');
@@ -57,4 +57,16 @@ test('after an operator reset, amphorae silent before it may fail over; later si
   assert.ok(amphorae.filter((a) => a.silent).every((a) => verdict.allowed(a)));
   const later = amphorae.map((a) => ({ ...a, lastSeen: new Date(T0.getTime() + 5000) }));
   assert.equal(evaluateBreakers(later, POLICY, reset).domains.find((d) => d.domain === 'fleet')?.open, true);
+});
+
+test('an amphora still silent when its breaker closed gets one more timeout; one silent since after does not', () => {
+  const closed = new Date(T0.getTime() + 10_000);
+  const closedAt = new Map([['fleet', closed]]);
+  const before: MonitoredAmphora = { id: 'a', host: null, availabilityZone: null, silent: true, lastSeen: T0 };
+  const after: MonitoredAmphora = { ...before, lastSeen: new Date(closed.getTime() + 1) };
+  assert.equal(inClosingGrace(before, closedAt, new Date(closed.getTime() + 2999), 3000), true);
+  assert.equal(inClosingGrace(before, closedAt, new Date(closed.getTime() + 3000), 3000), false);
+  assert.equal(inClosingGrace(after, closedAt, new Date(closed.getTime() + 100), 3000), false);
+  assert.equal(inClosingGrace({ ...before, silent: false }, closedAt, new Date(closed.getTime() + 100), 3000), false);
+  assert.equal(inClosingGrace(before, new Map(), new Date(closed.getTime() + 100), 3000), false);
 });
