@@ -47,7 +47,11 @@ export async function startServe(name: string, env: Record<string, string>): Pro
   };
   createInterface({ input: child.stderr! }).on('line', remember);
   server.url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`fulcrum serve did not listen within 30 s:\n${server.log.join('\n')}`)), 30_000);
+    const timer = setTimeout(() => {
+      // Not left running: the caller has no server to stop, and the test file would never end.
+      child.kill('SIGKILL');
+      reject(new Error(`fulcrum serve did not listen within 30 s:\n${server.log.join('\n')}`));
+    }, 30_000);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`fulcrum serve exited (${code ?? signal}) before listening:\n${server.log.join('\n')}`));
