@@ -232,7 +232,7 @@ for (const backend of BACKENDS) {
           body &&
           typeof body === 'object' &&
           Object.keys(body).sort().join(',') === 'debuginfo,faultcode,faultstring' &&
-          body.faultcode === 'Client' &&
+          body.faultcode === (unsupported ? 'Server' : 'Client') &&
           typeof body.faultstring === 'string' &&
           body.faultstring.length > 0 &&
           body.debuginfo === null;
