@@ -123,6 +123,9 @@ Object.assign(EXPECTATIONS, {
   'fulcrum:health_manager:get_all': { rule: 'admin', scope: 'global' },
   'fulcrum:circuit_breaker:get_all': { rule: 'admin', scope: 'global' },
   'fulcrum:circuit_breaker:reset': { rule: 'admin', scope: 'global' },
+  // A drill kills an amphora for real: administrators only, on any project's load balancer.
+  'fulcrum:loadbalancer:drill': { rule: 'admin', scope: 'project' },
+  'fulcrum:loadbalancer:get_drill': { rule: 'admin', scope: 'project' },
 } satisfies Record<string, Expectation>);
 for (const r of ['flavor', 'availability-zone']) for (const a of ['post', 'put', 'delete']) EXPECTATIONS[`${r}:${a}`] = { rule: 'admin', scope: 'global' };
 for (const r of ['flavor-profile', 'availability-zone-profile']) {
@@ -193,7 +196,7 @@ function bodyFor(action: string, url: string, ids: Record<string, string>, proje
   const make = bodies[action];
   if (make) return make();
   // Actions without a body (failover, config) are PUTs with nothing to send.
-  if (['loadbalancer:put_failover', 'amphora:put_failover', 'amphora:put_config'].includes(action)) return undefined;
+  if (['loadbalancer:put_failover', 'amphora:put_failover', 'amphora:put_config', 'fulcrum:loadbalancer:drill'].includes(action)) return undefined;
   return assert.fail(`rbac-matrix has no request body for ${action} (${url}): add one`);
 }
 
@@ -248,6 +251,8 @@ for (const [profile, backend] of RUNS) {
         'members/:id': member,
         'healthmonitors/:id': hm,
         'quotas/:project_id': projectId,
+        // No drill has run: an allowed caller gets 404, a denied one 403.
+        'drills/:drill_id': randomUUID(),
       };
       if (app.api.routeTable.some((r) => r.url === '/v2/lbaas/l7policies' && r.method === 'POST')) {
         const l7 = await create('/v2/lbaas/l7policies', 'l7policy', { l7policy: { listener_id: listener, action: 'REJECT' } });
