@@ -3,7 +3,7 @@
 // the transaction that queues the job; its provider replaces the amphorae and settles it.
 import type { ApiDeps } from './deps.ts';
 import { enqueueOperation, lockForSelf } from './write-path.ts';
-import { ref } from '../model/operation.ts';
+import { failoverOperation } from '../model/operation.ts';
 
 export const LB_FAILOVER_STATES = ['ACTIVE', 'ERROR'] as const;
 export const AMPHORA_FAILOVER_STATES = ['ACTIVE'] as const;
@@ -11,16 +11,6 @@ export const AMPHORA_FAILOVER_STATES = ['ACTIVE'] as const;
 export async function failover(deps: ApiDeps, loadBalancerId: string, allowed: readonly string[], amphoraId?: string): Promise<void> {
   await deps.database.db.transaction().execute(async (trx) => {
     const lb = await lockForSelf(trx, loadBalancerId, allowed, 'PENDING_UPDATE');
-    await enqueueOperation(trx, deps, {
-      action: 'failover',
-      target: ref('loadbalancer', lb.id),
-      loadBalancerId: lb.id,
-      provider: lb.provider,
-      created: [],
-      updated: [],
-      deleted: [],
-      locked: [],
-      ...(amphoraId ? { amphoraId } : {}),
-    });
+    await enqueueOperation(trx, deps, failoverOperation(lb, amphoraId));
   });
 }

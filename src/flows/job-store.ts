@@ -152,19 +152,8 @@ export async function markStepReverted(trx: Transaction<Schema>, jobId: string, 
 }
 
 /** A revert threw: the reverting phase is tried again after `delayMs`, counted in revert_attempts. */
-export async function postponeRevert(trx: Transaction<Schema>, jobId: string, delayMs: number): Promise<void> {
-  await trx
-    .updateTable('job')
-    .set({
-      state: 'queued',
-      revert_attempts: sql`revert_attempts + 1`,
-      lease_owner: null,
-      lease_expires_at: null,
-      run_after: sql`now() + make_interval(secs => ${delayMs / 1000})`,
-      updated_at: sql`now()`,
-    })
-    .where('id', '=', jobId)
-    .execute();
+export function postponeRevert(trx: Transaction<Schema>, jobId: string, delayMs: number): Promise<void> {
+  return requeueLater(trx, jobId, delayMs, 'revert_attempts');
 }
 
 /** The fault the reverting phase reports, once a revert was given up on. */
@@ -206,12 +195,17 @@ export async function retryJob(
 }
 
 /** Gives the job back to the queue in its current phase, to be tried again after `delayMs`. */
-export async function postponeJob(trx: Transaction<Schema>, jobId: string, delayMs: number): Promise<void> {
+export function postponeJob(trx: Transaction<Schema>, jobId: string, delayMs: number): Promise<void> {
+  return requeueLater(trx, jobId, delayMs, 'attempts');
+}
+
+/** Back to the queue in its current phase after `delayMs`, one more in `counter`. */
+async function requeueLater(trx: Transaction<Schema>, jobId: string, delayMs: number, counter: 'attempts' | 'revert_attempts'): Promise<void> {
   await trx
     .updateTable('job')
     .set({
       state: 'queued',
-      attempts: sql`attempts + 1`,
+      [counter]: sql`${sql.ref(counter)} + 1`,
       lease_owner: null,
       lease_expires_at: null,
       run_after: sql`now() + make_interval(secs => ${delayMs / 1000})`,

@@ -7,7 +7,7 @@ import type { Db } from '../db/database.ts';
 import type { SecretStore } from '../certs/secret-store.ts';
 import { enqueueJob } from '../flows/job-store.ts';
 import { PROVIDER_OPERATION } from '../flows/provider-flow.ts';
-import type { ProviderOperation } from '../model/operation.ts';
+import { failoverOperation } from '../model/operation.ts';
 import { epochIncrement, type CumulativeCounters } from './listener-counters.ts';
 import type { DomainState } from './circuit-breaker.ts';
 
@@ -289,17 +289,7 @@ export async function enqueueFailover(db: Db, target: { amphoraId: string; loadB
         .returning(['id', 'provider'])
         .executeTakeFirst();
       if (!lb) return null;
-      const op: ProviderOperation = {
-        action: 'failover',
-        target: { type: 'loadbalancer', id: lb.id },
-        loadBalancerId: lb.id,
-        provider: lb.provider,
-        created: [],
-        updated: [],
-        deleted: [],
-        locked: [],
-        amphoraId: target.amphoraId,
-      };
+      const op = failoverOperation(lb, target.amphoraId);
       await trx.updateTable('amphora').set({ fault: target.reason, updated_at: new Date() }).where('id', '=', target.amphoraId).execute();
       return enqueueJob(trx, {
         kind: PROVIDER_OPERATION,

@@ -35,3 +35,18 @@ export interface ProviderOperation {
 export function ref(type: ObjectType, id: string): ObjectRef {
   return { type, id };
 }
+
+/** Replacing a load balancer's amphorae, or only `amphoraId`: only the LB is locked. */
+export function failoverOperation(lb: { id: string; provider: string }, amphoraId?: string): ProviderOperation {
+  return {
+    action: 'failover',
+    target: ref('loadbalancer', lb.id),
+    loadBalancerId: lb.id,
+    provider: lb.provider,
+    created: [],
+    updated: [],
+    deleted: [],
+    locked: [],
+    ...(amphoraId ? { amphoraId } : {}),
+  };
+}
