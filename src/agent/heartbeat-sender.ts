@@ -83,7 +83,15 @@ export class HeartbeatSender {
     let packet: Buffer;
     try {
       const snap = await this.source.snapshot(id, Math.max(100, Math.floor(settings.interval_ms / 2)));
-      const heartbeat: Heartbeat = { amphora_id: id, seq: ++this.#seq, ts: Date.now(), haproxy: { running: snap.running, epoch: snap.epoch }, proxies: snap.proxies };
+      const heartbeat: Heartbeat = {
+        amphora_id: id,
+        seq: ++this.#seq,
+        ts: Date.now(),
+        haproxy: { running: snap.running, epoch: snap.epoch },
+        proxies: snap.proxies,
+        ...(snap.fault ? { fault: snap.fault } : {}),
+        ...(snap.heals === undefined ? {} : { heals: snap.heals }),
+      };
       packet = encodeHeartbeat(heartbeat, settings.key_id, key);
     } catch (err) {
       this.errors++;
