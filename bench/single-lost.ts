@@ -73,7 +73,10 @@ try {
       const fo = await app.request('PUT', `/v2/lbaas/loadbalancers/${lbId}/failover`);
       if (fo.status !== 202) throw new Error(`failover answered ${fo.status}: ${JSON.stringify(fo.body)}`);
     } else {
-      await until('the health manager to queue the failover', DETECT_MAX_MS, async () => !!(await db.selectFrom('job').select('id').where('dedupe_key', '=', `failover:${amphora.id}`).executeTakeFirst()));
+      await until('the health manager to queue the failover', DETECT_MAX_MS, async () => !!(await db.selectFrom('job').select('id').where('dedupe_key', '=', `failover:${amphora.id}`).executeTakeFirst())).catch(async (err: Error) => {
+        const health = await db.selectFrom('amphora_health').selectAll().where('amphora_id', '=', amphora.id).executeTakeFirst();
+        throw new Error(`${err.message}; the amphora's health row: ${JSON.stringify(health)}`);
+      });
       detected.push(performance.now() - lostAt);
     }
     await settleLb(app, lbId);

@@ -17,9 +17,11 @@ export interface HealFacts {
 }
 
 export function unhealableReason(f: HealFacts): UnhealableReason | null {
-  if (f.haproxyRunning) return null;
-  // Without its namespace the amphora has no address and no way to get one back.
+  // Without its namespace's name the agent can neither reach nor restart anything in it, even a
+  // HAProxy still running there (one restarted between the namespace's processes being killed
+  // and its name being deleted keeps an unnamed namespace alive, usually without its link).
   if (f.netnsMissing) return 'netns_missing';
+  if (f.haproxyRunning) return null;
   // Not wanted: the controller stopped it (a flow at work), which is not for the agent to heal.
   if (!f.haproxyWanted) return null;
   if (!f.configPresent) return 'config_missing';

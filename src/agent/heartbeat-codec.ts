@@ -46,8 +46,9 @@ export interface Heartbeat {
   };
   proxies: HeartbeatProxy[];
   /**
-   * Why the agent cannot bring HAProxy back by itself (see healability.ts), absent while it
-   * runs or may still be healed: the health manager need not wait out its timeout then.
+   * Why the agent cannot bring HAProxy back (or reach it) by itself (see healability.ts),
+   * absent while all is well or may still heal: the health manager need not wait out its
+   * timeout then.
    */
   fault?: string;
   /** Daemons of this amphora the agent's supervision restarted since the agent started. */

@@ -9,7 +9,7 @@ export interface FailoverEvidence {
   silent: boolean;
   /** HAProxy reported not running for longer than the timeout. */
   broken: boolean;
-  /** HAProxy reported not running, and the agent said it cannot heal it. */
+  /** The agent reported a fault it cannot heal (HAProxy down for good, or out of its reach). */
   unhealable: boolean;
   fault: string | null;
   lb_status: string;
@@ -22,7 +22,7 @@ export function failoverCause(e: FailoverEvidence, timeoutMs: number): FailoverC
   // A flow at work on the load balancer owns it; its failover would collide.
   if (e.lb_status !== 'ACTIVE') return null;
   if (e.silent) return { kind: 'silent', reason: `automatic failover: no heartbeat since ${e.last_seen.toISOString()} (timeout ${timeoutMs} ms)` };
-  if (e.unhealable) return { kind: 'unhealable', reason: `automatic failover: HAProxy not running and its agent cannot restart it (${e.fault ?? 'no reason given'})` };
+  if (e.unhealable) return { kind: 'unhealable', reason: `automatic failover: its agent cannot restart or reach HAProxy (${e.fault ?? 'no reason given'})` };
   if (e.broken) return { kind: 'broken', reason: `automatic failover: HAProxy reported not running for more than ${timeoutMs} ms and not restarted` };
   return null;
 }

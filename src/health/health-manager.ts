@@ -140,7 +140,7 @@ export class HealthManager {
       db,
       [...batch.values()].map((hb) => ({ amphora_id: hb.amphora_id, seq: hb.seq, running: hb.haproxy.running, fault: hb.fault ?? null, heals: hb.heals ?? 0 })),
     );
-    const unhealable = [...batch.values()].some((hb) => !hb.haproxy.running && hb.fault);
+    const unhealable = [...batch.values()].some((hb) => hb.fault);
     const serving = await store.servingAmphorae(db, [...batch.keys()]);
     const counters: store.ReportedCounters[] = [];
     for (const amphora of serving) {

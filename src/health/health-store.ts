@@ -74,7 +74,8 @@ export interface Liveness {
 
 /**
  * Marks the amphorae seen now. `broken_since` starts when an amphora serving an ACTIVE load
- * balancer reports HAProxy not running and ends when it runs again. While a flow works on the
+ * balancer reports HAProxy not running (or a fault its agent cannot heal, such as its namespace
+ * gone while an unreachable HAProxy still runs) and ends when that is over. While a flow works on the
  * load balancer (booting, configuring, reloading) HAProxy may rightly not run, and a heartbeat
  * taken then can arrive just after the flow ends: it starts the clock at most, the next one
  * stops it, well within the timeout.
@@ -83,8 +84,9 @@ export async function recordLiveness(db: Db, rows: Liveness[]): Promise<void> {
   if (rows.length === 0) return;
   await sql`
     insert into amphora_health (amphora_id, last_seen, last_seq, haproxy_running, broken_since, fault, self_heals, updated_at)
-    select b.amphora_id, now(), b.seq, b.running, case when b.running or a.status <> 'ALLOCATED' or lb.provisioning_status <> 'ACTIVE' then null else now() end,
-      case when b.running then null else b.fault end, b.heals, now()
+    select b.amphora_id, now(), b.seq, b.running,
+      case when (b.running and b.fault is null) or a.status <> 'ALLOCATED' or lb.provisioning_status <> 'ACTIVE' then null else now() end,
+      b.fault, b.heals, now()
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as b(amphora_id uuid, seq bigint, running boolean, fault text, heals bigint)
     join amphora a on a.id = b.amphora_id and a.status <> 'DELETED'
     left join load_balancer lb on lb.id = a.load_balancer_id

@@ -156,7 +156,7 @@ describe('a deleted amphora namespace is failed over by the health manager', () 
     assert.equal(rebuilt.find((a) => a.role === 'MASTER')!.id, backup.id, 'the survivor is the MASTER');
     const lost = await row(master.id);
     assert.equal(lost.status, 'DELETED');
-    assert.match(lost.fault ?? '', /agent cannot restart it \(netns_missing\)/);
+    assert.match(lost.fault ?? '', /agent cannot restart or reach HAProxy \(netns_missing\)/);
     const jobs = await failoverJobsBy(lbId);
     assert.equal(jobs.length, 1, 'one failover, queued by the health manager');
     assert.equal(jobs[0].dedupe_key, `failover:${master.id}`);
@@ -188,7 +188,7 @@ describe('a deleted amphora namespace is failed over by the health manager', () 
     assert.equal(replacement.status, 'ALLOCATED');
     const lost = await row(only.id);
     assert.equal(lost.status, 'DELETED');
-    assert.match(lost.fault ?? '', /agent cannot restart it \(netns_missing\)/);
+    assert.match(lost.fault ?? '', /agent cannot restart or reach HAProxy \(netns_missing\)/);
     const jobs = await failoverJobsBy(lbId);
     assert.equal(jobs.length, 1, 'one failover, queued by the health manager');
     assert.equal(jobs[0].state, 'succeeded');

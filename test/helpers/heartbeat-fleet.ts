@@ -86,7 +86,7 @@ export class ScriptedSource {
   readonly silent = new Set<string>();
   readonly running = new Map<string, boolean>();
   readonly counters = new Map<string, { epoch: string; listenerId: string; counters: Counters }>();
-  /** What the agent would say of an amphora it cannot heal (sent while not running). */
+  /** What the agent would say of an amphora it cannot heal. */
   readonly faults = new Map<string, UnhealableReason>();
   /** The agent's count of daemon restarts per amphora. */
   readonly heals = new Map<string, number>();
@@ -98,8 +98,9 @@ export class ScriptedSource {
     const running = this.running.get(id) ?? true;
     const c = this.counters.get(id);
     const heals = this.heals.get(id);
-    if (!running) return { running: false, epoch: null, proxies: [], fault: this.faults.get(id) ?? null, heals };
-    return { running: true, epoch: c?.epoch ?? 'e0', proxies: c ? [{ p: c.listenerId, s: 'FRONTEND', st: 'OPEN', c: c.counters }] : [], heals };
+    const fault = this.faults.get(id) ?? null;
+    if (!running) return { running: false, epoch: null, proxies: [], fault, heals };
+    return { running: true, epoch: c?.epoch ?? 'e0', proxies: c ? [{ p: c.listenerId, s: 'FRONTEND', st: 'OPEN', c: c.counters }] : [], fault, heals };
   }
 }
 

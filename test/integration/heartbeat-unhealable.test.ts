@@ -1,6 +1,6 @@
 // An amphora whose agent reports it cannot heal HAProxy (its namespace is gone) is failed over
 // for that reason, by one job of two managers, without waiting to be judged broken (which
-// would record another reason), and the fault clears when HAProxy runs again. The agent's
+// would record another reason), and the fault clears when the agent stops reporting it. The agent's
 // self-heal counts add up in the health managers' API. No worker runs: jobs stay queued.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -58,15 +58,25 @@ test('an amphora whose agent cannot heal it is failed over once, for that reason
   assert.equal(jobs.length, 1);
   assert.equal(jobs[0].dedupe_key, `failover:${lost.amphoraId}`);
   const amphora = await app.rt.database.db.selectFrom('amphora').select('fault').where('id', '=', lost.amphoraId).executeTakeFirstOrThrow();
-  assert.match(amphora.fault ?? '', /its agent cannot restart it \(netns_missing\)/);
+  assert.match(amphora.fault ?? '', /its agent cannot restart or reach HAProxy \(netns_missing\)/);
   assert.equal(managers[0].failoversStarted + managers[1].failoversStarted, 1);
   const health = await app.request('GET', '/v2/fulcrum/health/managers');
   assert.equal(health.body.amphorae.unhealable, 1);
 });
 
-test('a HAProxy that comes back clears the fault', async () => {
+test('a HAProxy still running where its agent cannot reach it (namespace gone) is failed over too', async () => {
+  const orphan = fleet[3];
+  source.faults.set(orphan.amphoraId, 'netns_missing');
+  await until('a failover job for it', async () => (await failoverJobs()).some((j) => j.dedupe_key === `failover:${orphan.amphoraId}`));
+  const amphora = await app.rt.database.db.selectFrom('amphora').select('fault').where('id', '=', orphan.amphoraId).executeTakeFirstOrThrow();
+  assert.match(amphora.fault ?? '', /netns_missing/);
+  source.faults.delete(orphan.amphoraId);
+});
+
+test('an agent that stops reporting the fault clears it', async () => {
   const lost = fleet[2];
   source.running.set(lost.amphoraId, true);
+  source.faults.delete(lost.amphoraId);
   await until('the fault to clear', async () => (await app.request('GET', '/v2/fulcrum/health/managers')).body.amphorae.unhealable === 0);
   const row = await app.rt.database.db.selectFrom('amphora_health').select(['fault', 'haproxy_running']).where('amphora_id', '=', lost.amphoraId).executeTakeFirstOrThrow();
   assert.deepEqual(row, { fault: null, haproxy_running: true });

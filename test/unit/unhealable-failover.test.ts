@@ -10,8 +10,13 @@ import { failoverCause, type FailoverEvidence } from '../../src/health/failover-
 const healthy: HealFacts = { haproxyRunning: true, haproxyWanted: true, gaveUp: false, netnsMissing: false, configPresent: true };
 const down = { ...healthy, haproxyRunning: false };
 
-test('a running HAProxy is never unhealable, whatever else is wrong', () => {
-  assert.equal(unhealableReason({ ...healthy, netnsMissing: true, gaveUp: true, configPresent: false }), null);
+test('a running HAProxy is healthy whatever its supervisor or configuration file say', () => {
+  assert.equal(unhealableReason(healthy), null);
+  assert.equal(unhealableReason({ ...healthy, gaveUp: true, configPresent: false }), null);
+});
+
+test('a running HAProxy in a namespace whose name is gone is out of the agent\'s reach', () => {
+  assert.equal(unhealableReason({ ...healthy, netnsMissing: true }), 'netns_missing');
 });
 
 test('a HAProxy that is down and being restarted may still heal: no reason', () => {
