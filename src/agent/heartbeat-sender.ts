@@ -57,6 +57,18 @@ export class HeartbeatSender {
   }
 
   /**
+   * One heartbeat of `id` now, between the regular ones: its supervision just saw something
+   * (a daemon died, a restart failed), and the health manager should not wait up to an
+   * interval to hear that the amphora is down or cannot be healed.
+   */
+  beatNow(id: string): void {
+    const settings = this.#settings;
+    const key = this.#key;
+    if (!settings || !key || settings.targets.length === 0 || !this.source.ids().includes(id)) return;
+    void this.#beatOne(id, settings, key);
+  }
+
+  /**
    * One heartbeat per amphora to every target. The amphorae are spread over the first half of
    * the interval in slices, so a host with hundreds of them does not send one burst that
    * overflows a health manager's receive buffer.
