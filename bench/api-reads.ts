@@ -2,10 +2,13 @@
 // load balancers, GET show and GET list by 8 concurrent clients, noop provider) on `fulcrum
 // serve` with the embedded database, plus create → ACTIVE of those 20 one at a time. Show and
 // list alternate for several rounds; the table gives each operation's median round beside
-// Octavia's figures and the ratio to them, and the goal of ten times Octavia.
+// Octavia's figures and the ratio to them, and the goal of ten times Octavia. On a machine that
+// other work shares, req/s swing with the load: the server's CPU time per request (from
+// /proc/<pid>/stat) and the req/s one core would give at that cost are printed too.
 //
 //   node --import tsx bench/api-reads.ts
 //   BENCH_READ_LBS=20 BENCH_READ_CONCURRENCY=8 BENCH_READ_SECONDS=4 BENCH_READ_ROUNDS=5
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLoadBalancer, fmt, intFromEnv, load, startSetup, stats, table, type Client } from './lib.ts';
 
@@ -19,6 +22,14 @@ const MAX_REQUESTS = 100_000;
 const OCTAVIA = { show: [124, 141], list: [54, 75] } as const;
 /** Ten times Octavia's middle figure. */
 const GOAL = { show: 1300, list: 640 } as const;
+
+/** User + system CPU seconds of a process so far (Linux). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which may itself hold spaces and parentheses.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 
 async function waitActive(c: Client, id: string): Promise<void> {
   const deadline = performance.now() + 10_000;
@@ -36,6 +47,8 @@ const setup = await startSetup('pglite', CONCURRENCY);
 console.log(`== ${setup.label}: ${setup.origin}, pid ${setup.pids.join(', ')}`);
 const c = setup.client;
 const rounds = { show: [] as number[], list: [] as number[] };
+/** Server CPU milliseconds per request, per round. */
+const cpu = { show: [] as number[], list: [] as number[] };
 const toActive: number[] = [];
 try {
   await load({ concurrency: 2, maxRequests: 300, maxMs: 5000, op: async () => void (await c.expect(200, 'GET', '/')) });
@@ -62,12 +75,21 @@ try {
   };
   await load({ concurrency: CONCURRENCY, maxRequests: 2000, maxMs: 3000, op: show });
   await load({ concurrency: CONCURRENCY, maxRequests: 1000, maxMs: 3000, op: list });
+  const pid = setup.pids[0];
+  const measured = async (op: 'show' | 'list', fn: (i: number) => Promise<void>) => {
+    const c0 = cpuSeconds(pid);
+    const r = await load({ concurrency: CONCURRENCY, maxRequests: MAX_REQUESTS, maxMs: SECONDS * 1000, op: fn });
+    rounds[op].push(r.rps);
+    cpu[op].push(((cpuSeconds(pid) - c0) * 1000) / r.count);
+    return r;
+  };
   for (let r = 0; r < ROUNDS; r++) {
-    const s = await load({ concurrency: CONCURRENCY, maxRequests: MAX_REQUESTS, maxMs: SECONDS * 1000, op: show });
-    const l = await load({ concurrency: CONCURRENCY, maxRequests: MAX_REQUESTS, maxMs: SECONDS * 1000, op: list });
-    rounds.show.push(s.rps);
-    rounds.list.push(l.rps);
-    console.log(`round ${r + 1}: show ${fmt(s.rps, 0)} req/s (median ${fmt(s.latency.median, 2)} ms), list ${fmt(l.rps, 0)} req/s (median ${fmt(l.latency.median, 2)} ms)`);
+    const s = await measured('show', show);
+    const l = await measured('list', list);
+    console.log(
+      `round ${r + 1}: show ${fmt(s.rps, 0)} req/s (median ${fmt(s.latency.median, 2)} ms, server CPU ${fmt(cpu.show.at(-1)!, 3)} ms/req), ` +
+        `list ${fmt(l.rps, 0)} req/s (median ${fmt(l.latency.median, 2)} ms, server CPU ${fmt(cpu.list.at(-1)!, 3)} ms/req)`,
+    );
   }
 } finally {
   await setup.stop();
@@ -84,9 +106,11 @@ const row = (op: 'show' | 'list') => {
     `${fmt(s.median / hi, 1)}x-${fmt(s.median / lo, 1)}x`,
     `${GOAL[op]}`,
     s.median >= GOAL[op] ? 'yes' : 'no',
+    fmt(stats(cpu[op]).median, 3),
+    fmt(1000 / stats(cpu[op]).median, 0),
   ];
 };
 const active = stats(toActive);
 console.log(`\nAPI reads, ${LBS} load balancers, ${CONCURRENCY} concurrent clients, noop provider, PGlite (serve); ${ROUNDS} rounds of ${SECONDS} s`);
-console.log(table(['operation', 'req/s (median)', 'rounds', 'Octavia req/s', 'vs Octavia', 'goal (10x)', 'met'], [row('show'), row('list')]));
+console.log(table(['operation', 'req/s (median)', 'rounds', 'Octavia req/s', 'vs Octavia', 'goal (10x)', 'met', 'server CPU ms/req', 'req/s per core'], [row('show'), row('list')]));
 console.log(`create → ACTIVE (${active.n} one at a time): median ${fmt(active.median)} ms, p90 ${fmt(active.p90)} ms (goal: median under 25 ms)`);

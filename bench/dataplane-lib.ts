@@ -484,7 +484,7 @@ function nginxPath(): string | null {
 }
 
 /**
- * nginx-light with one worker serving every port (as in dataplane.md §2: `return 200 "beN"`), in a
+ * nginx-light with one worker serving every port (as in docs/dataplane.md §2: `return 200 "beN"`), in a
  * session of its own like HAProxy; without nginx, Node HTTP servers in this process.
  */
 export async function startBackends(count: number, prefer: 'nginx' | 'node' = 'nginx'): Promise<Backends> {

@@ -157,7 +157,7 @@ export class IdentityUnavailable extends FulcrumError {
   }
 }
 
-/** Creating the objects would pass one of the project's quotas (reference §5.9). */
+/** Creating the objects would pass one of the project's quotas (docs/octavia-compatibility.md §5.9). */
 export class QuotaExceeded extends FulcrumError {
   constructor(resources: string[]) {
     super('LB_ERR_QUOTA', 403, `Quota has been met for resources: ${resources.join(', ')}`);

@@ -171,6 +171,7 @@ export async function startHealthManager(rt: Runtime): Promise<HealthManager> {
       jobMaxAttempts: c.jobMaxAttempts,
       syncMs: HEARTBEAT_SYNC_MS,
     },
+    noopAmphorae: c.computeDriver === 'noop',
   });
   await manager.start();
   return manager;

@@ -11,4 +11,4 @@ case "${1:-all}" in
 esac
 mapfile -t files < <(find "${dirs[@]}" -name '*.test.ts' 2>/dev/null | sort)
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
-exec node --import tsx --test --test-concurrency="${FULCRUM_TEST_CONCURRENCY:-2}" --test-timeout=300000 "${files[@]}"
+exec node --import tsx --test --test-concurrency="${FULCRUM_TEST_CONCURRENCY:-2}" --test-timeout=600000 "${files[@]}"

@@ -258,7 +258,7 @@ export class Amphora {
 
   /**
    * A failover drill: SIGKILLs keepalived's process group (its VRRP child dies with it, so no
-   * priority-0 advert tells the peer; dataplane.md §5) and then haproxy's, as a crash would.
+   * priority-0 advert tells the peer; docs/dataplane.md §5) and then haproxy's, as a crash would.
    * Returns the process group leaders it killed.
    */
   crash(): number[] {

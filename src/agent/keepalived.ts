@@ -1,6 +1,6 @@
 // One amphora's keepalived (VRRP only): `keepalived -t` → swap the file → start in the
 // foreground, or SIGHUP to reload. Explicit pid files and `-i <amphora id>` keep several
-// instances on one host apart (dataplane.md §7.8).
+// instances on one host apart (docs/dataplane.md §7.8).
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ConfigFile } from './config-file.ts';
@@ -60,7 +60,7 @@ export class Keepalived extends SupervisedProgram {
       (expected, pid) => {
         if (expected) return onExit(expected, pid);
         // Killed, keepalived left the VIP on this amphora's interface, and its kernel keeps
-        // answering ARP for it (with RSTs after) beside the new MASTER (dataplane.md §5): take
+        // answering ARP for it (with RSTs after) beside the new MASTER (docs/dataplane.md §5): take
         // the addresses away before anyone hears of the exit (and might start keepalived again).
         void this.releaseAddresses().finally(() => onExit(expected, pid));
       },

@@ -1,6 +1,6 @@
 // One request on a haproxy CLI socket (the master CLI or a stats socket): connect, send one
 // line, read until haproxy closes the connection, which it does after answering in
-// non-interactive mode. A connection per command costs ~77 µs (dataplane.md §4) and keeps each
+// non-interactive mode. A connection per command costs ~77 µs (docs/dataplane.md §4) and keeps each
 // answer unambiguous.
 import { createConnection } from 'node:net';
 

@@ -1,4 +1,4 @@
-// A new load balancer's additional VIPs (API v2.26, reference §5.1): each on its own subnet
+// A new load balancer's additional VIPs (API v2.26, docs/octavia-compatibility.md §5.1): each on its own subnet
 // (the primary's included), all on the primary VIP's network, allocated in the create's
 // transaction from the same network driver as the primary and released with it.
 import { Conflict, ValidationFailure } from '../errors.ts';

@@ -1,4 +1,4 @@
-// The write path of a failover (reference §4.2): the load balancer must be in an allowed state
+// The write path of a failover (docs/octavia-compatibility.md §4.2): the load balancer must be in an allowed state
 // (LB failover: ACTIVE or ERROR; amphora failover: ACTIVE only) and becomes PENDING_UPDATE in
 // the transaction that queues the job; its provider replaces the amphorae and settles it.
 import type { ApiDeps } from './deps.ts';

@@ -1,4 +1,4 @@
-// Which provider, topology and zone a new load balancer gets (reference §5.1, "Provider /
+// Which provider, topology and zone a new load balancer gets (docs/octavia-compatibility.md §5.1, "Provider /
 // flavor / AZ resolution"), decided inside the create's transaction. The flavor and zone rows
 // are read FOR SHARE, so a concurrent delete of either waits for this create and then sees the
 // load balancer that uses it.

@@ -1,4 +1,4 @@
-// The writes of a fully-populated load balancer create (reference §5.2). Inside the LB create's
+// The writes of a fully-populated load balancer create (docs/octavia-compatibility.md §5.2). Inside the LB create's
 // transaction, after the LB row: the quota for the whole tree, then every planned object
 // checked and inserted exactly as its own POST would do it (PENDING_CREATE, OFFLINE), pools
 // first so listeners and L7 policies can point at them. Any failure rolls the whole create

@@ -1,4 +1,4 @@
-// Pagination links (reference §3.1): `next` when the page is full, `previous` when the request
+// Pagination links (docs/octavia-compatibility.md §3.1): `next` when the page is full, `previous` when the request
 // had a marker. Each link repeats the request's filters, tag filters and `fields`.
 import type { FastifyRequest } from 'fastify';
 import type { ListQuery, RawQuery } from '../model/list-query.ts';

@@ -1,6 +1,6 @@
-// Quota enforcement at create time (reference §5.9), inside the caller's write transaction.
+// Quota enforcement at create time (docs/octavia-compatibility.md §5.9), inside the caller's write transaction.
 //
-// Deviation from the reference: Octavia does not enforce quotas under auth_strategy=noauth;
+// A deviation from Octavia (docs/octavia-compatibility.md §5.9): Octavia does not enforce quotas under auth_strategy=noauth;
 // Fulcrum enforces them in every auth mode. The defaults are unlimited (-1), so nothing changes
 // for a deployment that sets no quota, and an operator who does set one gets it honoured
 // whatever the auth mode.

@@ -1,4 +1,4 @@
-// The write path of every tenant change (design §2): one transaction that checks and sets the
+// The write path of every tenant change (docs/architecture.md §2): one transaction that checks and sets the
 // load balancer's lock, writes the rows and inserts the job that carries the change out.
 // Nothing is sent to a driver here; the job's commit is what wakes a worker.
 import { sql, type Transaction } from 'kysely';
@@ -82,7 +82,7 @@ export async function listenersOfPool(trx: Trx, poolId: string): Promise<string[
 }
 
 /**
- * Locks for a change to a pool's member or monitor (reference §4.2): the LB must be ACTIVE and
+ * Locks for a change to a pool's member or monitor (docs/octavia-compatibility.md §4.2): the LB must be ACTIVE and
  * so must the pool (409 "Pool <id> is immutable…"); the pool and its listeners become
  * PENDING_UPDATE with the LB. Returns the LB and the refs to unlock on completion.
  */
@@ -98,7 +98,7 @@ export async function lockPoolForChild(trx: Trx, pool: { id: string; load_balanc
 }
 
 /**
- * Locks for a change to an L7 policy's rule (reference §4.2): the policy must be ACTIVE (409
+ * Locks for a change to an L7 policy's rule (docs/octavia-compatibility.md §4.2): the policy must be ACTIVE (409
  * "L7Policy <id> is immutable…", checked first as Octavia does) and so must the LB; the policy
  * and its listener become PENDING_UPDATE with the LB. The LB row is locked before anything is
  * read, as every other write does, so two writers never wait on each other in turn.

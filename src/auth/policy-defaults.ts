@@ -1,4 +1,4 @@
-// Octavia's policy (reference §7.2, §7.3) and its two opt-in alternatives, as named profiles
+// Octavia's policy (docs/octavia-compatibility.md §7.2, §7.3) and its two opt-in alternatives, as named profiles
 // (FULCRUM_POLICY_PROFILE). The default is Octavia's code default: access needs one of the
 // load-balancer_* roles (observer, global_observer, member, quota_admin, admin); Keystone's
 // plain member/reader roles alone get nothing. Operators override any of these names in

@@ -1,7 +1,7 @@
 // Authorization: every route names its Octavia policy action in its route config
 // (`config: { policy: 'loadbalancer:get_one' }`, the rule name without the
 // `os_load-balancer_api:` prefix; Fulcrum's own API uses `fulcrum:<resource>:<action>`), and
-// the target project is always the stored object's (reference §7.1). `authorize` is the one
+// the target project is always the stored object's (docs/octavia-compatibility.md §7.1). `authorize` is the one
 // place that judges a request against the process's policy (defaults + FULCRUM_POLICY_FILE).
 import type { FastifyRequest } from 'fastify';
 import { Forbidden } from '../errors.ts';

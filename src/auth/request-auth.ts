@@ -12,7 +12,7 @@ import { loadPolicy } from './policy-file.ts';
 import { policyAction } from './policy.ts';
 import { createAuthenticator } from './strategies.ts';
 
-/** keystonemiddleware's 401 body, which OpenStack clients expect (reference §1.2). */
+/** keystonemiddleware's 401 body, which OpenStack clients expect (docs/octavia-compatibility.md §1.2). */
 export const UNAUTHORIZED_BODY = {
   error: { code: 401, title: 'Unauthorized', message: new Unauthorized().message },
 };

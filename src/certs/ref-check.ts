@@ -1,4 +1,4 @@
-// The *_container_ref checks of listeners and pools (reference §5.3 step 7, §5.4): every
+// The *_container_ref checks of listeners and pools (docs/octavia-compatibility.md §5.3 step 7, §5.4): every
 // reference must name a stored certificate of the load balancer's project and of the kind the
 // field needs, and a CRL must be signed by the CA it goes with. Error texts follow Octavia's.
 import type { Transaction } from 'kysely';

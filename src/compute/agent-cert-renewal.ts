@@ -10,6 +10,7 @@ import type { Logger } from '../observability/logger.ts';
 import { issueServerCertificate, type PemPair } from '../pki/certificate-authority.ts';
 import { identify, readCmdline, readPidFile } from '../agent/process-table.ts';
 import { PRIVATE_FILE_MODE } from '../private-files.ts';
+import { isAgentCommandLine } from './agent-command-line.ts';
 
 const DAY_MS = 86_400_000;
 /** Renew with this much left: a controller down for weeks still finds a valid certificate. */
@@ -75,7 +76,7 @@ export async function renewAgentCertificateIfDue(options: RenewalOptions): Promi
   if (!renewalDue(notAfter, options.now ?? new Date())) return { renewed: false, notAfter };
   const pid = await readPidFile(join(options.agentDir, 'agent.pid'));
   const agent = pid === null ? null : identify(pid);
-  if (!agent || !(await readCmdline(agent.pid)).includes('amphora-agent')) {
+  if (!agent || !isAgentCommandLine(await readCmdline(agent.pid))) {
     options.log.warn({ not_after: notAfter }, 'the amphora agent certificate expires soon, and no agent process of this data dir was found to renew it for');
     return { renewed: false, notAfter };
   }

@@ -6,6 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { amphoraLayout } from '../agent/layout.ts';
 import { identify, isAlive, readCmdline, readPidFile, type ProcessIdentity } from '../agent/process-table.ts';
 import { localAgentFiles } from './local-agent.ts';
+import { isAgentCommandLine } from './agent-command-line.ts';
 
 const GRACE_MS = 10_000;
 
@@ -39,7 +40,7 @@ async function ours(pidFile: string, owns: (cmdline: string[]) => boolean): Prom
 export async function stopLocalDataPlane(agentDir: string): Promise<StoppedProcess[]> {
   const files = localAgentFiles(agentDir);
   const stopped: StoppedProcess[] = [];
-  const agent = await ours(files.pid, (cmdline) => cmdline.includes('amphora-agent'));
+  const agent = await ours(files.pid, isAgentCommandLine);
   if (agent) {
     await terminate(agent, false);
     stopped.push({ what: 'amphora agent', pid: agent.pid });

@@ -1,4 +1,4 @@
-// Keeps a listener's L7 policy positions dense 1..N (reference §5.7), inside the caller's
+// Keeps a listener's L7 policy positions dense 1..N (docs/octavia-compatibility.md §5.7), inside the caller's
 // transaction: the API's when a policy is created or moved, completion's when one is deleted.
 import type { Transaction } from 'kysely';
 import type { Schema } from './schema.ts';

@@ -1,5 +1,5 @@
 // The flow behind every tenant write: the provider driver's planned steps, and on final
-// failure the reference's failure statuses (§4.3) with the reason stored on the objects.
+// failure the failure statuses of docs/octavia-compatibility.md §4.3 with the reason stored on the objects.
 import { applyStatusUpdate } from '../providers/status-callbacks.ts';
 import { failureStatuses } from '../model/completion.ts';
 import type { ProviderOperation } from '../model/operation.ts';

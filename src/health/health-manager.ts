@@ -18,6 +18,7 @@ import { HeartbeatReceiver } from './heartbeat-receiver.ts';
 import { proxyStats, statusFingerprint } from './heartbeat-stats.ts';
 import * as store from './health-store.ts';
 import { isEmptyUpdate, onlyChanges, operatingStatuses } from './operating-status.ts';
+import { NoopHeartbeats } from './noop-heartbeats.ts';
 
 export interface HealthManagerSettings {
   bindHost: string;
@@ -47,6 +48,8 @@ export interface HealthManagerDeps {
   callbacks: StatusCallbacks;
   log: Logger;
   settings: HealthManagerSettings;
+  /** The noop compute driver's amphorae have no agent: this process makes their heartbeats. */
+  noopAmphorae?: boolean;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -72,6 +75,7 @@ export class HealthManager {
   #prunedAt = 0;
   #port = 0;
   failoversStarted = 0;
+  #noop: NoopHeartbeats | null = null;
 
   constructor(private readonly deps: HealthManagerDeps) {
     this.receiver = new HeartbeatReceiver(
@@ -79,13 +83,16 @@ export class HealthManager {
         keys: () => store.loadAgentKeys(deps.db, deps.secrets),
         amphorae: () => store.knownAmphorae(deps.db),
       },
-      (hb) => {
-        this.#pending.set(hb.amphora_id, hb);
-        this.#heardAt.set(hb.amphora_id, Date.now());
-      },
+      (hb) => this.accept(hb),
       { windowMs: WINDOW_MS, maxPerSecond: Math.max(5, Math.ceil((3 * 1000) / deps.settings.intervalMs)) },
       deps.log,
     );
+  }
+
+  /** A heartbeat that passed the receiver's checks (or one made in this process), to be written at the next flush. */
+  accept(hb: Heartbeat): void {
+    this.#pending.set(hb.amphora_id, hb);
+    this.#heardAt.set(hb.amphora_id, Date.now());
   }
 
   get port(): number {
@@ -101,9 +108,14 @@ export class HealthManager {
     this.#every('flush', s.flushMs, () => this.flush());
     this.#every('detect', Math.min(1000, Math.max(100, Math.floor(s.timeoutMs / 4))), () => this.detect());
     this.#every('sync', s.syncMs, () => this.syncAgents());
+    if (this.deps.noopAmphorae) {
+      this.#noop = new NoopHeartbeats(this.deps.db, (hb) => this.accept(hb), s.intervalMs, this.deps.log);
+      this.#noop.start();
+    }
   }
 
   async stop(): Promise<void> {
+    await this.#noop?.stop();
     for (const t of this.#timers) clearInterval(t);
     await Promise.all(this.#running.values());
     await this.receiver.close();

@@ -1,4 +1,4 @@
-// From what HAProxy reports (`show stat`) to Octavia's operating statuses (reference §4.4).
+// From what HAProxy reports (`show stat`) to Octavia's operating statuses (docs/octavia-compatibility.md §4.4).
 // Pure. Proxies and servers are named by object id in the rendered configuration: frontends
 // by listener id, backends by pool id, servers by member id.
 import type { OperatingStatus } from '../model/enums.ts';

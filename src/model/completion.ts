@@ -1,4 +1,4 @@
-// How an operation settles the statuses it locked (reference §4.3). Pure: the flow engine
+// How an operation settles the statuses it locked (docs/octavia-compatibility.md §4.3). Pure: the flow engine
 // applies the result on failure, drivers report it on success.
 import type { OperatingStatus, ProvisioningStatus } from './enums.ts';
 import type { ObjectRef, ObjectType, ProviderOperation } from './operation.ts';

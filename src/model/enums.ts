@@ -1,4 +1,4 @@
-// Octavia's enumerations and limits (reference §4.1, §8), shared by validation, the status
+// Octavia's enumerations and limits (docs/octavia-compatibility.md §4.1, §8), shared by validation, the status
 // machine and the serializers.
 
 export const PROVISIONING = ['ACTIVE', 'PENDING_CREATE', 'PENDING_UPDATE', 'PENDING_DELETE', 'DELETED', 'ERROR'] as const;
@@ -62,7 +62,7 @@ export const LISTENER_TIMEOUT_DEFAULTS = {
 
 export const RESERVED_MEMBER_IPS = ['169.254.169.254'] as const;
 
-/** Applied when TLS is enabled and the caller named none (reference §5.3). */
+/** Applied when TLS is enabled and the caller named none (docs/octavia-compatibility.md §5.3). */
 export const TLS_DEFAULTS = {
   versions: ['TLSv1.2', 'TLSv1.3'],
   alpn: ['h2', 'http/1.1', 'http/1.0'],

@@ -1,4 +1,4 @@
-// Health monitor field rules (reference §5.6, §6.2): which fields a monitor type takes, the
+// Health monitor field rules (docs/octavia-compatibility.md §5.6, §6.2): which fields a monitor type takes, the
 // HTTP defaults, what null resets to on update, and the checks across fields. Pure.
 import { InvalidOption, ValidationFailure } from '../errors.ts';
 import { checkPoolMonitorType } from './protocol-rules.ts';

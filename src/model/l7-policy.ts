@@ -1,4 +1,4 @@
-// L7 policy rules (reference §5.7): how the action and its redirect arguments are made
+// L7 policy rules (docs/octavia-compatibility.md §5.7): how the action and its redirect arguments are made
 // consistent on create and update, and how positions stay dense 1..N per listener. Pure.
 import { InvalidInput, InvalidL7PolicyAction, InvalidL7PolicyArguments } from '../errors.ts';
 import { L7_ACTIONS, type L7Policy } from './lb-graph.ts';

@@ -1,4 +1,4 @@
-// L7 rule rules (reference §5.8): which key, compare type and value each rule type takes.
+// L7 rule rules (docs/octavia-compatibility.md §5.8): which key, compare type and value each rule type takes.
 // Pure; a failure is 400 "Error parsing L7Rule: <reason>" with Octavia's reasons.
 //
 // Where Octavia accepts more than the amphora's HAProxy can be given safely, this is stricter,

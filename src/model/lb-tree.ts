@@ -1,4 +1,4 @@
-// The fully-populated ("single-call") load balancer create (reference §5.2): which pools the
+// The fully-populated ("single-call") load balancer create (docs/octavia-compatibility.md §5.2): which pools the
 // request defines and where it only names them, the ids every object will get, the order of
 // creation (pools, then listeners, then their L7 policies and rules) and how many objects of
 // each kind the request makes, for the quota. Pure; the write path carries the plan out.
@@ -111,7 +111,7 @@ function checkPortsUnique(listeners: readonly ListenerSpec<PoolSpec, L7PolicySpe
 /**
  * Checks the request's tree and plans its creation. `newId` names every pool, listener, L7
  * policy and rule up front, so references between them resolve before anything is written.
- * Errors use the reference's texts; pool naming errors come first, in Octavia's order.
+ * Errors use Octavia's texts (docs/octavia-compatibility.md §5.2); pool naming errors come first, in Octavia's order.
  */
 export function planLbTree<P extends PoolSpec, Q extends L7PolicySpec<P>, L extends ListenerSpec<P, Q>>(
   tree: LbTreeSpec<P, Q, L>,

@@ -1,4 +1,4 @@
-// Parses a collection GET's query string (reference §3): filters, tag filters, sorting,
+// Parses a collection GET's query string (docs/octavia-compatibility.md §3): filters, tag filters, sorting,
 // pagination and field selection. Pure: it only reads the parameters and the resource's list
 // of filterable attributes.
 import { InvalidListQuery } from '../errors.ts';
@@ -75,7 +75,7 @@ export function storable(value: string): boolean {
   return !value.includes('\u0000');
 }
 
-// Naive timestamps are UTC (reference §1.4). JavaScript accepts years PostgreSQL's input
+// Naive timestamps are UTC (docs/octavia-compatibility.md §1.4). JavaScript accepts years PostgreSQL's input
 // syntax does not (`+099999-…`), and those can match no row anyway.
 function parseTime(raw: string): string | null {
   const ms = Date.parse(/([zZ]|[+-]\d{2}:?\d{2})$/.test(raw) ? raw : `${raw}Z`);
@@ -186,7 +186,7 @@ export function parseListQuery(query: RawQuery, attrs: ListAttributes, maxLimit:
   return result;
 }
 
-/** Keeps only the requested keys of an API object (reference §3.5). */
+/** Keeps only the requested keys of an API object (docs/octavia-compatibility.md §3.5). */
 export function selectFields<T extends Record<string, unknown>>(obj: T, fields: string[] | null): Partial<T> {
   if (!fields) return obj;
   const out: Partial<T> = {};

@@ -1,5 +1,5 @@
 // Listener validation on the whole resulting listener (create, or stored state + update),
-// in the order of reference §5.3. Pure.
+// in the order of docs/octavia-compatibility.md §5.3. Pure.
 import { InvalidOption, ValidationFailure } from '../errors.ts';
 import { INSERT_HEADERS } from './enums.ts';
 import { cidrFamily } from './cidr.ts';

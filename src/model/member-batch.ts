@@ -1,4 +1,4 @@
-// The member batch update (reference §5.5) as a diff between the pool's members and the
+// The member batch update (docs/octavia-compatibility.md §5.5) as a diff between the pool's members and the
 // desired set the request lists, matched on (address, protocol_port). Pure.
 import { InvalidInput } from '../errors.ts';
 import { memberChanges, type MemberInput, type MemberSettings } from './member.ts';

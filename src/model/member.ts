@@ -1,4 +1,4 @@
-// A member's settable fields, their defaults and Octavia's null semantics (reference §5.5).
+// A member's settable fields, their defaults and Octavia's null semantics (docs/octavia-compatibility.md §5.5).
 // Pure: the API resolves request bodies through these before it touches the database.
 import { InvalidInput, InvalidOption } from '../errors.ts';
 import { RESERVED_MEMBER_IPS } from './enums.ts';

@@ -1,10 +1,10 @@
 // A provider operation: what one API write asks a provider driver to do, as stored in the
 // job payload. It names the objects the API transaction set PENDING_*, so completion (success
-// or failure) knows exactly which statuses to settle (reference §4.2, §4.3).
+// or failure) knows exactly which statuses to settle (docs/octavia-compatibility.md §4.2, §4.3).
 
 export const OBJECT_TYPES = ['loadbalancer', 'listener', 'pool', 'member', 'healthmonitor', 'l7policy', 'l7rule'] as const;
 export type ObjectType = (typeof OBJECT_TYPES)[number];
-/** `failover`: replace the load balancer's amphorae (reference §5.1, §5.13); only the LB is locked. */
+/** `failover`: replace the load balancer's amphorae (docs/octavia-compatibility.md §5.1, §5.13); only the LB is locked. */
 export type Action = 'create' | 'update' | 'delete' | 'failover';
 
 export interface ObjectRef {

@@ -1,5 +1,5 @@
 // Which pool protocols a listener can use, and which monitor types a pool can have
-// (reference §6). Pure tables and checks.
+// (docs/octavia-compatibility.md §6). Pure tables and checks.
 import { ValidationFailure } from '../errors.ts';
 
 const LISTENER_POOL: Record<string, readonly string[]> = {

@@ -1,4 +1,4 @@
-// Quotas (reference §5.9), pure: the resources that have one, effective values (a stored null
+// Quotas (docs/octavia-compatibility.md §5.9), pure: the resources that have one, effective values (a stored null
 // means the deployment default), the deprecated API aliases, and the over-quota decision.
 import { ConfigError } from '../errors.ts';
 

@@ -1,4 +1,4 @@
-// Session persistence rules (reference §5.4). Pure.
+// Session persistence rules (docs/octavia-compatibility.md §5.4). Pure.
 import { ValidationFailure } from '../errors.ts';
 import type { SessionPersistence } from '../db/schema.ts';
 import { isDatagramProtocol } from './protocol-rules.ts';

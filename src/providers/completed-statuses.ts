@@ -1,5 +1,5 @@
-// What a driver reports when an operation succeeded: the reference's completion statuses plus
-// the operating statuses the reference driver sets on provisioning (§4.4): monitors, L7
+// What a driver reports when an operation succeeded: the completion statuses of docs/octavia-compatibility.md §4.3 plus
+// the operating statuses Octavia's amphora driver sets on provisioning (docs/octavia-compatibility.md §4.4): monitors, L7
 // policies and L7 rules ONLINE (OFFLINE when admin-down), and the members of a pool that lost
 // its monitor NO_MONITOR.
 import type { Db } from '../db/database.ts';

@@ -18,7 +18,7 @@ export interface SupportQuery {
   topology?: string;
 }
 
-/** One flavor or availability-zone metadata key a driver understands (reference §5.10). */
+/** One flavor or availability-zone metadata key a driver understands (docs/octavia-compatibility.md §5.10). */
 export interface Capability {
   name: string;
   description: string;

@@ -1,4 +1,4 @@
-// Flavor and availability-zone metadata, as drivers describe and check it (reference §5.10),
+// Flavor and availability-zone metadata, as drivers describe and check it (docs/octavia-compatibility.md §5.10),
 // and the 501 a driver without flavor / zone support answers. Pure.
 import { InvalidInput, ProviderUnsupported } from '../errors.ts';
 import type { Capability, ProviderDriver } from './driver.ts';

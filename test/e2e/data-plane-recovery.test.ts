@@ -18,6 +18,7 @@ import { parentOf, pidRunning, readCmdline } from '../../src/agent/process-table
 import { freePort, startBackend, stopLocalDataPlane, type Backend } from '../helpers/data-plane.ts';
 import { httpGet } from '../helpers/netns.ts';
 import { startFulcrum, type FulcrumProcess } from '../helpers/processes.ts';
+import { isAgentCommandLine } from '../../src/compute/agent-command-line.ts';
 
 async function call(base: string, method: string, path: string, body?: unknown) {
   const res = await fetch(base + path, {
@@ -58,7 +59,7 @@ function agentsFor(runDir: string): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const agent = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').some((a) => a === 'amphora-agent' || a.endsWith('/fulcrum-amphora-agent.js'));
+      const agent = isAgentCommandLine(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0'));
       if (agent && readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(wanted) && pidRunning(Number(entry))) pids.push(Number(entry));
     } catch {
       // gone, or not ours to read

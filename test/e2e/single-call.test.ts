@@ -1,4 +1,4 @@
-// End to end on the process compute driver: one fully-populated create (reference §5.2) gives
+// End to end on the process compute driver: one fully-populated create (docs/octavia-compatibility.md §5.2) gives
 // a real HAProxy on a loopback VIP that spreads requests over the default pool's members and
 // sends the L7 policy's matches to the redirect pool, all defined in the one call.
 import { after, before, describe, test } from 'node:test';

@@ -47,7 +47,11 @@ export async function startServe(name: string, env: Record<string, string>, time
   };
   createInterface({ input: child.stderr! }).on('line', remember);
   server.url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`fulcrum serve did not listen within ${timeoutMs / 1000} s:\n${server.log.join('\n')}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // Not left running: the caller has no server to stop, and the test file would never end.
+      child.kill('SIGKILL');
+      reject(new Error(`fulcrum serve did not listen within ${timeoutMs / 1000} s:\n${server.log.join('\n')}`));
+    }, timeoutMs);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`fulcrum serve exited (${code ?? signal}) before listening:\n${server.log.join('\n')}`));

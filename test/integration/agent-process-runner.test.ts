@@ -22,5 +22,5 @@ test('the prefix is executed: a missing namespace fails in ip, arguments are nev
 
   const literal = await run(null, 'printf', ['%s|', '$(id)', 'a b', ';echo x']);
   assert.deepEqual(literal, { code: 0, stdout: '$(id)|a b|;echo x|', stderr: '' });
-  await assert.rejects(run(null, 'fulcrum-no-such-program', []), /fulcrum-no-such-program: spawn fulcrum-no-such-program ENOENT/);
+  await assert.rejects(run(null, 'fulcrum-no-such-program', []), /fulcrum-no-such-program is not installed/);
 });

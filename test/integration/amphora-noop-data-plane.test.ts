@@ -102,7 +102,7 @@ describe('amphora provider on the noop compute driver', () => {
     await settle();
   });
 
-  test('the health poller reports the tree ONLINE, not broken, and records zero statistics', async () => {
+  test('the health manager reports the tree ONLINE from heartbeats made for noop amphorae, not broken, and records zero statistics', async () => {
     const tree = await until('the member to be ONLINE', async () => {
       const t = (await app.request('GET', `${lbPath()}/status`)).body.statuses.loadbalancer;
       return t.listeners[0]?.pools[0]?.members[0]?.operating_status === 'ONLINE' ? t : null;

@@ -1,4 +1,4 @@
-// `additional_vips` on load balancer create (API v2.26, reference §5.1) on both back ends:
+// `additional_vips` on load balancer create (API v2.26, docs/octavia-compatibility.md §5.1) on both back ends:
 // allocated from Fulcrum's IPAM (local network driver) on other subnets of the primary VIP's
 // network, shown as [{subnet_id, ip_address, port_id}], refused with Octavia's texts, and given
 // back with the load balancer. The noop network driver accepts them as well.

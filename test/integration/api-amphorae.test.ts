@@ -1,4 +1,4 @@
-// The operator amphora API (reference §5.13) on both back ends: list (filters, project_id through
+// The operator amphora API (docs/octavia-compatibility.md §5.13) on both back ends: list (filters, project_id through
 // the LB, sorting, pagination, fields; DELETED hidden), show, stats, failover (locks the LB like
 // an LB failover, 409 unless ACTIVE), config push (a job of its own) and delete (ERROR only).
 // The noop provider places no amphorae, so the rows are written here as a driver would.

@@ -150,6 +150,8 @@ describe('API: empty bodies with a JSON content type, over HTTP', () => {
       'certificates/:id': cert,
       'jobs/:id': String(job.id),
       'amphorae/:id': randomUUID(),
+      // A drill needs an amphora load balancer; these fixtures are the noop provider's.
+      'drills/:drill_id': randomUUID(),
     };
   });
   after(async () => {
@@ -163,7 +165,7 @@ describe('API: empty bodies with a JSON content type, over HTTP', () => {
     for (const route of routes) {
       const path = fill(route.url, ids);
       const reference = await send('GET', path, 'none');
-      if (route.url.includes('/:') && !route.url.includes('amphorae')) assert.equal(reference.status, 200, `fixture for GET ${route.url}: ${JSON.stringify(reference.body)}`);
+      if (route.url.includes('/:') && !route.url.includes('amphorae') && !route.url.includes('/drills/')) assert.equal(reference.status, 200, `fixture for GET ${route.url}: ${JSON.stringify(reference.body)}`);
       for (const framing of EMPTY_FRAMINGS) problems.push(...differences(`GET ${route.url} (${framing})`, reference, await send('GET', path, framing)));
     }
     assert.deepEqual(problems, []);

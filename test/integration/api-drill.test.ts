@@ -21,7 +21,7 @@ describe('failover drill API', () => {
     before(async () => {
       app = await startTestApp('pglite', { worker: false, config: { authStrategy: 'apikey' } });
       apps.push(app);
-      keys.member = (await createApiKey(app.rt.database.db, { projectId: 'project-p', roles: ['member'], name: 'member' })).key;
+      keys.member = (await createApiKey(app.rt.database.db, { projectId: 'project-p', roles: ['load-balancer_member'], name: 'member' })).key;
       keys.admin = (await createApiKey(app.rt.database.db, { projectId: 'project-admin', roles: ['admin'], name: 'admin' })).key;
       const lb = await as(keys.member)('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: SUBNET } });
       assert.equal(lb.status, 201);

@@ -1,6 +1,6 @@
-// Fully-populated ("single-call") load balancer create on both back ends (reference §5.2): the
+// Fully-populated ("single-call") load balancer create on both back ends (docs/octavia-compatibility.md §5.2): the
 // example request answers 201 with the full graph, one operation brings every object ACTIVE;
-// every error text of §5.2 and every failure deeper in the tree writes nothing at all; quota
+// every error text of docs/octavia-compatibility.md §5.2 and every failure deeper in the tree writes nothing at all; quota
 // counts the whole tree; standalone POSTs refuse the nested keys with 400.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +13,7 @@ import type { ProviderDriver } from '../../src/providers/driver.ts';
 const LBS = '/v2/lbaas/loadbalancers';
 const TABLES = ['load_balancer', 'listener', 'pool', 'member', 'health_monitor', 'l7policy', 'l7rule'] as const;
 
-/** The reference's §5.2 example request. */
+/** The example request of docs/octavia-compatibility.md §5.2. */
 function exampleTree() {
   return {
     listeners: [

@@ -1,4 +1,4 @@
-// List operations (reference §3) through the HTTP API on load balancers, on both back ends:
+// List operations (docs/octavia-compatibility.md §3) through the HTTP API on load balancers, on both back ends:
 // pagination by following the links exactly as returned, sorting with its tie-breakers,
 // attribute and tag filters, field selection and the 400s for bad queries.
 import { after, before, describe, test } from 'node:test';

@@ -1,4 +1,4 @@
-// Who may do what with quotas, flavors, zones and providers (reference §7.3), judged by the
+// Who may do what with quotas, flavors, zones and providers (docs/octavia-compatibility.md §7.3), judged by the
 // default policy with Fulcrum API keys, on both back ends; and quota enforcement outside noauth.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// The version document (reference §1.3): every minor version v2.0 … v2.30 with Octavia's
+// The version document (docs/octavia-compatibility.md §1.3): every minor version v2.0 … v2.30 with Octavia's
 // `updated` dates, v2.30 the one CURRENT, all pointing at the request's own `/v2`.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

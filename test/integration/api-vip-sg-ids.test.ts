@@ -1,4 +1,4 @@
-// `vip_sg_ids` on load balancer create and update (API v2.29, reference §5.1) on both back
+// `vip_sg_ids` on load balancer create and update (API v2.29, docs/octavia-compatibility.md §5.1) on both back
 // ends. Fulcrum's network service has no security groups, so an empty set (or null) is
 // accepted and shown as `[]`, any id is refused as an unknown security group, and the extra
 // policy rules `loadbalancer:post:vip_sg_ids` / `loadbalancer:put:vip_sg_ids` are judged

@@ -1,4 +1,4 @@
-// Design §2's invariant under real kill -9: worker processes (test/harness/crash-worker.ts)
+// The invariant of docs/architecture.md §2 under real kill -9: worker processes (test/harness/crash-worker.ts)
 // are killed in the middle of steps, again and again, while jobs run. After recovery every
 // job has finished, nothing is left PENDING, no committed row is lost, every step's side
 // effect landed exactly once although interrupted steps ran again, and no two workers ever

@@ -1,4 +1,4 @@
-// The durable flow engine's contract (design §2), on both back ends: checkpointed steps,
+// The durable flow engine's contract (docs/architecture.md §2), on both back ends: checkpointed steps,
 // resume, retry with backoff, revert + onFailure on final failure (also when the plan itself
 // throws), lease expiry, fencing, graceful hand-back and unknown kinds. Each test gets a fresh
 // database so no job of one test can be claimed by another test's worker. The kill -9

@@ -1,4 +1,4 @@
-// `PUT /v2/lbaas/loadbalancers/{id}/failover` (reference §5.1, §4.2) on both back ends, with the
+// `PUT /v2/lbaas/loadbalancers/{id}/failover` (docs/octavia-compatibility.md §5.1, §4.2) on both back ends, with the
 // noop provider: 202 without a body, the LB PENDING_UPDATE in the API transaction, allowed from
 // ACTIVE and ERROR only, settled ACTIVE by the provider's flow.
 import { after, before, describe, test } from 'node:test';

@@ -1,5 +1,5 @@
 // A driver failure reaches the API as provisioning_status ERROR with the reason stored, never
-// as a hang: the reference's completion rules (§4.3) on both back ends. The driver here is a
+// as a hang: the completion rules of docs/octavia-compatibility.md §4.3 on both back ends. The driver here is a
 // real ProviderDriver whose steps fail, standing in for a vendor back end that refuses work.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 // The RBAC matrix: every route of the running app × every persona × an object of the caller's
 // own project and of another project, asserting allowed / 403 / 401 against an expectation
-// built here, independently of src/auth, from reference §7 (and, for the alternative policy
+// built here, independently of src/auth, from docs/octavia-compatibility.md §7 (and, for the alternative policy
 // profiles, from Octavia's opt-in policy files). Routes come from the app's route table, so new
 // endpoints are covered automatically — and a policy action or path parameter this test does
 // not know fails it, so the table below must grow with the API. The default profile runs in
@@ -42,7 +42,7 @@ type Rule = 'read' | 'write' | 'admin' | 'read-quota' | 'write-quota';
 type Passes = Record<Rule, { own: Role[]; other: Role[]; global?: Role[] }>;
 const ADMINS: Role[] = ['admin', 'load-balancer_admin'];
 const PASSES: Record<Profile, Passes> = {
-  // Reference §7.2/§7.3 (corrected): a load-balancer_* role is needed; member/reader alone get nothing.
+  // docs/octavia-compatibility.md §7.2/§7.3: a load-balancer_* role is needed; member/reader alone get nothing.
   octavia: {
     read: {
       own: ['admin', 'load-balancer_observer', 'load-balancer_global_observer', 'load-balancer_member', 'load-balancer_admin'],
@@ -80,7 +80,7 @@ const PASSES: Record<Profile, Passes> = {
 /**
  * How an action is judged. `project`: against the addressed object's project (own/other).
  * `list`: own = the caller's project; other = `?project_id=Q`, which also needs the rule for
- * every project (reference §7.1). `global`: resources without a project (target = caller's own).
+ * every project (docs/octavia-compatibility.md §7.1). `global`: resources without a project (target = caller's own).
  */
 type Scope = 'project' | 'list' | 'global';
 interface Expectation {
@@ -123,6 +123,9 @@ Object.assign(EXPECTATIONS, {
   'fulcrum:health_manager:get_all': { rule: 'admin', scope: 'global' },
   'fulcrum:circuit_breaker:get_all': { rule: 'admin', scope: 'global' },
   'fulcrum:circuit_breaker:reset': { rule: 'admin', scope: 'global' },
+  // A drill kills an amphora for real: administrators only, on any project's load balancer.
+  'fulcrum:loadbalancer:drill': { rule: 'admin', scope: 'project' },
+  'fulcrum:loadbalancer:get_drill': { rule: 'admin', scope: 'project' },
 } satisfies Record<string, Expectation>);
 for (const r of ['flavor', 'availability-zone']) for (const a of ['post', 'put', 'delete']) EXPECTATIONS[`${r}:${a}`] = { rule: 'admin', scope: 'global' };
 for (const r of ['flavor-profile', 'availability-zone-profile']) {
@@ -193,7 +196,7 @@ function bodyFor(action: string, url: string, ids: Record<string, string>, proje
   const make = bodies[action];
   if (make) return make();
   // Actions without a body (failover, config) are PUTs with nothing to send.
-  if (['loadbalancer:put_failover', 'amphora:put_failover', 'amphora:put_config'].includes(action)) return undefined;
+  if (['loadbalancer:put_failover', 'amphora:put_failover', 'amphora:put_config', 'fulcrum:loadbalancer:drill'].includes(action)) return undefined;
   return assert.fail(`rbac-matrix has no request body for ${action} (${url}): add one`);
 }
 
@@ -248,6 +251,8 @@ for (const [profile, backend] of RUNS) {
         'members/:id': member,
         'healthmonitors/:id': hm,
         'quotas/:project_id': projectId,
+        // No drill has run: an allowed caller gets 404, a denied one 403.
+        'drills/:drill_id': randomUUID(),
       };
       if (app.api.routeTable.some((r) => r.url === '/v2/lbaas/l7policies' && r.method === 'POST')) {
         const l7 = await create('/v2/lbaas/l7policies', 'l7policy', { l7policy: { listener_id: listener, action: 'REJECT' } });
@@ -315,7 +320,7 @@ for (const [profile, backend] of RUNS) {
         .filter((r) => !PUBLIC_ROUTES.has(`${r.method} ${r.url}`))
         .filter((r) => !r.policy || !EXPECTATIONS[r.policy])
         .map((r) => `${r.method} ${r.url} → ${r.policy ?? '(no policy)'}`);
-      assert.deepEqual(unknown, [], 'add these actions to the rbac-matrix expectation table (reference §7.3)');
+      assert.deepEqual(unknown, [], 'add these actions to the rbac-matrix expectation table (docs/octavia-compatibility.md §7.3)');
       for (const route of PUBLIC_ROUTES) {
         const [method, url] = route.split(' ');
         assert.equal((await call(null, method, url)).status, 200, `${route} without credentials`);

@@ -1,4 +1,4 @@
-// The subnet rule of additional VIPs (reference §5.1): each subnet at most once, the primary
+// The subnet rule of additional VIPs (docs/octavia-compatibility.md §5.1): each subnet at most once, the primary
 // VIP's included, whatever the case of the UUID.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

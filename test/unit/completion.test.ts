@@ -1,4 +1,4 @@
-// How operations settle statuses (reference §4.3).
+// How operations settle statuses (docs/octavia-compatibility.md §4.3).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { failureStatuses, successStatuses } from '../../src/model/completion.ts';

@@ -19,7 +19,7 @@ function rejects(tree: Parameters<typeof planLbTree>[0], status: number, message
   );
 }
 
-/** The reference's §5.2 example request, below the load balancer. */
+/** The example request of docs/octavia-compatibility.md §5.2, below the load balancer. */
 const EXAMPLE = {
   listeners: [
     {

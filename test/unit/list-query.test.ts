@@ -1,4 +1,4 @@
-// The list query parser (reference §3) on its own: pagination, sorting, filters, tag filters
+// The list query parser (docs/octavia-compatibility.md §3) on its own: pagination, sorting, filters, tag filters
 // and field selection, and the exact 400 messages clients see for bad input.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';

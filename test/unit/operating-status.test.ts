@@ -1,4 +1,4 @@
-// HAProxy's view (`show stat`) → Octavia operating statuses (reference §4.4).
+// HAProxy's view (`show stat`) → Octavia operating statuses (docs/octavia-compatibility.md §4.4).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { operatingStatuses, type ProxyStat } from '../../src/health/operating-status.ts';

@@ -1,4 +1,4 @@
-// The policy profiles judged for each role: Octavia's defaults (reference §7.2/§7.3 effective
+// The policy profiles judged for each role: Octavia's defaults (docs/octavia-compatibility.md §7.2/§7.3 effective
 // role matrix) and its two opt-in alternatives.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -82,7 +82,7 @@ describe('default policy', () => {
     assert.equal(credentialsOf({ projectId: null, roles: [], isAdmin: true }, engine).is_admin, true);
   });
 
-  it('names a rule for every action of reference §7.1', () => {
+  it('names a rule for every action of docs/octavia-compatibility.md §7.1', () => {
     const resources = ['loadbalancer', 'listener', 'pool', 'member', 'healthmonitor', 'l7policy', 'l7rule'];
     for (const r of resources) for (const a of ['get_all', 'get_all-global', 'post', 'get_one', 'put', 'delete']) assert.ok(ACTION_RULES[`${r}:${a}`], `${r}:${a}`);
     for (const a of ['get_all', 'get_all-global', 'get_one', 'put', 'delete', 'get_defaults']) assert.ok(ACTION_RULES[`quota:${a}`], `quota:${a}`);

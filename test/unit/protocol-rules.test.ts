@@ -1,4 +1,4 @@
-// Listener ↔ pool protocols and pool ↔ monitor types (reference §6).
+// Listener ↔ pool protocols and pool ↔ monitor types (docs/octavia-compatibility.md §6).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkListenerPoolProtocols, checkPoolMonitorType, portSpace } from '../../src/model/protocol-rules.ts';

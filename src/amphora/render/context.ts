@@ -38,7 +38,7 @@ export interface VrrpContext {
   /** This amphora's VRRP address (`unicast_src_ip`) and its peers' (`unicast_peer`). */
   sourceIp: string;
   peerIps: string[];
-  /** Seconds; default 0.1, the smallest interval that stayed stable (dataplane.md §5). */
+  /** Seconds; default 0.1, the smallest interval that stayed stable (docs/dataplane.md §5). */
   advertIntSeconds?: number;
   /** The file the agent writes 0 (HAProxy serving) or 1 (not) into; keepalived goes FAULT on 1. */
   trackFile: string;
@@ -76,7 +76,7 @@ export interface AmphoraRenderContext {
 
 /**
  * A second GARP burst a second after becoming MASTER and a refresh every 5 s: a client that kept
- * the other node's MAC is otherwise cut off until its neighbour entry expires (dataplane.md §5).
+ * the other node's MAC is otherwise cut off until its neighbour entry expires (docs/dataplane.md §5).
  */
 export const GARP_DEFAULTS: GarpSettings = {
   masterDelaySeconds: 1,
@@ -136,7 +136,7 @@ export function checkVrrpContext(vrrp: VrrpContext, vipAddress: string): void {
     // The VIP travels in the adverts of its instance, which carry one address family.
     if (isIP(checkIp(vipAddress, 'vipAddress')) !== isIP(vrrp.sourceIp)) throw new ConfigError('vipAddress must have the family of vrrp.sourceIp.');
     const advert = vrrp.advertIntSeconds ?? DEFAULT_ADVERT_INT_SECONDS;
-    // keepalived's VRRPv3 range; below 0.1 s false failovers appeared under load (dataplane.md §7).
+    // keepalived's VRRPv3 range; below 0.1 s false failovers appeared under load (docs/dataplane.md §7).
     if (!(advert >= 0.01 && advert <= 255)) throw new ConfigError('vrrp.advertIntSeconds must be from 0.01 to 255.');
     if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(vrrp.scriptUser)) throw new ConfigError('vrrp.scriptUser must be a user name.');
     const garp = { ...GARP_DEFAULTS, ...vrrp.garp };

@@ -116,7 +116,7 @@ export function renderFrontend(listener: ListenerNode, pools: Map<string, PoolNo
     `maxconn ${listenerMaxconn(listener, env.ctx.maxconn)}`,
     `timeout client ${checkInteger(listener.timeout_client_data, `${field} timeout_client_data`, 0, 2_073_600_000)}`,
     ...(env.ctx.log.kind === 'none' ? [] : [mode === 'http' ? 'option httplog' : 'option tcplog']),
-    // Keep-alive clients racing an old worker's idle close saw errors on reload (dataplane.md §3).
+    // Keep-alive clients racing an old worker's idle close saw errors on reload (docs/dataplane.md §3).
     ...(mode === 'http' ? ['option idle-close-on-response'] : []),
     ...(inspectDelay > 0 ? [`tcp-request inspect-delay ${inspectDelay}`] : []),
     ...allowedCidrLines(listener),

@@ -1,5 +1,5 @@
 // L7 policies of an HTTP frontend. Policies run in position order and the first whose rules all
-// match wins (reference §5.7). HAProxy runs every `http-request` rule before any `use_backend`,
+// match wins (docs/octavia-compatibility.md §5.7). HAProxy runs every `http-request` rule before any `use_backend`,
 // so a REDIRECT_TO_POOL match is recorded in a variable and later policies only act while it is
 // unset; the `use_backend` lines then route on that variable.
 import type { L7Policy, L7Rule, ListenerNode, PoolNode } from '../../model/lb-graph.ts';

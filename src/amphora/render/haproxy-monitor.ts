@@ -46,7 +46,7 @@ function httpCheckLines(hm: HealthMonitor): string[] {
   const field = `health monitor ${hm.id}`;
   const method = checkEnum(hm.http_method ?? 'GET', HTTP_METHODS, `${field} http_method`);
   const path = quote(checkUrlPath(hm.url_path ?? '/', `${field} url_path`), `${field} url_path`);
-  // Octavia's provider default is HTTP/1.0; the Host header only goes with 1.1 (reference §5.6).
+  // Octavia's provider default is HTTP/1.0; the Host header only goes with 1.1 (docs/octavia-compatibility.md §5.6).
   const version = hm.http_version === null ? '1.0' : checkEnum(hm.http_version.toFixed(1), ['1.0', '1.1'], `${field} http_version`);
   let send = `http-check send meth ${method} uri ${path} ver HTTP/${version}`;
   if (version === '1.1' && hm.domain_name !== null) send += ` hdr Host ${checkHostname(hm.domain_name, `${field} domain_name`)}`;

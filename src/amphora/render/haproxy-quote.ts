@@ -77,7 +77,7 @@ export function checkHostname(value: string, field: string): string {
   return value;
 }
 
-/** `200`, `200,202` or `200-204` (reference §5.6) → the status codes it stands for. */
+/** `200`, `200,202` or `200-204` (docs/octavia-compatibility.md §5.6) → the status codes it stands for. */
 export function parseExpectedCodes(value: string, field: string): number[] {
   const list = /^\d{3}(\s*,\s*\d{3})*$/.test(value);
   const range = /^(\d{3})-(\d{3})$/.exec(value);
@@ -88,7 +88,7 @@ export function parseExpectedCodes(value: string, field: string): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
 
-/** An OpenSSL cipher list in the charset the API allows (reference §5.3). */
+/** An OpenSSL cipher list in the charset the API allows (docs/octavia-compatibility.md §5.3). */
 export function checkCipherString(value: string, field: string): string {
   if (!/^[A-Za-z0-9+!:@=_.-]{1,2048}$/.test(value)) refuse(field, 'must be an OpenSSL cipher string');
   return value;

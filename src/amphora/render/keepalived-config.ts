@@ -2,7 +2,7 @@
 // the two amphorae, the VIP as the virtual address. Both start as BACKUP with nopreempt, so a
 // returning amphora does not take the VIP back (priority only decides the first election).
 // HAProxy's health reaches keepalived through a file the agent writes: process tracking does not
-// work inside a network namespace (dataplane.md §7). Pure.
+// work inside a network namespace (docs/dataplane.md §7). Pure.
 import { isIP } from 'node:net';
 import { ConfigError } from '../../errors.ts';
 import type { LbGraph } from '../../model/lb-graph.ts';
@@ -47,7 +47,7 @@ export function renderKeepalivedConfig(graph: LbGraph, ctx: AmphoraRenderContext
     `garp_master_refresh ${garp.masterRefreshSeconds}`,
     `garp_master_refresh_repeat ${garp.masterRefreshRepeat}`,
     // A master hearing a lower-priority advert re-announces itself (a node that came back briefly
-    // claiming MASTER left clients on its MAC, dataplane.md §5).
+    // claiming MASTER left clients on its MAC, docs/dataplane.md §5).
     `garp_lower_prio_repeat ${garp.lowerPrioRepeat}`,
     `unicast_src_ip ${vrrp.sourceIp}`,
     ...block('unicast_peer', [...vrrp.peerIps].sort()),

@@ -1,4 +1,4 @@
-// Amphorae ⇄ Octavia JSON (reference §5.13). The API says `loadbalancer_id` (also as the
+// Amphorae ⇄ Octavia JSON (docs/octavia-compatibility.md §5.13). The API says `loadbalancer_id` (also as the
 // filter name) where Fulcrum's column is `load_balancer_id`.
 import type { Selectable } from 'kysely';
 import type { AmphoraApiView } from '../../db/schema.ts';

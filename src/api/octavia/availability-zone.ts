@@ -1,4 +1,4 @@
-// Availability zones and AZ profiles ⇄ Octavia JSON (reference §5.12). A zone is addressed by
+// Availability zones and AZ profiles ⇄ Octavia JSON (docs/octavia-compatibility.md §5.12). A zone is addressed by
 // its name; its internal id never appears in a response.
 import type { Selectable } from 'kysely';
 import type { AvailabilityZoneProfileTable, AvailabilityZoneTable } from '../../db/schema.ts';

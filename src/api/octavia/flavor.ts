@@ -1,4 +1,4 @@
-// Flavors and flavor profiles ⇄ Octavia JSON (reference §5.11). Profiles keep their
+// Flavors and flavor profiles ⇄ Octavia JSON (docs/octavia-compatibility.md §5.11). Profiles keep their
 // `flavor_data` as the JSON text the operator sent.
 import type { Selectable } from 'kysely';
 import type { FlavorProfileTable, FlavorTable } from '../../db/schema.ts';

@@ -1,4 +1,4 @@
-// Health monitor ⇄ Octavia JSON (reference §5.6). The response names its pool as `pools: [{id}]`.
+// Health monitor ⇄ Octavia JSON (docs/octavia-compatibility.md §5.6). The response names its pool as `pools: [{id}]`.
 import type { Selectable } from 'kysely';
 import type { Db } from '../../db/database.ts';
 import type { HealthMonitorTable } from '../../db/schema.ts';

@@ -1,4 +1,4 @@
-// L7 policy ⇄ Octavia JSON (reference §5.7). Responses list the policy's rules as
+// L7 policy ⇄ Octavia JSON (docs/octavia-compatibility.md §5.7). Responses list the policy's rules as
 // `rules: [{id}]`; listeners list their policies in position order, and pools count the
 // listeners whose policies redirect to them among their users.
 import { sql, type Selectable } from 'kysely';

@@ -1,4 +1,4 @@
-// L7 rule ⇄ Octavia JSON (reference §5.8): wrapper keys `rule`/`rules`, and no l7policy_id in
+// L7 rule ⇄ Octavia JSON (docs/octavia-compatibility.md §5.8): wrapper keys `rule`/`rules`, and no l7policy_id in
 // the response (the path names the policy).
 import type { Selectable } from 'kysely';
 import type { Db } from '../../db/database.ts';

@@ -1,4 +1,4 @@
-// Listener ⇄ Octavia JSON (reference §5.3).
+// Listener ⇄ Octavia JSON (docs/octavia-compatibility.md §5.3).
 import type { Selectable } from 'kysely';
 import type { Db } from '../../db/database.ts';
 import type { ListenerTable } from '../../db/schema.ts';

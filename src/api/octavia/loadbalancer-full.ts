@@ -1,4 +1,4 @@
-// The load balancer as a create answers it (reference §5.1): `listeners` and `pools` are full
+// The load balancer as a create answers it (docs/octavia-compatibility.md §5.1): `listeners` and `pools` are full
 // objects, not id lists. A full listener carries its full L7 policies, each with its full rules;
 // a full pool carries its full members and its monitor (or null). Full objects leave out
 // `loadbalancers` (listener, pool), `healthmonitor_id` (pool) and `pools` (monitor).

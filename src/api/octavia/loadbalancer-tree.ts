@@ -1,4 +1,4 @@
-// The specs a fully-populated load balancer create embeds (reference §5.2): each is its
+// The specs a fully-populated load balancer create embeds (docs/octavia-compatibility.md §5.2): each is its
 // object's POST body without the parent ids and project, plus the nested children only this
 // create accepts. Pools take protocol and lb_algorithm as optional here, since a pool may be a
 // name-only reference; model/lb-tree.ts requires them of definitions with Octavia's texts.

@@ -1,4 +1,4 @@
-// Load balancer ⇄ Octavia JSON (reference §5.1).
+// Load balancer ⇄ Octavia JSON (docs/octavia-compatibility.md §5.1).
 import type { Selectable } from 'kysely';
 import type { Db } from '../../db/database.ts';
 import type { LoadBalancerTable } from '../../db/schema.ts';
@@ -31,7 +31,7 @@ export const LoadBalancerCreate = Wrapped(
     availability_zone: Type.Optional(Type.String({ maxLength: 255 })),
     tags: Type.Optional(Tags),
     additional_vips: Type.Optional(AdditionalVips),
-    // A fully-populated create (reference §5.2).
+    // A fully-populated create (docs/octavia-compatibility.md §5.2).
     ...LoadBalancerTreeFields,
   }),
 );

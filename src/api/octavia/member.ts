@@ -1,4 +1,4 @@
-// Member ⇄ Octavia JSON (reference §5.5). The response has no pool_id: the path carries it.
+// Member ⇄ Octavia JSON (docs/octavia-compatibility.md §5.5). The response has no pool_id: the path carries it.
 import type { Selectable } from 'kysely';
 import type { Db } from '../../db/database.ts';
 import type { MemberTable } from '../../db/schema.ts';

@@ -1,4 +1,4 @@
-// Pool ⇄ Octavia JSON (reference §5.4).
+// Pool ⇄ Octavia JSON (docs/octavia-compatibility.md §5.4).
 import type { Selectable } from 'kysely';
 import type { Db } from '../../db/database.ts';
 import type { PoolTable, SessionPersistence } from '../../db/schema.ts';
@@ -100,7 +100,7 @@ export async function serializePools(db: Db, rows: PoolRow[]) {
     return {
       ...poolFields(row),
       loadbalancers: [{ id: row.load_balancer_id }],
-      // Listeners using it as default pool or through an L7 policy (reference §5.4).
+      // Listeners using it as default pool or through an L7 policy (docs/octavia-compatibility.md §5.4).
       listeners: idRefs([...new Set([...(listeners.get(row.id) ?? []), ...(redirecting.get(row.id) ?? [])])]),
       members: idRefs(members.get(row.id)),
       ...(monitor ? { healthmonitor_id: monitor } : {}),

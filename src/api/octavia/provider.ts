@@ -1,4 +1,4 @@
-// Providers and their capabilities ⇄ Octavia JSON (reference §5.10).
+// Providers and their capabilities ⇄ Octavia JSON (docs/octavia-compatibility.md §5.10).
 import type { Capability, ProviderDriver } from '../../providers/driver.ts';
 
 export function providerFields(name: string, driver: ProviderDriver, aliasOf: string | undefined) {

@@ -1,4 +1,4 @@
-// Quota ⇄ Octavia JSON (reference §5.9): canonical names plus the deprecated `load_balancer` /
+// Quota ⇄ Octavia JSON (docs/octavia-compatibility.md §5.9): canonical names plus the deprecated `load_balancer` /
 // `health_monitor` aliases, both on PUT and in responses.
 import type { Selectable } from 'kysely';
 import type { QuotaTable } from '../../db/schema.ts';

@@ -1,4 +1,4 @@
-// GET /loadbalancers/{id}/status (reference §4.5): listeners → the pools they use (default and
+// GET /loadbalancers/{id}/status (docs/octavia-compatibility.md §4.5): listeners → the pools they use (default and
 // L7 redirect pools) → monitor and members. L7 objects are not part of it; pools no listener
 // uses are left out.
 import type { Db } from '../../db/database.ts';
@@ -36,7 +36,7 @@ export async function statusTree(db: Db, lb: LoadBalancerRow) {
       .where('pool.load_balancer_id', '=', lb.id)
       .execute(),
   ]);
-  // A listener's pools are its default pool and those its L7 policies redirect to (§4.5).
+  // A listener's pools are its default pool and those its L7 policies redirect to (docs/octavia-compatibility.md §4.5).
   const redirecting = await redirectingListenersByPool(db, pools.map((p) => p.id));
   const poolNode = (pool: (typeof pools)[number]) => {
     const hm = monitors.find((m) => m.pool_id === pool.id);

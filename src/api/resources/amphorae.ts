@@ -1,4 +1,4 @@
-// /v2/octavia/amphorae: the operator amphora API (reference §5.13). Amphorae belong to no
+// /v2/octavia/amphorae: the operator amphora API (docs/octavia-compatibility.md §5.13). Amphorae belong to no
 // project, so every route authorizes against the caller's own project (the policy makes them
 // administrator-only). Failover locks the amphora's load balancer like an LB failover; delete
 // and config push are jobs of their own (src/providers/amphora/operator-flows.ts).
@@ -108,7 +108,7 @@ export async function amphoraRoutes(app: FastifyInstance, deps: ApiDeps): Promis
     const { id } = request.params as { id: string };
     const amphora = await fetchAmphora(db, id);
     await db.transaction().execute(async (trx) => {
-      // Only an amphora in ERROR may go (reference §4.2); the row lock orders racing deletes.
+      // Only an amphora in ERROR may go (docs/octavia-compatibility.md §4.2); the row lock orders racing deletes.
       const current = await trx.selectFrom('amphora').select('status').where('id', '=', amphora.id).forUpdate().executeTakeFirst();
       if (!current || current.status === 'DELETED') throw new NotFound('Amphora', id);
       if (current.status !== 'ERROR') throw new ImmutableObject('Amphora', amphora.id);

@@ -1,4 +1,4 @@
-// /v2/lbaas/availabilityzoneprofiles (reference §5.12), admin-only; the same rules as flavor
+// /v2/lbaas/availabilityzoneprofiles (docs/octavia-compatibility.md §5.12), admin-only; the same rules as flavor
 // profiles, with availability_zone_data validated by the provider.
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -22,7 +22,7 @@ const availabilityZoneProfileSpec: GlobalSpec<AvailabilityZoneProfileRow> = {
   table: 'availability_zone_profile',
   single: 'availability_zone_profile',
   plural: 'availability_zone_profiles',
-  // Singular, as Octavia spells it (reference §9.3).
+  // Singular, as Octavia spells it (docs/octavia-compatibility.md §9.3).
   linksKey: 'availability_zone_profile_links',
   attrs: {
     id: { column: 'id', type: 'uuid' },

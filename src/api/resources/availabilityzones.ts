@@ -1,4 +1,4 @@
-// /v2/lbaas/availabilityzones (reference §5.12): addressed by name; read by any reader, written
+// /v2/lbaas/availabilityzones (docs/octavia-compatibility.md §5.12): addressed by name; read by any reader, written
 // by admins. Global, so every route authorizes against the caller's own project.
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';

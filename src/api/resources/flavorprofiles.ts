@@ -1,4 +1,4 @@
-// /v2/lbaas/flavorprofiles (reference §5.11), admin-only. The provider validates flavor_data on
+// /v2/lbaas/flavorprofiles (docs/octavia-compatibility.md §5.11), admin-only. The provider validates flavor_data on
 // create and update; provider and data are fixed while a flavor uses the profile.
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -17,7 +17,7 @@ const flavorProfileSpec: GlobalSpec<FlavorProfileRow> = {
   table: 'flavor_profile',
   single: 'flavorprofile',
   plural: 'flavorprofiles',
-  // Singular, as Octavia spells it (reference §9.3).
+  // Singular, as Octavia spells it (docs/octavia-compatibility.md §9.3).
   linksKey: 'flavorprofile_links',
   attrs: {
     id: { column: 'id', type: 'uuid' },

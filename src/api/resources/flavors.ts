@@ -1,4 +1,4 @@
-// /v2/lbaas/flavors (reference §5.11): read by any reader, written by admins. A flavor is
+// /v2/lbaas/flavors (docs/octavia-compatibility.md §5.11): read by any reader, written by admins. A flavor is
 // global, so every route authorizes against the caller's own project.
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';

@@ -1,4 +1,4 @@
-// /v2/lbaas/healthmonitors (reference §5.6): one monitor per pool; a change needs the pool ACTIVE.
+// /v2/lbaas/healthmonitors (docs/octavia-compatibility.md §5.6): one monitor per pool; a change needs the pool ACTIVE.
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Static } from 'typebox';

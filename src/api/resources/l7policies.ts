@@ -1,4 +1,4 @@
-// /v2/lbaas/l7policies (reference §5.7): a change locks the LB and the policy's listener;
+// /v2/lbaas/l7policies (docs/octavia-compatibility.md §5.7): a change locks the LB and the policy's listener;
 // positions stay dense 1..N per listener, renumbered in the same transaction.
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';

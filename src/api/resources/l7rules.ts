@@ -1,4 +1,4 @@
-// /v2/lbaas/l7policies/{l7policy_id}/rules (reference §5.8): a change needs the policy ACTIVE
+// /v2/lbaas/l7policies/{l7policy_id}/rules (docs/octavia-compatibility.md §5.8): a change needs the policy ACTIVE
 // and locks it with its listener and the LB; at most 50 rules a policy.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';

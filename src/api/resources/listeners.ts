@@ -1,4 +1,4 @@
-// /v2/lbaas/listeners (reference §5.3).
+// /v2/lbaas/listeners (docs/octavia-compatibility.md §5.3).
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';

@@ -1,4 +1,4 @@
-// /v2/lbaas/loadbalancers (reference §5.1).
+// /v2/lbaas/loadbalancers (docs/octavia-compatibility.md §5.1).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Static } from 'typebox';
@@ -41,7 +41,7 @@ function projectOf(request: FastifyRequest, body: { project_id?: string; tenant_
 
 async function createLoadBalancer(request: FastifyRequest, deps: ApiDeps, body: Static<typeof LoadBalancerCreate>['loadbalancer']) {
   const projectId = projectOf(request, body);
-  // The target of loadbalancer:post is the project the LB is created for (reference §7.1).
+  // The target of loadbalancer:post is the project the LB is created for (docs/octavia-compatibility.md §7.1).
   authorize(request, projectId);
   if (body.vip_sg_ids !== undefined) {
     authorize(request, projectId, 'loadbalancer:post:vip_sg_ids');
@@ -50,7 +50,7 @@ async function createLoadBalancer(request: FastifyRequest, deps: ApiDeps, body: 
   if (!body.vip_port_id && !body.vip_network_id && !body.vip_subnet_id) {
     throw new ValidationFailure('VIP must contain one of: vip_port_id, vip_network_id, vip_subnet_id.');
   }
-  // A fully-populated create's structure is checked before anything is locked (reference §5.2).
+  // A fully-populated create's structure is checked before anything is locked (docs/octavia-compatibility.md §5.2).
   const plan = hasTree(body) ? planTree(body) : null;
   const id = randomUUID();
   const row = await deps.database.db.transaction().execute(async (trx: Trx) => {

@@ -1,4 +1,4 @@
-// /v2/lbaas/pools/{pool_id}/members (reference §5.5), including the batch update.
+// /v2/lbaas/pools/{pool_id}/members (docs/octavia-compatibility.md §5.5), including the batch update.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';

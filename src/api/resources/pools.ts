@@ -1,4 +1,4 @@
-// /v2/lbaas/pools (reference §5.4).
+// /v2/lbaas/pools (docs/octavia-compatibility.md §5.4).
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Static } from 'typebox';

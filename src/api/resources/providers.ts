@@ -1,4 +1,4 @@
-// /v2/lbaas/providers and their flavor / availability-zone capabilities (reference §5.10).
+// /v2/lbaas/providers and their flavor / availability-zone capabilities (docs/octavia-compatibility.md §5.10).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiDeps } from '../deps.ts';
 import { authorize } from '../../auth/policy.ts';

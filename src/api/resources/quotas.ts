@@ -1,4 +1,4 @@
-// /v2/lbaas/quotas (reference §5.9). No route loads a project-owned row, so each authorizes
+// /v2/lbaas/quotas (docs/octavia-compatibility.md §5.9). No route loads a project-owned row, so each authorizes
 // against the path's project itself (the list: against the caller's own project).
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Version discovery (reference §1.3): every minor version up to the one whose features are
+// Version discovery (docs/octavia-compatibility.md §1.3): every minor version up to the one whose features are
 // served is listed, the highest CURRENT. Clients read the list to decide what to use.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiDeps } from '../deps.ts';

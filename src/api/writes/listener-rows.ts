@@ -16,7 +16,7 @@ import { secretStoreFor } from '../../certs/secret-store.ts';
 const TIMEOUTS = Object.keys(LISTENER_TIMEOUT_DEFAULTS) as (keyof typeof LISTENER_TIMEOUT_DEFAULTS)[];
 
 /**
- * The columns a create or update writes: explicit nulls reset to defaults (reference §5.3),
+ * The columns a create or update writes: explicit nulls reset to defaults (docs/octavia-compatibility.md §5.3),
  * absent keys are left alone.
  */
 export function listenerColumns(body: ListenerInput, protocol: string): Record<string, unknown> {
@@ -73,7 +73,7 @@ export function listenerState(protocol: string, stored: Partial<ListenerRow>, bo
   };
 }
 
-/** A listener create body; TERMINATED_HTTPS gets its TLS defaults (reference §5.3). */
+/** A listener create body; TERMINATED_HTTPS gets its TLS defaults (docs/octavia-compatibility.md §5.3). */
 export type NewListener = Omit<Static<typeof ListenerCreate>['listener'], 'loadbalancer_id'>;
 
 function withCreateDefaults(body: NewListener): ListenerInput {

@@ -17,7 +17,7 @@ export function memberColumns(settings: Partial<MemberSettings>) {
   return tags === undefined ? rest : { ...rest, tags: JSON.stringify(tags) };
 }
 
-/** Members of a monitored pool start OFFLINE, others NO_MONITOR (reference §4.4). */
+/** Members of a monitored pool start OFFLINE, others NO_MONITOR (docs/octavia-compatibility.md §4.4). */
 async function initialOperatingStatus(trx: Trx, poolId: string): Promise<'OFFLINE' | 'NO_MONITOR'> {
   const monitor = await trx.selectFrom('health_monitor').select('id').where('pool_id', '=', poolId).executeTakeFirst();
   return monitor ? 'OFFLINE' : 'NO_MONITOR';

@@ -160,7 +160,7 @@ async function createBridge(bridge: string): Promise<void> {
 /**
  * A rebuilt amphora has a new MAC for an old address; peers (the other VRRP node, the host)
  * keep sending to the old MAC until their neighbour entry expires, tens of seconds
- * (dataplane.md §5). An unsolicited ARP updates their entries at once.
+ * (docs/dataplane.md §5). An unsolicited ARP updates their entries at once.
  */
 async function gratuitousArp(netns: string, address: string): Promise<void> {
   // -S: this arping (Habets') otherwise sends the interface's first address as the sender,

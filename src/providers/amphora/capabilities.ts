@@ -1,4 +1,4 @@
-// The flavor and availability-zone metadata the amphora provider understands (reference §5.10).
+// The flavor and availability-zone metadata the amphora provider understands (docs/octavia-compatibility.md §5.10).
 import { checks, type MetadataKey } from '../metadata.ts';
 
 export const TOPOLOGIES = ['SINGLE', 'ACTIVE_STANDBY'] as const;

@@ -1,4 +1,4 @@
-// Failover of an amphora load balancer (reference §5.1 `PUT …/failover`, §5.13 amphora
+// Failover of an amphora load balancer (docs/octavia-compatibility.md §5.1 `PUT …/failover`, §5.13 amphora
 // failover): a replacement amphora is booted beside the one it replaces, configured, handed the
 // VIPs, and only then is the old one removed, so the VIP is served throughout when the old
 // amphora still works, and as soon as possible when it does not. The API set the LB

@@ -1,4 +1,4 @@
-// The flows behind the operator amphora API (reference §5.13) that act on one amphora rather
+// The flows behind the operator amphora API (docs/octavia-compatibility.md §5.13) that act on one amphora rather
 // than on a load balancer: deleting an amphora in ERROR, and re-rendering and pushing an
 // amphora's configuration. Neither locks the load balancer; failure is recorded on the amphora.
 import { loadLbGraph } from '../../amphora/graph-loader.ts';

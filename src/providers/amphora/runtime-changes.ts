@@ -1,4 +1,4 @@
-// Changes HAProxy can take through its runtime API instead of a reload (dataplane.md §4:
+// Changes HAProxy can take through its runtime API instead of a reload (docs/dataplane.md §4:
 // ~20 µs a command, traffic follows from the next request). Pure: from the operation and the
 // graph it will be applied to, the commands, or null when only a reload will do.
 import { backendName } from '../../amphora/render/haproxy-backend.ts';

@@ -1,5 +1,5 @@
 // The noop provider: carries out nothing on any data plane, but goes through the real flow
-// engine and status callbacks, so objects settle exactly as the reference says (ACTIVE, with
+// engine and status callbacks, so objects settle exactly as Octavia's do (docs/octavia-compatibility.md §4.3) (ACTIVE, with
 // operating statuses OFFLINE / NO_MONITOR until health data would arrive).
 import type { Db } from '../../db/database.ts';
 import type { ProviderOperation } from '../../model/operation.ts';
