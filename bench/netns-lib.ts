@@ -8,6 +8,7 @@ import { startTestApp, type TestApp } from '../test/helpers/app.ts';
 import { freePort, stopLocalDataPlane } from '../test/helpers/data-plane.ts';
 import { MemberNet, freeTestSubnet, testPrefix } from '../test/helpers/netns.ts';
 import { cleanupPrefix } from '../src/compute/netns/netns-driver.ts';
+import type { FulcrumConfig } from '../src/config.ts';
 
 export interface NetnsBench {
   app: TestApp;
@@ -17,7 +18,12 @@ export interface NetnsBench {
   close(): Promise<void>;
 }
 
-export async function startNetnsBench(name: string, topology: 'SINGLE' | 'ACTIVE_STANDBY'): Promise<NetnsBench> {
+/** `health`: run the health manager too; `config`: settings over the bench's own. */
+export async function startNetnsBench(
+  name: string,
+  topology: 'SINGLE' | 'ACTIVE_STANDBY',
+  options: { health?: boolean; config?: Partial<FulcrumConfig> } = {},
+): Promise<NetnsBench> {
   const dataDir = mkdtempSync(join(tmpdir(), `fulcrum-bench-${name}-`));
   const prefix = testPrefix();
   let app: TestApp | null = null;
@@ -32,6 +38,7 @@ export async function startNetnsBench(name: string, topology: 'SINGLE' | 'ACTIVE
   try {
     const net = await freeTestSubnet();
     app = await startTestApp('pglite', {
+      health: options.health ?? false,
       config: {
         defaultProvider: 'amphora',
         defaultTopology: topology,
@@ -41,6 +48,7 @@ export async function startNetnsBench(name: string, topology: 'SINGLE' | 'ACTIVE
         localAgentPort: await freePort(),
         netnsPrefix: prefix,
         netnsBridgeAddress: `${net}.1/24`,
+        ...options.config,
       },
     });
     const network = (await app.request('POST', '/v2/fulcrum/networks', { network: { name: `bench-${name}` } })).body.network;

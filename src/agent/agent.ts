@@ -33,6 +33,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // Heartbeats resume with the settings the controller last gave, before it calls again.
   const heartbeat = new HeartbeatSender({ ids: () => registry.ids(), snapshot: (id, timeoutMs) => snapshot(registry.get(id), timeoutMs) }, log.child({ role: 'heartbeat' }));
   heartbeat.configure(await loadSettings(options.heartbeatFile));
+  registry.events.onRecord = (event) => heartbeat.beatNow(event.amphora_id);
   const server = buildAgentServer({ tls: { ca, cert, key }, registry, heartbeat, heartbeatFile: options.heartbeatFile, agentVersion: agentVersion(), haproxyVersion: await haproxyVersion(), log });
   const address = await server.listen({ host: options.host, port: options.port });
   log.info({ address, base_dir: options.baseDir, amphorae: registry.ids(), certificate: identity.subject, not_after: identity.notAfter }, 'amphora agent listening');

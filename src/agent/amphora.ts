@@ -4,6 +4,7 @@
 // Each daemon the controller wants running (it applied a configuration and did not stop it)
 // is supervised: if it dies, or is found dead when the agent starts, it is started again from
 // its last configuration without waiting for the controller.
+import { existsSync } from 'node:fs';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { Logger } from '../observability/logger.ts';
 import { CertFiles, type AmphoraFileContent } from './cert-files.ts';
@@ -16,6 +17,7 @@ import { SerialQueue } from './serial-queue.ts';
 import type { HaproxyStats } from './stats.ts';
 import type { DaemonName, SupervisionEvent, SupervisionLog } from './supervision-log.ts';
 import { DaemonSupervisor, type DaemonSupervision } from './supervisor.ts';
+import type { HealFacts } from './healability.ts';
 import { writeTrackFile } from './track-file.ts';
 
 /** What survives an agent restart besides the daemons themselves (`amphora.json`). */
@@ -164,6 +166,23 @@ export class Amphora {
         events: this.events.forAmphora(this.id, STATUS_EVENTS),
       },
     };
+  }
+
+  /** What the heartbeat needs to say whether this amphora can still heal itself; no process is started. */
+  healFacts(): HealFacts {
+    return {
+      haproxyRunning: this.haproxy.isRunning(),
+      haproxyWanted: this.meta.haproxy ?? false,
+      gaveUp: this.supervisors.haproxy.status().state === 'gave_up',
+      // `ip netns add` keeps a namespace alive through this bind mount; `ip netns del` removes it.
+      netnsMissing: this.meta.netns !== null && !existsSync(`/run/netns/${this.meta.netns}`),
+      configPresent: existsSync(this.layout.haproxyConfig),
+    };
+  }
+
+  /** Successful restarts of this amphora's daemons since the agent started. */
+  get heals(): number {
+    return this.supervisors.haproxy.status().restarts + this.supervisors.keepalived.status().restarts;
   }
 
   async setNetns(netns: string | null): Promise<void> {

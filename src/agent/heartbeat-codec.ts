@@ -45,6 +45,14 @@ export interface Heartbeat {
     epoch: string | null;
   };
   proxies: HeartbeatProxy[];
+  /**
+   * Why the agent cannot bring HAProxy back (or reach it) by itself (see healability.ts),
+   * absent while all is well or may still heal: the health manager need not wait out its
+   * timeout then.
+   */
+  fault?: string;
+  /** Daemons of this amphora the agent's supervision restarted since the agent started. */
+  heals?: number;
 }
 
 export type RejectReason = 'truncated' | 'oversized' | 'bad_magic' | 'unknown_key' | 'bad_mac' | 'bad_body' | 'stale' | 'replayed' | 'rate_limited' | 'wrong_agent';
@@ -134,7 +142,9 @@ export function decodeBody(body: Buffer): Heartbeat {
     (hb.haproxy.epoch === null || isShortString(hb.haproxy.epoch, 128)) &&
     Array.isArray(hb.proxies) &&
     hb.proxies.length <= MAX_PROXIES &&
-    hb.proxies.every(validProxy);
+    hb.proxies.every(validProxy) &&
+    (hb.fault === undefined || (isShortString(hb.fault, 64) && hb.fault !== '')) &&
+    (hb.heals === undefined || isCount(hb.heals));
   if (!ok) throw new HeartbeatRejected('bad_body', 'not a heartbeat');
   return hb as Heartbeat;
 }

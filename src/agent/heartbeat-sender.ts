@@ -57,6 +57,18 @@ export class HeartbeatSender {
   }
 
   /**
+   * One heartbeat of `id` now, between the regular ones: its supervision just saw something
+   * (a daemon died, a restart failed), and the health manager should not wait up to an
+   * interval to hear that the amphora is down or cannot be healed.
+   */
+  beatNow(id: string): void {
+    const settings = this.#settings;
+    const key = this.#key;
+    if (!settings || !key || settings.targets.length === 0 || !this.source.ids().includes(id)) return;
+    void this.#beatOne(id, settings, key);
+  }
+
+  /**
    * One heartbeat per amphora to every target. The amphorae are spread over the first half of
    * the interval in slices, so a host with hundreds of them does not send one burst that
    * overflows a health manager's receive buffer.
@@ -83,7 +95,15 @@ export class HeartbeatSender {
     let packet: Buffer;
     try {
       const snap = await this.source.snapshot(id, Math.max(100, Math.floor(settings.interval_ms / 2)));
-      const heartbeat: Heartbeat = { amphora_id: id, seq: ++this.#seq, ts: Date.now(), haproxy: { running: snap.running, epoch: snap.epoch }, proxies: snap.proxies };
+      const heartbeat: Heartbeat = {
+        amphora_id: id,
+        seq: ++this.#seq,
+        ts: Date.now(),
+        haproxy: { running: snap.running, epoch: snap.epoch },
+        proxies: snap.proxies,
+        ...(snap.fault ? { fault: snap.fault } : {}),
+        ...(snap.heals === undefined ? {} : { heals: snap.heals }),
+      };
       packet = encodeHeartbeat(heartbeat, settings.key_id, key);
     } catch (err) {
       this.errors++;

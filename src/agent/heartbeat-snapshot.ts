@@ -3,6 +3,7 @@
 // to (the epoch) come from the same process even while a reload replaces it.
 import type { Amphora } from './amphora.ts';
 import type { Counters, HeartbeatProxy } from './heartbeat-codec.ts';
+import { unhealableReason, type UnhealableReason } from './healability.ts';
 import { identify } from './process-table.ts';
 import { parseShowStat } from './stats.ts';
 import { socketRequest } from './unix-socket.ts';
@@ -11,6 +12,9 @@ export interface Snapshot {
   running: boolean;
   epoch: string | null;
   proxies: HeartbeatProxy[];
+  /** Why HAProxy is down for good, as far as this agent is concerned. */
+  fault?: UnhealableReason | null;
+  heals?: number;
 }
 
 /** Splits the answer to `show info;show stat` into the worker's pid and the stats CSV. */
@@ -32,14 +36,16 @@ function toProxies(csv: string): HeartbeatProxy[] {
 }
 
 export async function snapshot(amphora: Amphora, timeoutMs: number): Promise<Snapshot> {
-  if (!amphora.haproxy.isRunning()) return { running: false, epoch: null, proxies: [] };
+  const heals = amphora.heals;
+  const fault = unhealableReason(amphora.healFacts());
+  if (!amphora.haproxy.isRunning()) return { running: false, epoch: null, proxies: [], fault, heals };
   try {
     const { pid, csv } = parseInfoAndStat(await socketRequest(amphora.layout.statsSocket, 'show info;show stat', timeoutMs));
     // A pid alone can be handed out again; with its start time it names one process.
     const identity = pid === null ? null : identify(pid);
-    return { running: true, epoch: identity ? `${identity.pid}.${identity.startTime}` : pid === null ? null : String(pid), proxies: toProxies(csv) };
+    return { running: true, epoch: identity ? `${identity.pid}.${identity.startTime}` : pid === null ? null : String(pid), proxies: toProxies(csv), fault, heals };
   } catch {
     // Running but not answering (a reload in progress): liveness without statistics this time.
-    return { running: true, epoch: null, proxies: [] };
+    return { running: true, epoch: null, proxies: [], fault, heals };
   }
 }

@@ -29,6 +29,8 @@ export class SupervisionLog {
   private events: SupervisionEvent[] = [];
   private seq = 0;
   readonly totals: Record<SupervisionEventKind, number> = { exited: 0, restarted: 0, restart_failed: 0, gave_up: 0 };
+  /** Told of every event as it is recorded (the heartbeat sender reports the amphora at once). */
+  onRecord: ((event: SupervisionEvent) => void) | null = null;
 
   constructor(
     private readonly capacity = 500,
@@ -44,6 +46,7 @@ export class SupervisionLog {
     this.events.push(full);
     if (this.events.length > this.capacity) this.events.splice(0, this.events.length - this.capacity);
     this.totals[event.kind]++;
+    this.onRecord?.(full);
     return full;
   }
 

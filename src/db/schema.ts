@@ -217,6 +217,9 @@ export interface AmphoraHealthTable {
   last_seq: ColumnType<string, number | string, number | string>;
   haproxy_running: boolean;
   broken_since: Date | null;
+  /** Why the agent cannot heal HAProxy, from its latest heartbeat; null when all is well or may heal. */
+  fault: string | null;
+  self_heals: ColumnType<string, number | string | undefined, number | string>;
   updated_at: Timestamp;
 }
 

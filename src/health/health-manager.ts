@@ -13,6 +13,7 @@ import type { HeartbeatSettings } from '../agent/heartbeat-settings.ts';
 import { settingsDigest } from '../agent/heartbeat-settings.ts';
 import { loadLbGraph } from '../amphora/graph-loader.ts';
 import { evaluateBreakers, inClosingGrace, type BreakerPolicy, type DomainState, type MonitoredAmphora } from './circuit-breaker.ts';
+import { failoverCause } from './failover-cause.ts';
 import { HeartbeatReceiver } from './heartbeat-receiver.ts';
 import { proxyStats, statusFingerprint } from './heartbeat-stats.ts';
 import * as store from './health-store.ts';
@@ -149,8 +150,9 @@ export class HealthManager {
     const { db } = this.deps;
     await store.recordLiveness(
       db,
-      [...batch.values()].map((hb) => ({ amphora_id: hb.amphora_id, seq: hb.seq, running: hb.haproxy.running })),
+      [...batch.values()].map((hb) => ({ amphora_id: hb.amphora_id, seq: hb.seq, running: hb.haproxy.running, fault: hb.fault ?? null, heals: hb.heals ?? 0 })),
     );
+    const unhealable = [...batch.values()].some((hb) => hb.fault);
     const serving = await store.servingAmphorae(db, [...batch.keys()]);
     const counters: store.ReportedCounters[] = [];
     for (const amphora of serving) {
@@ -186,6 +188,8 @@ export class HealthManager {
     }
     await store.addCounters(db, counters);
     this.#flushedAt = Date.now();
+    // An amphora its agent cannot heal is acted on now, not at the next detection tick.
+    if (unhealable) void this.#guard('detect', () => this.detect());
   }
 
   /** Finds silent and broken amphorae, updates the circuit breakers, and queues failovers. */
@@ -231,9 +235,9 @@ export class HealthManager {
       if (row.open) closedAt.set(state.domain, rows[0]?.now ?? new Date());
       else if (row.closed_at && !resetClosed) closedAt.set(state.domain, row.closed_at);
     }
-    const due = monitored.filter(
-      (a) => (a.row.silent || a.row.broken) && a.row.lb_status === 'ACTIVE' && verdict.allowed(a) && !inClosingGrace(a, closedAt, a.row.now, s.timeoutMs),
-    );
+    const due = monitored
+      .map((a) => ({ ...a, cause: failoverCause(a.row, s.timeoutMs) }))
+      .filter((a) => a.cause !== null && verdict.allowed(a) && !inClosingGrace(a, closedAt, a.row.now, s.timeoutMs));
     if (due.length === 0) return;
     let slots = s.maxConcurrentFailovers - (await store.failoversInFlight(db));
     for (const a of due) {
@@ -241,9 +245,7 @@ export class HealthManager {
         log.warn({ waiting: due.length }, 'automatic failovers are rate-limited; the rest wait for a free slot');
         break;
       }
-      const reason = a.row.silent
-        ? `automatic failover: no heartbeat since ${a.row.last_seen.toISOString()} (timeout ${s.timeoutMs} ms)`
-        : `automatic failover: HAProxy reported not running for more than ${s.timeoutMs} ms and not restarted`;
+      const reason = a.cause!.reason;
       const jobId = await store.enqueueFailover(db, { amphoraId: a.id, loadBalancerId: a.row.load_balancer_id, reason, maxAttempts: s.jobMaxAttempts });
       if (jobId) {
         slots--;

@@ -66,11 +66,16 @@ export interface Liveness {
   amphora_id: string;
   seq: number;
   running: boolean;
+  /** The agent's reason it cannot heal HAProxy; null when it runs or may heal. */
+  fault: string | null;
+  /** Daemon restarts the agent reported for this amphora, since it started. */
+  heals: number;
 }
 
 /**
  * Marks the amphorae seen now. `broken_since` starts when an amphora serving an ACTIVE load
- * balancer reports HAProxy not running and ends when it runs again. While a flow works on the
+ * balancer reports HAProxy not running (or a fault its agent cannot heal, such as its namespace
+ * gone while an unreachable HAProxy still runs) and ends when that is over. While a flow works on the
  * load balancer (booting, configuring, reloading) HAProxy may rightly not run, and a heartbeat
  * taken then can arrive just after the flow ends: it starts the clock at most, the next one
  * stops it, well within the timeout.
@@ -78,9 +83,11 @@ export interface Liveness {
 export async function recordLiveness(db: Db, rows: Liveness[]): Promise<void> {
   if (rows.length === 0) return;
   await sql`
-    insert into amphora_health (amphora_id, last_seen, last_seq, haproxy_running, broken_since, updated_at)
-    select b.amphora_id, now(), b.seq, b.running, case when b.running or a.status <> 'ALLOCATED' or lb.provisioning_status <> 'ACTIVE' then null else now() end, now()
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as b(amphora_id uuid, seq bigint, running boolean)
+    insert into amphora_health (amphora_id, last_seen, last_seq, haproxy_running, broken_since, fault, self_heals, updated_at)
+    select b.amphora_id, now(), b.seq, b.running,
+      case when (b.running and b.fault is null) or a.status <> 'ALLOCATED' or lb.provisioning_status <> 'ACTIVE' then null else now() end,
+      b.fault, b.heals, now()
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as b(amphora_id uuid, seq bigint, running boolean, fault text, heals bigint)
     join amphora a on a.id = b.amphora_id and a.status <> 'DELETED'
     left join load_balancer lb on lb.id = a.load_balancer_id
     order by b.amphora_id
@@ -89,6 +96,9 @@ export async function recordLiveness(db: Db, rows: Liveness[]): Promise<void> {
       last_seq = greatest(amphora_health.last_seq, excluded.last_seq),
       haproxy_running = excluded.haproxy_running,
       broken_since = case when excluded.broken_since is null then null else coalesce(amphora_health.broken_since, excluded.broken_since) end,
+      fault = excluded.fault,
+      -- The count starts again with the agent; the highest seen is kept.
+      self_heals = greatest(amphora_health.self_heals, excluded.self_heals),
       updated_at = now()`.execute(db);
 }
 
@@ -195,6 +205,10 @@ export interface MonitoredRow {
   last_seen: Date;
   silent: boolean;
   broken: boolean;
+  /** Broken now, and its agent said it cannot heal it: no need to wait out the timeout. */
+  unhealable: boolean;
+  /** The agent's reason, when unhealable. */
+  fault: string | null;
 }
 
 /** Every serving amphora that has sent a heartbeat, with whether it is silent or broken past `timeoutMs`. */
@@ -202,7 +216,8 @@ export async function monitoredAmphorae(db: Db, timeoutMs: number): Promise<Moni
   const result = await sql<MonitoredRow>`
     select now() as now, a.id, a.agent_url, lb.availability_zone, a.load_balancer_id, lb.provisioning_status as lb_status, h.last_seen,
       h.last_seen < now() - make_interval(secs => ${timeoutMs / 1000}) as silent,
-      coalesce(h.broken_since < now() - make_interval(secs => ${timeoutMs / 1000}), false) as broken
+      coalesce(h.broken_since < now() - make_interval(secs => ${timeoutMs / 1000}), false) as broken,
+      (h.broken_since is not null and h.fault is not null) as unhealable, h.fault
     from amphora a
     join amphora_health h on h.amphora_id = a.id
     join load_balancer lb on lb.id = a.load_balancer_id
@@ -315,6 +330,15 @@ export async function registerManager(db: Db, id: string, host: string, port: nu
     .values({ id, host, port, counters: json })
     .onConflict((oc) => oc.column('id').doUpdateSet({ host, port, counters: json, alive_at: sql<Date>`now()` }))
     .execute();
+}
+
+/** Over every amphora heard from: how many, how many their agent cannot heal, and the restarts it did. */
+export async function amphoraHealthSummary(db: Db): Promise<{ reporting: number; unhealable: number; self_heals: number }> {
+  const row = await sql<{ reporting: string; unhealable: string; self_heals: string | null }>`
+    select count(*) as reporting, count(*) filter (where fault is not null) as unhealable, sum(self_heals) as self_heals
+    from amphora_health h where exists (select 1 from amphora a where a.id = h.amphora_id and a.status <> 'DELETED')`.execute(db);
+  const r = row.rows[0];
+  return { reporting: Number(r?.reporting ?? 0), unhealable: Number(r?.unhealable ?? 0), self_heals: Number(r?.self_heals ?? 0) };
 }
 
 export async function managerRows(db: Db) {

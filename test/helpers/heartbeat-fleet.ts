@@ -10,6 +10,7 @@ import { HeartbeatSender } from '../../src/agent/heartbeat-sender.ts';
 import { settingsDigest, type HeartbeatSettings } from '../../src/agent/heartbeat-settings.ts';
 import type { Snapshot } from '../../src/agent/heartbeat-snapshot.ts';
 import type { Counters } from '../../src/agent/heartbeat-codec.ts';
+import type { UnhealableReason } from '../../src/agent/healability.ts';
 import { secretStoreFor } from '../../src/certs/secret-store.ts';
 import { DbStatusCallbacks } from '../../src/providers/status-callbacks.ts';
 import { createActiveLoadBalancer, type TestApp } from './app.ts';
@@ -85,6 +86,10 @@ export class ScriptedSource {
   readonly silent = new Set<string>();
   readonly running = new Map<string, boolean>();
   readonly counters = new Map<string, { epoch: string; listenerId: string; counters: Counters }>();
+  /** What the agent would say of an amphora it cannot heal. */
+  readonly faults = new Map<string, UnhealableReason>();
+  /** The agent's count of daemon restarts per amphora. */
+  readonly heals = new Map<string, number>();
   constructor(private readonly fleet: FleetMember[]) {}
   ids(): string[] {
     return this.fleet.map((m) => m.amphoraId).filter((id) => !this.silent.has(id));
@@ -92,8 +97,10 @@ export class ScriptedSource {
   async snapshot(id: string): Promise<Snapshot> {
     const running = this.running.get(id) ?? true;
     const c = this.counters.get(id);
-    if (!running) return { running: false, epoch: null, proxies: [] };
-    return { running: true, epoch: c?.epoch ?? 'e0', proxies: c ? [{ p: c.listenerId, s: 'FRONTEND', st: 'OPEN', c: c.counters }] : [] };
+    const heals = this.heals.get(id);
+    const fault = this.faults.get(id) ?? null;
+    if (!running) return { running: false, epoch: null, proxies: [], fault, heals };
+    return { running: true, epoch: c?.epoch ?? 'e0', proxies: c ? [{ p: c.listenerId, s: 'FRONTEND', st: 'OPEN', c: c.counters }] : [], fault, heals };
   }
 }
 

@@ -1,6 +1,7 @@
 // /v2/fulcrum/health: the health managers alive, with what their receivers accepted and dropped
-// (by reason); the circuit breakers, why automatic failover is stopped where it is, and the
-// operator's reset (the amphorae silent at that moment may then be failed over). Admin only.
+// (by reason) and a summary of the amphorae they hear (unhealable ones, self-heals); the circuit
+// breakers, why automatic failover is stopped where it is, and the operator's reset (the
+// amphorae silent at that moment may then be failed over). Admin only.
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
@@ -8,7 +9,7 @@ import { NotFound } from '../../errors.ts';
 import { authorize } from '../../auth/policy.ts';
 import { octaviaTime } from '../octavia/common.ts';
 import { Strict, Type, Wrapped } from '../octavia/schema-types.ts';
-import { breakerRows, managerRows, resetBreaker, type BreakerRow } from '../../health/health-store.ts';
+import { amphoraHealthSummary, breakerRows, managerRows, resetBreaker, type BreakerRow } from '../../health/health-store.ts';
 
 const Reset = Wrapped('circuit_breaker', Strict({ domain: Type.String({ minLength: 1, maxLength: 300 }) }));
 
@@ -39,6 +40,9 @@ export async function healthRoutes(app: FastifyInstance, deps: ApiDeps): Promise
         started_at: octaviaTime(r.started_at),
         alive_at: octaviaTime(r.alive_at),
       })),
+      // Amphorae heard from, those whose agent reports it cannot heal them, and the daemon
+      // restarts their agents' supervision did (each agent counts from its own start).
+      amphorae: await amphoraHealthSummary(db),
     };
   });
 

@@ -1,0 +1,30 @@
+// Whether the agent can still bring an amphora's HAProxy back by itself. Pure: the caller
+// gathers the facts (all cheap: the supervisor's state and two file checks). When it cannot,
+// the heartbeat says why, and the health manager fails the amphora over without waiting out
+// its heartbeat timeout: nothing the agent does in those seconds would help.
+
+export type UnhealableReason = 'netns_missing' | 'config_missing' | 'gave_up';
+
+export interface HealFacts {
+  haproxyRunning: boolean;
+  /** The controller applied a configuration and did not stop HAProxy since. */
+  haproxyWanted: boolean;
+  /** HAProxy's supervisor stopped restarting it (it kept dying). */
+  gaveUp: boolean;
+  /** The amphora has a network namespace and it is gone (deleted with everything in it). */
+  netnsMissing: boolean;
+  configPresent: boolean;
+}
+
+export function unhealableReason(f: HealFacts): UnhealableReason | null {
+  // Without its namespace's name the agent can neither reach nor restart anything in it, even a
+  // HAProxy still running there (one restarted between the namespace's processes being killed
+  // and its name being deleted keeps an unnamed namespace alive, usually without its link).
+  if (f.netnsMissing) return 'netns_missing';
+  if (f.haproxyRunning) return null;
+  // Not wanted: the controller stopped it (a flow at work), which is not for the agent to heal.
+  if (!f.haproxyWanted) return null;
+  if (!f.configPresent) return 'config_missing';
+  if (f.gaveUp) return 'gave_up';
+  return null;
+}
