@@ -89,6 +89,9 @@ describe('the local data plane recovers without an operator', () => {
       FULCRUM_NETWORK_DRIVER: 'local',
       FULCRUM_COMPUTE_DRIVER: 'process',
       FULCRUM_JOB_POLL_MS: '50',
+      // What heals here is the agent and the controller's watchdog; the health manager failing
+      // amphorae over while their agent restarts would replace the very processes under test.
+      FULCRUM_AUTO_FAILOVER: 'false',
       FULCRUM_HEALTH_POLL_MS: '500',
     };
     backends = await Promise.all([startBackend('be-a'), startBackend('be-b')]);
