@@ -81,6 +81,14 @@ async function main(): Promise<void> {
     const skipped = rounds.filter((r) => r.what.startsWith('nothing'));
     if (skipped.length > 0) console.log(`rounds with nothing to kill: ${skipped.length}`);
     for (const line of unrecovered) console.log(`not recovered before the next round: ${line}`);
+    // Why an outage ran long: the watchdog's failed agent starts, by their message.
+    const failedStarts = new Map<string, number>();
+    for (const line of install.serve.output().split('\n')) {
+      if (!line.includes('cannot start the local amphora agent')) continue;
+      const message = String((JSON.parse(line) as { err?: { message?: string } }).err?.message ?? '').replace(/\d+/g, 'N');
+      failedStarts.set(message, (failedStarts.get(message) ?? 0) + 1);
+    }
+    for (const [message, n] of failedStarts) console.log(`watchdog: ${n} failed agent start(s): ${message}`);
     const problems = await install.problems();
     console.log(`final: ${settled}; consistency: ${problems.length === 0 ? 'OK (none pending, one ALLOCATED amphora per LB, one agent, one HAProxy master per amphora, no orphan)' : problems.join('; ')}`);
     if (problems.length > 0 || settled.startsWith('NOT')) process.exitCode = 1;
