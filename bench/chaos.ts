@@ -72,6 +72,12 @@ async function main(): Promise<void> {
       const f = stats(failed);
       rows.push([kind, String(o.n), fmt(o.median), fmt(o.p90), fmt(o.max), fmt(f.median, 0), fmt(f.p90, 0), String(failed.reduce((a, b) => a + b, 0))]);
     }
+    // The slow rounds, with what the round before them did: a failure on top of one not healed yet.
+    rounds.forEach((round, i) => {
+      const to = rounds[i + 1]?.at ?? end;
+      const outageMs = Math.max(...probers.map((p) => p.outage(round.at, to).outageMs));
+      if (outageMs > 1000) console.log(`slow round ${i} (${outageMs} ms): ${round.kind}: ${round.what}; before it: ${rounds[i - 1]?.kind ?? 'none'}`);
+    });
     console.log(table(['failure', 'rounds', 'outage median ms', 'p90', 'max', 'failed req median', 'p90', 'total'], rows));
     const total = [...probers, ...load].reduce((sum, p) => sum + p.samples.length, 0);
     const failedTotal = [...probers, ...load].reduce((sum, p) => sum + p.samples.filter((s) => !s.ok).length, 0);
