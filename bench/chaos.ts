@@ -97,7 +97,13 @@ async function main(): Promise<void> {
     for (const [message, n] of failedStarts) console.log(`watchdog: ${n} failed agent start(s): ${message}`);
     const problems = await install.problems();
     console.log(`final: ${settled}; consistency: ${problems.length === 0 ? 'OK (none pending, one ALLOCATED amphora per LB, one agent, one HAProxy master per amphora, no orphan)' : problems.join('; ')}`);
-    if (problems.length > 0 || settled.startsWith('NOT')) process.exitCode = 1;
+    if (problems.length > 0 || settled.startsWith('NOT')) {
+      // For the report: what serve logged about the load balancers left wrong.
+      const wrong = install.lbs.filter((lb) => problems.some((p) => p.includes(lb.id)) || settled.includes(lb.id));
+      const lines = install.serve.output().split('\n').filter((l) => wrong.some((lb) => l.includes(lb.id)) && /"level":(40|50|60)/.test(l));
+      for (const line of lines.slice(-15)) console.log(`serve: ${line.slice(0, 600)}`);
+      process.exitCode = 1;
+    }
   } finally {
     for (const p of [...probers, ...load]) await p.stop();
     await install.close();
