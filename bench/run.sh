@@ -35,6 +35,10 @@
 #                                failover job → traffic on the replacement, with the default heartbeat
 #                                interval and timeout, against an operator failover sent at once.
 #                                Not part of `all`.
+#   bench/run.sh chaos           the chaos test's long version: BENCH_CHAOS_ROUNDS seeded rounds under
+#                                load killing an amphora's HAProxy, the agent, or the agent and every
+#                                HAProxy; outage and failed requests per failure kind, and the final
+#                                consistency check. Not part of `all`.
 #   bench/run.sh heartbeat       heartbeat checks per datagram against a bare JSON.parse, and the
 #                                health manager's CPU and idle writes with BENCH_HB_AMPHORAE amphorae
 #                                heartbeating every second (embedded database). Not part of `all`.
@@ -49,6 +53,7 @@
 # spare: BENCH_SPARE_ROUNDS=15  BENCH_SPARE_POOL=2
 # active-standby (root, netns driver: drill → outage, pair whole again): BENCH_AS_ROUNDS=10
 # single-lost (root, netns driver: namespace deleted → replacement serving): BENCH_SL_ROUNDS=10
+# chaos: BENCH_CHAOS_ROUNDS=30  BENCH_CHAOS_LBS=3  BENCH_CHAOS_LOAD=2  FULCRUM_TEST_SEED=<seed to replay>
 # auto-failover: BENCH_AF_ROUNDS=10   heartbeat: BENCH_HB_AMPHORAE=500  BENCH_HB_SECONDS=10  BENCH_HB_PACKETS=20000
 # Numbers depend on the machine and what else runs on it; compare the ratios within one run.
 set -euo pipefail
@@ -83,12 +88,13 @@ case "${1:-all}" in
   single-lost) run single-lost ;;
   auto-failover) run auto-failover ;;
   heartbeat) run heartbeat-rate ;;
+  chaos) run chaos ;;
   all)
     run api-throughput
     run create-to-active
     ;;
   *)
-    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|spare|active-standby|single-lost|all]" >&2
+    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|spare|active-standby|single-lost|auto-failover|heartbeat|chaos|all]" >&2
     exit 2
     ;;
 esac

@@ -233,8 +233,13 @@ export async function ensureLocalAgent(options: LocalAgentOptions): Promise<stri
     if (child.exitCode === EXIT_PROGRAM_MISSING) {
       throw new LocalAgentFailed(`the amphora agent cannot run: ${logSince(files.log, logOffset) || 'a program it needs is missing'} (see ${files.log})`, true);
     }
-    if (child.exitCode !== null || Date.now() > deadline) {
-      throw new LocalAgentFailed(`the amphora agent did not start (see ${files.log})`, false);
+    // A child killed by a signal has no exit code, only a signal code: without it, an agent
+    // killed while it starts would be waited for until the deadline.
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new LocalAgentFailed(`the amphora agent exited (${child.exitCode ?? child.signalCode}) before it answered (see ${files.log})`, false);
+    }
+    if (Date.now() > deadline) {
+      throw new LocalAgentFailed(`the amphora agent did not answer within 30 s (see ${files.log})`, false);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -1,0 +1,131 @@
+// Chaos under load, the long version of test/e2e/chaos.test.ts: a real `fulcrum serve` (process
+// compute driver, real HAProxy on loopback VIPs, heartbeats and automatic failover on with their
+// default interval and timeout), BENCH_CHAOS_LBS load balancers, a prober per VIP (a request
+// every 10 ms, new connection, 500 ms timeout) and BENCH_CHAOS_LOAD back-to-back clients per VIP
+// as load. BENCH_CHAOS_ROUNDS seeded rounds each kill one of: an amphora's HAProxy (master and
+// workers, kill -9), the agent, the agent and every HAProxy. After each kill the round waits
+// until every VIP answered again (bounded), then a random pause of 0.2-2 s.
+// Per failure kind: the outage the probers saw (first failed request after the kill → the next
+// success, the longest over the VIPs) and the requests that failed (probers and load). At the
+// end, the consistency check of the chaos test: every LB ACTIVE and serving, one ALLOCATED
+// amphora each, one agent, one HAProxy master per amphora, no orphan process or run directory.
+//
+//   node --import tsx bench/chaos.ts
+//   BENCH_CHAOS_ROUNDS=30 BENCH_CHAOS_LBS=3 BENCH_CHAOS_LOAD=2 FULCRUM_TEST_SEED=<seed>
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fmt, intFromEnv, stats, table } from './lib.ts';
+import { loadNote } from './dataplane-lib.ts';
+import { FAILURE_KINDS, startChaosInstall, VipProber, type FailureKind } from '../test/helpers/chaos.ts';
+import { seededRandom, testSeed } from '../test/helpers/seeded-random.ts';
+
+const ROUNDS = intFromEnv('BENCH_CHAOS_ROUNDS', 30);
+const LBS = intFromEnv('BENCH_CHAOS_LBS', 3);
+const LOAD = intFromEnv('BENCH_CHAOS_LOAD', 2);
+const PROBE_EVERY_MS = 10;
+const PROBE_TIMEOUT_MS = 500;
+/** Polls of a quarter second: the bound on one round's recovery and on the final settle. */
+const SETTLE_POLLS = 480;
+
+async function main(): Promise<void> {
+  const seed = testSeed();
+  const random = seededRandom(seed);
+  const install = await startChaosInstall('bench-chaos', LBS);
+  const probers: VipProber[] = [];
+  const load: VipProber[] = [];
+  try {
+    await install.settle(SETTLE_POLLS);
+    const boundMs = ROUNDS * 120_000;
+    for (const lb of install.lbs) probers.push(new VipProber(lb, PROBE_EVERY_MS, PROBE_TIMEOUT_MS, boundMs));
+    for (const lb of install.lbs) for (let i = 0; i < LOAD; i++) load.push(new VipProber(lb, 0, PROBE_TIMEOUT_MS, boundMs));
+    const amphoraeBefore = new Set((await install.amphorae()).map((a) => a.id));
+    console.log(`chaos: seed ${seed} (replay with FULCRUM_TEST_SEED=${seed}), ${ROUNDS} rounds, ${LBS} load balancers, a prober per VIP every ${PROBE_EVERY_MS} ms and ${LOAD} load clients per VIP; ${loadNote()}`);
+
+    const rounds: { kind: FailureKind; at: number; what: string }[] = [];
+    const unrecovered: string[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const kind = FAILURE_KINDS[Math.floor(random() * FAILURE_KINDS.length)];
+      const victim = install.lbs[Math.floor(random() * install.lbs.length)];
+      const pauseMs = 200 + Math.floor(random() * 1800);
+      const what = await install.inflict(kind, victim);
+      rounds.push({ kind, at: Date.now(), what });
+      const back = await recovered(probers, rounds.at(-1)!.at);
+      if (!back) unrecovered.push(`round ${r} (${kind}): ${what}`);
+      await sleep(pauseMs);
+    }
+    const end = Date.now();
+    const settled = await install.settle(SETTLE_POLLS).then(
+      () => 'every LB ACTIVE and serving',
+      (err: Error) => `NOT SETTLED: ${err.message}`,
+    );
+
+    const rows: string[][] = [];
+    for (const kind of FAILURE_KINDS) {
+      const outage: number[] = [];
+      const failed: number[] = [];
+      rounds.forEach((round, i) => {
+        if (round.kind !== kind || round.what.startsWith('nothing')) return;
+        const to = rounds[i + 1]?.at ?? end;
+        outage.push(Math.max(...probers.map((p) => p.outage(round.at, to).outageMs)));
+        failed.push([...probers, ...load].reduce((sum, p) => sum + p.outage(round.at, to).failed, 0));
+      });
+      const o = stats(outage);
+      const f = stats(failed);
+      rows.push([kind, String(o.n), fmt(o.median), fmt(o.p90), fmt(o.max), fmt(f.median, 0), fmt(f.p90, 0), String(failed.reduce((a, b) => a + b, 0))]);
+    }
+    // The slow rounds, with what the round before them did: a failure on top of one not healed yet.
+    rounds.forEach((round, i) => {
+      const to = rounds[i + 1]?.at ?? end;
+      const outageMs = Math.max(...probers.map((p) => p.outage(round.at, to).outageMs));
+      if (outageMs > 1000) console.log(`slow round ${i} (${outageMs} ms): ${round.kind}: ${round.what}; before it: ${rounds[i - 1]?.kind ?? 'none'}`);
+    });
+    console.log(table(['failure', 'rounds', 'outage median ms', 'p90', 'max', 'failed req median', 'p90', 'total'], rows));
+    const total = [...probers, ...load].reduce((sum, p) => sum + p.samples.length, 0);
+    const failedTotal = [...probers, ...load].reduce((sum, p) => sum + p.samples.filter((s) => !s.ok).length, 0);
+    console.log(`requests: ${total}, failed ${failedTotal}`);
+    const live = await install.amphorae();
+    console.log(`amphorae replaced by failovers: ${live.filter((a) => !amphoraeBefore.has(a.id)).length}`);
+    const skipped = rounds.filter((r) => r.what.startsWith('nothing'));
+    if (skipped.length > 0) console.log(`rounds with nothing to kill: ${skipped.length}`);
+    for (const line of unrecovered) console.log(`not recovered before the next round: ${line}`);
+    // Why an outage ran long: the watchdog's failed agent starts, by their message.
+    const failedStarts = new Map<string, number>();
+    for (const line of install.serve.output().split('\n')) {
+      if (!line.includes('cannot start the local amphora agent')) continue;
+      const message = String((JSON.parse(line) as { err?: { message?: string } }).err?.message ?? '').replace(/\d+/g, 'N');
+      failedStarts.set(message, (failedStarts.get(message) ?? 0) + 1);
+    }
+    for (const [message, n] of failedStarts) console.log(`watchdog: ${n} failed agent start(s): ${message}`);
+    const problems = await install.problems();
+    console.log(`final: ${settled}; consistency: ${problems.length === 0 ? 'OK (none pending, one ALLOCATED amphora per LB, one agent, one HAProxy master per amphora, no orphan)' : problems.join('; ')}`);
+    if (problems.length > 0 || settled.startsWith('NOT')) {
+      // For the report: what serve logged about the load balancers left wrong.
+      const wrong = install.lbs.filter((lb) => problems.some((p) => p.includes(lb.id)) || settled.includes(lb.id));
+      const lines = install.serve.output().split('\n').filter((l) => wrong.some((lb) => l.includes(lb.id)) && /"level":(40|50|60)/.test(l));
+      for (const line of lines.slice(-15)) console.log(`serve: ${line.slice(0, 600)}`);
+      process.exitCode = 1;
+    }
+  } finally {
+    for (const p of [...probers, ...load]) await p.stop();
+    await install.close();
+  }
+}
+
+/** Waits (bounded) until every prober had a success after a failure after `t`, or never failed
+ * since `t` for a while; false when the bound passed. */
+async function recovered(probers: VipProber[], t: number): Promise<boolean> {
+  for (let i = 0; i < SETTLE_POLLS * 5; i++) {
+    const now = Date.now();
+    const ok = probers.every((p) => {
+      const window = p.samples.filter((s) => s.at >= t);
+      const firstBad = window.findIndex((s) => !s.ok);
+      // Unaffected VIPs count once they answered a second after the kill.
+      if (firstBad < 0) return now - t > 1000 && window.length > 0;
+      return window.slice(firstBad).some((s) => s.ok);
+    });
+    if (ok) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
+await main();
