@@ -57,8 +57,8 @@ export async function l7RuleRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   const base = '/v2/lbaas/l7policies/:l7policy_id/rules';
 
-  const policyOf = (request: FastifyRequest) =>
-    fetchRow(request, db, pathPolicySpec, (request.params as { l7policy_id: string }).l7policy_id);
+  const policyOf = (request: FastifyRequest & { params: Static<typeof PolicyParams> }) =>
+    fetchRow(request, db, pathPolicySpec, request.params.l7policy_id);
 
   /** The load balancer a policy's rules lock, through its listener. */
   async function loadBalancerOf(policy: L7PolicyRow): Promise<string> {
@@ -67,9 +67,9 @@ export async function l7RuleRoutes(app: Api, deps: ApiDeps): Promise<void> {
   }
 
   /** The addressed rule, 404 also when it belongs to another policy. */
-  async function ruleOf(request: FastifyRequest): Promise<{ policy: L7PolicyRow; rule: L7RuleRow }> {
+  async function ruleOf(request: FastifyRequest & { params: Static<typeof RuleParams> }): Promise<{ policy: L7PolicyRow; rule: L7RuleRow }> {
     const policy = await policyOf(request);
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     const rule = await fetchRow(request, db, l7RuleSpec, id);
     if (rule.l7policy_id !== policy.id) throw new NotFound('L7 Rule', id);
     return { policy, rule };

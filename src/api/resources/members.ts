@@ -2,7 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { ApiDeps } from '../deps.ts';
 import type { Api } from '../route-types.ts';
-import { Type } from '../octavia/schema-types.ts';
+import { type Static, Type } from '../octavia/schema-types.ts';
 import { COMMON_ATTRS, fetchRow, listResource, showResource, type ResourceSpec } from '../resource.ts';
 import { MemberBatchUpdate, MemberCreate, MemberUpdate, serializeMembers, type MemberRow } from '../octavia/member.ts';
 import { enqueueOperation, lockPoolForChild, NOW } from '../write-path.ts';
@@ -61,12 +61,12 @@ export async function memberRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   const base = '/v2/lbaas/pools/:pool_id/members';
 
-  const poolOf = (request: FastifyRequest) => fetchRow(request, db, poolSpec, (request.params as { pool_id: string }).pool_id);
+  const poolOf = (request: FastifyRequest & { params: Static<typeof PoolParams> }) => fetchRow(request, db, poolSpec, request.params.pool_id);
 
   /** The addressed member, 404 also when it belongs to another pool. */
-  async function memberOf(request: FastifyRequest): Promise<{ pool: PoolRow; member: MemberRow }> {
+  async function memberOf(request: FastifyRequest & { params: Static<typeof MemberParams> }): Promise<{ pool: PoolRow; member: MemberRow }> {
     const pool = await poolOf(request);
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     const member = await fetchRow(request, db, memberSpec, id);
     if (member.pool_id !== pool.id) throw new NotFound('Member', id);
     return { pool, member };
