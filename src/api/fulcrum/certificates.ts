@@ -1,15 +1,16 @@
 // /v2/fulcrum/certificates: the built-in certificate store that listeners and pools name in
 // their *_container_ref fields. Uploads are PEM (certificate + key + chain, a CA bundle, a
 // CRL) or PKCS#12; responses carry metadata and the reference to use, never key material.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
+import type { Api } from '../route-types.ts';
 import type { Db } from '../../db/database.ts';
 import { baseUrl } from '../links.ts';
 import { fetchRow, listResource, type ResourceSpec } from '../resource.ts';
 import { octaviaTime } from '../octavia/common.ts';
-import { Name, Nullable, ProjectId, Strict, StringEnum, Tags, Type, Wrapped } from '../octavia/schema-types.ts';
+import { IdParams, Name, Nullable, ProjectId, Strict, StringEnum, Tags, Type, Wrapped } from '../octavia/schema-types.ts';
 import { authorize } from '../../auth/policy.ts';
 import { Conflict, ValidationFailure } from '../../errors.ts';
 import { insertCertificate, type CertificateRow } from '../../certs/certificate-store.ts';
@@ -37,8 +38,6 @@ const CertificateCreate = Wrapped(
   }),
 );
 type CreateBody = Static<typeof CertificateCreate>['certificate'];
-
-const IdParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
 
 /** The content fields each type takes; the others are refused rather than ignored. */
 const FIELDS_OF_TYPE: Record<CreateBody['type'], (keyof CreateBody)[]> = {
@@ -139,7 +138,7 @@ function projectOf(request: FastifyRequest, body: CreateBody): string {
   return project;
 }
 
-export async function certificateRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function certificateRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   const base = '/v2/fulcrum/certificates';
   const apiBase = (request: FastifyRequest) => baseUrl(request, deps.config.apiBaseUri);
@@ -147,12 +146,12 @@ export async function certificateRoutes(app: FastifyInstance, deps: ApiDeps): Pr
   app.get(base, { config: { policy: 'fulcrum:certificate:get_all' } }, async (request) => listResource(request, deps, certificateSpec(apiBase(request))));
 
   app.get(`${base}/:id`, { config: { policy: 'fulcrum:certificate:get_one' }, schema: { params: IdParams } }, async (request) => {
-    const row = await fetchRow(request, db, certificateSpec(''), (request.params as { id: string }).id);
+    const row = await fetchRow(request, db, certificateSpec(''), request.params.id);
     return { certificate: view(row, apiBase(request)) };
   });
 
   app.post(base, { config: { policy: 'fulcrum:certificate:post' }, schema: { body: CertificateCreate } }, async (request, reply) => {
-    const body = (request.body as Static<typeof CertificateCreate>).certificate;
+    const body = request.body.certificate;
     const projectId = projectOf(request, body);
     authorize(request, projectId);
     const parsed = parseUpload(body);
@@ -161,7 +160,7 @@ export async function certificateRoutes(app: FastifyInstance, deps: ApiDeps): Pr
   });
 
   app.delete(`${base}/:id`, { config: { policy: 'fulcrum:certificate:delete' }, schema: { params: IdParams } }, async (request, reply) => {
-    const existing = await fetchRow(request, db, certificateSpec(''), (request.params as { id: string }).id);
+    const existing = await fetchRow(request, db, certificateSpec(''), request.params.id);
     await db.transaction().execute(async (trx) => {
       // Locked, so a listener or pool being written with a reference to it waits or fails (ref-check.ts).
       const row = await trx.selectFrom('certificate').selectAll().where('id', '=', existing.id).forUpdate().executeTakeFirst();

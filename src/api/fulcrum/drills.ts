@@ -2,8 +2,9 @@
 // amphora serving the load balancer's VIP for real and answers 202 with the drill, whose GET
 // shows the outage the prober inside Fulcrum measured and the requests that failed
 // (src/providers/amphora/drill.ts). Administrators only (policy fulcrum:loadbalancer:drill).
-import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../deps.ts';
+import type { Api } from '../route-types.ts';
+import { IdParams, Type } from '../octavia/schema-types.ts';
 import type { Db } from '../../db/database.ts';
 import { authorize } from '../../auth/policy.ts';
 import { Conflict, ImmutableObject, NotFound, ProviderUnsupported } from '../../errors.ts';
@@ -12,8 +13,7 @@ import { drillInProgress, FAILOVER_DRILL, findDrill, type DrillJob, type DrillRe
 import { isUuid } from '../../model/list-query.ts';
 import { octaviaTime } from '../octavia/common.ts';
 
-const LbParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
-const DrillParams = { type: 'object', properties: { id: { type: 'string' }, drill_id: { type: 'string' } }, required: ['id', 'drill_id'] } as const;
+const DrillParams = Type.Object({ id: Type.String(), drill_id: Type.String() });
 
 const STATUS: Record<string, string> = { queued: 'PENDING', running: 'RUNNING', succeeded: 'COMPLETE', failed: 'ERROR' };
 
@@ -46,12 +46,12 @@ function serializeDrill(d: DrillRecord) {
   };
 }
 
-export async function drillRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function drillRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   const base = '/v2/fulcrum/loadbalancers/:id';
 
-  app.post(`${base}/drill`, { config: { policy: 'fulcrum:loadbalancer:drill' }, schema: { params: LbParams } }, async (request, reply) => {
-    const lb = await fetchLoadBalancer(db, (request.params as { id: string }).id);
+  app.post(`${base}/drill`, { config: { policy: 'fulcrum:loadbalancer:drill' }, schema: { params: IdParams } }, async (request, reply) => {
+    const lb = await fetchLoadBalancer(db, request.params.id);
     authorize(request, lb.project_id);
     if (deps.providers.get(lb.provider)?.name !== 'amphora') {
       throw new ProviderUnsupported(lb.provider, 'action', 'a failover drill kills an amphora; only the amphora provider has them.');
@@ -65,7 +65,7 @@ export async function drillRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   });
 
   app.get(`${base}/drills/:drill_id`, { config: { policy: 'fulcrum:loadbalancer:get_drill' }, schema: { params: DrillParams } }, async (request) => {
-    const { id, drill_id: drillId } = request.params as { id: string; drill_id: string };
+    const { id, drill_id: drillId } = request.params;
     const lb = await fetchLoadBalancer(db, id);
     authorize(request, lb.project_id);
     const drill = /^\d{1,18}$/.test(drillId) ? await findDrill(db, drillId) : undefined;

@@ -2,9 +2,8 @@
 // (by reason) and a summary of the amphorae they hear (unhealable ones, self-heals); the circuit
 // breakers, why automatic failover is stopped where it is, and the operator's reset (the
 // amphorae silent at that moment may then be failed over). Admin only.
-import type { FastifyInstance } from 'fastify';
-import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
+import type { Api } from '../route-types.ts';
 import { NotFound } from '../../errors.ts';
 import { authorize } from '../../auth/policy.ts';
 import { octaviaTime } from '../octavia/common.ts';
@@ -27,7 +26,7 @@ function serialize(row: BreakerRow) {
   };
 }
 
-export async function healthRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function healthRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   app.get('/v2/fulcrum/health/managers', { config: { policy: 'fulcrum:health_manager:get_all' } }, async (request) => {
     authorize(request, request.auth.projectId);
@@ -53,7 +52,7 @@ export async function healthRoutes(app: FastifyInstance, deps: ApiDeps): Promise
 
   app.post('/v2/fulcrum/health/circuit-breakers/reset', { config: { policy: 'fulcrum:circuit_breaker:reset' }, schema: { body: Reset } }, async (request) => {
     authorize(request, request.auth.projectId);
-    const { domain } = (request.body as Static<typeof Reset>).circuit_breaker;
+    const { domain } = request.body.circuit_breaker;
     const row = await resetBreaker(db, domain);
     if (!row) throw new NotFound('CircuitBreaker', domain);
     return { circuit_breaker: serialize(row) };

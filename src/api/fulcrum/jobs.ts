@@ -1,8 +1,8 @@
 // /v2/fulcrum/jobs: the flow records behind every change, with their state and the reason of
 // a failure, for operators.
-import type { FastifyInstance } from 'fastify';
 import type { Selectable } from 'kysely';
 import type { ApiDeps } from '../deps.ts';
+import type { Api } from '../route-types.ts';
 import type { JobTable } from '../../db/schema.ts';
 import { listRows } from '../../db/list-rows.ts';
 import { InvalidListQuery, NotFound } from '../../errors.ts';
@@ -41,7 +41,7 @@ function jobMarker(raw: string | string[] | undefined): string | null {
   return raw;
 }
 
-export async function jobRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function jobRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   app.get('/v2/fulcrum/jobs', { config: { policy: 'fulcrum:job:get_all' } }, async (request) => {
     authorize(request, request.auth.projectId);

@@ -1,10 +1,10 @@
 // /v2/fulcrum/networks and /v2/fulcrum/subnets: the networks VIPs are allocated from (there
 // is no Neutron here). Reads for any project's readers, writes for administrators (policy
 // rules fulcrum:network:* and fulcrum:subnet:*).
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
+import type { Api } from '../route-types.ts';
 import type { Db } from '../../db/database.ts';
 import { Conflict, NotFound } from '../../errors.ts';
 import { createSubnet } from '../../network/subnets.ts';
@@ -47,7 +47,7 @@ function subnetView(s: { id: string; network_id: string; name: string; cidr: str
   return { id: s.id, network_id: s.network_id, name: s.name, cidr: s.cidr, ip_version: s.ip_version, gateway_ip: s.gateway_ip, created_at: octaviaTime(s.created_at) };
 }
 
-export async function networkRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function networkRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   const find = async <T>(table: 'network' | 'subnet', name: string, id: string): Promise<T> => {
     const row = isUuid(id) ? await db.selectFrom(table).selectAll().where('id', '=', id.toLowerCase()).executeTakeFirst() : undefined;
@@ -66,7 +66,7 @@ export async function networkRoutes(app: FastifyInstance, deps: ApiDeps): Promis
   });
   app.post('/v2/fulcrum/networks', { config: { policy: 'fulcrum:network:post' }, schema: { body: NetworkCreate } }, async (request, reply) => {
     authorizeCaller(request);
-    const body = (request.body as Static<typeof NetworkCreate>).network;
+    const body = request.body.network;
     const id = randomUUID();
     await db.insertInto('network').values({ id, name: body.name ?? '', project_id: body.project_id ?? null }).execute();
     return reply.status(201).send({ network: (await networkView(db, [id]))[0] });
@@ -93,7 +93,7 @@ export async function networkRoutes(app: FastifyInstance, deps: ApiDeps): Promis
   });
   app.post('/v2/fulcrum/subnets', { config: { policy: 'fulcrum:subnet:post' }, schema: { body: SubnetCreate } }, async (request, reply) => {
     authorizeCaller(request);
-    const body = (request.body as Static<typeof SubnetCreate>).subnet;
+    const body = request.body.subnet;
     const row = await createSubnet(db, { networkId: body.network_id, name: body.name ?? '', cidr: body.cidr, gatewayIp: body.gateway_ip ?? null });
     return reply.status(201).send({ subnet: subnetView(row) });
   });

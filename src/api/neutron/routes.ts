@@ -4,8 +4,9 @@
 // Visibility follows Neutron: shared networks (no project) and the caller's own project's,
 // everything for callers allowed the `-global` list rule; a network the caller may not see
 // is a 404, as in Neutron.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { ApiDeps } from '../deps.ts';
+import type { Api } from '../route-types.ts';
 import { NotFound } from '../../errors.ts';
 import { authorize, isAllowed, mayListAllProjects, policyAction } from '../../auth/policy.ts';
 import { isUuid, type RawQuery } from '../../model/list-query.ts';
@@ -13,7 +14,7 @@ import { NETWORK_FILTERS, SUBNET_FILTERS, filterAndProject, networkView, subnetV
 
 export const NEUTRON_PREFIX = '/networking/v2.0';
 
-export async function neutronRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function neutronRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
 
   /** The networks `request`'s caller may see, by id. */

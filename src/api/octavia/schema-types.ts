@@ -48,3 +48,6 @@ export const DescribedFields = {
   description: Type.Optional(Nullable(Name)),
   admin_state_up: Type.Optional(AdminStateUp),
 };
+
+/** `/:id` in the path of every resource that is addressed by its id. */
+export const IdParams = Type.Object({ id: Type.String() });

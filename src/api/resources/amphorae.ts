@@ -2,9 +2,11 @@
 // project, so every route authorizes against the caller's own project (the policy makes them
 // administrator-only). Failover locks the amphora's load balancer like an LB failover; delete
 // and config push are jobs of their own (src/providers/amphora/operator-flows.ts).
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import type { ApiDeps } from '../deps.ts';
+import type { Api } from '../route-types.ts';
+import { IdParams } from '../octavia/schema-types.ts';
 import type { Db } from '../../db/database.ts';
 import { authorize } from '../../auth/policy.ts';
 import { ImmutableObject, NotFound } from '../../errors.ts';
@@ -23,8 +25,6 @@ const amphoraSpec: GlobalSpec<AmphoraRow> = {
   attrs: AMPHORA_ATTRS,
   serialize: serializeAmphora,
 };
-
-const IdParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
 
 function authorizeCaller(request: FastifyRequest): void {
   authorize(request, request.auth.projectId);
@@ -65,7 +65,7 @@ async function amphoraStats(db: Db, amphoraId: string) {
   );
 }
 
-export async function amphoraRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function amphoraRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   const base = '/v2/octavia/amphorae';
 
@@ -76,12 +76,12 @@ export async function amphoraRoutes(app: FastifyInstance, deps: ApiDeps): Promis
 
   app.get(`${base}/:id`, { config: { policy: 'amphora:get_one' }, schema: { params: IdParams } }, async (request) => {
     authorizeCaller(request);
-    return showGlobal(request, amphoraSpec, await fetchAmphora(db, (request.params as { id: string }).id));
+    return showGlobal(request, amphoraSpec, await fetchAmphora(db, request.params.id));
   });
 
   app.get(`${base}/:id/stats`, { config: { policy: 'amphora:get_stats' }, schema: { params: IdParams } }, async (request) => {
     authorizeCaller(request);
-    const amphora = await fetchAmphora(db, (request.params as { id: string }).id);
+    const amphora = await fetchAmphora(db, request.params.id);
     const stats = await amphoraStats(db, amphora.id);
     if (stats.length === 0) throw new NotFound('Amphora stats for', amphora.id);
     return { amphora_stats: stats };
@@ -89,7 +89,7 @@ export async function amphoraRoutes(app: FastifyInstance, deps: ApiDeps): Promis
 
   app.put(`${base}/:id/failover`, { config: { policy: 'amphora:put_failover' }, schema: { params: IdParams } }, async (request, reply) => {
     authorizeCaller(request);
-    const amphora = await fetchAmphora(db, (request.params as { id: string }).id);
+    const amphora = await fetchAmphora(db, request.params.id);
     // An amphora that serves no load balancer has nothing to fail over to.
     if (!amphora.load_balancer_id) throw new ImmutableObject('Amphora', amphora.id);
     await failover(deps, amphora.load_balancer_id, AMPHORA_FAILOVER_STATES, amphora.id);
@@ -98,14 +98,14 @@ export async function amphoraRoutes(app: FastifyInstance, deps: ApiDeps): Promis
 
   app.put(`${base}/:id/config`, { config: { policy: 'amphora:put_config' }, schema: { params: IdParams } }, async (request, reply) => {
     authorizeCaller(request);
-    const amphora = await fetchAmphora(db, (request.params as { id: string }).id);
+    const amphora = await fetchAmphora(db, request.params.id);
     await enqueueJob(db, { kind: AMPHORA_CONFIG, payload: { amphoraId: amphora.id }, loadBalancerId: amphora.load_balancer_id, maxAttempts: deps.config.jobMaxAttempts });
     return reply.status(202).send();
   });
 
   app.delete(`${base}/:id`, { config: { policy: 'amphora:delete' }, schema: { params: IdParams } }, async (request, reply) => {
     authorizeCaller(request);
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     const amphora = await fetchAmphora(db, id);
     await db.transaction().execute(async (trx) => {
       // Only an amphora in ERROR may go (docs/octavia-compatibility.md §4.2); the row lock orders racing deletes.

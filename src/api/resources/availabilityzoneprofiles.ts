@@ -1,9 +1,9 @@
 // /v2/lbaas/availabilityzoneprofiles (docs/octavia-compatibility.md §5.12), admin-only; the same rules as flavor
 // profiles, with availability_zone_data validated by the provider.
-import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
+import type { Api } from '../route-types.ts';
+import { IdParams } from '../octavia/schema-types.ts';
 import { authorize } from '../../auth/policy.ts';
 import { InvalidOption, NotFound, ObjectInUse } from '../../errors.ts';
 import { isUuid } from '../../model/list-query.ts';
@@ -33,7 +33,6 @@ const availabilityZoneProfileSpec: GlobalSpec<AvailabilityZoneProfileRow> = {
   serialize: availabilityZoneProfileFields,
 };
 
-const IdParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
 const DISPLAY = 'Availability Zone Profile';
 
 async function findProfile(db: Db, id: string): Promise<AvailabilityZoneProfileRow> {
@@ -49,7 +48,7 @@ function checkZoneData(deps: ApiDeps, provider: string, data: string): void {
   validateAvailabilityZone(enabledDriver(deps, provider), metadata);
 }
 
-export async function availabilityZoneProfileRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function availabilityZoneProfileRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   const base = '/v2/lbaas/availabilityzoneprofiles';
 
@@ -60,7 +59,7 @@ export async function availabilityZoneProfileRoutes(app: FastifyInstance, deps: 
 
   app.get(`${base}/:id`, { config: { policy: 'availability-zone-profile:get_one' }, schema: { params: IdParams } }, async (request) => {
     authorize(request, request.auth.projectId);
-    return showGlobal(request, availabilityZoneProfileSpec, await findProfile(db, (request.params as { id: string }).id));
+    return showGlobal(request, availabilityZoneProfileSpec, await findProfile(db, request.params.id));
   });
 
   app.post(
@@ -68,7 +67,7 @@ export async function availabilityZoneProfileRoutes(app: FastifyInstance, deps: 
     { config: { policy: 'availability-zone-profile:post' }, schema: { body: AvailabilityZoneProfileCreate } },
     async (request, reply) => {
       authorize(request, request.auth.projectId);
-      const body = (request.body as Static<typeof AvailabilityZoneProfileCreate>).availability_zone_profile;
+      const body = request.body.availability_zone_profile;
       checkZoneData(deps, body.provider_name, body.availability_zone_data);
       const row = await db
         .insertInto('availability_zone_profile')
@@ -84,11 +83,11 @@ export async function availabilityZoneProfileRoutes(app: FastifyInstance, deps: 
     { config: { policy: 'availability-zone-profile:put' }, schema: { params: IdParams, body: AvailabilityZoneProfileUpdate } },
     async (request) => {
       authorize(request, request.auth.projectId);
-      const body = (request.body as Static<typeof AvailabilityZoneProfileUpdate>).availability_zone_profile;
+      const body = request.body.availability_zone_profile;
       for (const field of ['name', 'provider_name', 'availability_zone_data'] as const) {
         if (body[field] === null) throw new InvalidOption('None', field);
       }
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const row = await db.transaction().execute(async (trx) => {
         const existing = isUuid(id)
           ? await trx.selectFrom('availability_zone_profile').selectAll().where('id', '=', id.toLowerCase()).forUpdate().executeTakeFirst()
@@ -115,7 +114,7 @@ export async function availabilityZoneProfileRoutes(app: FastifyInstance, deps: 
     { config: { policy: 'availability-zone-profile:delete' }, schema: { params: IdParams } },
     async (request, reply) => {
       authorize(request, request.auth.projectId);
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       await db.transaction().execute(async (trx) => {
         const existing = isUuid(id)
           ? await trx.selectFrom('availability_zone_profile').select('id').where('id', '=', id.toLowerCase()).forUpdate().executeTakeFirst()

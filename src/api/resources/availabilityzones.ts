@@ -1,9 +1,9 @@
 // /v2/lbaas/availabilityzones (docs/octavia-compatibility.md §5.12): addressed by name; read by any reader, written
 // by admins. Global, so every route authorizes against the caller's own project.
-import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
+import type { Api } from '../route-types.ts';
+import { Type } from '../octavia/schema-types.ts';
 import { authorize } from '../../auth/policy.ts';
 import { InvalidOption, NotFound, ObjectInUse, RecordAlreadyExists } from '../../errors.ts';
 import { listGlobal, showGlobal, type GlobalSpec } from '../global-resource.ts';
@@ -30,7 +30,7 @@ const availabilityZoneSpec: GlobalSpec<AvailabilityZoneRow> = {
   serialize: availabilityZoneFields,
 };
 
-const NameParams = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } as const;
+const NameParams = Type.Object({ name: Type.String() });
 const DISPLAY = 'Availability Zone';
 
 async function findZone(db: Db, name: string): Promise<AvailabilityZoneRow> {
@@ -39,7 +39,7 @@ async function findZone(db: Db, name: string): Promise<AvailabilityZoneRow> {
   return row;
 }
 
-export async function availabilityZoneRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function availabilityZoneRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   const base = '/v2/lbaas/availabilityzones';
 
@@ -50,12 +50,12 @@ export async function availabilityZoneRoutes(app: FastifyInstance, deps: ApiDeps
 
   app.get(`${base}/:name`, { config: { policy: 'availability-zone:get_one' }, schema: { params: NameParams } }, async (request) => {
     authorize(request, request.auth.projectId);
-    return showGlobal(request, availabilityZoneSpec, await findZone(db, (request.params as { name: string }).name));
+    return showGlobal(request, availabilityZoneSpec, await findZone(db, request.params.name));
   });
 
   app.post(base, { config: { policy: 'availability-zone:post' }, schema: { body: AvailabilityZoneCreate } }, async (request, reply) => {
     authorize(request, request.auth.projectId);
-    const body = (request.body as Static<typeof AvailabilityZoneCreate>).availability_zone;
+    const body = request.body.availability_zone;
     const row = await db
       .transaction()
       .execute(async (trx) => {
@@ -89,8 +89,8 @@ export async function availabilityZoneRoutes(app: FastifyInstance, deps: ApiDeps
     { config: { policy: 'availability-zone:put' }, schema: { params: NameParams, body: AvailabilityZoneUpdate } },
     async (request) => {
       authorize(request, request.auth.projectId);
-      const body = (request.body as Static<typeof AvailabilityZoneUpdate>).availability_zone;
-      const existing = await findZone(db, (request.params as { name: string }).name);
+      const body = request.body.availability_zone;
+      const existing = await findZone(db, request.params.name);
       const changes: Partial<Pick<AvailabilityZoneRow, 'description' | 'enabled'>> = {};
       if (body.description !== undefined) changes.description = body.description ?? '';
       if (body.enabled !== undefined) changes.enabled = body.enabled;
@@ -103,7 +103,7 @@ export async function availabilityZoneRoutes(app: FastifyInstance, deps: ApiDeps
 
   app.delete(`${base}/:name`, { config: { policy: 'availability-zone:delete' }, schema: { params: NameParams } }, async (request, reply) => {
     authorize(request, request.auth.projectId);
-    const { name } = request.params as { name: string };
+    const { name } = request.params;
     await db.transaction().execute(async (trx) => {
       // FOR UPDATE waits for load balancer creates holding the zone FOR SHARE.
       const zone = await trx.selectFrom('availability_zone').select(['id', 'name']).where('name', '=', name).forUpdate().executeTakeFirst();

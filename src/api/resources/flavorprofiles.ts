@@ -1,9 +1,9 @@
 // /v2/lbaas/flavorprofiles (docs/octavia-compatibility.md §5.11), admin-only. The provider validates flavor_data on
 // create and update; provider and data are fixed while a flavor uses the profile.
-import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
+import type { Api } from '../route-types.ts';
+import { IdParams } from '../octavia/schema-types.ts';
 import { authorize } from '../../auth/policy.ts';
 import { InvalidOption, NotFound, ObjectInUse } from '../../errors.ts';
 import { isUuid } from '../../model/list-query.ts';
@@ -28,7 +28,6 @@ const flavorProfileSpec: GlobalSpec<FlavorProfileRow> = {
   serialize: flavorProfileFields,
 };
 
-const IdParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
 const DISPLAY = 'Flavor Profile';
 
 async function findProfile(db: Db, id: string): Promise<FlavorProfileRow> {
@@ -42,7 +41,7 @@ function checkFlavorData(deps: ApiDeps, provider: string, data: string): void {
   validateFlavor(enabledDriver(deps, provider), metadata);
 }
 
-export async function flavorProfileRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function flavorProfileRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   const base = '/v2/lbaas/flavorprofiles';
 
@@ -53,12 +52,12 @@ export async function flavorProfileRoutes(app: FastifyInstance, deps: ApiDeps): 
 
   app.get(`${base}/:id`, { config: { policy: 'flavor-profile:get_one' }, schema: { params: IdParams } }, async (request) => {
     authorize(request, request.auth.projectId);
-    return showGlobal(request, flavorProfileSpec, await findProfile(db, (request.params as { id: string }).id));
+    return showGlobal(request, flavorProfileSpec, await findProfile(db, request.params.id));
   });
 
   app.post(base, { config: { policy: 'flavor-profile:post' }, schema: { body: FlavorProfileCreate } }, async (request, reply) => {
     authorize(request, request.auth.projectId);
-    const body = (request.body as Static<typeof FlavorProfileCreate>).flavorprofile;
+    const body = request.body.flavorprofile;
     checkFlavorData(deps, body.provider_name, body.flavor_data);
     const row = await db
       .insertInto('flavor_profile')
@@ -73,11 +72,11 @@ export async function flavorProfileRoutes(app: FastifyInstance, deps: ApiDeps): 
     { config: { policy: 'flavor-profile:put' }, schema: { params: IdParams, body: FlavorProfileUpdate } },
     async (request) => {
       authorize(request, request.auth.projectId);
-      const body = (request.body as Static<typeof FlavorProfileUpdate>).flavorprofile;
+      const body = request.body.flavorprofile;
       for (const field of ['name', 'provider_name', 'flavor_data'] as const) {
         if (body[field] === null) throw new InvalidOption('None', field);
       }
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const row = await db.transaction().execute(async (trx) => {
         const existing = isUuid(id) ? await trx.selectFrom('flavor_profile').selectAll().where('id', '=', id.toLowerCase()).forUpdate().executeTakeFirst() : undefined;
         if (!existing) throw new NotFound(DISPLAY, id);
@@ -99,7 +98,7 @@ export async function flavorProfileRoutes(app: FastifyInstance, deps: ApiDeps): 
 
   app.delete(`${base}/:id`, { config: { policy: 'flavor-profile:delete' }, schema: { params: IdParams } }, async (request, reply) => {
     authorize(request, request.auth.projectId);
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     await db.transaction().execute(async (trx) => {
       const existing = isUuid(id) ? await trx.selectFrom('flavor_profile').select('id').where('id', '=', id.toLowerCase()).forUpdate().executeTakeFirst() : undefined;
       if (!existing) throw new NotFound(DISPLAY, id);

@@ -1,9 +1,9 @@
 // /v2/lbaas/flavors (docs/octavia-compatibility.md §5.11): read by any reader, written by admins. A flavor is
 // global, so every route authorizes against the caller's own project.
-import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
+import type { Api } from '../route-types.ts';
+import { IdParams } from '../octavia/schema-types.ts';
 import { authorize } from '../../auth/policy.ts';
 import { InvalidOption, NotFound, ObjectInUse, RecordAlreadyExists } from '../../errors.ts';
 import { isUuid } from '../../model/list-query.ts';
@@ -27,15 +27,13 @@ const flavorSpec: GlobalSpec<FlavorRow> = {
   serialize: flavorFields,
 };
 
-const IdParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
-
 async function findFlavor(db: Db, id: string): Promise<FlavorRow> {
   const row = isUuid(id) ? await db.selectFrom('flavor').selectAll().where('id', '=', id.toLowerCase()).executeTakeFirst() : undefined;
   if (!row) throw new NotFound('Flavor', id);
   return row;
 }
 
-export async function flavorRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function flavorRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   const base = '/v2/lbaas/flavors';
 
@@ -46,12 +44,12 @@ export async function flavorRoutes(app: FastifyInstance, deps: ApiDeps): Promise
 
   app.get(`${base}/:id`, { config: { policy: 'flavor:get_one' }, schema: { params: IdParams } }, async (request) => {
     authorize(request, request.auth.projectId);
-    return showGlobal(request, flavorSpec, await findFlavor(db, (request.params as { id: string }).id));
+    return showGlobal(request, flavorSpec, await findFlavor(db, request.params.id));
   });
 
   app.post(base, { config: { policy: 'flavor:post' }, schema: { body: FlavorCreate } }, async (request, reply) => {
     authorize(request, request.auth.projectId);
-    const body = (request.body as Static<typeof FlavorCreate>).flavor;
+    const body = request.body.flavor;
     const row = await db
       .transaction()
       .execute(async (trx) => {
@@ -78,8 +76,8 @@ export async function flavorRoutes(app: FastifyInstance, deps: ApiDeps): Promise
 
   app.put(`${base}/:id`, { config: { policy: 'flavor:put' }, schema: { params: IdParams, body: FlavorUpdate } }, async (request) => {
     authorize(request, request.auth.projectId);
-    const body = (request.body as Static<typeof FlavorUpdate>).flavor;
-    const existing = await findFlavor(db, (request.params as { id: string }).id);
+    const body = request.body.flavor;
+    const existing = await findFlavor(db, request.params.id);
     const changes: Partial<Pick<FlavorRow, 'name' | 'description' | 'enabled'>> = {};
     if (body.name !== undefined) changes.name = body.name;
     if (body.description !== undefined) changes.description = body.description ?? '';
@@ -100,7 +98,7 @@ export async function flavorRoutes(app: FastifyInstance, deps: ApiDeps): Promise
 
   app.delete(`${base}/:id`, { config: { policy: 'flavor:delete' }, schema: { params: IdParams } }, async (request, reply) => {
     authorize(request, request.auth.projectId);
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     await db.transaction().execute(async (trx) => {
       // FOR UPDATE waits for load balancer creates holding the flavor FOR SHARE.
       const flavor = isUuid(id) ? await trx.selectFrom('flavor').select('id').where('id', '=', id.toLowerCase()).forUpdate().executeTakeFirst() : undefined;

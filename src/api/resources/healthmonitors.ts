@@ -1,8 +1,9 @@
 // /v2/lbaas/healthmonitors (docs/octavia-compatibility.md §5.6): one monitor per pool; a change needs the pool ACTIVE.
-import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
+import type { Api } from '../route-types.ts';
+import { IdParams } from '../octavia/schema-types.ts';
 import { COMMON_ATTRS, fetchRow, listResource, showResource, type ResourceSpec } from '../resource.ts';
 import {
   HealthMonitorCreate,
@@ -40,8 +41,6 @@ const healthMonitorSpec: ResourceSpec<HealthMonitorRow> = {
   serialize: serializeHealthMonitors,
 };
 
-const IdParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
-
 type MonitorBody = Static<typeof HealthMonitorUpdate>['healthmonitor'];
 
 /** The generic fields, null meaning "" for the name and false for admin_state_up. */
@@ -53,17 +52,17 @@ function commonChanges(body: MonitorBody): Record<string, unknown> {
   return changes;
 }
 
-export async function healthMonitorRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function healthMonitorRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   const base = '/v2/lbaas/healthmonitors';
 
   app.get(base, { config: { policy: 'healthmonitor:get_all' } }, async (request) => listResource(request, deps, healthMonitorSpec));
   app.get(`${base}/:id`, { config: { policy: 'healthmonitor:get_one' }, schema: { params: IdParams } }, async (request) =>
-    showResource(request, deps, healthMonitorSpec, (request.params as { id: string }).id),
+    showResource(request, deps, healthMonitorSpec, request.params.id),
   );
 
   app.post(base, { config: { policy: 'healthmonitor:post' }, schema: { body: HealthMonitorCreate } }, async (request, reply) => {
-    const body = (request.body as Static<typeof HealthMonitorCreate>).healthmonitor;
+    const body = request.body.healthmonitor;
     const pool = await fetchRow(request, db, poolSpec, body.pool_id);
     const settings = newMonitorSettings(body, pool.protocol);
     const id = randomUUID();
@@ -91,8 +90,8 @@ export async function healthMonitorRoutes(app: FastifyInstance, deps: ApiDeps): 
   });
 
   app.put(`${base}/:id`, { config: { policy: 'healthmonitor:put' }, schema: { params: IdParams, body: HealthMonitorUpdate } }, async (request) => {
-    const body = (request.body as Static<typeof HealthMonitorUpdate>).healthmonitor;
-    const existing = await fetchRow(request, db, healthMonitorSpec, (request.params as { id: string }).id);
+    const body = request.body.healthmonitor;
+    const existing = await fetchRow(request, db, healthMonitorSpec, request.params.id);
     const pool = await fetchRow(request, db, poolSpec, existing.pool_id);
     const changes = { ...commonChanges(body), ...monitorChanges(monitorSettings(existing), body) };
     const row = await db.transaction().execute(async (trx) => {
@@ -122,7 +121,7 @@ export async function healthMonitorRoutes(app: FastifyInstance, deps: ApiDeps): 
   });
 
   app.delete(`${base}/:id`, { config: { policy: 'healthmonitor:delete' }, schema: { params: IdParams } }, async (request, reply) => {
-    const existing = await fetchRow(request, db, healthMonitorSpec, (request.params as { id: string }).id);
+    const existing = await fetchRow(request, db, healthMonitorSpec, request.params.id);
     const pool = await fetchRow(request, db, poolSpec, existing.pool_id);
     await db.transaction().execute(async (trx) => {
       const { lb, locked } = await lockPoolForChild(trx, pool);

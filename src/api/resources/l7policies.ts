@@ -1,9 +1,9 @@
 // /v2/lbaas/l7policies (docs/octavia-compatibility.md §5.7): a change locks the LB and the policy's listener;
 // positions stay dense 1..N per listener, renumbered in the same transaction.
-import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
+import type { Api } from '../route-types.ts';
+import { IdParams } from '../octavia/schema-types.ts';
 import { fetchRow, listResource, showResource } from '../resource.ts';
 import {
   L7PolicyCreate,
@@ -24,7 +24,6 @@ import type { ListenerRow } from '../octavia/listener.ts';
 import { l7PolicySpec, listenerSpec, loadBalancerSpec } from '../resource-specs.ts';
 import { describedColumns } from '../writes/l7-policy-rows.ts';
 
-const IdParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
 const ARGUMENT_KEYS = ['action', 'redirect_pool_id', 'redirect_url', 'redirect_prefix', 'redirect_http_code'] as const;
 
 /** A redirect pool must be on the listener's load balancer (404) and speak its protocol (400). */
@@ -41,17 +40,17 @@ async function lockedListener(trx: Trx, id: string): Promise<ListenerRow> {
   return listener;
 }
 
-export async function l7PolicyRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function l7PolicyRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   const base = '/v2/lbaas/l7policies';
 
   app.get(base, { config: { policy: 'l7policy:get_all' } }, async (request) => listResource(request, deps, l7PolicySpec));
   app.get(`${base}/:id`, { config: { policy: 'l7policy:get_one' }, schema: { params: IdParams } }, async (request) =>
-    showResource(request, deps, l7PolicySpec, (request.params as { id: string }).id),
+    showResource(request, deps, l7PolicySpec, request.params.id),
   );
 
   app.post(base, { config: { policy: 'l7policy:post' }, schema: { body: L7PolicyCreate } }, async (request, reply) => {
-    const body = (request.body as Static<typeof L7PolicyCreate>).l7policy;
+    const body = request.body.l7policy;
     const listener = await fetchRow(request, db, listenerSpec, body.listener_id);
     if (listener.protocol === 'PROMETHEUS') throw new ListenerNoChildren(listener.protocol);
     const args = normaliseL7Policy(body);
@@ -100,8 +99,8 @@ export async function l7PolicyRoutes(app: FastifyInstance, deps: ApiDeps): Promi
   });
 
   app.put(`${base}/:id`, { config: { policy: 'l7policy:put' }, schema: { params: IdParams, body: L7PolicyUpdate } }, async (request) => {
-    const body = (request.body as Static<typeof L7PolicyUpdate>).l7policy;
-    const existing = await fetchRow(request, db, l7PolicySpec, (request.params as { id: string }).id);
+    const body = request.body.l7policy;
+    const existing = await fetchRow(request, db, l7PolicySpec, request.params.id);
     const listener = await db.selectFrom('listener').selectAll().where('id', '=', existing.listener_id).executeTakeFirstOrThrow();
     const changes = describedColumns(body);
     if (ARGUMENT_KEYS.some((k) => body[k] !== undefined)) {
@@ -139,7 +138,7 @@ export async function l7PolicyRoutes(app: FastifyInstance, deps: ApiDeps): Promi
   });
 
   app.delete(`${base}/:id`, { config: { policy: 'l7policy:delete' }, schema: { params: IdParams } }, async (request, reply) => {
-    const existing = await fetchRow(request, db, l7PolicySpec, (request.params as { id: string }).id);
+    const existing = await fetchRow(request, db, l7PolicySpec, request.params.id);
     const listener = await db.selectFrom('listener').select(['id', 'load_balancer_id']).where('id', '=', existing.listener_id).executeTakeFirstOrThrow();
     await db.transaction().execute(async (trx) => {
       const lb = await lockForChild(trx, listener.load_balancer_id);

@@ -1,9 +1,11 @@
 // /v2/lbaas/l7policies/{l7policy_id}/rules (docs/octavia-compatibility.md §5.8): a change needs the policy ACTIVE
 // and locks it with its listener and the LB; at most 50 rules a policy.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
+import type { Api } from '../route-types.ts';
+import { Type } from '../octavia/schema-types.ts';
 import { COMMON_ATTRS, fetchRow, listResource, showResource, type ResourceSpec } from '../resource.ts';
 import { L7RuleCreate, L7RuleUpdate, ruleSettings, serializeL7Rules, type L7RuleRow } from '../octavia/l7rule.ts';
 import type { L7PolicyRow } from '../octavia/l7policy.ts';
@@ -36,12 +38,8 @@ const l7RuleSpec: ResourceSpec<L7RuleRow> = {
 /** The policy named in the path; Octavia calls it "L7Policy" in this lookup's 404. */
 const pathPolicySpec: ResourceSpec<L7PolicyRow> = { ...l7PolicySpec, displayName: 'L7Policy' };
 
-const PolicyParams = { type: 'object', properties: { l7policy_id: { type: 'string' } }, required: ['l7policy_id'] } as const;
-const RuleParams = {
-  type: 'object',
-  properties: { l7policy_id: { type: 'string' }, id: { type: 'string' } },
-  required: ['l7policy_id', 'id'],
-} as const;
+const PolicyParams = Type.Object({ l7policy_id: Type.String() });
+const RuleParams = Type.Object({ l7policy_id: Type.String(), id: Type.String() });
 
 type RuleBody = Static<typeof L7RuleUpdate>['rule'];
 
@@ -55,12 +53,12 @@ function ruleColumns(body: RuleBody): Record<string, unknown> {
   return out;
 }
 
-export async function l7RuleRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function l7RuleRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   const base = '/v2/lbaas/l7policies/:l7policy_id/rules';
 
-  const policyOf = (request: FastifyRequest) =>
-    fetchRow(request, db, pathPolicySpec, (request.params as { l7policy_id: string }).l7policy_id);
+  const policyOf = (request: FastifyRequest & { params: Static<typeof PolicyParams> }) =>
+    fetchRow(request, db, pathPolicySpec, request.params.l7policy_id);
 
   /** The load balancer a policy's rules lock, through its listener. */
   async function loadBalancerOf(policy: L7PolicyRow): Promise<string> {
@@ -69,9 +67,9 @@ export async function l7RuleRoutes(app: FastifyInstance, deps: ApiDeps): Promise
   }
 
   /** The addressed rule, 404 also when it belongs to another policy. */
-  async function ruleOf(request: FastifyRequest): Promise<{ policy: L7PolicyRow; rule: L7RuleRow }> {
+  async function ruleOf(request: FastifyRequest & { params: Static<typeof RuleParams> }): Promise<{ policy: L7PolicyRow; rule: L7RuleRow }> {
     const policy = await policyOf(request);
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     const rule = await fetchRow(request, db, l7RuleSpec, id);
     if (rule.l7policy_id !== policy.id) throw new NotFound('L7 Rule', id);
     return { policy, rule };
@@ -88,7 +86,7 @@ export async function l7RuleRoutes(app: FastifyInstance, deps: ApiDeps): Promise
   });
 
   app.post(base, { config: { policy: 'l7rule:post' }, schema: { params: PolicyParams, body: L7RuleCreate } }, async (request, reply) => {
-    const body = (request.body as Static<typeof L7RuleCreate>).rule;
+    const body = request.body.rule;
     const policy = await policyOf(request);
     const settings = { type: body.type, compare_type: body.compare_type, key: body.key ?? null, value: body.value, invert: body.invert === true };
     validateL7Rule(settings);
@@ -134,7 +132,7 @@ export async function l7RuleRoutes(app: FastifyInstance, deps: ApiDeps): Promise
   });
 
   app.put(`${base}/:id`, { config: { policy: 'l7rule:put' }, schema: { params: RuleParams, body: L7RuleUpdate } }, async (request) => {
-    const body = (request.body as Static<typeof L7RuleUpdate>).rule;
+    const body = request.body.rule;
     const { policy, rule } = await ruleOf(request);
     // The rule as it will be is what must make sense, not the fields given.
     validateL7Rule(mergeL7Rule(ruleSettings(rule), body));

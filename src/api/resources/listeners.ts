@@ -1,9 +1,9 @@
 // /v2/lbaas/listeners (docs/octavia-compatibility.md §5.3).
-import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
+import type { Api } from '../route-types.ts';
+import { IdParams } from '../octavia/schema-types.ts';
 import type { Trx } from '../write-path.ts';
 import { fetchRow, listResource, showResource } from '../resource.ts';
 import { ListenerCreate, ListenerUpdate, serializeListeners } from '../octavia/listener.ts';
@@ -19,8 +19,6 @@ import { checkNewListener, listenerColumns, listenerState, newListenerRow } from
 import { checkListenerRefs, holdCertificates } from '../../certs/ref-check.ts';
 import { secretStoreFor } from '../../certs/secret-store.ts';
 
-const IdParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
-
 async function checkDefaultPool(deps: ApiDeps, poolId: string, lbId: string, protocol: string): Promise<void> {
   const pool = await deps.database.db.selectFrom('pool').select(['id', 'load_balancer_id', 'protocol']).where('id', '=', poolId).executeTakeFirst();
   if (!pool || pool.load_balancer_id !== lbId) throw new NotFound('Pool', poolId);
@@ -34,21 +32,21 @@ async function checkPortFree(trx: Trx, lbId: string, protocol: string, port: num
   }
 }
 
-export async function listenerRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function listenerRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   const base = '/v2/lbaas/listeners';
 
   app.get(base, { config: { policy: 'listener:get_all' } }, async (request) => listResource(request, deps, listenerSpec));
   app.get(`${base}/:id`, { config: { policy: 'listener:get_one' }, schema: { params: IdParams } }, async (request) =>
-    showResource(request, deps, listenerSpec, (request.params as { id: string }).id),
+    showResource(request, deps, listenerSpec, request.params.id),
   );
   app.get(`${base}/:id/stats`, { config: { policy: 'listener:get_stats' }, schema: { params: IdParams } }, async (request) => {
-    const listener = await fetchRow(request, db, listenerSpec, (request.params as { id: string }).id);
+    const listener = await fetchRow(request, db, listenerSpec, request.params.id);
     return { stats: await listenerStats(db, listener.id) };
   });
 
   app.post(base, { config: { policy: 'listener:post' }, schema: { body: ListenerCreate } }, async (request, reply) => {
-    const body = (request.body as Static<typeof ListenerCreate>).listener;
+    const body = request.body.listener;
     const lbRow = await fetchRow(request, db, loadBalancerSpec, body.loadbalancer_id);
     const certIds = await checkNewListener(deps, db, lbRow, body);
     if (body.default_pool_id) await checkDefaultPool(deps, body.default_pool_id, lbRow.id, body.protocol);
@@ -76,8 +74,8 @@ export async function listenerRoutes(app: FastifyInstance, deps: ApiDeps): Promi
   });
 
   app.put(`${base}/:id`, { config: { policy: 'listener:put' }, schema: { params: IdParams, body: ListenerUpdate } }, async (request) => {
-    const { id } = request.params as { id: string };
-    const body = (request.body as Static<typeof ListenerUpdate>).listener;
+    const { id } = request.params;
+    const body = request.body.listener;
     const existing = await fetchRow(request, db, listenerSpec, id);
     const lbRow = await fetchRow(request, db, loadBalancerSpec, existing.load_balancer_id);
     validateListener(listenerState(existing.protocol, existing, body), lbRow.vip_address ? [isIP(lbRow.vip_address)] : [4, 6]);
@@ -112,7 +110,7 @@ export async function listenerRoutes(app: FastifyInstance, deps: ApiDeps): Promi
   });
 
   app.delete(`${base}/:id`, { config: { policy: 'listener:delete' }, schema: { params: IdParams } }, async (request, reply) => {
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     const existing = await fetchRow(request, db, listenerSpec, id);
     await db.transaction().execute(async (trx) => {
       const lb = await lockForChild(trx, existing.load_balancer_id);

@@ -1,8 +1,10 @@
 // /v2/lbaas/loadbalancers (docs/octavia-compatibility.md §5.1).
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
+import type { Api } from '../route-types.ts';
+import { IdParams } from '../octavia/schema-types.ts';
 import { fetchRow, listResource, showResource } from '../resource.ts';
 import { authorize } from '../../auth/policy.ts';
 import {
@@ -26,8 +28,6 @@ import { loadBalancerStats } from '../../db/stats.ts';
 import { allocateAdditionalVips } from '../additional-vips.ts';
 import { failover, LB_FAILOVER_STATES } from '../failover.ts';
 import { vipSecurityGroups } from '../../model/vip-security-groups.ts';
-
-const IdParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
 
 function projectOf(request: FastifyRequest, body: { project_id?: string; tenant_id?: string }): string {
   const project = body.project_id ?? body.tenant_id ?? request.auth.projectId;
@@ -107,24 +107,24 @@ async function createLoadBalancer(request: FastifyRequest, deps: ApiDeps, body: 
   return { loadbalancer: row };
 }
 
-export async function loadBalancerRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function loadBalancerRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   const base = '/v2/lbaas/loadbalancers';
 
   app.get(base, { config: { policy: 'loadbalancer:get_all' } }, async (request) => listResource(request, deps, loadBalancerSpec));
 
   app.post(base, { config: { policy: 'loadbalancer:post' }, schema: { body: LoadBalancerCreate } }, async (request, reply) => {
-    const body = (request.body as Static<typeof LoadBalancerCreate>).loadbalancer;
+    const body = request.body.loadbalancer;
     return reply.status(201).send(await createLoadBalancer(request, deps, body));
   });
 
   app.get(`${base}/:id`, { config: { policy: 'loadbalancer:get_one' }, schema: { params: IdParams } }, async (request) =>
-    showResource(request, deps, loadBalancerSpec, (request.params as { id: string }).id),
+    showResource(request, deps, loadBalancerSpec, request.params.id),
   );
 
   app.put(`${base}/:id`, { config: { policy: 'loadbalancer:put' }, schema: { params: IdParams, body: LoadBalancerUpdate } }, async (request) => {
-    const { id } = request.params as { id: string };
-    const body = (request.body as Static<typeof LoadBalancerUpdate>).loadbalancer;
+    const { id } = request.params;
+    const body = request.body.loadbalancer;
     const existing = await fetchRow(request, db, loadBalancerSpec, id);
     if (body.vip_sg_ids !== undefined) {
       authorize(request, existing.project_id, 'loadbalancer:put:vip_sg_ids');
@@ -162,7 +162,7 @@ export async function loadBalancerRoutes(app: FastifyInstance, deps: ApiDeps): P
   });
 
   app.delete(`${base}/:id`, { config: { policy: 'loadbalancer:delete' }, schema: { params: IdParams } }, async (request, reply) => {
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     const rawCascade = (request.query as Record<string, unknown>).cascade;
     const cascade = typeof rawCascade === 'string' ? parseBool(rawCascade) : false;
     if (cascade === undefined) throw new InvalidInput(`Invalid input for field/attribute cascade. Value: '${String(rawCascade)}'.`);
@@ -192,19 +192,19 @@ export async function loadBalancerRoutes(app: FastifyInstance, deps: ApiDeps): P
 
   for (const suffix of ['status', 'statuses']) {
     app.get(`${base}/:id/${suffix}`, { config: { policy: 'loadbalancer:get_status' }, schema: { params: IdParams } }, async (request) => {
-      const lb = await fetchRow(request, db, loadBalancerSpec, (request.params as { id: string }).id);
+      const lb = await fetchRow(request, db, loadBalancerSpec, request.params.id);
       return { statuses: { loadbalancer: await statusTree(db, lb) } };
     });
   }
 
   app.put(`${base}/:id/failover`, { config: { policy: 'loadbalancer:put_failover' }, schema: { params: IdParams } }, async (request, reply) => {
-    const lb = await fetchRow(request, db, loadBalancerSpec, (request.params as { id: string }).id);
+    const lb = await fetchRow(request, db, loadBalancerSpec, request.params.id);
     await failover(deps, lb.id, LB_FAILOVER_STATES);
     return reply.status(202).send();
   });
 
   app.get(`${base}/:id/stats`, { config: { policy: 'loadbalancer:get_stats' }, schema: { params: IdParams } }, async (request) => {
-    const lb = await fetchRow(request, db, loadBalancerSpec, (request.params as { id: string }).id);
+    const lb = await fetchRow(request, db, loadBalancerSpec, request.params.id);
     return { stats: await loadBalancerStats(db, lb.id) };
   });
 }

@@ -1,7 +1,8 @@
 // /v2/lbaas/pools/{pool_id}/members (docs/octavia-compatibility.md §5.5), including the batch update.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Static } from 'typebox';
+import type { FastifyRequest } from 'fastify';
 import type { ApiDeps } from '../deps.ts';
+import type { Api } from '../route-types.ts';
+import { type Static, Type } from '../octavia/schema-types.ts';
 import { COMMON_ATTRS, fetchRow, listResource, showResource, type ResourceSpec } from '../resource.ts';
 import { MemberBatchUpdate, MemberCreate, MemberUpdate, serializeMembers, type MemberRow } from '../octavia/member.ts';
 import { enqueueOperation, lockPoolForChild, NOW } from '../write-path.ts';
@@ -34,12 +35,8 @@ const memberSpec: ResourceSpec<MemberRow> = {
   serialize: serializeMembers,
 };
 
-const PoolParams = { type: 'object', properties: { pool_id: { type: 'string' } }, required: ['pool_id'] } as const;
-const MemberParams = {
-  type: 'object',
-  properties: { pool_id: { type: 'string' }, id: { type: 'string' } },
-  required: ['pool_id', 'id'],
-} as const;
+const PoolParams = Type.Object({ pool_id: Type.String() });
+const MemberParams = Type.Object({ pool_id: Type.String(), id: Type.String() });
 
 /** A batch that would change nothing rolls its transaction back, so the LB is never locked. */
 class NothingToChange extends Error {}
@@ -60,16 +57,16 @@ function memberRefs(ids: string[]): ObjectRef[] {
   return ids.map((id) => ref('member', id));
 }
 
-export async function memberRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function memberRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   const base = '/v2/lbaas/pools/:pool_id/members';
 
-  const poolOf = (request: FastifyRequest) => fetchRow(request, db, poolSpec, (request.params as { pool_id: string }).pool_id);
+  const poolOf = (request: FastifyRequest & { params: Static<typeof PoolParams> }) => fetchRow(request, db, poolSpec, request.params.pool_id);
 
   /** The addressed member, 404 also when it belongs to another pool. */
-  async function memberOf(request: FastifyRequest): Promise<{ pool: PoolRow; member: MemberRow }> {
+  async function memberOf(request: FastifyRequest & { params: Static<typeof MemberParams> }): Promise<{ pool: PoolRow; member: MemberRow }> {
     const pool = await poolOf(request);
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     const member = await fetchRow(request, db, memberSpec, id);
     if (member.pool_id !== pool.id) throw new NotFound('Member', id);
     return { pool, member };
@@ -86,7 +83,7 @@ export async function memberRoutes(app: FastifyInstance, deps: ApiDeps): Promise
   });
 
   app.post(base, { config: { policy: 'member:post' }, schema: { params: PoolParams, body: MemberCreate } }, async (request, reply) => {
-    const body = (request.body as Static<typeof MemberCreate>).member;
+    const body = request.body.member;
     const pool = await poolOf(request);
     checkNewMember(body);
     const row = await db.transaction().execute(async (trx) => {
@@ -110,7 +107,7 @@ export async function memberRoutes(app: FastifyInstance, deps: ApiDeps): Promise
   });
 
   app.put(base, { config: { policy: 'member:put' }, schema: { params: PoolParams, body: MemberBatchUpdate } }, async (request, reply) => {
-    const desired = (request.body as Static<typeof MemberBatchUpdate>).members;
+    const desired = request.body.members;
     const additive = additiveOnly(request);
     const pool = await poolOf(request);
     assertUniqueMembers(desired);
@@ -153,7 +150,7 @@ export async function memberRoutes(app: FastifyInstance, deps: ApiDeps): Promise
   });
 
   app.put(`${base}/:id`, { config: { policy: 'member:put' }, schema: { params: MemberParams, body: MemberUpdate } }, async (request) => {
-    const body = (request.body as Static<typeof MemberUpdate>).member;
+    const body = request.body.member;
     const { pool, member } = await memberOf(request);
     const changes = memberChanges(body);
     const row = await db.transaction().execute(async (trx) => {

@@ -1,8 +1,8 @@
 // /v2/lbaas/pools (docs/octavia-compatibility.md §5.4).
-import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
+import type { Api } from '../route-types.ts';
+import { IdParams } from '../octavia/schema-types.ts';
 import { fetchRow, listResource, showResource } from '../resource.ts';
 import { PoolCreate, PoolUpdate, serializePools } from '../octavia/pool.ts';
 import { enqueueOperation, listenersOfPool, lockForChild, NOW, setPending } from '../write-path.ts';
@@ -16,19 +16,17 @@ import { ref } from '../../model/operation.ts';
 import { checkPoolRefs, holdCertificates } from '../../certs/ref-check.ts';
 import { secretStoreFor } from '../../certs/secret-store.ts';
 
-const IdParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
-
-export async function poolRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function poolRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   const base = '/v2/lbaas/pools';
 
   app.get(base, { config: { policy: 'pool:get_all' } }, async (request) => listResource(request, deps, poolSpec));
   app.get(`${base}/:id`, { config: { policy: 'pool:get_one' }, schema: { params: IdParams } }, async (request) =>
-    showResource(request, deps, poolSpec, (request.params as { id: string }).id),
+    showResource(request, deps, poolSpec, request.params.id),
   );
 
   app.post(base, { config: { policy: 'pool:post' }, schema: { body: PoolCreate } }, async (request, reply) => {
-    const body = (request.body as Static<typeof PoolCreate>).pool;
+    const body = request.body.pool;
     if (!body.loadbalancer_id && !body.listener_id) {
       throw new ValidationFailure('Must provide at least one of: loadbalancer_id, listener_id');
     }
@@ -73,8 +71,8 @@ export async function poolRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
   });
 
   app.put(`${base}/:id`, { config: { policy: 'pool:put' }, schema: { params: IdParams, body: PoolUpdate } }, async (request) => {
-    const { id } = request.params as { id: string };
-    const body = (request.body as Static<typeof PoolUpdate>).pool;
+    const { id } = request.params;
+    const body = request.body.pool;
     const existing = await fetchRow(request, db, poolSpec, id);
     if (body.ca_tls_container_ref === null && (body.crl_container_ref !== undefined ? body.crl_container_ref : existing.crl_container_ref)) {
       throw new ValidationFailure('A CA reference cannot be removed when a certificate revocation list is present.');
@@ -125,7 +123,7 @@ export async function poolRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
   });
 
   app.delete(`${base}/:id`, { config: { policy: 'pool:delete' }, schema: { params: IdParams } }, async (request, reply) => {
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     const existing = await fetchRow(request, db, poolSpec, id);
     await db.transaction().execute(async (trx) => {
       const lb = await lockForChild(trx, existing.load_balancer_id);

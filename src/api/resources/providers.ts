@@ -1,6 +1,8 @@
 // /v2/lbaas/providers and their flavor / availability-zone capabilities (docs/octavia-compatibility.md §5.10).
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { ApiDeps } from '../deps.ts';
+import type { Api } from '../route-types.ts';
+import { Type } from '../octavia/schema-types.ts';
 import { authorize } from '../../auth/policy.ts';
 import { InvalidListQuery } from '../../errors.ts';
 import type { Capability } from '../../providers/driver.ts';
@@ -10,7 +12,7 @@ import { requestedFields } from '../global-resource.ts';
 import { enabledDriver } from '../lb-placement.ts';
 import { capabilityFields, providerFields } from '../octavia/provider.ts';
 
-const ProviderParams = { type: 'object', properties: { provider: { type: 'string' } }, required: ['provider'] } as const;
+const ProviderParams = Type.Object({ provider: Type.String() });
 
 /** `name=` / `description=` equality filters and `fields`; anything else is a bad query. */
 function filterCapabilities(request: FastifyRequest, capabilities: Capability[]) {
@@ -26,7 +28,7 @@ function filterCapabilities(request: FastifyRequest, capabilities: Capability[])
     .map((c) => selectFields(capabilityFields(c), requestedFields(request)));
 }
 
-export async function providerRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function providerRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const base = '/v2/lbaas/providers';
 
   app.get(base, { config: { policy: 'provider:get_all' } }, async (request) => {
@@ -43,7 +45,7 @@ export async function providerRoutes(app: FastifyInstance, deps: ApiDeps): Promi
     { config: { policy: 'provider-flavor:get_all' }, schema: { params: ProviderParams } },
     async (request) => {
       authorize(request, request.auth.projectId);
-      const driver = enabledDriver(deps, (request.params as { provider: string }).provider);
+      const driver = enabledDriver(deps, request.params.provider);
       return { flavor_capabilities: filterCapabilities(request, flavorCapabilities(driver)) };
     },
   );
@@ -53,7 +55,7 @@ export async function providerRoutes(app: FastifyInstance, deps: ApiDeps): Promi
     { config: { policy: 'provider-availability-zone:get_all' }, schema: { params: ProviderParams } },
     async (request) => {
       authorize(request, request.auth.projectId);
-      const driver = enabledDriver(deps, (request.params as { provider: string }).provider);
+      const driver = enabledDriver(deps, request.params.provider);
       return { availability_zone_capabilities: filterCapabilities(request, availabilityZoneCapabilities(driver)) };
     },
   );

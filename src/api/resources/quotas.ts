@@ -1,9 +1,9 @@
 // /v2/lbaas/quotas (docs/octavia-compatibility.md §5.9). No route loads a project-owned row, so each authorizes
 // against the path's project itself (the list: against the caller's own project).
-import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import type { Static } from 'typebox';
 import type { ApiDeps } from '../deps.ts';
+import type { Api } from '../route-types.ts';
+import { Type } from '../octavia/schema-types.ts';
 import { authorize, mayListAllProjects } from '../../auth/policy.ts';
 import { Forbidden, NotFound } from '../../errors.ts';
 import { listRows } from '../../db/list-rows.ts';
@@ -15,11 +15,11 @@ import { QuotaUpdate, quotaFields, storedQuota, type QuotaRow } from '../octavia
 
 // A project id as every project_id field takes it (Octavia's 36 characters): a quota for a
 // longer one could never apply to an object, so it is refused rather than stored.
-const ProjectParams = { type: 'object', properties: { project_id: { type: 'string', minLength: 1, maxLength: 36 } }, required: ['project_id'] } as const;
+const ProjectParams = Type.Object({ project_id: Type.String({ minLength: 1, maxLength: 36 }) });
 
 const QUOTA_ATTRS = { project_id: { column: 'project_id', type: 'string' } } as const;
 
-export async function quotaRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function quotaRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
   const base = '/v2/lbaas/quotas';
 
@@ -45,13 +45,13 @@ export async function quotaRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   });
 
   app.get(`${base}/:project_id`, { config: { policy: 'quota:get_one' }, schema: { params: ProjectParams } }, async (request) => {
-    const { project_id: projectId } = request.params as { project_id: string };
+    const { project_id: projectId } = request.params;
     authorize(request, projectId);
     return { quota: await effective(projectId) };
   });
 
   app.get(`${base}/:project_id/default`, { config: { policy: 'quota:get_defaults' }, schema: { params: ProjectParams } }, async (request) => {
-    const { project_id: projectId } = request.params as { project_id: string };
+    const { project_id: projectId } = request.params;
     authorize(request, projectId);
     return { quota: quotaFields(projectId, deps.config.quotaDefaults) };
   });
@@ -60,9 +60,9 @@ export async function quotaRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
     `${base}/:project_id`,
     { config: { policy: 'quota:put' }, schema: { params: ProjectParams, body: QuotaUpdate } },
     async (request, reply) => {
-      const { project_id: projectId } = request.params as { project_id: string };
+      const { project_id: projectId } = request.params;
       authorize(request, projectId);
-      const changes = quotaChanges((request.body as Static<typeof QuotaUpdate>).quota as Record<string, number | null | undefined>);
+      const changes = quotaChanges(request.body.quota as Record<string, number | null | undefined>);
       await db
         .insertInto('quota')
         .values({ id: randomUUID(), project_id: projectId, ...changes })
@@ -73,7 +73,7 @@ export async function quotaRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   );
 
   app.delete(`${base}/:project_id`, { config: { policy: 'quota:delete' }, schema: { params: ProjectParams } }, async (request, reply) => {
-    const { project_id: projectId } = request.params as { project_id: string };
+    const { project_id: projectId } = request.params;
     authorize(request, projectId);
     const reset = Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, null]));
     const updated = await db.updateTable('quota').set(reset).where('project_id', '=', projectId).returning('id').executeTakeFirst();
