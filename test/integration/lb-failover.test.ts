@@ -38,7 +38,13 @@ for (const backend of BACKENDS) {
       }
       const settled = await app.waitFor(`${LBS}/${lb.id}`, 'loadbalancer', ['ACTIVE', 'ERROR']);
       assert.equal(settled.provisioning_status, 'ACTIVE');
-      const job = await app.rt.database.db.selectFrom('job').select(['state', 'payload']).where('load_balancer_id', '=', lb.id).orderBy('id', 'desc').executeTakeFirstOrThrow();
+      // The flow's last step settles the LB; the job is marked finished just after, in its own write.
+      const lastJob = () => app.rt.database.db.selectFrom('job').select(['state', 'payload']).where('load_balancer_id', '=', lb.id).orderBy('id', 'desc').executeTakeFirstOrThrow();
+      let job = await lastJob();
+      for (let polls = 0; job.state === 'running' && polls < 200; polls++) {
+        await new Promise((r) => setTimeout(r, 25));
+        job = await lastJob();
+      }
       assert.equal(job.state, 'succeeded');
       assert.equal((job.payload as any).action, 'failover');
       assert.equal((job.payload as any).amphoraId, undefined, 'an LB failover replaces every amphora');
