@@ -8,16 +8,16 @@
 // saw. Nothing is left behind.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { freePort, stopLocalDataPlane } from '../helpers/data-plane.ts';
+import { freePort } from '../helpers/data-plane.ts';
 import { MemberNet, freeTestSubnet, httpGet, testPrefix } from '../helpers/netns.ts';
-import { cleanupPrefix } from '../../src/compute/netns/netns-driver.ts';
 import { ip } from '../../src/compute/netns/ip-command.ts';
 import { killNamespaceProcesses } from '../../src/compute/netns/namespace.ts';
+import { tearDownNetnsTest } from '../helpers/netns-teardown.ts';
 
 const MAX_REQUESTS = 20_000;
 const MAX_LOAD_MS = 60_000;
@@ -121,22 +121,7 @@ describe('ACTIVE_STANDBY on the netns compute driver', () => {
   });
 
   after(async () => {
-    const steps: [string, () => unknown][] = [
-      ['app.close', () => app?.close()],
-      ['stopLocalDataPlane', () => stopLocalDataPlane(dataDir)],
-      ['members.close', () => memberNet?.close()],
-      ['cleanupPrefix', () => cleanupPrefix(prefix)],
-      ['rm dataDir', () => rmSync(dataDir, { recursive: true, force: true })],
-    ];
-    const failures: string[] = [];
-    for (const [name, step] of steps) {
-      try {
-        await step();
-      } catch (err) {
-        failures.push(`${name}: ${(err as Error).message}`);
-      }
-    }
-    assert.deepEqual(failures, [], 'cleanup');
+    await tearDownNetnsTest({ app, dataDir, memberNet, prefix });
   });
 
   test('a MASTER/BACKUP pair serves the VIP, survives its MASTER dying and is rebuilt whole', async () => {

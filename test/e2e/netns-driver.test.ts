@@ -4,15 +4,15 @@
 // namespace, the agent's run directory and the VIP allocation away again.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { freePort, stopLocalDataPlane } from '../helpers/data-plane.ts';
+import { freePort } from '../helpers/data-plane.ts';
 import { MemberNet, freeTestSubnet, httpGet, testPrefix, type Member } from '../helpers/netns.ts';
-import { cleanupPrefix } from '../../src/compute/netns/netns-driver.ts';
 import { ip } from '../../src/compute/netns/ip-command.ts';
+import { tearDownNetnsTest } from '../helpers/netns-teardown.ts';
 
 async function namespaces(): Promise<string[]> {
   return (await ip(['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
@@ -64,22 +64,7 @@ describe('amphora provider on the netns compute driver', () => {
   });
 
   after(async () => {
-    const steps: [string, () => unknown][] = [
-      ['app.close', () => app?.close()],
-      ['stopLocalDataPlane', () => stopLocalDataPlane(dataDir)],
-      ['members.close', () => memberNet?.close()],
-      ['cleanupPrefix', () => cleanupPrefix(prefix)],
-      ['rm dataDir', () => rmSync(dataDir, { recursive: true, force: true })],
-    ];
-    const failures: string[] = [];
-    for (const [name, step] of steps) {
-      try {
-        await step();
-      } catch (err) {
-        failures.push(`${name}: ${(err as Error).message}`);
-      }
-    }
-    assert.deepEqual(failures, [], 'cleanup');
+    await tearDownNetnsTest({ app, dataDir, memberNet, prefix });
   });
 
   test('create → traffic from the host through the VIP; changes follow; deletes leave nothing behind', async () => {

@@ -4,14 +4,14 @@
 // (address + gratuitous ARP) and removes the old namespace, and both VIPs keep answering.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { freePort, stopLocalDataPlane } from '../helpers/data-plane.ts';
+import { freePort } from '../helpers/data-plane.ts';
 import { MemberNet, freeTestSubnet, httpGet, testPrefix, type Member } from '../helpers/netns.ts';
-import { cleanupPrefix } from '../../src/compute/netns/netns-driver.ts';
 import { ip } from '../../src/compute/netns/ip-command.ts';
+import { tearDownNetnsTest } from '../helpers/netns-teardown.ts';
 
 const MAX_REQUESTS = 20_000;
 const MAX_LOAD_MS = 60_000;
@@ -65,22 +65,7 @@ describe('failover and additional VIPs on the netns compute driver', () => {
   });
 
   after(async () => {
-    const steps: [string, () => unknown][] = [
-      ['app.close', () => app?.close()],
-      ['stopLocalDataPlane', () => stopLocalDataPlane(dataDir)],
-      ['members.close', () => memberNet?.close()],
-      ['cleanupPrefix', () => cleanupPrefix(prefix)],
-      ['rm dataDir', () => rmSync(dataDir, { recursive: true, force: true })],
-    ];
-    const failures: string[] = [];
-    for (const [name, step] of steps) {
-      try {
-        await step();
-      } catch (err) {
-        failures.push(`${name}: ${(err as Error).message}`);
-      }
-    }
-    assert.deepEqual(failures, [], 'cleanup');
+    await tearDownNetnsTest({ app, dataDir, memberNet, prefix });
   });
 
   test('both VIPs answer, before and after a failover that moves them to a new namespace', async () => {

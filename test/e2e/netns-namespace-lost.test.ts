@@ -6,17 +6,17 @@
 // serves the VIP again. Nothing is left behind.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { freePort, stopLocalDataPlane } from '../helpers/data-plane.ts';
+import { freePort } from '../helpers/data-plane.ts';
 import { MemberNet, freeTestSubnet, httpGet, testPrefix } from '../helpers/netns.ts';
-import { cleanupPrefix } from '../../src/compute/netns/netns-driver.ts';
 import { ip } from '../../src/compute/netns/ip-command.ts';
 import { removeNamespace } from '../../src/compute/netns/namespace.ts';
 import { namesOfComputeId } from '../../src/compute/netns/names.ts';
+import { tearDownNetnsTest } from '../helpers/netns-teardown.ts';
 
 async function namespaces(): Promise<string[]> {
   return (await ip(['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
@@ -111,22 +111,7 @@ describe('a deleted amphora namespace is failed over by the health manager', () 
   });
 
   after(async () => {
-    const steps: [string, () => unknown][] = [
-      ['app.close', () => app?.close()],
-      ['stopLocalDataPlane', () => stopLocalDataPlane(dataDir)],
-      ['members.close', () => memberNet?.close()],
-      ['cleanupPrefix', () => cleanupPrefix(prefix)],
-      ['rm dataDir', () => rmSync(dataDir, { recursive: true, force: true })],
-    ];
-    const failures: string[] = [];
-    for (const [name, step] of steps) {
-      try {
-        await step();
-      } catch (err) {
-        failures.push(`${name}: ${(err as Error).message}`);
-      }
-    }
-    assert.deepEqual(failures, [], 'cleanup');
+    await tearDownNetnsTest({ app, dataDir, memberNet, prefix });
     assert.deepEqual((await namespaces()).filter((n) => n.startsWith(prefix)), [], 'no namespace left');
   });
 

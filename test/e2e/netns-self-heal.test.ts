@@ -5,16 +5,16 @@
 // runs in the namespace.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { freePort, stopLocalDataPlane } from '../helpers/data-plane.ts';
+import { freePort } from '../helpers/data-plane.ts';
 import { MemberNet, freeTestSubnet, httpGet, testPrefix, type Member } from '../helpers/netns.ts';
-import { cleanupPrefix } from '../../src/compute/netns/netns-driver.ts';
 import { ip } from '../../src/compute/netns/ip-command.ts';
 import { parentOf, pidRunning } from '../../src/agent/process-table.ts';
+import { tearDownNetnsTest } from '../helpers/netns-teardown.ts';
 
 async function until<T>(what: string, timeoutMs: number, probe: () => T | false | null | Promise<T | false | null>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -85,21 +85,7 @@ describe('self-healing on the netns compute driver', () => {
   });
 
   after(async () => {
-    const failures: string[] = [];
-    for (const [name, step] of [
-      ['app.close', () => app?.close()],
-      ['stopLocalDataPlane', () => stopLocalDataPlane(dataDir)],
-      ['members.close', () => memberNet?.close()],
-      ['cleanupPrefix', () => cleanupPrefix(prefix)],
-      ['rm dataDir', () => rmSync(dataDir, { recursive: true, force: true })],
-    ] as [string, () => unknown][]) {
-      try {
-        await step();
-      } catch (err) {
-        failures.push(`${name}: ${(err as Error).message}`);
-      }
-    }
-    assert.deepEqual(failures, [], 'cleanup');
+    await tearDownNetnsTest({ app, dataDir, memberNet, prefix });
   });
 
   const serves = () => until(`${url} to serve`, 60_000, async () => (await httpGet(url, 1000).catch(() => null))?.body === 'm1');

@@ -3,16 +3,16 @@
 // gratuitous ARP) and serves traffic from the host. Everything is removed afterwards.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { freePort, stopLocalDataPlane } from '../helpers/data-plane.ts';
+import { freePort } from '../helpers/data-plane.ts';
 import { MemberNet, freeTestSubnet, httpGet, testPrefix, type Member } from '../helpers/netns.ts';
-import { cleanupPrefix } from '../../src/compute/netns/netns-driver.ts';
 import { ip } from '../../src/compute/netns/ip-command.ts';
 import { SparePoolKeeper } from '../../src/housekeeping/spare-pool-keeper.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { tearDownNetnsTest } from '../helpers/netns-teardown.ts';
 
 async function addresses(netns: string): Promise<string[]> {
   return JSON.parse((await ip(['-n', netns, '-j', 'addr', 'show', 'dev', 'eth0'])).stdout)[0].addr_info.map((a: { local: string }) => a.local);
@@ -48,22 +48,7 @@ describe('a spare amphora on the netns compute driver', () => {
   });
 
   after(async () => {
-    const steps: [string, () => unknown][] = [
-      ['app.close', () => app?.close()],
-      ['stopLocalDataPlane', () => stopLocalDataPlane(dataDir)],
-      ['members.close', () => memberNet?.close()],
-      ['cleanupPrefix', () => cleanupPrefix(prefix)],
-      ['rm dataDir', () => rmSync(dataDir, { recursive: true, force: true })],
-    ];
-    const failures: string[] = [];
-    for (const [name, step] of steps) {
-      try {
-        await step();
-      } catch (err) {
-        failures.push(`${name}: ${(err as Error).message}`);
-      }
-    }
-    assert.deepEqual(failures, [], 'cleanup');
+    await tearDownNetnsTest({ app, dataDir, memberNet, prefix });
   });
 
   test('the spare namespace has no VIP until a create takes it; then it serves the VIP', async () => {
