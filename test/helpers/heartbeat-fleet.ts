@@ -13,7 +13,7 @@ import type { Counters } from '../../src/agent/heartbeat-codec.ts';
 import type { UnhealableReason } from '../../src/agent/healability.ts';
 import { secretStoreFor } from '../../src/certs/secret-store.ts';
 import { DbStatusCallbacks } from '../../src/providers/status-callbacks.ts';
-import { createActiveLoadBalancer, type TestApp } from './app.ts';
+import { createActiveLoadBalancer, startTestApp, type TestApp } from './app.ts';
 
 export const AGENT_URL = 'https://agent-under-test.invalid:9443';
 
@@ -120,3 +120,30 @@ export async function until(what: string, check: () => Promise<boolean> | boolea
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** Two health managers on PostgreSQL hearing a scripted fleet; no worker runs, so jobs stay queued to be counted. */
+export async function startManagedFleet(size: number) {
+  const app = await startTestApp('postgres', { worker: true });
+  const fleet = await createFleet(app, size);
+  await app.setWorker(false);
+  const agents = new RecordingAgents();
+  const managers = [await startManager(app, agents), await startManager(app, agents)];
+  await managers[0].syncAgents();
+  const source = new ScriptedSource(fleet);
+  const sender = startSender(agents, source);
+  await until('every amphora to be seen', async () => (await app.rt.database.db.selectFrom('amphora_health').select('amphora_id').execute()).length === fleet.length);
+  return {
+    app,
+    fleet,
+    source,
+    managers,
+    failoverJobs: () => app.rt.database.db.selectFrom('job').selectAll().where('dedupe_key', 'like', 'failover:%').execute(),
+    async close() {
+      await sender.stop();
+      for (const m of managers) await m.stop();
+      await app.close();
+    },
+  };
+}
+
+export type ManagedFleet = Awaited<ReturnType<typeof startManagedFleet>>;

@@ -6,36 +6,24 @@
 // (Who may read and reset the breakers is in the RBAC matrix test.)
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { createFleet, RecordingAgents, ScriptedSource, startManager, startSender, until, type FleetMember } from '../helpers/heartbeat-fleet.ts';
+import type { TestApp } from '../helpers/app.ts';
+import { startManagedFleet, until, type FleetMember, type ManagedFleet, type ScriptedSource } from '../helpers/heartbeat-fleet.ts';
 import type { HealthManager } from '../../src/health/health-manager.ts';
-import type { HeartbeatSender } from '../../src/agent/heartbeat-sender.ts';
 
+let f: ManagedFleet;
 let app: TestApp;
 let fleet: FleetMember[];
 let source: ScriptedSource;
-let sender: HeartbeatSender;
-const managers: HealthManager[] = [];
+let managers: HealthManager[];
 
 before(async () => {
-  app = await startTestApp('postgres', { worker: true });
-  fleet = await createFleet(app, 6);
-  await app.setWorker(false);
-  const agents = new RecordingAgents();
-  managers.push(await startManager(app, agents), await startManager(app, agents));
-  await managers[0].syncAgents();
-  source = new ScriptedSource(fleet);
-  sender = startSender(agents, source);
-  await until('every amphora to be seen', async () => (await app.rt.database.db.selectFrom('amphora_health').select('amphora_id').execute()).length === fleet.length);
+  f = await startManagedFleet(6);
+  ({ app, fleet, source, managers } = f);
 });
 
-after(async () => {
-  await sender?.stop();
-  for (const m of managers) await m.stop();
-  await app?.close();
-});
+after(() => f?.close());
 
-const failoverJobs = () => app.rt.database.db.selectFrom('job').selectAll().where('dedupe_key', 'like', 'failover:%').execute();
+const failoverJobs = () => f.failoverJobs();
 
 async function breaker(domain: string): Promise<any> {
   const res = await app.request('GET', '/v2/fulcrum/health/circuit-breakers');

@@ -4,36 +4,24 @@
 // self-heal counts add up in the health managers' API. No worker runs: jobs stay queued.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { createFleet, RecordingAgents, ScriptedSource, startManager, startSender, until, type FleetMember } from '../helpers/heartbeat-fleet.ts';
+import type { TestApp } from '../helpers/app.ts';
+import { startManagedFleet, until, type FleetMember, type ManagedFleet, type ScriptedSource } from '../helpers/heartbeat-fleet.ts';
 import type { HealthManager } from '../../src/health/health-manager.ts';
-import type { HeartbeatSender } from '../../src/agent/heartbeat-sender.ts';
 
+let f: ManagedFleet;
 let app: TestApp;
 let fleet: FleetMember[];
 let source: ScriptedSource;
-let sender: HeartbeatSender;
-const managers: HealthManager[] = [];
+let managers: HealthManager[];
 
 before(async () => {
-  app = await startTestApp('postgres', { worker: true });
-  fleet = await createFleet(app, 4);
-  await app.setWorker(false);
-  const agents = new RecordingAgents();
-  managers.push(await startManager(app, agents), await startManager(app, agents));
-  await managers[0].syncAgents();
-  source = new ScriptedSource(fleet);
-  sender = startSender(agents, source);
-  await until('every amphora to be seen', async () => (await app.rt.database.db.selectFrom('amphora_health').select('amphora_id').execute()).length === fleet.length);
+  f = await startManagedFleet(4);
+  ({ app, fleet, source, managers } = f);
 });
 
-after(async () => {
-  await sender?.stop();
-  for (const m of managers) await m.stop();
-  await app?.close();
-});
+after(() => f?.close());
 
-const failoverJobs = () => app.rt.database.db.selectFrom('job').selectAll().where('dedupe_key', 'like', 'failover:%').execute();
+const failoverJobs = () => f.failoverJobs();
 
 test('self-heal counts reported by the agent show in GET /v2/fulcrum/health/managers', async () => {
   source.heals.set(fleet[0].amphoraId, 2);
