@@ -5,7 +5,6 @@
 // reports it ONLINE.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,22 +14,9 @@ import { createPostgresDatabase } from '../helpers/db.ts';
 import { freePort, startBackend, stopLocalDataPlane, type Backend } from '../helpers/data-plane.ts';
 import { httpGet } from '../helpers/netns.ts';
 import { startFulcrum, type FulcrumProcess } from '../helpers/processes.ts';
-import { cleanEnv, ROOT } from '../helpers/fulcrum-serve.ts';
+import { cleanEnv, runFulcrum } from '../helpers/fulcrum-serve.ts';
 
-function fulcrum(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/fulcrum.js'), ...args], { cwd: ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const fulcrum = runFulcrum;
 
 async function call(base: string, method: string, path: string, body?: unknown) {
   const res = await fetch(base + path, {

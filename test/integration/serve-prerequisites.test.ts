@@ -4,31 +4,17 @@
 // non-loopback address unless chosen explicitly. `fulcrum doctor` reports the same problems.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanEnv, ROOT, startServe, stopChild, type Server } from '../helpers/fulcrum-serve.ts';
+import { startServe, stopChild, type Server, runFulcrum } from '../helpers/fulcrum-serve.ts';
 
 /** /usr/bin has node; haproxy, keepalived, ip and sysctl live in /usr/sbin on Debian. */
 const PATH_WITHOUT_SBIN = '/usr/bin:/bin';
 /** A fresh embedded database takes long to create on a loaded 2-core machine. */
 const SLOW_START_MS = 120_000;
 
-function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/fulcrum.js'), ...args], { cwd: ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = runFulcrum;
 
 describe('serve checks its prerequisites', () => {
   const dirs: string[] = [];
