@@ -99,6 +99,8 @@ export interface FulcrumConfig {
   /** How long a rejected token is rejected without asking Keystone again. */
   keystoneNegativeCacheTtlMs: number;
   keystoneCacheSize: number;
+  /** FULCRUM_METRICS_BIND (HOST:PORT): serve /metrics there too, without credentials; null: only the API's admin-only /metrics. */
+  metricsBind: { host: string; port: number } | null;
 }
 
 interface Setting<K extends keyof FulcrumConfig> {
@@ -238,6 +240,7 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'keystoneCacheTtlMs', env: 'FULCRUM_KEYSTONE_CACHE_TTL_MS', parse: int('FULCRUM_KEYSTONE_CACHE_TTL_MS', 0, 86_400_000) },
   { key: 'keystoneNegativeCacheTtlMs', env: 'FULCRUM_KEYSTONE_NEGATIVE_CACHE_TTL_MS', parse: int('FULCRUM_KEYSTONE_NEGATIVE_CACHE_TTL_MS', 0, 3_600_000) },
   { key: 'keystoneCacheSize', env: 'FULCRUM_KEYSTONE_CACHE_SIZE', parse: int('FULCRUM_KEYSTONE_CACHE_SIZE', 0, 10_000_000) },
+  { key: 'metricsBind', env: 'FULCRUM_METRICS_BIND', parse: parseMetricsBind },
 ];
 
 export const DEFAULT_CONFIG: FulcrumConfig = {
@@ -291,6 +294,7 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   keystoneCacheTtlMs: 60_000,
   keystoneNegativeCacheTtlMs: 5_000,
   keystoneCacheSize: 10_000,
+  metricsBind: null,
 };
 
 function parseBind(raw: unknown): { apiHost: string; apiPort: number } {
@@ -298,6 +302,13 @@ function parseBind(raw: unknown): { apiHost: string; apiPort: number } {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:]+):(\d+)$/.exec(value);
   if (!m) throw new ConfigError(`FULCRUM_API_BIND must be HOST:PORT, got ${JSON.stringify(value)}`);
   return { apiHost: m[1].replace(/^\[|\]$/g, ''), apiPort: int('FULCRUM_API_BIND port', 0, 65535)(m[2]) };
+}
+
+function parseMetricsBind(raw: unknown): { host: string; port: number } {
+  const value = str('FULCRUM_METRICS_BIND')(raw);
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:]+):(\d+)$/.exec(value);
+  if (!m) throw new ConfigError(`FULCRUM_METRICS_BIND must be HOST:PORT, got ${JSON.stringify(value)}`);
+  return { host: m[1].replace(/^\[|\]$/g, ''), port: int('FULCRUM_METRICS_BIND port', 0, 65535)(m[2]) };
 }
 
 /** 127.0.0.0/8, ::1 (also as an IPv4-mapped address) and `localhost`. */

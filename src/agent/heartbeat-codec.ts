@@ -31,6 +31,8 @@ export interface HeartbeatProxy {
   st: string;
   /** Frontends only. */
   c?: Counters;
+  /** The row's figures for /metrics (model/proxy-counters.ts), `show stat` column → value; zeros left out. */
+  m?: Record<string, number>;
 }
 
 export interface Heartbeat {
@@ -117,7 +119,17 @@ function validProxy(v: unknown): v is HeartbeatProxy {
   if (typeof v !== 'object' || v === null) return false;
   const p = v as Record<string, unknown>;
   if (!isShortString(p.p, 256) || !isShortString(p.s, 256) || !isShortString(p.st, 64)) return false;
+  if (p.m !== undefined && !validFigures(p.m)) return false;
   return p.c === undefined || (Array.isArray(p.c) && p.c.length === 5 && p.c.every(isCount));
+}
+
+const FIGURE_NAME = /^[a-z0-9_]{1,32}$/;
+const MAX_FIGURES = 64;
+
+function validFigures(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const entries = Object.entries(v);
+  return entries.length <= MAX_FIGURES && entries.every(([k, n]) => FIGURE_NAME.test(k) && isCount(n));
 }
 
 /** Inflates and checks the body of a packet whose MAC was verified; throws HeartbeatRejected. */

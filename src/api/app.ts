@@ -44,6 +44,8 @@ import { certificateRoutes } from './fulcrum/certificates.ts';
 import { drillRoutes } from './fulcrum/drills.ts';
 import { healthRoutes } from './fulcrum/health.ts';
 import { amphoraRoutes } from './resources/amphorae.ts';
+import { metricsRoutes } from './fulcrum/metrics.ts';
+import { requestMetricsPlugin } from './request-metrics.ts';
 
 export type Api = Awaited<ReturnType<typeof buildApi>>;
 
@@ -118,7 +120,9 @@ export async function buildApi(deps: ApiDeps) {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-openstack-request-id', request.id);
     const accept = request.headers.accept;
-    if (accept && !/(^|,)\s*(application\/json|application\/\*|\*\/\*)\s*(;|,|$)/i.test(accept) && !request.url.startsWith('/docs')) {
+    // Prometheus text and the API docs are not JSON.
+    const notJson = request.url.startsWith('/docs') || request.url.split('?')[0] === '/metrics';
+    if (accept && !/(^|,)\s*(application\/json|application\/\*|\*\/\*)\s*(;|,|$)/i.test(accept) && !notJson) {
       const err = new NotAcceptable();
       return reply
         .status(406)
@@ -176,6 +180,7 @@ export async function buildApi(deps: ApiDeps) {
     if (schema && request.body && typeof request.body === 'object') coerceIntegerStrings(schema, request.body);
   });
 
+  await app.register(requestMetricsPlugin);
   await app.register(authPlugin, deps);
 
   await app.register(versionRoutes, deps);
@@ -199,5 +204,6 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(drillRoutes, deps);
   await app.register(healthRoutes, deps);
   await app.register(amphoraRoutes, deps);
+  await app.register(metricsRoutes, deps);
   return app;
 }

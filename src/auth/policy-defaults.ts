@@ -173,6 +173,7 @@ export const FULCRUM_RULES: Record<string, string> = {
   'fulcrum:health_manager:get_all': ADMIN,
   'fulcrum:circuit_breaker:get_all': ADMIN,
   'fulcrum:circuit_breaker:reset': ADMIN,
+  'fulcrum:metrics:get': ADMIN,
 };
 
 /** Every rule of a profile under its full name. */

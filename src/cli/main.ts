@@ -5,6 +5,7 @@ import { loadConfig, type FulcrumConfig } from '../config.ts';
 import { FulcrumError } from '../errors.ts';
 import { openDatabase } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
+import { startMetricsServer } from '../observability/metrics-server.ts';
 import { adoptDataPlane, createApi, databaseUrl, openRuntime, startHealthManager, startHousekeeping, startWorker, type Runtime } from '../runtime.ts';
 import { ensureNetwork } from '../network/registration.ts';
 import { ensurePrivateDir } from '../private-files.ts';
@@ -108,8 +109,10 @@ async function runRoles(roles: { api: boolean; worker: boolean; health: boolean;
     const address = await api.listen({ host: cfg.apiHost, port: cfg.apiPort });
     rt.log.info({ address, database: rt.database.kind }, 'Fulcrum API listening');
   }
+  const metrics = cfg.metricsBind ? await startMetricsServer(rt.database.db, cfg.metricsBind, rt.log) : null;
   onSignals(async () => {
     if (renewal) clearInterval(renewal);
+    await metrics?.close();
     await api?.close();
     await worker?.stop();
     await health?.stop();
