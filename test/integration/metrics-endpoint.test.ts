@@ -15,18 +15,7 @@ import { HeartbeatReceiver } from '../../src/health/heartbeat-receiver.ts';
 import { startMetricsServer } from '../../src/observability/metrics-server.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import type { Heartbeat } from '../../src/agent/heartbeat-codec.ts';
-
-/** The value of one series in a scrape, or null when it is absent. */
-export function sample(text: string, name: string, labels: Record<string, string> = {}): number | null {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    const m = /^[^{ ]+(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
-    const got = Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.keys(labels).length === Object.keys(got).length && Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[2]);
-  }
-  return null;
-}
+import { sample } from '../helpers/prometheus-text.ts';
 
 async function scrape(app: TestApp, headers: Record<string, string> = {}): Promise<string> {
   const res = await app.api.inject({ method: 'GET', url: '/metrics', headers });
