@@ -4,7 +4,7 @@
 // each object's amphorae. One query per kind of figure, into a registry made for the scrape
 // (an object deleted since the last scrape has no series left).
 import { sql } from 'kysely';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, type MetricType, Registry } from 'prom-client';
 import type { Db } from '../db/database.ts';
 import { PROXY_FIGURES, type Figures, type ProxyFigure, type ProxyScope } from '../model/proxy-counters.ts';
 
@@ -56,19 +56,45 @@ export function aggregateFigures(rows: FigureRow[]): Aggregate[] {
   return [...out.values()];
 }
 
+/**
+ * A metric of values read from the database, handed to the registry whole at the scrape.
+ * prom-client's counters and gauges hash their labels on every update, which costs more than
+ * the database reads once the fleet has tens of thousands of series; these values are set
+ * once per scrape, so there is nothing to look up.
+ */
+class ScrapedMetric extends Gauge<string> {
+  readonly #values: { labels: Record<string, string>; value: number }[] = [];
+
+  constructor(
+    registry: Registry,
+    private readonly spec: { name: string; help: string; kind: 'counter' | 'gauge'; labelNames?: readonly string[] },
+  ) {
+    super({ name: spec.name, help: spec.help, labelNames: spec.labelNames ?? [], registers: [registry] });
+  }
+
+  add(labels: Record<string, string>, value: number): void {
+    this.#values.push({ labels, value });
+  }
+
+  override async get() {
+    // MetricType is declared as an enum of these very strings, with no value exported to name them by.
+    const type = this.spec.kind as unknown as MetricType;
+    return { name: this.spec.name, help: this.spec.help, type, values: this.#values, aggregator: 'sum' as const, collect: () => {} };
+  }
+}
+
 function figureMetricName(scope: ProxyScope, f: ProxyFigure): string {
   return `fulcrum_${scope}_${f.metric}${f.kind === 'counter' ? '_total' : ''}`;
 }
 
 /** Adds the data plane's figures to `registry`: every figure of a scope for every object, zero when not counted yet. */
 export function registerFigures(registry: Registry, aggregates: Aggregate[]): void {
-  const metrics = new Map<string, Counter<string> | Gauge<string>>();
+  const metrics = new Map<string, ScrapedMetric>();
   const metricFor = (scope: ProxyScope, f: ProxyFigure) => {
     const name = figureMetricName(scope, f);
     let metric = metrics.get(name);
     if (!metric) {
-      const config = { name, help: f.help, labelNames: [...SCOPE_LABELS[scope], ...Object.keys(f.labels ?? {})], registers: [registry] };
-      metric = f.kind === 'counter' ? new Counter(config) : new Gauge(config);
+      metric = new ScrapedMetric(registry, { name, help: f.help, kind: f.kind, labelNames: [...SCOPE_LABELS[scope], ...Object.keys(f.labels ?? {})] });
       metrics.set(name, metric);
     }
     return metric;
@@ -77,10 +103,7 @@ export function registerFigures(registry: Registry, aggregates: Aggregate[]): vo
     for (const f of PROXY_FIGURES) {
       if (!f.scopes.includes(agg.scope)) continue;
       const metric = metricFor(agg.scope, f);
-      const labels = f.labels ? { ...agg.labels, ...f.labels } : agg.labels;
-      const value = agg.values[f.stat] ?? 0;
-      if (metric instanceof Counter) metric.inc(labels, value);
-      else metric.set(labels, value);
+      metric.add(f.labels ? { ...agg.labels, ...f.labels } : agg.labels, agg.values[f.stat] ?? 0);
     }
   }
 }
@@ -97,13 +120,13 @@ async function dataPlane(db: Db, registry: Registry): Promise<void> {
     select m.id, m.pool_id, p.load_balancer_id, m.operating_status
     from member m join pool p on p.id = m.pool_id
     where m.provisioning_status <> 'DELETED'`.execute(db);
-  const memberStatus = new Gauge({
+  const memberStatus = new ScrapedMetric(registry, {
     name: 'fulcrum_member_operating_status',
     help: 'A member\'s operating status (ONLINE, DEGRADED, ERROR, DRAINING, NO_MONITOR, OFFLINE): 1 for the current one',
+    kind: 'gauge',
     labelNames: ['loadbalancer_id', 'pool_id', 'member_id', 'operating_status'],
-    registers: [registry],
   });
-  for (const m of members.rows) memberStatus.set({ loadbalancer_id: m.load_balancer_id, pool_id: m.pool_id, member_id: m.id, operating_status: m.operating_status }, 1);
+  for (const m of members.rows) memberStatus.add({ loadbalancer_id: m.load_balancer_id, pool_id: m.pool_id, member_id: m.id, operating_status: m.operating_status }, 1);
 }
 
 async function controlPlane(db: Db, registry: Registry): Promise<void> {
