@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Db } from '../db/database.ts';
 import type { Logger } from './logger.ts';
 import { fleetRegistry } from './fleet-metrics.ts';
-import { EXPOSITION_CONTENT_TYPE, exposition } from './metrics.ts';
+import { collectProcessMetrics, EXPOSITION_CONTENT_TYPE, exposition } from './metrics.ts';
 
 export interface MetricsServer {
   port: number;
@@ -15,6 +15,7 @@ export interface MetricsServer {
 }
 
 export async function startMetricsServer(db: Db, bind: { host: string; port: number }, log: Logger): Promise<MetricsServer> {
+  collectProcessMetrics();
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics') {

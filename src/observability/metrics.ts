@@ -5,7 +5,17 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'fulcrum_' });
+let processFigures = false;
+
+/**
+ * Adds Node's own figures (CPU, memory, event-loop lag, GC) to this process's registry; called
+ * where /metrics is served, so a one-off command that only counts never starts their probes.
+ */
+export function collectProcessMetrics(): void {
+  if (processFigures) return;
+  processFigures = true;
+  collectDefaultMetrics({ register: registry, prefix: 'fulcrum_' });
+}
 
 /** Seconds: from a fast read (a few ms) to a slow flow (a minute or more). */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];

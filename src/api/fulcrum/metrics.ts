@@ -5,10 +5,11 @@ import type { ApiDeps } from '../deps.ts';
 import type { Api } from '../route-types.ts';
 import { authorize } from '../../auth/policy.ts';
 import { fleetRegistry } from '../../observability/fleet-metrics.ts';
-import { EXPOSITION_CONTENT_TYPE, exposition } from '../../observability/metrics.ts';
+import { collectProcessMetrics, EXPOSITION_CONTENT_TYPE, exposition } from '../../observability/metrics.ts';
 
 export async function metricsRoutes(app: Api, deps: ApiDeps): Promise<void> {
   const db = deps.database.db;
+  collectProcessMetrics();
   app.get('/metrics', { config: { policy: 'fulcrum:metrics:get' } }, async (request, reply) => {
     authorize(request, request.auth.projectId);
     const text = await exposition([await fleetRegistry(db)]);
