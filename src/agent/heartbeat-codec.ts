@@ -79,8 +79,24 @@ export function encodeHeartbeat(heartbeat: Heartbeat, keyId: string, key: Buffer
   const header = Buffer.concat([MAGIC, Buffer.from([keyId.length]), Buffer.from(keyId, 'ascii')]);
   const body = deflateRawSync(Buffer.from(JSON.stringify(heartbeat), 'utf8'));
   const packet = Buffer.concat([header, mac(key, [header, body]), body]);
-  if (packet.length > MAX_PACKET_BYTES) throw new Error(`heartbeat of amphora ${heartbeat.amphora_id} is ${packet.length} bytes, more than ${MAX_PACKET_BYTES}`);
+  if (packet.length > MAX_PACKET_BYTES) throw new HeartbeatTooLarge(`heartbeat of amphora ${heartbeat.amphora_id} is ${packet.length} bytes, more than ${MAX_PACKET_BYTES}`);
   return packet;
+}
+
+export class HeartbeatTooLarge extends Error {}
+
+/**
+ * Encodes the heartbeat; one too large for a datagram (thousands of members) goes without its
+ * figures for /metrics (`m`), since liveness and statuses must arrive whatever else does.
+ */
+export function encodeFitting(heartbeat: Heartbeat, keyId: string, key: Buffer): { packet: Buffer; figuresShed: boolean } {
+  try {
+    return { packet: encodeHeartbeat(heartbeat, keyId, key), figuresShed: false };
+  } catch (err) {
+    if (!(err instanceof HeartbeatTooLarge)) throw err;
+    const bare = { ...heartbeat, proxies: heartbeat.proxies.map(({ m: _figures, ...p }) => p) };
+    return { packet: encodeHeartbeat(bare, keyId, key), figuresShed: true };
+  }
 }
 
 export interface SignedPacket {

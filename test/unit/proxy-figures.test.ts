@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { figuresIncrement, figuresOf, gaugesOf, PROXY_FIGURES } from '../../src/model/proxy-counters.ts';
 import { parseShowStat } from '../../src/agent/stats.ts';
-import { decodeBody, encodeHeartbeat, parsePacket, type Heartbeat } from '../../src/agent/heartbeat-codec.ts';
+import { decodeBody, encodeFitting, encodeHeartbeat, parsePacket, type Heartbeat } from '../../src/agent/heartbeat-codec.ts';
 import { reportedFigures } from '../../src/health/heartbeat-figures.ts';
 import { aggregateFigures, registerFigures, type FigureRow } from '../../src/observability/fleet-metrics.ts';
 
@@ -113,4 +113,23 @@ test('figures are summed over amphorae; every figure of a scope is exported', as
   assert.match(text, /^# TYPE fulcrum_listener_requests_total counter$/m);
   assert.match(text, /^# TYPE fulcrum_listener_active_connections gauge$/m);
   assert.doesNotMatch(text, /fulcrum_member_/, 'no member rows, no member series');
+});
+
+test('a heartbeat too large with its figures is sent without them; one small enough keeps them', () => {
+  const key = Buffer.alloc(32, 9);
+  // Random figures do not compress: thousands of members overflow one datagram.
+  const servers = Array.from({ length: 3000 }, (_, i) => ({
+    p: `${POOL}:${LISTENER}`,
+    s: `m${i}`,
+    st: 'UP',
+    m: { stot: Math.floor(Math.random() * 1e9), bin: Math.floor(Math.random() * 1e12), bout: Math.floor(Math.random() * 1e12), hrsp_2xx: Math.floor(Math.random() * 1e9) },
+  }));
+  const big = encodeFitting(heartbeat(servers), 'k1', key);
+  assert.equal(big.figuresShed, true);
+  const opened = decodeBody(parsePacket(big.packet).body);
+  assert.equal(opened.proxies.length, 3000, 'every row still goes: statuses decide operating status');
+  assert.ok(opened.proxies.every((p) => p.m === undefined && p.st === 'UP'));
+  const small = encodeFitting(heartbeat(servers.slice(0, 10)), 'k1', key);
+  assert.equal(small.figuresShed, false);
+  assert.deepEqual(decodeBody(parsePacket(small.packet).body).proxies[3].m, servers[3].m);
 });
