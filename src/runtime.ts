@@ -210,7 +210,7 @@ export function startWorker(rt: Runtime, owner?: string): FlowWorker {
 
 export function createApi(rt: Runtime): Promise<Api> {
   const network = rt.config.networkDriver === 'local' ? new LocalNetworkDriver() : new NoopNetworkDriver();
-  return buildApi({ config: rt.config, database: rt.database, providers: rt.providers, network, log: rt.log });
+  return buildApi({ config: rt.config, database: rt.database, providers: rt.providers, network, log: rt.log, agents: rt.dataPlane.agents });
 }
 
 /**

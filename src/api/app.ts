@@ -23,6 +23,7 @@ import { clientErrorHandler, refuseUnmetExpectations, requireHost } from './tran
 import { installJsonBodyParser } from './octavia/json-body.ts';
 import { authPlugin } from '../auth/request-auth.ts';
 import type { ApiDeps } from './deps.ts';
+import { logRoutes } from './fulcrum/logs.ts';
 import { versionRoutes } from './resources/versions.ts';
 import { loadBalancerRoutes } from './resources/loadbalancers.ts';
 import { listenerRoutes } from './resources/listeners.ts';
@@ -66,6 +67,11 @@ export function canonicalUrl(url: string): string {
   path = path.replace(/\.json$/, '');
   if (path.length > 1) path = path.replace(/\/+$/, '');
   return path + query;
+}
+
+/** The access-log follow stream answers newline-delimited JSON (src/api/fulcrum/logs.ts). */
+function streamsNdjson(url: string, accept: string): boolean {
+  return /^\/v2\/fulcrum\/loadbalancers\/[^/?]+\/logs(\?|$)/.test(url) && /(^|,)\s*application\/x-ndjson\s*(;|,|$)/i.test(accept);
 }
 
 function routePattern(url: string): RegExp {
@@ -118,7 +124,7 @@ export async function buildApi(deps: ApiDeps) {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-openstack-request-id', request.id);
     const accept = request.headers.accept;
-    if (accept && !/(^|,)\s*(application\/json|application\/\*|\*\/\*)\s*(;|,|$)/i.test(accept) && !request.url.startsWith('/docs')) {
+    if (accept && !/(^|,)\s*(application\/json|application\/\*|\*\/\*)\s*(;|,|$)/i.test(accept) && !streamsNdjson(request.url, accept) && !request.url.startsWith('/docs')) {
       const err = new NotAcceptable();
       return reply
         .status(406)
@@ -198,6 +204,7 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(certificateRoutes, deps);
   await app.register(drillRoutes, deps);
   await app.register(healthRoutes, deps);
+  await app.register(logRoutes, deps);
   await app.register(amphoraRoutes, deps);
   return app;
 }
