@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import type { TestApp } from '../helpers/app.ts';
 import { startProcessAmphoraApp, type AmphoraApp } from '../helpers/amphora-app.ts';
 import { fetchText, startBackend, type Backend } from '../helpers/data-plane.ts';
+import { spawn } from 'node:child_process';
+import { cleanEnv, ROOT, runFulcrum } from '../helpers/fulcrum-serve.ts';
 
 const LOG_BYTES = 65_536;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -118,6 +120,30 @@ describe('access logs of a load balancer on the process compute driver', () => {
       assert.equal(parsed.listener_id, listenerId);
     } finally {
       res.destroy();
+    }
+  });
+
+  test('fulcrum lb logs prints the lines; --follow prints a new one', async () => {
+    await fetchText(`${vipUrl}/seen-by-the-cli`);
+    await eventually('the line', async () => (await logs()).find((l) => l.message.includes('/seen-by-the-cli')));
+    const once = await runFulcrum(['lb', 'logs', lbId, '--limit', '1000'], { FULCRUM_API_URL: apiBase });
+    assert.equal(once.code, 0, once.stderr);
+    const printed = once.stdout.split('\n').find((l) => l.includes('"GET /seen-by-the-cli HTTP/1.1" 200'));
+    assert.ok(printed, once.stdout);
+    assert.match(printed, new RegExp(`^\\d{4}-\\d{2}-\\d{2}T\\S+Z ${listenerId} `));
+    const bad = await runFulcrum(['lb', 'logs', lbId, '--since', 'soon'], { FULCRUM_API_URL: apiBase });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /400.*since/);
+
+    const child = spawn(process.execPath, [join(ROOT, 'bin/fulcrum.js'), 'lb', 'logs', lbId, '--follow', '--limit', '1'], { cwd: ROOT, env: cleanEnv({ FULCRUM_API_URL: apiBase }), stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+      await eventually('the follower to start', async () => (out.length > 0 ? true : undefined), 20_000);
+      await fetchText(`${vipUrl}/followed-by-the-cli`);
+      await eventually('the followed line in the CLI', async () => (out.includes('"GET /followed-by-the-cli HTTP/1.1" 200') ? true : undefined));
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 
