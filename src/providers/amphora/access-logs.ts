@@ -40,9 +40,20 @@ function liveAmphorae(db: Db, loadBalancerId: string): Promise<Source[]> {
     .execute() as Promise<Source[]>;
 }
 
+type Sequenced = LoadBalancerLogLine & { seq: number };
+
 /** Oldest first; equal times keep a stable order (amphora, then its own order). */
-function byTime(a: LoadBalancerLogLine & { seq: number }, b: LoadBalancerLogLine & { seq: number }): number {
+function byTime(a: Sequenced, b: Sequenced): number {
   return a.time < b.time ? -1 : a.time > b.time ? 1 : a.amphora_id < b.amphora_id ? -1 : a.amphora_id > b.amphora_id ? 1 : a.seq - b.seq;
+}
+
+/** The amphorae's lines as one log: merged by time, the newest `limit`, oldest first. */
+export function mergeByTime(perAmphora: Sequenced[][], limit: number): LoadBalancerLogLine[] {
+  return perAmphora
+    .flat()
+    .sort(byTime)
+    .slice(-limit)
+    .map(({ time, amphora_id, listener_id, message }) => ({ time, amphora_id, listener_id, message }));
 }
 
 /** The newest `limit` lines of the load balancer (after the cursor, when following), oldest first. */
@@ -61,9 +72,5 @@ export async function readLoadBalancerLogs(db: Db, agents: AmphoraAgents, loadBa
       }
     }),
   );
-  return answers
-    .flat()
-    .sort(byTime)
-    .slice(-read.limit)
-    .map(({ time, amphora_id, listener_id, message }) => ({ time, amphora_id, listener_id, message }));
+  return mergeByTime(answers, read.limit);
 }
