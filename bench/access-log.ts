@@ -5,14 +5,16 @@
 // HAProxy answering 200 itself, so neither side is capped by a slow backend. Both HAProxies run
 // in one run, taking turns round by round (the order alternates), wrk -t1 keep-alive; medians
 // over the rounds and their ratio. Also: the share of requests whose line reached the log (the
-// ring drops lines rather than slowing traffic when the receiver falls behind).
+// ring drops lines rather than slowing traffic when the receiver falls behind), HAProxy's CPU per
+// request with and without, and the receiver's CPU per line: on a shared box these explain the
+// req/s figures better than req/s alone.
 //
 //   node --import tsx bench/access-log.ts          (BENCH_AL_ROUNDS=5 BENCH_AL_SECONDS=5 BENCH_AL_CONNECTIONS=20)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fmt, intFromEnv, table } from './lib.ts';
-import { firstOk, freePort, haproxyCheck, loadNote, median, minimalHaproxyConfig, startHaproxy, startProc, tempDir } from './dataplane-lib.ts';
+import { childPids, cpuMs, firstOk, freePort, haproxyCheck, loadNote, median, minimalHaproxyConfig, startHaproxy, startProc, tempDir } from './dataplane-lib.ts';
 import { renderHaproxyConfig } from '../src/amphora/render/haproxy-config.ts';
 import { amphoraContext, graph, listener, loadBalancer, member, pool } from '../test/helpers/graph-builder.ts';
 import { amphoraLayout } from '../src/agent/layout.ts';
@@ -77,7 +79,7 @@ async function main(): Promise<void> {
     if (!recv.output().includes('receiver ready')) throw new Error(`the receiver did not start:\n${recv.output()}`);
 
     const p = pool({ members: [member({ address: '127.0.0.1', protocol_port: backendPort })] });
-    const targets: { name: string; url: string; stop: () => Promise<void> }[] = [];
+    const targets: { name: string; url: string; workers: () => number[]; stop: () => Promise<void> }[] = [];
     for (const [name, logged] of [['logging off', false], ['access log to the agent', true]] as const) {
       const port = await freePort();
       const dir = join(scratch.dir, logged ? 'logged' : 'silent');
@@ -95,18 +97,25 @@ async function main(): Promise<void> {
       const haproxy = startHaproxy(cfgPath);
       const url = `http://127.0.0.1:${port}/bench/path?q=1`;
       await firstOk(url, 10_000, 10);
-      targets.push({ name, url, stop: () => haproxy.stop() });
+      targets.push({ name, url, workers: () => haproxy.workerPids(), stop: () => haproxy.stop() });
     }
     await new Promise((r) => setTimeout(r, 500));
     const linesBefore = countLines(layout.accessLog);
 
     console.log(`wrk -t1 -c${CONNECTIONS} keep-alive, ${SECONDS} s × ${ROUNDS} rounds per target, order alternating; member: HAProxy answering 200`);
     const rps = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+    const cpuPerRequest = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+    const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+    // The receiver runs under `node --import tsx`: its own pid and any children.
+    const receiverCpu = () => cpuOf([recv.pid, ...childPids(recv.pid)]);
+    const receiverCpuStart = receiverCpu();
     let loggedRequests = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? targets : [...targets].reverse();
       for (const t of order) {
+        const cpu0 = cpuOf(t.workers());
         const r = await wrk(t.url);
+        cpuPerRequest.get(t.name)!.push(((cpuOf(t.workers()) - cpu0) * 1000) / r.requests);
         rps.get(t.name)!.push(r.rps);
         if (t === targets[1]) loggedRequests += r.requests;
         process.stdout.write(`  round ${round + 1} ${t.name}: ${fmt(r.rps, 0)} req/s\n`);
@@ -115,21 +124,23 @@ async function main(): Promise<void> {
     // wrk's requests include those still in flight when it stopped; give the last lines a moment.
     await new Promise((r) => setTimeout(r, 1500));
     const lines = countLines(layout.accessLog) - linesBefore;
+    const receiverUsPerLine = ((receiverCpu() - receiverCpuStart) * 1000) / lines;
 
     const off = median(rps.get(targets[0]!.name)!);
     const on = median(rps.get(targets[1]!.name)!);
     console.log('');
     console.log(
       table(
-        ['target', 'median req/s', 'min', 'max'],
+        ['target', 'median req/s', 'min', 'max', 'HAProxy CPU µs/request'],
         targets.map((t) => {
           const xs = rps.get(t.name)!;
-          return [t.name, fmt(median(xs), 0), fmt(Math.min(...xs), 0), fmt(Math.max(...xs), 0)];
+          return [t.name, fmt(median(xs), 0), fmt(Math.min(...xs), 0), fmt(Math.max(...xs), 0), fmt(median(cpuPerRequest.get(t.name)!), 1)];
         }),
       ),
     );
     console.log(`\nratio logging on / off: ${fmt(on / off, 3)} (${fmt((1 - on / off) * 100, 1)} % fewer req/s with access logs)`);
     console.log(`lines in the access log: ${lines} of ${loggedRequests} requests (${fmt((lines / loggedRequests) * 100, 1)} %)`);
+    console.log(`agent receiver CPU per line: ${fmt(receiverUsPerLine, 1)} µs (the agent shares the host's CPUs with HAProxy)`);
     for (const t of targets) await t.stop();
     await backend.stop();
     await recv.stop();
