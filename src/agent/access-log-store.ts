@@ -6,7 +6,7 @@
 // retention. Lines are JSON, numbered by a sequence that continues across agent restarts,
 // which is how a reader asks for "what came after what I have".
 //
-// Writes are batched: a flood of requests costs one synchronous write per event-loop turn, and
+// Writes are batched: a flood of requests costs one synchronous write per 25 ms, and
 // the newest lines are also kept in memory for followers, who ask again every few hundred ms.
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 
@@ -32,6 +32,13 @@ export interface AccessLogQuery {
   /** The newest `limit` of the matching entries. */
   limit: number;
 }
+
+/**
+ * Lines wait this long for the write that takes them to disk: HAProxy sends one line per
+ * packet, so writing per event-loop turn would cost a system call per request. Readers flush
+ * first, so they never miss a line; a crash loses at most this much.
+ */
+const FLUSH_MS = 25;
 
 /** Followers ask for what is newer than their last line; these answer from memory. */
 const RECENT = 2000;
@@ -127,7 +134,7 @@ export class AccessLogStore {
     if (this.pendingBytes >= this.limits.maxBytes / 8) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      setTimeout(() => this.flush(), FLUSH_MS).unref();
     }
     return entry;
   }

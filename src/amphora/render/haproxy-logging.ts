@@ -4,7 +4,7 @@
 // old messages, never memory or disk), it keeps what arrived while the agent was away, and a unix
 // path reaches the agent from inside a network namespace. Traffic goes to facility local0 and the
 // administrative messages (server up/down, alerts) to local1 at notice and above, the split
-// Octavia's amphorae use (docs/observability.md). Pure.
+// Octavia's amphorae use (docs/access-logs.md §1). Pure.
 import type { ListenerNode } from '../../model/lb-graph.ts';
 import type { AmphoraRenderContext } from './context.ts';
 import { checkId, checkInteger, quote } from './haproxy-quote.ts';
