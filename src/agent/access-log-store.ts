@@ -155,7 +155,9 @@ export class AccessLogStore {
     const oldest = this.now() - this.limits.retentionMs;
     const since = Math.max(oldest, query.sinceMs ?? -Infinity);
     const after = query.afterSeq ?? 0;
-    const fromMemory = this.recent.length > 0 && after >= this.recent[0]!.seq - 1;
+    // Memory holds a contiguous tail of the log: enough when the reader's cursor is inside it,
+    // or when it asks for no more than the newest lines it holds.
+    const fromMemory = this.recent.length > 0 && (after >= this.recent[0]!.seq - 1 || (query.sinceMs === undefined && this.recent.length >= query.limit));
     const source = fromMemory ? this.recent : [...readLines(this.previousPath), ...readLines(this.path)];
     const matching = source.filter((e) => e.seq > after && Date.parse(e.time) >= since);
     return matching.slice(-query.limit);
