@@ -101,6 +101,15 @@ export interface FulcrumConfig {
   keystoneCacheSize: number;
   /** FULCRUM_METRICS_BIND (HOST:PORT): serve /metrics there too, without credentials; null: only the API's admin-only /metrics. */
   metricsBind: { host: string; port: number } | null;
+  /**
+   * A syslog collector every amphora agent on this host copies its amphorae's logs to
+   * (Octavia's log offloading): `udp://host:port` or `tcp://host:port`; null: none.
+   */
+  logOffload: string | null;
+  logOffloadFormat: 'rfc5424' | 'rfc3164';
+  /** Access log kept per amphora by its agent: bytes on disk and seconds. */
+  accessLogBytes: number;
+  accessLogRetentionSeconds: number;
 }
 
 interface Setting<K extends keyof FulcrumConfig> {
@@ -241,6 +250,19 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'keystoneNegativeCacheTtlMs', env: 'FULCRUM_KEYSTONE_NEGATIVE_CACHE_TTL_MS', parse: int('FULCRUM_KEYSTONE_NEGATIVE_CACHE_TTL_MS', 0, 3_600_000) },
   { key: 'keystoneCacheSize', env: 'FULCRUM_KEYSTONE_CACHE_SIZE', parse: int('FULCRUM_KEYSTONE_CACHE_SIZE', 0, 10_000_000) },
   { key: 'metricsBind', env: 'FULCRUM_METRICS_BIND', parse: parseMetricsBind },
+  {
+    key: 'logOffload',
+    env: 'FULCRUM_LOG_OFFLOAD',
+    parse: (raw) => {
+      const value = str('FULCRUM_LOG_OFFLOAD')(raw);
+      const m = /^(udp|tcp):\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
+      if (!m || Number(m[3]) < 1 || Number(m[3]) > 65535) throw new ConfigError(`FULCRUM_LOG_OFFLOAD must be udp://host:port or tcp://host:port, got ${JSON.stringify(value)}`);
+      return value;
+    },
+  },
+  { key: 'logOffloadFormat', env: 'FULCRUM_LOG_OFFLOAD_FORMAT', parse: oneOf('FULCRUM_LOG_OFFLOAD_FORMAT', ['rfc5424', 'rfc3164'] as const) },
+  { key: 'accessLogBytes', env: 'FULCRUM_ACCESS_LOG_BYTES', parse: int('FULCRUM_ACCESS_LOG_BYTES', 65_536, 1024 ** 4) },
+  { key: 'accessLogRetentionSeconds', env: 'FULCRUM_ACCESS_LOG_RETENTION_SECONDS', parse: int('FULCRUM_ACCESS_LOG_RETENTION_SECONDS', 1, 10 * 365 * 86_400) },
 ];
 
 export const DEFAULT_CONFIG: FulcrumConfig = {
@@ -295,6 +317,10 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   keystoneNegativeCacheTtlMs: 5_000,
   keystoneCacheSize: 10_000,
   metricsBind: null,
+  logOffload: null,
+  logOffloadFormat: 'rfc5424',
+  accessLogBytes: 4 * 1024 * 1024,
+  accessLogRetentionSeconds: 86_400,
 };
 
 function parseBind(raw: unknown): { apiHost: string; apiPort: number } {

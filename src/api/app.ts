@@ -23,6 +23,7 @@ import { clientErrorHandler, refuseUnmetExpectations, requireHost } from './tran
 import { installJsonBodyParser } from './octavia/json-body.ts';
 import { authPlugin } from '../auth/request-auth.ts';
 import type { ApiDeps } from './deps.ts';
+import { logRoutes } from './fulcrum/logs.ts';
 import { versionRoutes } from './resources/versions.ts';
 import { loadBalancerRoutes } from './resources/loadbalancers.ts';
 import { listenerRoutes } from './resources/listeners.ts';
@@ -68,6 +69,11 @@ export function canonicalUrl(url: string): string {
   path = path.replace(/\.json$/, '');
   if (path.length > 1) path = path.replace(/\/+$/, '');
   return path + query;
+}
+
+/** The access-log follow stream answers newline-delimited JSON (src/api/fulcrum/logs.ts). */
+function streamsNdjson(url: string, accept: string): boolean {
+  return /^\/v2\/fulcrum\/loadbalancers\/[^/?]+\/logs(\?|$)/.test(url) && /(^|,)\s*application\/x-ndjson\s*(;|,|$)/i.test(accept);
 }
 
 function routePattern(url: string): RegExp {
@@ -120,8 +126,8 @@ export async function buildApi(deps: ApiDeps) {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-openstack-request-id', request.id);
     const accept = request.headers.accept;
-    // Prometheus text and the API docs are not JSON.
-    const notJson = request.url.startsWith('/docs') || request.url.split('?')[0] === '/metrics';
+    // Prometheus text, NDJSON log streams and the API docs are not JSON.
+    const notJson = request.url.startsWith('/docs') || request.url.split('?')[0] === '/metrics' || (accept !== undefined && streamsNdjson(request.url, accept));
     if (accept && !/(^|,)\s*(application\/json|application\/\*|\*\/\*)\s*(;|,|$)/i.test(accept) && !notJson) {
       const err = new NotAcceptable();
       return reply
@@ -203,6 +209,7 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(certificateRoutes, deps);
   await app.register(drillRoutes, deps);
   await app.register(healthRoutes, deps);
+  await app.register(logRoutes, deps);
   await app.register(amphoraRoutes, deps);
   await app.register(metricsRoutes, deps);
   return app;

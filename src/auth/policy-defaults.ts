@@ -174,6 +174,8 @@ export const FULCRUM_RULES: Record<string, string> = {
   'fulcrum:circuit_breaker:get_all': ADMIN,
   'fulcrum:circuit_breaker:reset': ADMIN,
   'fulcrum:metrics:get': ADMIN,
+  // A load balancer's access log is read like the load balancer itself, in every profile.
+  'fulcrum:loadbalancer:get_logs': `rule:${OCTAVIA_PREFIX}loadbalancer:get_one`,
 };
 
 /** Every rule of a profile under its full name. */
