@@ -99,6 +99,15 @@ export interface FulcrumConfig {
   /** How long a rejected token is rejected without asking Keystone again. */
   keystoneNegativeCacheTtlMs: number;
   keystoneCacheSize: number;
+  /** Webhook deliveries: attempts before one is dead-lettered, the first retry's wait (doubling up to the cap), and one POST's timeout. */
+  webhookMaxAttempts: number;
+  webhookRetryBaseMs: number;
+  webhookRetryCapMs: number;
+  webhookTimeoutMs: number;
+  /** Housekeeping records a certificate.expiring event this many days before a stored certificate expires; 0: never. */
+  certExpiryWarnDays: number;
+  /** How often housekeeping looks for certificates near their expiry. */
+  certExpiryCheckMs: number;
 }
 
 interface Setting<K extends keyof FulcrumConfig> {
@@ -238,6 +247,12 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'keystoneCacheTtlMs', env: 'FULCRUM_KEYSTONE_CACHE_TTL_MS', parse: int('FULCRUM_KEYSTONE_CACHE_TTL_MS', 0, 86_400_000) },
   { key: 'keystoneNegativeCacheTtlMs', env: 'FULCRUM_KEYSTONE_NEGATIVE_CACHE_TTL_MS', parse: int('FULCRUM_KEYSTONE_NEGATIVE_CACHE_TTL_MS', 0, 3_600_000) },
   { key: 'keystoneCacheSize', env: 'FULCRUM_KEYSTONE_CACHE_SIZE', parse: int('FULCRUM_KEYSTONE_CACHE_SIZE', 0, 10_000_000) },
+  { key: 'webhookMaxAttempts', env: 'FULCRUM_WEBHOOK_MAX_ATTEMPTS', parse: int('FULCRUM_WEBHOOK_MAX_ATTEMPTS', 1, 100) },
+  { key: 'webhookRetryBaseMs', env: 'FULCRUM_WEBHOOK_RETRY_BASE_MS', parse: int('FULCRUM_WEBHOOK_RETRY_BASE_MS', 10, 3_600_000) },
+  { key: 'webhookRetryCapMs', env: 'FULCRUM_WEBHOOK_RETRY_CAP_MS', parse: int('FULCRUM_WEBHOOK_RETRY_CAP_MS', 10, 86_400_000) },
+  { key: 'webhookTimeoutMs', env: 'FULCRUM_WEBHOOK_TIMEOUT_MS', parse: int('FULCRUM_WEBHOOK_TIMEOUT_MS', 100, 600_000) },
+  { key: 'certExpiryWarnDays', env: 'FULCRUM_CERT_EXPIRY_WARN_DAYS', parse: int('FULCRUM_CERT_EXPIRY_WARN_DAYS', 0, 3650) },
+  { key: 'certExpiryCheckMs', env: 'FULCRUM_CERT_EXPIRY_CHECK_MS', parse: int('FULCRUM_CERT_EXPIRY_CHECK_MS', 100, 86_400_000) },
 ];
 
 export const DEFAULT_CONFIG: FulcrumConfig = {
@@ -291,6 +306,12 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   keystoneCacheTtlMs: 60_000,
   keystoneNegativeCacheTtlMs: 5_000,
   keystoneCacheSize: 10_000,
+  webhookMaxAttempts: 8,
+  webhookRetryBaseMs: 2_000,
+  webhookRetryCapMs: 600_000,
+  webhookTimeoutMs: 10_000,
+  certExpiryWarnDays: 30,
+  certExpiryCheckMs: 3_600_000,
 };
 
 function parseBind(raw: unknown): { apiHost: string; apiPort: number } {

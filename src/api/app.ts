@@ -44,6 +44,9 @@ import { certificateRoutes } from './fulcrum/certificates.ts';
 import { drillRoutes } from './fulcrum/drills.ts';
 import { healthRoutes } from './fulcrum/health.ts';
 import { amphoraRoutes } from './resources/amphorae.ts';
+import { quotaEventHook } from './quota-events.ts';
+import { eventRoutes } from './fulcrum/events.ts';
+import { webhookRoutes } from './fulcrum/webhooks.ts';
 
 export type Api = Awaited<ReturnType<typeof buildApi>>;
 
@@ -177,6 +180,7 @@ export async function buildApi(deps: ApiDeps) {
   });
 
   await app.register(authPlugin, deps);
+  app.addHook('onError', quotaEventHook(deps.database.db, deps.log));
 
   await app.register(versionRoutes, deps);
   await app.register(loadBalancerRoutes, deps);
@@ -199,5 +203,7 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(drillRoutes, deps);
   await app.register(healthRoutes, deps);
   await app.register(amphoraRoutes, deps);
+  await app.register(eventRoutes, deps);
+  await app.register(webhookRoutes, deps);
   return app;
 }

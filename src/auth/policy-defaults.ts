@@ -173,6 +173,17 @@ export const FULCRUM_RULES: Record<string, string> = {
   'fulcrum:health_manager:get_all': ADMIN,
   'fulcrum:circuit_breaker:get_all': ADMIN,
   'fulcrum:circuit_breaker:reset': ADMIN,
+  // Events and webhooks are project-owned; those of the control plane (no project) and hooks
+  // for every project are for administrators (the owner check fails on a null project).
+  'fulcrum:event:get_all': READ,
+  'fulcrum:event:get_all-global': READ_GLOBAL,
+  'fulcrum:event:get_one': READ,
+  'fulcrum:webhook:get_all': READ,
+  'fulcrum:webhook:get_all-global': READ_GLOBAL,
+  'fulcrum:webhook:get_one': READ,
+  'fulcrum:webhook:get_deliveries': READ,
+  'fulcrum:webhook:post': WRITE,
+  'fulcrum:webhook:delete': WRITE,
 };
 
 /** Every rule of a profile under its full name. */

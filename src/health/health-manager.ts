@@ -19,6 +19,7 @@ import { proxyStats, statusFingerprint } from './heartbeat-stats.ts';
 import * as store from './health-store.ts';
 import { isEmptyUpdate, onlyChanges, operatingStatuses } from './operating-status.ts';
 import { NoopHeartbeats } from './noop-heartbeats.ts';
+import { recordEvent } from '../observability/events.ts';
 
 export interface HealthManagerSettings {
   bindHost: string;
@@ -256,7 +257,21 @@ export class HealthManager {
   }
 
   async #saveBreaker(state: DomainState, previous: store.BreakerRow | undefined): Promise<void> {
-    if (!(await store.saveBreaker(this.deps.db, state, previous))) return;
+    const opened = state.open && !previous?.open;
+    const closed = !state.open && previous?.open === true;
+    const wrote = await this.deps.db.transaction().execute(async (trx) => {
+      if (!(await store.saveBreaker(trx, state, previous))) return false;
+      if (opened || closed) {
+        await recordEvent(trx, {
+          type: opened ? 'circuit_breaker.tripped' : 'circuit_breaker.reset',
+          projectId: null,
+          loadBalancerId: null,
+          detail: { domain: state.domain, silent: state.silent, total: state.total, ...(opened ? { reason: state.reason } : { by: 'heartbeats' }) },
+        });
+      }
+      return true;
+    });
+    if (!wrote) return;
     if (state.open && !previous?.open) this.deps.log.error({ domain: state.domain, silent: state.silent, total: state.total }, state.reason ?? 'circuit breaker open');
     else if (!state.open && previous?.open) this.deps.log.warn({ domain: state.domain }, 'circuit breaker closed: heartbeats returned');
   }

@@ -23,6 +23,7 @@ import { claimSpare } from './spare-pool.ts';
 import { AMPHORA_RECORD_COLUMNS, bootAmphora, configureAmphora, destroyAmphora, servingAmphorae, vipAddresses } from './amphora-lifecycle.ts';
 import { VRRP_PRIORITY } from '../../amphora/render/keepalived-config.ts';
 import { takeVrrpAddress, virtualRouterId } from './vrrp-addresses.ts';
+import { recordEventNow } from '../../observability/events.ts';
 
 type Step = FlowStep<ProviderOperation>;
 type FailoverDeps = Pick<AmphoraDriverDeps, 'db' | 'dataPlane' | 'render' | 'fileContents' | 'callbacks'>;
@@ -297,10 +298,20 @@ function retire(deps: FailoverDeps): Step {
 function report(deps: FailoverDeps): Step {
   return {
     name: 'failover:report',
-    run: async ({ payload: op, results }) => {
-      const ids = planOf(results).replacements.map((r) => r.id);
+    run: async ({ payload: op, results, jobId }) => {
+      const plan = planOf(results);
+      const ids = plan.replacements.map((r) => r.id);
       await deps.db.updateTable('amphora').set({ status: 'ALLOCATED', updated_at: new Date() }).where('id', 'in', ids).where('status', '=', 'BOOTING').execute();
       await deps.callbacks.updateStatuses(await completedStatuses(deps.db, op));
+      const lb = await deps.db.selectFrom('load_balancer').select('project_id').where('id', '=', op.loadBalancerId).executeTakeFirst();
+      // The step runs again after a crash: the job's key records the event once.
+      await recordEventNow(deps.db, {
+        type: 'failover.finished',
+        projectId: lb?.project_id ?? null,
+        loadBalancerId: op.loadBalancerId,
+        detail: { loadbalancer_id: op.loadBalancerId, ...(op.amphoraId ? { amphora_id: op.amphoraId } : {}), replaced: plan.old, replacements: ids },
+        dedupeKey: `failover.finished:${jobId}`,
+      });
     },
   };
 }
