@@ -20,6 +20,7 @@ import { renewAgentCertificateIfDue } from '../compute/agent-cert-renewal.ts';
 import { controllerCa } from '../pki/ca-store.ts';
 import { secretStoreFor } from '../certs/secret-store.ts';
 import { doctorCommand } from './doctor.ts';
+import { eventsCommand } from './events.ts';
 
 function config(): FulcrumConfig {
   return loadConfig(process.env);
@@ -168,6 +169,7 @@ program.addCommand(networkCommand(config));
 program.addCommand(subnetCommand(config));
 program.addCommand(stopCommand(config));
 program.addCommand(doctorCommand(config));
+program.addCommand(eventsCommand(config));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`fulcrum: ${err instanceof Error ? err.message : String(err)}`);
