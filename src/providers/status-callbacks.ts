@@ -8,10 +8,11 @@ import type { StatusChange, StatusUpdate } from '../model/completion.ts';
 import type { ObjectType } from '../model/operation.ts';
 import { renumberL7Policies } from '../db/l7-positions.ts';
 import { operatingStatusEvent } from '../model/event-types.ts';
-import { ownerOf, recordEvent } from '../observability/events.ts';
+import { ownerOf, recordEvent, type NewEvent } from '../observability/events.ts';
 
 export interface StatusCallbacks {
-  updateStatuses(update: StatusUpdate): Promise<void>;
+  /** Applies `update`, and records `events` (what the driver did, e.g. a failover finished) in the same transaction. */
+  updateStatuses(update: StatusUpdate, events?: NewEvent[]): Promise<void>;
 }
 
 const TABLES = {
@@ -86,7 +87,10 @@ async function recordObjectEvent(trx: Transaction<Schema>, eventType: string, ty
 export class DbStatusCallbacks implements StatusCallbacks {
   constructor(private readonly db: Db) {}
 
-  async updateStatuses(update: StatusUpdate): Promise<void> {
-    await this.db.transaction().execute((trx) => applyStatusUpdate(trx, update));
+  async updateStatuses(update: StatusUpdate, events: NewEvent[] = []): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await applyStatusUpdate(trx, update);
+      for (const event of events) await recordEvent(trx, event);
+    });
   }
 }

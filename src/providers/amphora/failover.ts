@@ -23,7 +23,6 @@ import { claimSpare } from './spare-pool.ts';
 import { AMPHORA_RECORD_COLUMNS, bootAmphora, configureAmphora, destroyAmphora, servingAmphorae, vipAddresses } from './amphora-lifecycle.ts';
 import { VRRP_PRIORITY } from '../../amphora/render/keepalived-config.ts';
 import { takeVrrpAddress, virtualRouterId } from './vrrp-addresses.ts';
-import { recordEventNow } from '../../observability/events.ts';
 
 type Step = FlowStep<ProviderOperation>;
 type FailoverDeps = Pick<AmphoraDriverDeps, 'db' | 'dataPlane' | 'render' | 'fileContents' | 'callbacks'>;
@@ -302,16 +301,18 @@ function report(deps: FailoverDeps): Step {
       const plan = planOf(results);
       const ids = plan.replacements.map((r) => r.id);
       await deps.db.updateTable('amphora').set({ status: 'ALLOCATED', updated_at: new Date() }).where('id', 'in', ids).where('status', '=', 'BOOTING').execute();
-      await deps.callbacks.updateStatuses(await completedStatuses(deps.db, op));
       const lb = await deps.db.selectFrom('load_balancer').select('project_id').where('id', '=', op.loadBalancerId).executeTakeFirst();
-      // The step runs again after a crash: the job's key records the event once.
-      await recordEventNow(deps.db, {
-        type: 'failover.finished',
-        projectId: lb?.project_id ?? null,
-        loadBalancerId: op.loadBalancerId,
-        detail: { loadbalancer_id: op.loadBalancerId, ...(op.amphoraId ? { amphora_id: op.amphoraId } : {}), replaced: plan.old, replacements: ids },
-        dedupeKey: `failover.finished:${jobId}`,
-      });
+      // Reported with the statuses, in their transaction: the LB is ACTIVE exactly when the
+      // event exists. The step runs again after a crash: the job's key records it once.
+      await deps.callbacks.updateStatuses(await completedStatuses(deps.db, op), [
+        {
+          type: 'failover.finished',
+          projectId: lb?.project_id ?? null,
+          loadBalancerId: op.loadBalancerId,
+          detail: { loadbalancer_id: op.loadBalancerId, ...(op.amphoraId ? { amphora_id: op.amphoraId } : {}), replaced: plan.old, replacements: ids },
+          dedupeKey: `failover.finished:${jobId}`,
+        },
+      ]);
     },
   };
 }
