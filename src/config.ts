@@ -106,8 +106,10 @@ export interface FulcrumConfig {
   webhookTimeoutMs: number;
   /** Housekeeping records a certificate.expiring event this many days before a stored certificate expires; 0: never. */
   certExpiryWarnDays: number;
-  /** How often housekeeping looks for certificates near their expiry. */
+  /** How often housekeeping looks for certificates near their expiry (and purges events past their retention). */
   certExpiryCheckMs: number;
+  /** Events older than this many days are purged by housekeeping, with their webhook deliveries. */
+  eventRetentionDays: number;
 }
 
 interface Setting<K extends keyof FulcrumConfig> {
@@ -253,6 +255,7 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'webhookTimeoutMs', env: 'FULCRUM_WEBHOOK_TIMEOUT_MS', parse: int('FULCRUM_WEBHOOK_TIMEOUT_MS', 100, 600_000) },
   { key: 'certExpiryWarnDays', env: 'FULCRUM_CERT_EXPIRY_WARN_DAYS', parse: int('FULCRUM_CERT_EXPIRY_WARN_DAYS', 0, 3650) },
   { key: 'certExpiryCheckMs', env: 'FULCRUM_CERT_EXPIRY_CHECK_MS', parse: int('FULCRUM_CERT_EXPIRY_CHECK_MS', 100, 86_400_000) },
+  { key: 'eventRetentionDays', env: 'FULCRUM_EVENT_RETENTION_DAYS', parse: int('FULCRUM_EVENT_RETENTION_DAYS', 1, 36_500) },
 ];
 
 export const DEFAULT_CONFIG: FulcrumConfig = {
@@ -312,6 +315,7 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   webhookTimeoutMs: 10_000,
   certExpiryWarnDays: 30,
   certExpiryCheckMs: 3_600_000,
+  eventRetentionDays: 30,
 };
 
 function parseBind(raw: unknown): { apiHost: string; apiPort: number } {

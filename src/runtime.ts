@@ -31,6 +31,7 @@ import { secretStoreFor } from './certs/secret-store.ts';
 import { HealthManager } from './health/health-manager.ts';
 import { SparePoolKeeper } from './housekeeping/spare-pool-keeper.ts';
 import { CertificateExpiryWatch } from './housekeeping/certificate-expiry-watch.ts';
+import { EventRetention } from './housekeeping/event-retention.ts';
 import { webhookDeliveryFlow } from './observability/webhook-delivery.ts';
 import { newDeliveryCounts, type WebhookDeliveryCounts } from './observability/webhook-counters.ts';
 
@@ -204,6 +205,12 @@ export function startCertificateExpiryWatch(rt: Runtime): CertificateExpiryWatch
   const watch = new CertificateExpiryWatch(rt.database.db, rt.config.certExpiryWarnDays, rt.config.certExpiryCheckMs, rt.log.child({ role: 'housekeeping' }));
   watch.start();
   return watch;
+}
+/** Housekeeping's purge of events older than FULCRUM_EVENT_RETENTION_DAYS. */
+export function startEventRetention(rt: Runtime): EventRetention {
+  const retention = new EventRetention(rt.database.db, rt.config.eventRetentionDays, rt.config.certExpiryCheckMs, rt.log.child({ role: 'housekeeping' }));
+  retention.start();
+  return retention;
 }
 /** How often health managers check that every agent sends heartbeats to the live managers. */
 const HEARTBEAT_SYNC_MS = 5000;

@@ -5,7 +5,7 @@ import { loadConfig, type FulcrumConfig } from '../config.ts';
 import { FulcrumError } from '../errors.ts';
 import { openDatabase } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
-import { adoptDataPlane, createApi, databaseUrl, openRuntime, startCertificateExpiryWatch, startHealthManager, startHousekeeping, startWorker, type Runtime } from '../runtime.ts';
+import { adoptDataPlane, createApi, databaseUrl, openRuntime, startCertificateExpiryWatch, startEventRetention, startHealthManager, startHousekeeping, startWorker, type Runtime } from '../runtime.ts';
 import { ensureNetwork } from '../network/registration.ts';
 import { ensurePrivateDir } from '../private-files.ts';
 import { amphoraAgentCommand } from '../agent/command.ts';
@@ -104,6 +104,7 @@ async function runRoles(roles: { api: boolean; worker: boolean; health: boolean;
   const health = roles.health ? await startHealthManager(rt) : null;
   const housekeeping = roles.housekeeping ? startHousekeeping(rt) : null;
   const expiryWatch = roles.housekeeping ? startCertificateExpiryWatch(rt) : null;
+  const eventRetention = roles.housekeeping ? startEventRetention(rt) : null;
   await worker?.start();
   const api = roles.api ? await createApi(rt) : null;
   if (api) {
@@ -117,6 +118,7 @@ async function runRoles(roles: { api: boolean; worker: boolean; health: boolean;
     await health?.stop();
     await housekeeping?.stop();
     await expiryWatch?.stop();
+    await eventRetention?.stop();
     await rt.closeDataPlane();
     await rt.database.close();
     if (roles.worker) {

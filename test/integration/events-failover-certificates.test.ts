@@ -3,7 +3,7 @@
 // records failover.started and failover.finished; a failover its provider refuses records
 // failover.failed; the health manager's queueing of an automatic failover records
 // failover.started in its own transaction; certificates near their expiry become one
-// certificate.expiring event each. The refusing driver is a real ProviderDriver whose
+// certificate.expiring event each; events past their retention are purged with their deliveries. The refusing driver is a real ProviderDriver whose
 // failover step fails, standing in for a back end that cannot replace its appliance.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,6 +20,7 @@ import type { ProviderDriver } from '../../src/providers/driver.ts';
 import type { StatusCallbacks } from '../../src/providers/status-callbacks.ts';
 import { enqueueFailover } from '../../src/health/health-store.ts';
 import { CertificateExpiryWatch } from '../../src/housekeeping/certificate-expiry-watch.ts';
+import { purgeEventsOlderThan } from '../../src/housekeeping/event-retention.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 
 class NoFailoverDriver implements ProviderDriver {
@@ -136,6 +137,30 @@ for (const backend of BACKENDS) {
       // A renewed certificate (a new expiry) is news again.
       await db.updateTable('certificate').set({ expires_at: new Date(Date.now() + 20 * day) }).where('id', '=', soon).execute();
       assert.equal(await watch.checkOnce(), 1);
+    });
+
+    test('events past the retention go, with their deliveries; newer ones stay', async () => {
+      const db = app.rt.database.db;
+      const hook = randomUUID();
+      await db.insertInto('webhook').values({ id: hook, project_id: 'project-r', url: 'http://127.0.0.1:9/', sealed_secret: 'x' }).execute();
+      const old = [randomUUID(), randomUUID()];
+      const fresh = randomUUID();
+      const ago = (days: number) => new Date(Date.now() - days * 86_400_000);
+      await db
+        .insertInto('event')
+        .values([
+          { id: old[0], type: 'quota.reached', severity: 'warning', project_id: 'project-r', load_balancer_id: null, created_at: ago(40) },
+          { id: old[1], type: 'quota.reached', severity: 'warning', project_id: 'project-r', load_balancer_id: null, created_at: ago(31) },
+          { id: fresh, type: 'quota.reached', severity: 'warning', project_id: 'project-r', load_balancer_id: null, created_at: ago(29) },
+        ])
+        .execute();
+      await db.insertInto('webhook_delivery').values([old[0], fresh].map((e) => ({ id: randomUUID(), webhook_id: hook, event_id: e, status: 'delivered' as const }))).execute();
+      assert.equal(await purgeEventsOlderThan(db, 30), 2);
+      const left = await db.selectFrom('event').select('id').where('project_id', '=', 'project-r').execute();
+      assert.deepEqual(left.map((r) => r.id), [fresh]);
+      const deliveries = await db.selectFrom('webhook_delivery').select('event_id').where('webhook_id', '=', hook).execute();
+      assert.deepEqual(deliveries.map((d) => d.event_id), [fresh]);
+      assert.equal(await purgeEventsOlderThan(db, 30), 0);
     });
   });
 }
