@@ -257,11 +257,13 @@ export class HealthManager {
   }
 
   async #saveBreaker(state: DomainState, previous: store.BreakerRow | undefined): Promise<void> {
-    const opened = state.open && !previous?.open;
-    const closed = !state.open && previous?.open === true;
     const wrote = await this.deps.db.transaction().execute(async (trx) => {
+      // Decided on the locked row, not on what this manager read before: of several managers
+      // seeing the same domain trip, the first records the event and the others find it open.
+      const wasOpen = await store.lockBreaker(trx, state.domain);
       if (!(await store.saveBreaker(trx, state, previous))) return false;
-      if (opened || closed) {
+      const opened = state.open && !wasOpen;
+      if (opened || (!state.open && wasOpen)) {
         await recordEvent(trx, {
           type: opened ? 'circuit_breaker.tripped' : 'circuit_breaker.reset',
           projectId: null,

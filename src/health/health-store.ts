@@ -243,6 +243,12 @@ export async function breakerRows(db: Db): Promise<BreakerRow[]> {
   return db.selectFrom('failover_breaker').selectAll().orderBy('domain').execute();
 }
 
+/** Locks a domain's breaker row and says whether it is open now (false when there is none yet). */
+export async function lockBreaker(db: Db, domain: string): Promise<boolean> {
+  const row = await db.selectFrom('failover_breaker').select('open').where('domain', '=', domain).forUpdate().executeTakeFirst();
+  return row?.open ?? false;
+}
+
 /** Stores a domain's state when it opened, closed, or (open) its counts changed. Returns whether it wrote. */
 export async function saveBreaker(db: Db, state: DomainState, previous: BreakerRow | undefined): Promise<boolean> {
   const opened = state.open && !previous?.open;
