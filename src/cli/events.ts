@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import type { FulcrumConfig } from '../config.ts';
 import type { EventView } from '../observability/event-view.ts';
 import { apiGet, apiTarget, type ApiOptions, type ApiTarget } from './api-client.ts';
-import { advance, eventRow, eventTable, EVENT_COLUMNS, type FollowCursor } from './event-format.ts';
+import { advance, eventRow, eventTable, EVENT_COLUMNS, followSince, startCursor } from './event-format.ts';
 
 interface EventsOptions extends ApiOptions {
   loadbalancer?: string;
@@ -49,13 +49,14 @@ export function eventsCommand(config: () => FulcrumConfig): Command {
         return;
       }
       console.log(latest.length ? eventTable(latest) : EVENT_COLUMNS.join('  '));
-      let cursor: FollowCursor = advance({ since: opts.since ?? null, seenAtSince: new Set() }, latest).cursor;
+      let cursor = advance(startCursor(), latest).cursor;
       const interval = Math.max(100, Number.parseInt(opts.interval, 10) || 2000);
       let stopped = false;
       process.once('SIGINT', () => (stopped = true));
       while (!stopped) {
         await new Promise((resolve) => setTimeout(resolve, interval));
-        const page = await listEvents(target, query(opts, { sort: 'created_at:asc', limit: '1000', ...(cursor.since ? { since: cursor.since } : {}) })).catch((err: unknown) => {
+        const since = followSince(cursor) ?? opts.since;
+        const page = await listEvents(target, query(opts, { sort: 'created_at:asc', limit: '1000', ...(since ? { since } : {}) })).catch((err: unknown) => {
           console.error(`fulcrum: ${err instanceof Error ? err.message : String(err)}`);
           return [];
         });
