@@ -47,6 +47,9 @@ import { healthRoutes } from './fulcrum/health.ts';
 import { amphoraRoutes } from './resources/amphorae.ts';
 import { metricsRoutes } from './fulcrum/metrics.ts';
 import { requestMetricsPlugin } from './request-metrics.ts';
+import { quotaEventHook } from './quota-events.ts';
+import { eventRoutes } from './fulcrum/events.ts';
+import { webhookRoutes } from './fulcrum/webhooks.ts';
 
 export type Api = Awaited<ReturnType<typeof buildApi>>;
 
@@ -188,6 +191,7 @@ export async function buildApi(deps: ApiDeps) {
 
   await app.register(requestMetricsPlugin);
   await app.register(authPlugin, deps);
+  app.addHook('onError', quotaEventHook(deps.database.db, deps.log));
 
   await app.register(versionRoutes, deps);
   await app.register(loadBalancerRoutes, deps);
@@ -212,5 +216,7 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(logRoutes, deps);
   await app.register(amphoraRoutes, deps);
   await app.register(metricsRoutes, deps);
+  await app.register(eventRoutes, deps);
+  await app.register(webhookRoutes, deps);
   return app;
 }

@@ -6,7 +6,7 @@ import { FulcrumError } from '../errors.ts';
 import { openDatabase } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { startMetricsServer } from '../observability/metrics-server.ts';
-import { adoptDataPlane, createApi, databaseUrl, openRuntime, startHealthManager, startHousekeeping, startWorker, type Runtime } from '../runtime.ts';
+import { adoptDataPlane, createApi, databaseUrl, openRuntime, startCertificateExpiryWatch, startEventRetention, startHealthManager, startHousekeeping, startWorker, type Runtime } from '../runtime.ts';
 import { ensureNetwork } from '../network/registration.ts';
 import { ensurePrivateDir } from '../private-files.ts';
 import { amphoraAgentCommand } from '../agent/command.ts';
@@ -22,6 +22,7 @@ import { controllerCa } from '../pki/ca-store.ts';
 import { secretStoreFor } from '../certs/secret-store.ts';
 import { doctorCommand } from './doctor.ts';
 import { lbCommand } from './lb-logs.ts';
+import { eventsCommand } from './events.ts';
 
 function config(): FulcrumConfig {
   return loadConfig(process.env);
@@ -104,6 +105,8 @@ async function runRoles(roles: { api: boolean; worker: boolean; health: boolean;
   const worker = roles.worker ? startWorker(rt) : null;
   const health = roles.health ? await startHealthManager(rt) : null;
   const housekeeping = roles.housekeeping ? startHousekeeping(rt) : null;
+  const expiryWatch = roles.housekeeping ? startCertificateExpiryWatch(rt) : null;
+  const eventRetention = roles.housekeeping ? startEventRetention(rt) : null;
   await worker?.start();
   const api = roles.api ? await createApi(rt) : null;
   if (api) {
@@ -118,6 +121,8 @@ async function runRoles(roles: { api: boolean; worker: boolean; health: boolean;
     await worker?.stop();
     await health?.stop();
     await housekeeping?.stop();
+    await expiryWatch?.stop();
+    await eventRetention?.stop();
     await rt.closeDataPlane();
     await rt.database.close();
     if (roles.worker) {
@@ -171,6 +176,7 @@ program.addCommand(subnetCommand(config));
 program.addCommand(stopCommand(config));
 program.addCommand(doctorCommand(config));
 program.addCommand(lbCommand(config));
+program.addCommand(eventsCommand(config));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`fulcrum: ${err instanceof Error ? err.message : String(err)}`);

@@ -405,6 +405,40 @@ export interface ApiKeyTable {
   revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
+/** An event (migration 0023): null project and load balancer for the control plane's own. */
+export interface EventTable {
+  id: string;
+  type: string;
+  severity: 'info' | 'warning' | 'error';
+  project_id: string | null;
+  load_balancer_id: string | null;
+  detail: JsonDefault<Record<string, unknown>>;
+  dedupe_key: string | null;
+  created_at: Timestamp;
+}
+
+export interface WebhookTable {
+  id: string;
+  project_id: string | null;
+  url: string;
+  sealed_secret: string;
+  event_types: JsonDefault<string[]>;
+  created_at: Timestamp;
+}
+
+export interface WebhookDeliveryTable {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  status: Default<'pending' | 'delivered' | 'dead'>;
+  attempts: Default<number>;
+  last_error: string | null;
+  last_status_code: number | null;
+  created_at: Timestamp;
+  last_attempt_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  delivered_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
 export interface Schema {
   api_key: ApiKeyTable;
   certificate: CertificateTable;
@@ -436,6 +470,9 @@ export interface Schema {
   failover_breaker: FailoverBreakerTable;
   proxy_figures: ProxyFiguresTable;
   proxy_figures_epoch: ProxyFiguresEpochTable;
+  event: EventTable;
+  webhook: WebhookTable;
+  webhook_delivery: WebhookDeliveryTable;
 }
 
 export type Table = keyof Schema;

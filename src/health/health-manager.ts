@@ -22,6 +22,7 @@ import { addProxyFigures, pruneProxyFigures } from './proxy-figures-store.ts';
 import * as store from './health-store.ts';
 import { isEmptyUpdate, onlyChanges, operatingStatuses } from './operating-status.ts';
 import { NoopHeartbeats } from './noop-heartbeats.ts';
+import { recordEvent } from '../observability/events.ts';
 
 export interface HealthManagerSettings {
   bindHost: string;
@@ -273,7 +274,23 @@ export class HealthManager {
   }
 
   async #saveBreaker(state: DomainState, previous: store.BreakerRow | undefined): Promise<void> {
-    if (!(await store.saveBreaker(this.deps.db, state, previous))) return;
+    const wrote = await this.deps.db.transaction().execute(async (trx) => {
+      // Decided on the locked row, not on what this manager read before: of several managers
+      // seeing the same domain trip, the first records the event and the others find it open.
+      const wasOpen = await store.lockBreaker(trx, state.domain);
+      if (!(await store.saveBreaker(trx, state, previous))) return false;
+      const opened = state.open && !wasOpen;
+      if (opened || (!state.open && wasOpen)) {
+        await recordEvent(trx, {
+          type: opened ? 'circuit_breaker.tripped' : 'circuit_breaker.reset',
+          projectId: null,
+          loadBalancerId: null,
+          detail: { domain: state.domain, silent: state.silent, total: state.total, ...(opened ? { reason: state.reason } : { by: 'heartbeats' }) },
+        });
+      }
+      return true;
+    });
+    if (!wrote) return;
     if (state.open && !previous?.open) this.deps.log.error({ domain: state.domain, silent: state.silent, total: state.total }, state.reason ?? 'circuit breaker open');
     else if (!state.open && previous?.open) this.deps.log.warn({ domain: state.domain }, 'circuit breaker closed: heartbeats returned');
   }

@@ -8,6 +8,7 @@ import type { SecretStore } from '../certs/secret-store.ts';
 import { enqueueJob } from '../flows/job-store.ts';
 import { PROVIDER_OPERATION } from '../flows/provider-flow.ts';
 import { failoverOperation } from '../model/operation.ts';
+import { recordEvent } from '../observability/events.ts';
 import { epochIncrement, type CumulativeCounters } from './listener-counters.ts';
 import type { DomainState } from './circuit-breaker.ts';
 
@@ -242,6 +243,12 @@ export async function breakerRows(db: Db): Promise<BreakerRow[]> {
   return db.selectFrom('failover_breaker').selectAll().orderBy('domain').execute();
 }
 
+/** Locks a domain's breaker row and says whether it is open now (false when there is none yet). */
+export async function lockBreaker(db: Db, domain: string): Promise<boolean> {
+  const row = await db.selectFrom('failover_breaker').select('open').where('domain', '=', domain).forUpdate().executeTakeFirst();
+  return row?.open ?? false;
+}
+
 /** Stores a domain's state when it opened, closed, or (open) its counts changed. Returns whether it wrote. */
 export async function saveBreaker(db: Db, state: DomainState, previous: BreakerRow | undefined): Promise<boolean> {
   const opened = state.open && !previous?.open;
@@ -301,12 +308,12 @@ export async function enqueueFailover(db: Db, target: { amphoraId: string; loadB
         .set({ provisioning_status: 'PENDING_UPDATE', updated_at: new Date() })
         .where('id', '=', target.loadBalancerId)
         .where('provisioning_status', '=', 'ACTIVE')
-        .returning(['id', 'provider'])
+        .returning(['id', 'provider', 'project_id'])
         .executeTakeFirst();
       if (!lb) return null;
       const op = failoverOperation(lb, target.amphoraId);
       await trx.updateTable('amphora').set({ fault: target.reason, updated_at: new Date() }).where('id', '=', target.amphoraId).execute();
-      return enqueueJob(trx, {
+      const jobId = await enqueueJob(trx, {
         kind: PROVIDER_OPERATION,
         payload: op,
         loadBalancerId: lb.id,
@@ -314,6 +321,13 @@ export async function enqueueFailover(db: Db, target: { amphoraId: string; loadB
         priority: FAILOVER_PRIORITY,
         dedupeKey: `${FAILOVER_KEY_PREFIX}${target.amphoraId}`,
       });
+      await recordEvent(trx, {
+        type: 'failover.started',
+        projectId: lb.project_id,
+        loadBalancerId: lb.id,
+        detail: { loadbalancer_id: lb.id, amphora_id: target.amphoraId, reason: target.reason, automatic: true, job_id: jobId },
+      });
+      return jobId;
     });
   } catch (err) {
     if ((err as { code?: string }).code === '23505') return null;

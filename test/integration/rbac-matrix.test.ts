@@ -12,6 +12,7 @@ import { BACKENDS, type Backend } from '../helpers/db.ts';
 import { startTestApp, SUBNET, type TestApp } from '../helpers/app.ts';
 import { makeCa, serverCert } from '../helpers/tls-pki.ts';
 import { createApiKey } from '../../src/auth/apikey-store.ts';
+import { recordEventNow } from '../../src/observability/events.ts';
 
 const P = 'project-p';
 const Q = 'project-q';
@@ -88,7 +89,7 @@ interface Expectation {
   scope: Scope;
 }
 
-const TREE = ['loadbalancer', 'listener', 'pool', 'member', 'healthmonitor', 'l7policy', 'l7rule', 'fulcrum:certificate'];
+const TREE = ['loadbalancer', 'listener', 'pool', 'member', 'healthmonitor', 'l7policy', 'l7rule', 'fulcrum:certificate', 'fulcrum:webhook'];
 const EXPECTATIONS: Record<string, Expectation> = {};
 for (const r of TREE) {
   // Member and L7 rule lists are addressed through their parent: judged on its project.
@@ -127,6 +128,9 @@ Object.assign(EXPECTATIONS, {
   // A drill kills an amphora for real: administrators only, on any project's load balancer.
   'fulcrum:loadbalancer:drill': { rule: 'admin', scope: 'project' },
   'fulcrum:loadbalancer:get_drill': { rule: 'admin', scope: 'project' },
+  'fulcrum:event:get_all': { rule: 'read', scope: 'list' },
+  'fulcrum:event:get_one': { rule: 'read', scope: 'project' },
+  'fulcrum:webhook:get_deliveries': { rule: 'read', scope: 'project' },
 } satisfies Record<string, Expectation>);
 for (const r of ['flavor', 'availability-zone']) for (const a of ['post', 'put', 'delete']) EXPECTATIONS[`${r}:${a}`] = { rule: 'admin', scope: 'global' };
 for (const r of ['flavor-profile', 'availability-zone-profile']) {
@@ -193,6 +197,7 @@ function bodyFor(action: string, url: string, ids: Record<string, string>, proje
     'fulcrum:subnet:post': () => ({ subnet: { network_id: global['networks/:id'], cidr: `10.250.${n % 250}.0/24` } }),
     'fulcrum:certificate:post': () => ({ certificate: { type: 'ca', ca: 'not a certificate', project_id: projectId } }),
     'fulcrum:circuit_breaker:reset': () => ({ circuit_breaker: { domain: 'fleet' } }),
+    'fulcrum:webhook:post': () => ({ webhook: { url: 'http://127.0.0.1:9/hook', secret: 'rbac-webhook-secret-0123', project_id: projectId } }),
   };
   const make = bodies[action];
   if (make) return make();
@@ -267,6 +272,11 @@ for (const [profile, backend] of RUNS) {
         ids['certificates/:id'] = await create('/v2/fulcrum/certificates', 'certificate', {
           certificate: { type: 'certificate', certificate: pair.certPem, private_key: pair.keyPem, project_id: projectId },
         });
+      }
+      if (app.api.routeTable.some((r) => r.url === '/v2/fulcrum/webhooks' && r.method === 'POST')) {
+        ids['webhooks/:id'] = await create('/v2/fulcrum/webhooks', 'webhook', { webhook: { url: 'http://127.0.0.1:9/hook', secret: 'rbac-webhook-secret-0123', project_id: projectId } });
+        const event = await recordEventNow(app.rt.database.db, { type: 'quota.reached', projectId, loadBalancerId: lb, detail: { resources: ['Load Balancer'] } });
+        ids['events/:id'] = event!;
       }
       return ids;
     }
