@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from './errors.ts';
 import { parseQuotaDefaults, UNLIMITED_DEFAULTS, type QuotaLimits } from './model/quota.ts';
 import { POLICY_PROFILES, type PolicyProfile } from './auth/policy-defaults.ts';
+import { protectionProblem, type ProtectionOverrides } from './model/protection.ts';
 
 export interface FulcrumConfig {
   apiHost: string;
@@ -99,6 +100,11 @@ export interface FulcrumConfig {
   /** How long a rejected token is rejected without asking Keystone again. */
   keystoneNegativeCacheTtlMs: number;
   keystoneCacheSize: number;
+  /**
+   * Per-source protection every listener gets unless its flavor or its own settings say
+   * otherwise (src/model/protection.ts), e.g. {"concurrent_connections_per_source": 1000}.
+   */
+  protectionDefaults: ProtectionOverrides;
 }
 
 interface Setting<K extends keyof FulcrumConfig> {
@@ -238,6 +244,7 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'keystoneCacheTtlMs', env: 'FULCRUM_KEYSTONE_CACHE_TTL_MS', parse: int('FULCRUM_KEYSTONE_CACHE_TTL_MS', 0, 86_400_000) },
   { key: 'keystoneNegativeCacheTtlMs', env: 'FULCRUM_KEYSTONE_NEGATIVE_CACHE_TTL_MS', parse: int('FULCRUM_KEYSTONE_NEGATIVE_CACHE_TTL_MS', 0, 3_600_000) },
   { key: 'keystoneCacheSize', env: 'FULCRUM_KEYSTONE_CACHE_SIZE', parse: int('FULCRUM_KEYSTONE_CACHE_SIZE', 0, 10_000_000) },
+  { key: 'protectionDefaults', env: 'FULCRUM_PROTECTION_DEFAULTS', parse: parseProtectionDefaults },
 ];
 
 export const DEFAULT_CONFIG: FulcrumConfig = {
@@ -291,7 +298,22 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   keystoneCacheTtlMs: 60_000,
   keystoneNegativeCacheTtlMs: 5_000,
   keystoneCacheSize: 10_000,
+  protectionDefaults: {},
 };
+
+function parseProtectionDefaults(raw: unknown): ProtectionOverrides {
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new ConfigError(`FULCRUM_PROTECTION_DEFAULTS must be a JSON object such as {"requests_per_second_per_source": 100}, got ${JSON.stringify(raw)}`);
+    }
+  }
+  const problem = protectionProblem(value);
+  if (problem) throw new ConfigError(`FULCRUM_PROTECTION_DEFAULTS ${problem}`);
+  return value as ProtectionOverrides;
+}
 
 function parseBind(raw: unknown): { apiHost: string; apiPort: number } {
   const value = str('FULCRUM_API_BIND')(raw);
