@@ -29,7 +29,7 @@ function toProxies(csv: string): HeartbeatProxy[] {
   const stats = parseShowStat(csv);
   const n = (v: number | null) => v ?? 0;
   return [
-    ...stats.frontends.map((f) => ({ p: f.name, s: 'FRONTEND', st: f.status, c: [n(f.bin), n(f.bout), n(f.scur), n(f.stot), n(f.ereq)] as Counters })),
+    ...stats.frontends.map((f) => ({ p: f.name, s: 'FRONTEND', st: f.status, c: [n(f.bin), n(f.bout), n(f.scur), n(f.stot), n(f.ereq), n(f.dcon) + n(f.dses), n(f.dreq)] as Counters })),
     ...stats.backends.map((b) => ({ p: b.name, s: 'BACKEND', st: b.status })),
     ...stats.servers.map((s) => ({ p: s.backend, s: s.name, st: s.status })),
   ];

@@ -9,6 +9,11 @@ export interface FrontendStats {
   bin: number | null;
   bout: number | null;
   ereq: number | null;
+  /** Requests denied by rules (over a request rate, L7 REJECT). */
+  dreq: number | null;
+  /** Connections and sessions refused by `tcp-request connection` / `session` rules. */
+  dcon: number | null;
+  dses: number | null;
 }
 
 export interface BackendStats {
@@ -51,7 +56,7 @@ export function parseShowStat(csv: string): HaproxyStats {
     const count = (name: string) => (field(name) === '' ? null : Number(field(name)));
     const common = { status: field('status'), scur: count('scur'), stot: count('stot'), bin: count('bin'), bout: count('bout') };
     const type = field('type');
-    if (type === FRONTEND) stats.frontends.push({ name: field('pxname'), ...common, ereq: count('ereq') });
+    if (type === FRONTEND) stats.frontends.push({ name: field('pxname'), ...common, ereq: count('ereq'), dreq: count('dreq'), dcon: count('dcon'), dses: count('dses') });
     else if (type === BACKEND) stats.backends.push({ name: field('pxname'), ...common, econ: count('econ'), eresp: count('eresp') });
     else if (type === SERVER) {
       stats.servers.push({

@@ -12,6 +12,7 @@ import type { Heartbeat } from '../agent/heartbeat-codec.ts';
 import type { HeartbeatSettings } from '../agent/heartbeat-settings.ts';
 import { settingsDigest } from '../agent/heartbeat-settings.ts';
 import { loadLbGraph } from '../amphora/graph-loader.ts';
+import { namedCounters } from './listener-counters.ts';
 import { evaluateBreakers, inClosingGrace, type BreakerPolicy, type DomainState, type MonitoredAmphora } from './circuit-breaker.ts';
 import { failoverCause } from './failover-cause.ts';
 import { HeartbeatReceiver } from './heartbeat-receiver.ts';
@@ -172,17 +173,12 @@ export class HealthManager {
         const value = p.c.join(',');
         if (this.#countersBasis.get(key) === value) continue;
         this.#countersBasis.set(key, value);
-        const [bytes_in, bytes_out, active_connections, total_connections, request_errors] = p.c;
         counters.push({
           listener_id: p.p,
           amphora_id: amphora.amphora_id,
           load_balancer_id: amphora.load_balancer_id,
           epoch: hb.haproxy.epoch,
-          bytes_in,
-          bytes_out,
-          active_connections,
-          total_connections,
-          request_errors,
+          ...namedCounters(p.c),
         });
       }
     }

@@ -128,6 +128,15 @@ describe('protection under attack (process compute driver)', () => {
     assert.ok(attack.results.filter((r) => r.status === 429).every((r) => r.retryAfter === '1'), '429s say when to retry');
     assert.equal(count(legit.results, 200), legit.results.length, `every legitimate request served: ${JSON.stringify(legit.results.filter((r) => r.status !== 200).slice(0, 5))}`);
     assert.ok(legit.results.length >= 35, `the legitimate client ran throughout (${legit.results.length})`);
+    // HAProxy's count reaches the stats call through the heartbeats.
+    let stats: any = {};
+    for (let i = 0; i < 100 && !(stats.refused_requests >= refused); i++) {
+      stats = (await app.request('GET', `/v2/lbaas/listeners/${listeners.rate}/stats`)).body.stats;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    t.diagnostic(`listener stats: ${JSON.stringify(stats)}`);
+    assert.equal(stats.refused_requests, refused, 'the stats call counts every refused request');
+    assert.equal(stats.refused_connections, 0);
   });
 
   test('concurrent connections: an attacker holding 100 connections against a limit of 10 gets the other 90 rejected; the client is served', async (t) => {
@@ -141,6 +150,12 @@ describe('protection under attack (process compute driver)', () => {
       assert.ok(rejected >= 0.9 * 90, `≥ 90% of the 90 connections over the limit rejected (${rejected})`);
       assert.ok(rejected <= 90, `the 10 within the limit stay open (${rejected} rejected)`);
       assert.equal(count(legit.results, 200), legit.results.length);
+      let stats: any = {};
+      for (let i = 0; i < 100 && !(stats.refused_connections >= rejected); i++) {
+        stats = (await app.request('GET', `/v2/lbaas/listeners/${listeners.rate}/stats`)).body.stats;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.equal(stats.refused_connections, rejected, `the stats call counts the rejected connections: ${JSON.stringify(stats)}`);
     } finally {
       destroyAll(held);
     }

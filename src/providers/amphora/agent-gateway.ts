@@ -49,6 +49,8 @@ export class AgentGateway implements AmphoraAgents {
           active_connections: f.scur ?? 0,
           total_connections: f.stot ?? 0,
           request_errors: f.ereq ?? 0,
+          refused_connections: (f.dcon ?? 0) + (f.dses ?? 0),
+          refused_requests: f.dreq ?? 0,
         },
       })),
       ...stats.backends.map((b) => ({ proxy: backendPoolId(b.name), server: 'BACKEND', status: b.status })),

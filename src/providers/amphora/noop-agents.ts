@@ -9,7 +9,7 @@ import type { ProxyStat } from '../../health/operating-status.ts';
 import type { LbGraph } from '../../model/lb-graph.ts';
 import type { AmphoraAgents } from './amphora-agents.ts';
 
-const ZERO = { bytes_in: 0, bytes_out: 0, active_connections: 0, total_connections: 0, request_errors: 0 };
+const ZERO = { bytes_in: 0, bytes_out: 0, active_connections: 0, total_connections: 0, request_errors: 0, refused_connections: 0, refused_requests: 0 };
 
 /** `show stat` of an idle HAProxy serving `graph`: frontends OPEN, backends UP, members UP (or unchecked, or in maintenance). */
 export function idleHealthyStats(graph: LbGraph): ProxyStat[] {
