@@ -173,6 +173,8 @@ export const FULCRUM_RULES: Record<string, string> = {
   'fulcrum:health_manager:get_all': ADMIN,
   'fulcrum:circuit_breaker:get_all': ADMIN,
   'fulcrum:circuit_breaker:reset': ADMIN,
+  // Client addresses of other people's users: operators only.
+  'fulcrum:listener:get_protection_sources': ADMIN,
 };
 
 /** Every rule of a profile under its full name. */

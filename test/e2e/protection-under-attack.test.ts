@@ -137,6 +137,14 @@ describe('protection under attack (process compute driver)', () => {
     t.diagnostic(`listener stats: ${JSON.stringify(stats)}`);
     assert.equal(stats.refused_requests, refused, 'the stats call counts every refused request');
     assert.equal(stats.refused_connections, 0);
+    // The operator sees who: the attacker on top, the legitimate client not at all.
+    const sources = await app.request('GET', `/v2/fulcrum/listeners/${listeners.rate}/protection/sources?limit=5`);
+    assert.equal(sources.status, 200, JSON.stringify(sources.body));
+    t.diagnostic(`sources: ${JSON.stringify(sources.body.sources)}`);
+    assert.equal(sources.body.sources.top[0].source, ATTACKER);
+    assert.equal(sources.body.sources.top[0].refused.requests_rate, refused);
+    assert.ok(!sources.body.sources.top.some((s: { source: string }) => s.source === LEGIT));
+    assert.equal(sources.body.sources.refused.requests_rate, refused);
   });
 
   test('concurrent connections: an attacker holding 100 connections against a limit of 10 gets the other 90 rejected; the client is served', async (t) => {

@@ -56,6 +56,7 @@ describe('a boot that fails after the amphora was placed', () => {
       crash: (...args) => agents.crash(...args),
       heartbeatDigest: (...args) => agents.heartbeatDigest(...args),
       configureHeartbeat: (...args) => agents.configureHeartbeat(...args),
+      sources: (...args) => agents.sources(...args),
     };
     plane.compute = async () => recording;
     plane.agents = async () => failingRegistration;

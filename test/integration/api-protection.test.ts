@@ -132,6 +132,17 @@ describe('listener protection API', () => {
     }
   });
 
+  test('sources: 400 for a bad limit; 501 from a provider without a data plane to ask', async () => {
+    for (const limit of ['0', '1001', 'ten', '2.5']) {
+      const res = await app.request('GET', `${path(http)}/sources?limit=${limit}`);
+      assert.equal(res.status, 400, `${limit}: ${JSON.stringify(res.body)}`);
+      assert.deepEqual(Object.keys(res.body).sort(), FAULT_KEYS);
+    }
+    const res = await app.request('GET', `${path(http)}/sources`);
+    assert.equal(res.status, 501, JSON.stringify(res.body));
+    assert.match(res.body.faultstring, /does not report protected sources/);
+  });
+
   test('404 for a listener that does not exist', async () => {
     const res = await app.request('GET', '/v2/fulcrum/listeners/7f0b1f50-0000-4000-8000-000000000000/protection');
     assert.equal(res.status, 404);

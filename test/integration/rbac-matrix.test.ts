@@ -126,6 +126,7 @@ Object.assign(EXPECTATIONS, {
   // A drill kills an amphora for real: administrators only, on any project's load balancer.
   'fulcrum:loadbalancer:drill': { rule: 'admin', scope: 'project' },
   'fulcrum:loadbalancer:get_drill': { rule: 'admin', scope: 'project' },
+  'fulcrum:listener:get_protection_sources': { rule: 'admin', scope: 'project' },
 } satisfies Record<string, Expectation>);
 for (const r of ['flavor', 'availability-zone']) for (const a of ['post', 'put', 'delete']) EXPECTATIONS[`${r}:${a}`] = { rule: 'admin', scope: 'global' };
 for (const r of ['flavor-profile', 'availability-zone-profile']) {

@@ -12,7 +12,7 @@ import { fetchRow } from '../resource.ts';
 import { listenerSpec, loadBalancerSpec } from '../resource-specs.ts';
 import { enqueueOperation, lockForChild, NOW, type Trx } from '../write-path.ts';
 import type { ListenerRow } from '../octavia/listener.ts';
-import { NotFound } from '../../errors.ts';
+import { InvalidInput, NotFound, ProviderUnsupported } from '../../errors.ts';
 import { ref } from '../../model/operation.ts';
 import {
   checkProtectionFor,
@@ -36,6 +36,14 @@ const ProtectionUpdate = Wrapped(
     action: Type.Optional(StringEnum(PROTECTION_ACTIONS)),
   }),
 );
+
+/** `?limit=`: how many sources to list, 1 to 1000 (default 20). */
+function sourcesLimit(raw: unknown): number {
+  if (raw === undefined) return 20;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || n < 1 || n > 1000) throw new InvalidInput(`Invalid input for limit: ${JSON.stringify(raw)} is not an integer from 1 to 1000.`);
+  return n;
+}
 
 async function view(db: Db, deps: ApiDeps, listener: ListenerRow, own?: ProtectionOverrides) {
   const lb = await db.selectFrom('load_balancer').select('flavor_id').where('id', '=', listener.load_balancer_id).executeTakeFirst();
@@ -99,6 +107,23 @@ export async function protectionRoutes(app: Api, deps: ApiDeps): Promise<void> {
     });
     return view(db, deps, updated, own);
   });
+
+  // The agents' stick tables, read now: who is being refused, for what, and how hard they push.
+  app.get(
+    `${path}/sources`,
+    {
+      config: { policy: 'fulcrum:listener:get_protection_sources' },
+      schema: { params: IdParams },
+    },
+    async (request) => {
+      const limit = sourcesLimit((request.query as Record<string, unknown>).limit);
+      const listener = await fetchRow(request, db, listenerSpec, request.params.id);
+      const lb = await fetchRow(request, db, loadBalancerSpec, listener.load_balancer_id);
+      const driver = deps.providers.get(lb.provider);
+      if (!driver?.protectionSources) throw new ProviderUnsupported(lb.provider, 'action', 'This provider does not report protected sources.');
+      return { sources: await driver.protectionSources(lb.id, listener.id, limit) };
+    },
+  );
 
   app.delete(path, { config: { policy: 'listener:put' }, schema: { params: IdParams } }, async (request, reply) => {
     const listener = await fetchRow(request, db, listenerSpec, request.params.id);

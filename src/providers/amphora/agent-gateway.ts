@@ -5,6 +5,7 @@ import type { ProxyStat } from '../../health/operating-status.ts';
 import type { AmphoraAgents } from './amphora-agents.ts';
 import type { AmphoraFileContent } from '../../agent/cert-files.ts';
 import type { HeartbeatSettings } from '../../agent/heartbeat-settings.ts';
+import type { SourcesReport } from '../../agent/stick-table.ts';
 
 export class AgentGateway implements AmphoraAgents {
   readonly #clients = new Map<string, AgentClient>();
@@ -56,6 +57,10 @@ export class AgentGateway implements AmphoraAgents {
       ...stats.backends.map((b) => ({ proxy: backendPoolId(b.name), server: 'BACKEND', status: b.status })),
       ...stats.servers.map((s) => ({ proxy: backendPoolId(s.backend), server: s.name, status: s.status })),
     ];
+  }
+
+  sources(agentUrl: string, amphoraId: string, listenerId: string, limit: number): Promise<SourcesReport> {
+    return this.#client(agentUrl).sources(amphoraId, listenerId, limit);
   }
 
   async addresses(agentUrl: string, amphoraId: string): Promise<string[]> {

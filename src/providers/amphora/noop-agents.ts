@@ -8,6 +8,7 @@ import { routedPools } from '../../amphora/render/haproxy-frontend.ts';
 import type { ProxyStat } from '../../health/operating-status.ts';
 import type { LbGraph } from '../../model/lb-graph.ts';
 import type { AmphoraAgents } from './amphora-agents.ts';
+import type { SourcesReport } from '../../agent/stick-table.ts';
 
 const ZERO = { bytes_in: 0, bytes_out: 0, active_connections: 0, total_connections: 0, request_errors: 0, refused_connections: 0, refused_requests: 0 };
 
@@ -62,6 +63,11 @@ export class NoopAmphoraAgents implements AmphoraAgents {
   }
 
   async configureHeartbeat(): Promise<void> {}
+
+  /** No HAProxy, so no source was ever refused. */
+  async sources(): Promise<SourcesReport> {
+    return { tracked: 0, refused: { concurrent_connections: 0, new_connections_rate: 0, requests_rate: 0 }, top: [] };
+  }
 
   async stats(_agentUrl: string, amphoraId: string): Promise<ProxyStat[]> {
     const row = await this.db.selectFrom('amphora').select(['load_balancer_id', 'status']).where('id', '=', amphoraId).executeTakeFirst();
