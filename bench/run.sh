@@ -42,6 +42,9 @@
 #   bench/run.sh heartbeat       heartbeat checks per datagram against a bare JSON.parse, and the
 #                                health manager's CPU and idle writes with BENCH_HB_AMPHORAE amphorae
 #                                heartbeating every second (embedded database). Not part of `all`.
+#   bench/run.sh protection      listener protection: HAProxy req/s and CPU per request with and
+#                                without per-source limits, side by side; a legitimate client's
+#                                latency and success alone and under a flood. Not part of `all`.
 #
 # Knobs (environment): BENCH_SETUPS=pglite,postgres[,postgres-serve]  BENCH_CONCURRENCY=4
 # BENCH_SECONDS=5  BENCH_CREATES=300  BENCH_LBS=50  BENCH_POLL_MS=1  BENCH_VALIDATIONS=300
@@ -54,6 +57,7 @@
 # active-standby (root, netns driver: drill → outage, pair whole again): BENCH_AS_ROUNDS=10
 # single-lost (root, netns driver: namespace deleted → replacement serving): BENCH_SL_ROUNDS=10
 # chaos: BENCH_CHAOS_ROUNDS=30  BENCH_CHAOS_LBS=3  BENCH_CHAOS_LOAD=2  FULCRUM_TEST_SEED=<seed to replay>
+# protection: BENCH_PROTECTION_SECONDS=5  BENCH_PROTECTION_ROUNDS=5  BENCH_PROTECTION_FLOOD=1000
 # auto-failover: BENCH_AF_ROUNDS=10   heartbeat: BENCH_HB_AMPHORAE=500  BENCH_HB_SECONDS=10  BENCH_HB_PACKETS=20000
 # Numbers depend on the machine and what else runs on it; compare the ratios within one run.
 set -euo pipefail
@@ -89,12 +93,13 @@ case "${1:-all}" in
   auto-failover) run auto-failover ;;
   heartbeat) run heartbeat-rate ;;
   chaos) run chaos ;;
+  protection) run protection ;;
   all)
     run api-throughput
     run create-to-active
     ;;
   *)
-    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|spare|active-standby|single-lost|auto-failover|heartbeat|chaos|all]" >&2
+    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|spare|active-standby|single-lost|auto-failover|heartbeat|chaos|protection|all]" >&2
     exit 2
     ;;
 esac
