@@ -114,7 +114,11 @@ async function main(): Promise<void> {
     const cpuRatios: number[] = [];
     await Promise.all([keepAliveLoad(plain, 500), keepAliveLoad(guarded, 500)]);
     for (let round = 1; round <= ROUNDS; round++) {
-      const [a, b] = await Promise.all([keepAliveLoad(plain, SECONDS * 1000), keepAliveLoad(guarded, SECONDS * 1000)]);
+      // Which load process starts first alternates, so a head start favours neither.
+      const ms = SECONDS * 1000;
+      const [a, b] = round % 2
+        ? await Promise.all([keepAliveLoad(plain, ms), keepAliveLoad(guarded, ms)])
+        : (await Promise.all([keepAliveLoad(guarded, ms), keepAliveLoad(plain, ms)])).reverse();
       ratios.push(b.rate / a.rate);
       cpuRatios.push(b.cpuUsPerRequest / a.cpuUsPerRequest);
       rows.push([String(round), fmt(a.rate, 0), fmt(b.rate, 0), fmt(b.rate / a.rate, 3), fmt(a.cpuUsPerRequest, 1), fmt(b.cpuUsPerRequest, 1), fmt(b.cpuUsPerRequest / a.cpuUsPerRequest, 3)]);

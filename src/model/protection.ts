@@ -1,4 +1,4 @@
-// Per-source protection of a listener (docs/dataplane.md §"Protection"): request-rate, concurrent
+// Per-source protection of a listener (docs/dataplane.md §9): request-rate, concurrent
 // connection and new-connection-rate limits per client address, and what a client over a limit
 // gets. Settings come in layers: the operator's configured defaults, then the flavor's
 // `protection` metadata, then what was set on the listener; a later layer's key wins, and null

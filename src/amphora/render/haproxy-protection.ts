@@ -1,5 +1,5 @@
 // A listener's per-source protection and slow-client defences, as frontend lines
-// (docs/dataplane.md, "Protection"). Every client address is tracked in the frontend's own
+// (docs/dataplane.md §9). Every client address is tracked in the frontend's own
 // stick table (`src`, IPv4 stored v4-mapped so one table serves both families); connections
 // over a per-source limit are rejected before anything else is spent on them (no TLS
 // handshake), requests over the rate get the listener's action. Each refusal also counts in the

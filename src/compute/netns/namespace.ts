@@ -113,7 +113,7 @@ async function converge(p: NamespacePlug, haveNetns: boolean, haveVeth: boolean)
     'net.ipv6.conf.all.ndisc_notify=1',
     `net.ipv6.neigh.${INNER_INTERFACE}.retrans_time_ms=100`,
     `net.ipv6.conf.${INNER_INTERFACE}.router_solicitation_delay=0`,
-    // SYN floods (docs/dataplane.md, "Protection"): cookies once the SYN queue is full, and
+    // SYN floods (docs/dataplane.md §9): cookies once the SYN queue is full, and
     // queues as deep as HAProxy's connection ceiling, so a burst of legitimate connections
     // is not dropped before HAProxy can accept it.
     'net.ipv4.tcp_syncookies=1',

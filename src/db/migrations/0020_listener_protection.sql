@@ -1,4 +1,4 @@
--- Per-source protection of a listener (docs/dataplane.md, "Protection"): the settings a caller
+-- Per-source protection of a listener (docs/dataplane.md §9): the settings a caller
 -- set on it, only the keys set (null: no limit). Defaults from configuration and the flavor
 -- are layered under these when the configuration is rendered, so they are not copied here.
 create table listener_protection (
