@@ -46,5 +46,4 @@ export class RefusalWatch {
     }
     return null;
   }
-
 }
