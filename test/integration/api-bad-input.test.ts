@@ -382,6 +382,7 @@ for (const backend of BACKENDS) {
         'POST /v2/fulcrum/subnets': () => ({ subnet: { network_id: network, cidr: `10.253.${++port % 250}.0/24` } }),
         'POST /v2/fulcrum/certificates': () => ({ certificate: { type: 'certificate', certificate: pair.certPem, private_key: pair.keyPem } }),
         'POST /v2/fulcrum/health/circuit-breakers/reset': () => ({ circuit_breaker: { domain: 'fleet' } }),
+        'PUT /v2/fulcrum/listeners/:id/protection': () => ({ protection: { burst: 1, concurrent_connections_per_source: 100 } }),
       };
     });
     after(async () => {

@@ -132,15 +132,15 @@ describe('listener protection API', () => {
     }
   });
 
-  test('sources: 400 for a bad limit; 501 from a provider without a data plane to ask', async () => {
+  test('sources: 400 for a bad limit; an empty report from a provider with nothing serving', async () => {
     for (const limit of ['0', '1001', 'ten', '2.5']) {
       const res = await app.request('GET', `${path(http)}/sources?limit=${limit}`);
       assert.equal(res.status, 400, `${limit}: ${JSON.stringify(res.body)}`);
       assert.deepEqual(Object.keys(res.body).sort(), FAULT_KEYS);
     }
     const res = await app.request('GET', `${path(http)}/sources`);
-    assert.equal(res.status, 501, JSON.stringify(res.body));
-    assert.match(res.body.faultstring, /does not report protected sources/);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(res.body.sources, { tracked: 0, refused: { concurrent_connections: 0, new_connections_rate: 0, requests_rate: 0 }, top: [] });
   });
 
   test('404 for a listener that does not exist', async () => {

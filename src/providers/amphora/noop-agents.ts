@@ -8,7 +8,7 @@ import { routedPools } from '../../amphora/render/haproxy-frontend.ts';
 import type { ProxyStat } from '../../health/operating-status.ts';
 import type { LbGraph } from '../../model/lb-graph.ts';
 import type { AmphoraAgents } from './amphora-agents.ts';
-import type { SourcesReport } from '../../agent/stick-table.ts';
+import { topOffenders, type SourcesReport } from '../../agent/stick-table.ts';
 
 const ZERO = { bytes_in: 0, bytes_out: 0, active_connections: 0, total_connections: 0, request_errors: 0, refused_connections: 0, refused_requests: 0 };
 
@@ -66,7 +66,7 @@ export class NoopAmphoraAgents implements AmphoraAgents {
 
   /** No HAProxy, so no source was ever refused. */
   async sources(): Promise<SourcesReport> {
-    return { tracked: 0, refused: { concurrent_connections: 0, new_connections_rate: 0, requests_rate: 0 }, top: [] };
+    return topOffenders([], 0);
   }
 
   async stats(_agentUrl: string, amphoraId: string): Promise<ProxyStat[]> {
