@@ -127,7 +127,7 @@ describe('protection under attack (process compute driver)', () => {
     assert.ok(refused >= 0.9 * (sent - budget), `≥ 90% of the excess refused: ${refused} of ${Math.round(sent - budget)}`);
     assert.ok(attack.results.filter((r) => r.status === 429).every((r) => r.retryAfter === '1'), '429s say when to retry');
     assert.equal(count(legit.results, 200), legit.results.length, `every legitimate request served: ${JSON.stringify(legit.results.filter((r) => r.status !== 200).slice(0, 5))}`);
-    assert.ok(legit.results.length >= 35, `the legitimate client ran throughout (${legit.results.length})`);
+    assert.ok(legit.results.length >= 30, `the legitimate client ran throughout (${legit.results.length})`);
     // HAProxy's count reaches the stats call through the heartbeats.
     let stats: any = {};
     for (let i = 0; i < 100 && !(stats.refused_requests >= refused); i++) {
