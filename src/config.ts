@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from './errors.ts';
 import { parseQuotaDefaults, UNLIMITED_DEFAULTS, type QuotaLimits } from './model/quota.ts';
 import { POLICY_PROFILES, type PolicyProfile } from './auth/policy-defaults.ts';
+import { protectionProblem, type ProtectionOverrides } from './model/protection.ts';
 
 export interface FulcrumConfig {
   apiHost: string;
@@ -121,6 +122,11 @@ export interface FulcrumConfig {
   certExpiryCheckMs: number;
   /** Events older than this many days are purged by housekeeping, with their webhook deliveries. */
   eventRetentionDays: number;
+  /**
+   * Per-source protection every listener gets unless its flavor or its own settings say
+   * otherwise (src/model/protection.ts), e.g. {"concurrent_connections_per_source": 1000}.
+   */
+  protectionDefaults: ProtectionOverrides;
 }
 
 interface Setting<K extends keyof FulcrumConfig> {
@@ -281,6 +287,7 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'certExpiryWarnDays', env: 'FULCRUM_CERT_EXPIRY_WARN_DAYS', parse: int('FULCRUM_CERT_EXPIRY_WARN_DAYS', 0, 3650) },
   { key: 'certExpiryCheckMs', env: 'FULCRUM_CERT_EXPIRY_CHECK_MS', parse: int('FULCRUM_CERT_EXPIRY_CHECK_MS', 100, 86_400_000) },
   { key: 'eventRetentionDays', env: 'FULCRUM_EVENT_RETENTION_DAYS', parse: int('FULCRUM_EVENT_RETENTION_DAYS', 1, 36_500) },
+  { key: 'protectionDefaults', env: 'FULCRUM_PROTECTION_DEFAULTS', parse: parseProtectionDefaults },
 ];
 
 export const DEFAULT_CONFIG: FulcrumConfig = {
@@ -346,7 +353,22 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   certExpiryWarnDays: 30,
   certExpiryCheckMs: 3_600_000,
   eventRetentionDays: 30,
+  protectionDefaults: {},
 };
+
+function parseProtectionDefaults(raw: unknown): ProtectionOverrides {
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new ConfigError(`FULCRUM_PROTECTION_DEFAULTS must be a JSON object such as {"requests_per_second_per_source": 100}, got ${JSON.stringify(raw)}`);
+    }
+  }
+  const problem = protectionProblem(value);
+  if (problem) throw new ConfigError(`FULCRUM_PROTECTION_DEFAULTS ${problem}`);
+  return value as ProtectionOverrides;
+}
 
 function parseBind(raw: unknown): { apiHost: string; apiPort: number } {
   const value = str('FULCRUM_API_BIND')(raw);

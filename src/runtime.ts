@@ -141,7 +141,7 @@ export async function openRuntime(config: FulcrumConfig, options: RuntimeOptions
     db: database.db,
     callbacks,
     dataPlane: plane,
-    render: renderAmphora,
+    render: (graph, amphora, peers) => renderAmphora(graph, amphora, peers, config.protectionDefaults),
     fileContents: (files) => amphoraFileContents(database.db, secretStoreFor(config), files),
     unsupported: amphoraUnsupported,
     computeDriver: config.computeDriver,

@@ -15,6 +15,7 @@ import { Keepalived, type KeepalivedApplyResult } from './keepalived.ts';
 import { amphoraLayout, type AmphoraLayout } from './layout.ts';
 import { SerialQueue } from './serial-queue.ts';
 import type { HaproxyStats } from './stats.ts';
+import type { SourcesReport } from './stick-table.ts';
 import type { DaemonName, SupervisionEvent, SupervisionLog } from './supervision-log.ts';
 import { DaemonSupervisor, type DaemonSupervision } from './supervisor.ts';
 import type { HealFacts } from './healability.ts';
@@ -237,6 +238,10 @@ export class Amphora {
 
   stats(): Promise<HaproxyStats> {
     return this.haproxy.stats();
+  }
+
+  sources(listenerId: string, limit: number): Promise<SourcesReport> {
+    return this.haproxy.sources(listenerId, limit);
   }
 
   async applyKeepalived(config: string): Promise<KeepalivedApplyResult> {

@@ -32,7 +32,7 @@ function toProxies(csv: string): HeartbeatProxy[] {
   // Figures go only where there are some, so an idle load balancer's heartbeat stays small.
   const m = (figures: Figures) => (Object.keys(figures).length > 0 ? { m: figures } : {});
   return [
-    ...stats.frontends.map((f) => ({ p: f.name, s: 'FRONTEND', st: f.status, c: [n(f.bin), n(f.bout), n(f.scur), n(f.stot), n(f.ereq)] as Counters, ...m(f.figures) })),
+    ...stats.frontends.map((f) => ({ p: f.name, s: 'FRONTEND', st: f.status, c: [n(f.bin), n(f.bout), n(f.scur), n(f.stot), n(f.ereq), n(f.dcon) + n(f.dses), n(f.dreq)] as Counters, ...m(f.figures) })),
     ...stats.backends.map((b) => ({ p: b.name, s: 'BACKEND', st: b.status, ...m(b.figures) })),
     ...stats.servers.map((s) => ({ p: s.backend, s: s.name, st: s.status, ...m(s.figures) })),
   ];

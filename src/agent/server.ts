@@ -162,6 +162,20 @@ export function buildAgentServer(options: AgentServerOptions) {
 
   app.get('/1.0/amphorae/:amphora_id/stats', { schema: { params: AmphoraParams } }, async (request) => registry.get(request.params.amphora_id).stats());
 
+  // The id goes into a runtime API command: a UUID only, nothing that could end it.
+  app.get(
+    '/1.0/amphorae/:amphora_id/sources/:listener_id',
+    {
+      schema: {
+        params: Type.Object({ amphora_id: Type.String({ pattern: NAME_PATTERN }), listener_id: Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' }) }),
+      },
+    },
+    async (request) => {
+      const limit = Number((request.query as Record<string, string | undefined>).limit ?? 20);
+      return registry.get(request.params.amphora_id).sources(request.params.listener_id, Number.isInteger(limit) && limit >= 1 && limit <= 1000 ? limit : 20);
+    },
+  );
+
   app.put(
     '/1.0/amphorae/:amphora_id/keepalived',
     { schema: { params: AmphoraParams, body: Type.Object({ config: Type.String({ minLength: 1 }) }, { additionalProperties: false }) } },

@@ -11,6 +11,7 @@ import type { NetworkInterface } from '../agent/interfaces.ts';
 import type { KeepalivedApplyResult } from '../agent/keepalived.ts';
 import type { RuntimeResult } from '../agent/runtime-api.ts';
 import type { HaproxyStats } from '../agent/stats.ts';
+import type { SourcesReport } from '../agent/stick-table.ts';
 import type { HeartbeatSettings } from '../agent/heartbeat-settings.ts';
 import type { SupervisionEvent, SupervisionEventKind } from '../agent/supervision-log.ts';
 import { CLIENT_AUTH, verifyCertificate } from '../pki/verify.ts';
@@ -162,6 +163,11 @@ export class AgentClient {
 
   stats(id: string): Promise<HaproxyStats> {
     return this.call(this.amphora(id), 'GET', this.path(id, 'stats'));
+  }
+
+  /** The top offenders of a listener's protection table. */
+  sources(id: string, listenerId: string, limit: number): Promise<SourcesReport> {
+    return this.call(this.amphora(id), 'GET', `${this.path(id, `sources/${listenerId}`)}?limit=${limit}`);
   }
 
   putKeepalivedConfig(id: string, config: string): Promise<KeepalivedApplyResult> {

@@ -50,6 +50,7 @@ import { requestMetricsPlugin } from './request-metrics.ts';
 import { quotaEventHook } from './quota-events.ts';
 import { eventRoutes } from './fulcrum/events.ts';
 import { webhookRoutes } from './fulcrum/webhooks.ts';
+import { protectionRoutes } from './fulcrum/protection.ts';
 
 export type Api = Awaited<ReturnType<typeof buildApi>>;
 
@@ -218,5 +219,6 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(metricsRoutes, deps);
   await app.register(eventRoutes, deps);
   await app.register(webhookRoutes, deps);
+  await app.register(protectionRoutes, deps);
   return app;
 }

@@ -187,6 +187,8 @@ export const FULCRUM_RULES: Record<string, string> = {
   'fulcrum:webhook:get_deliveries': READ,
   'fulcrum:webhook:post': WRITE,
   'fulcrum:webhook:delete': WRITE,
+  // Client addresses of other people's users: operators only.
+  'fulcrum:listener:get_protection_sources': ADMIN,
 };
 
 /** Every rule of a profile under its full name. */

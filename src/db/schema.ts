@@ -201,6 +201,9 @@ export interface ListenerStatisticsTable {
   total_connections: ColumnType<string, number | string, number | string>;
   request_errors: ColumnType<string, number | string, number | string>;
   updated_at: Timestamp;
+  /** Migration 0020: what HAProxy refused (connections, requests). */
+  refused_connections: ColumnType<string, number | string | undefined, number | string>;
+  refused_requests: ColumnType<string, number | string | undefined, number | string>;
 }
 
 /** Heartbeat keys (migration 0010): one per agent, sealed. */
@@ -232,6 +235,8 @@ export interface ListenerCounterEpochTable {
   total_connections: ColumnType<string, number | string, number | string>;
   request_errors: ColumnType<string, number | string, number | string>;
   updated_at: Timestamp;
+  refused_connections: ColumnType<string, number | string | undefined, number | string>;
+  refused_requests: ColumnType<string, number | string | undefined, number | string>;
 }
 
 export interface HealthManagerTable {
@@ -473,6 +478,7 @@ export interface Schema {
   event: EventTable;
   webhook: WebhookTable;
   webhook_delivery: WebhookDeliveryTable;
+  listener_protection: ListenerProtectionTable;
 }
 
 export type Table = keyof Schema;
@@ -499,3 +505,11 @@ export interface ProxyFiguresEpochTable {
   counters: ColumnType<Record<string, number | string>, string, string>;
   updated_at: Timestamp;
 }
+/** Per-source protection a caller set on a listener (migration 0020): only the keys set. */
+export interface ListenerProtectionTable {
+  listener_id: string;
+  settings: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  updated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+

@@ -388,6 +388,7 @@ for (const backend of BACKENDS) {
         'POST /v2/fulcrum/certificates': () => ({ certificate: { type: 'certificate', certificate: pair.certPem, private_key: pair.keyPem } }),
         'POST /v2/fulcrum/health/circuit-breakers/reset': () => ({ circuit_breaker: { domain: 'fleet' } }),
         'POST /v2/fulcrum/webhooks': () => ({ webhook: { url: 'http://127.0.0.1:9/hook', secret: 'bad-input-secret-0123456789', event_types: ['member.error'] } }),
+        'PUT /v2/fulcrum/listeners/:id/protection': () => ({ protection: { burst: 1, concurrent_connections_per_source: 100 } }),
       };
     });
     after(async () => {

@@ -131,6 +131,7 @@ Object.assign(EXPECTATIONS, {
   'fulcrum:event:get_all': { rule: 'read', scope: 'list' },
   'fulcrum:event:get_one': { rule: 'read', scope: 'project' },
   'fulcrum:webhook:get_deliveries': { rule: 'read', scope: 'project' },
+  'fulcrum:listener:get_protection_sources': { rule: 'admin', scope: 'project' },
 } satisfies Record<string, Expectation>);
 for (const r of ['flavor', 'availability-zone']) for (const a of ['post', 'put', 'delete']) EXPECTATIONS[`${r}:${a}`] = { rule: 'admin', scope: 'global' };
 for (const r of ['flavor-profile', 'availability-zone-profile']) {
@@ -173,7 +174,7 @@ function bodyFor(action: string, url: string, ids: Record<string, string>, proje
     'loadbalancer:post': () => ({ loadbalancer: { vip_subnet_id: SUBNET, project_id: projectId } }),
     'loadbalancer:put': () => ({ loadbalancer: { name } }),
     'listener:post': () => ({ listener: { loadbalancer_id: ids['loadbalancers/:id'], protocol: 'TCP', protocol_port: 10_000 + n } }),
-    'listener:put': () => ({ listener: { name } }),
+    'listener:put': () => (url.endsWith('/protection') ? { protection: { burst: 0 } } : { listener: { name } }),
     'pool:post': () => ({ pool: { loadbalancer_id: ids['loadbalancers/:id'], protocol: 'TCP', lb_algorithm: 'ROUND_ROBIN' } }),
     'pool:put': () => ({ pool: { name } }),
     'member:post': () => ({ member: { address: '192.0.2.77', protocol_port: 10_000 + n } }),

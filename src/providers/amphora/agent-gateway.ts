@@ -5,6 +5,7 @@ import type { ProxyStat } from '../../health/operating-status.ts';
 import type { AmphoraAgents } from './amphora-agents.ts';
 import type { AmphoraFileContent } from '../../agent/cert-files.ts';
 import type { HeartbeatSettings } from '../../agent/heartbeat-settings.ts';
+import type { SourcesReport } from '../../agent/stick-table.ts';
 
 export class AgentGateway implements AmphoraAgents {
   readonly #clients = new Map<string, AgentClient>();
@@ -49,11 +50,17 @@ export class AgentGateway implements AmphoraAgents {
           active_connections: f.scur ?? 0,
           total_connections: f.stot ?? 0,
           request_errors: f.ereq ?? 0,
+          refused_connections: (f.dcon ?? 0) + (f.dses ?? 0),
+          refused_requests: f.dreq ?? 0,
         },
       })),
       ...stats.backends.map((b) => ({ proxy: backendPoolId(b.name), server: 'BACKEND', status: b.status })),
       ...stats.servers.map((s) => ({ proxy: backendPoolId(s.backend), server: s.name, status: s.status })),
     ];
+  }
+
+  sources(agentUrl: string, amphoraId: string, listenerId: string, limit: number): Promise<SourcesReport> {
+    return this.#client(agentUrl).sources(amphoraId, listenerId, limit);
   }
 
   async addresses(agentUrl: string, amphoraId: string): Promise<string[]> {

@@ -3,6 +3,7 @@ import type { ProxyStat } from '../../health/operating-status.ts';
 import type { AmphoraFileContent } from '../../agent/cert-files.ts';
 import type { HeartbeatSettings } from '../../agent/heartbeat-settings.ts';
 import type { AgentLogAnswer } from '../../amphora/agent-client.ts';
+import type { SourcesReport } from '../../agent/stick-table.ts';
 
 export interface AmphoraAgents {
   /** Registers the amphora with its agent (idempotent); returns its run directory there. */
@@ -23,4 +24,6 @@ export interface AmphoraAgents {
   heartbeatDigest(agentUrl: string): Promise<string | null>;
   /** Where and how often the agent sends heartbeats, and the key it signs them with. */
   configureHeartbeat(agentUrl: string, settings: HeartbeatSettings): Promise<void>;
+  /** The top offenders of a listener's protection table on this amphora. */
+  sources(agentUrl: string, amphoraId: string, listenerId: string, limit: number): Promise<SourcesReport>;
 }
