@@ -28,6 +28,9 @@ export interface AmphoraLayout {
   vrrpState: string;
   /** The PEM files haproxy.cfg names (`<runDir>/certs`, as the controller renders it). */
   certDir: string;
+  /** The controller's last UDP/SCTP plan, and the nftables file last rendered from it. */
+  l4Plan: string;
+  l4Ruleset: string;
 }
 
 /** Unix socket paths are limited to 107 bytes (sun_path). */
@@ -53,5 +56,7 @@ export function amphoraLayout(baseDir: string, amphoraId: string): AmphoraLayout
     notifyScript: file('keepalived-notify.sh'),
     vrrpState: file('vrrp.state'),
     certDir: file('certs'),
+    l4Plan: file('l4-plan.json'),
+    l4Ruleset: file('l4.nft'),
   };
 }

@@ -10,6 +10,7 @@ import { section, type RenderEnv } from './haproxy-env.ts';
 import { renderFrontend, routedPools } from './haproxy-frontend.ts';
 import { checkId, hostPort } from './haproxy-quote.ts';
 import { assertHaproxyCanServe } from './unsupported.ts';
+import { isDatagramProtocol } from '../../model/protocol-rules.ts';
 
 /** Stick tables of both amphorae replicate through this section (ACTIVE_STANDBY). */
 const PEERS_SECTION = 'amphora_peers';
@@ -61,7 +62,7 @@ export function renderHaproxy(graph: LbGraph, ctx: AmphoraRenderContext): Render
   const env: RenderEnv = { ctx, files: new Map(), peers: ctx.topology === 'ACTIVE_STANDBY' ? PEERS_SECTION : null };
   const pools = new Map(graph.pools.map((p) => [p.id, p]));
   // Stable order, so an unchanged graph renders byte for byte the same config (no needless reload).
-  const listeners = [...graph.listeners].sort((a, b) => a.protocol_port - b.protocol_port || a.id.localeCompare(b.id));
+  const listeners = graph.listeners.filter((l) => !isDatagramProtocol(l.protocol)).sort((a, b) => a.protocol_port - b.protocol_port || a.id.localeCompare(b.id));
   const proxies = listeners.flatMap((listener) => [
     renderFrontend(listener, pools, lb.admin_state_up && listener.admin_state_up, env),
     ...routedPools(listener, pools).map((pool) => renderBackend(pool, listener, env)),

@@ -1,0 +1,190 @@
+// One amphora's UDP and SCTP data plane (docs/dataplane.md §9): the controller's plan, rendered
+// into one nftables table in the amphora's namespace, and the health probes that take failed
+// members out of it and put them back. A member that fails loses its conntrack entries too, so
+// its clients' next datagrams pick a live member; a change of the plan leaves the flows of
+// other members alone (their conntrack entries outlive the table).
+import { existsSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { L4Listener, L4Member, L4Plan } from '../amphora/render/l4-plan.ts';
+import { renderNftables } from '../amphora/render/nftables-ruleset.ts';
+import { backendName } from '../amphora/render/haproxy-backend.ts';
+import type { Logger } from '../observability/logger.ts';
+import { Conflict, InvalidConfig } from './errors.ts';
+import type { HeartbeatProxy } from './heartbeat-codec.ts';
+import { probeMember } from './l4-probe.ts';
+import { run } from './process-runner.ts';
+import { SerialQueue } from './serial-queue.ts';
+
+export interface L4ApplyResult {
+  listeners: number;
+  /** Members the probes hold out of the maps right now. */
+  down: string[];
+}
+
+interface MemberHealth {
+  up: boolean;
+  /** Results in a row that disagree with `up`. */
+  streak: number;
+}
+
+export interface L4Files {
+  plan: string;
+  ruleset: string;
+}
+
+const EMPTY: L4Plan = { listeners: [] };
+
+export class L4Dataplane {
+  #plan: L4Plan = EMPTY;
+  readonly #health = new Map<string, MemberHealth>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #queue = new SerialQueue();
+  #stopped = false;
+
+  constructor(
+    private readonly amphoraId: string,
+    private readonly files: L4Files,
+    private readonly netns: () => string | null,
+    private readonly log: Logger,
+  ) {}
+
+  /** Programs the plan a previous agent left (after a restart) and starts its probes. */
+  async restore(): Promise<void> {
+    if (!existsSync(this.files.plan)) return;
+    const plan = JSON.parse(await readFile(this.files.plan, 'utf8')) as L4Plan;
+    await this.apply(plan).catch((err: unknown) => this.log.error({ amphora_id: this.amphoraId, err }, 'cannot restore the UDP/SCTP data plane'));
+  }
+
+  apply(plan: L4Plan): Promise<L4ApplyResult> {
+    return this.#queue.run(async () => {
+      if (plan.listeners.length > 0 && this.netns() === null) {
+        throw new Conflict(`amphora ${this.amphoraId} has no network namespace: UDP and SCTP listeners need one for their nftables table`);
+      }
+      const keep = new Set(plan.listeners.flatMap((l) => (l.pool?.monitor ? l.pool.members.map((m) => healthKey(l, m)) : [])));
+      for (const key of this.#health.keys()) if (!keep.has(key)) this.#health.delete(key);
+      await this.#program(plan);
+      this.#plan = plan;
+      await writeFile(`${this.files.plan}.tmp`, JSON.stringify(plan), { mode: 0o600 });
+      await rename(`${this.files.plan}.tmp`, this.files.plan);
+      this.#startProbes();
+      return { listeners: plan.listeners.length, down: [...this.#down()] };
+    });
+  }
+
+  /** Stops the probes; with `removeTable` also takes the table away (the amphora is deleted). */
+  async stop(removeTable: boolean): Promise<void> {
+    this.#stopped = true;
+    this.#clearProbes();
+    if (removeTable && this.netns() !== null && this.#plan.listeners.length > 0) {
+      await this.#queue.run(() => this.#program(EMPTY)).catch(() => {});
+    }
+  }
+
+  /** Listener, pool and member states in the heartbeat's terms (see operating-status.ts). */
+  heartbeatProxies(): HeartbeatProxy[] {
+    const down = this.#down();
+    const proxies: HeartbeatProxy[] = [];
+    for (const listener of this.#plan.listeners) {
+      proxies.push({ p: listener.id, s: 'FRONTEND', st: 'OPEN' });
+      const pool = listener.pool;
+      if (!pool) continue;
+      const backend = backendName(pool.id, listener.id);
+      const statuses = pool.members.map((m) => {
+        const st = !m.enabled ? 'MAINT' : m.weight === 0 ? 'DRAIN' : !pool.monitor ? 'no check' : down.has(m.id) ? 'DOWN' : 'UP';
+        proxies.push({ p: backend, s: m.id, st });
+        return st;
+      });
+      const serving = statuses.some((st) => st === 'UP' || st === 'no check' || st === 'DRAIN');
+      proxies.push({ p: backend, s: 'BACKEND', st: serving || statuses.length === 0 ? 'UP' : 'DOWN' });
+    }
+    return proxies;
+  }
+
+  #down(plan: L4Plan = this.#plan): Set<string> {
+    const down = new Set<string>();
+    for (const listener of plan.listeners) {
+      for (const m of listener.pool?.members ?? []) if (this.#health.get(healthKey(listener, m))?.up === false) down.add(m.id);
+    }
+    return down;
+  }
+
+  async #program(plan: L4Plan): Promise<void> {
+    const netns = this.netns();
+    if (netns === null) return;
+    let text: string;
+    try {
+      text = renderNftables(plan, this.#down(plan));
+    } catch (err) {
+      throw new InvalidConfig('the UDP/SCTP plan cannot be rendered', (err as Error).message);
+    }
+    await writeFile(this.files.ruleset, text, { mode: 0o600 });
+    if (plan.listeners.length > 0) await this.#forwarding(netns, plan);
+    const result = await run(netns, 'nft', ['-f', this.files.ruleset]);
+    if (result.code !== 0) throw new InvalidConfig('nft refused the UDP/SCTP ruleset', result.stderr);
+  }
+
+  /** DNATed datagrams leave through the same interface: the namespace must forward them. */
+  async #forwarding(netns: string, plan: L4Plan): Promise<void> {
+    const v6 = plan.listeners.some((l) => l.vips.some((v) => v.includes(':')));
+    const settings = ['net.ipv4.ip_forward=1', ...(v6 ? ['net.ipv6.conf.all.forwarding=1'] : [])];
+    const result = await run(netns, 'sysctl', ['-w', ...settings]);
+    if (result.code !== 0) throw new InvalidConfig('cannot enable forwarding in the amphora namespace', result.stderr);
+  }
+
+  #clearProbes(): void {
+    for (const timer of this.#timers.splice(0)) clearInterval(timer);
+  }
+
+  #startProbes(): void {
+    this.#clearProbes();
+    if (this.#stopped) return;
+    for (const listener of this.#plan.listeners) {
+      const monitor = listener.pool?.monitor;
+      if (!monitor) continue;
+      for (const member of listener.pool!.members.filter((m) => m.enabled)) {
+        let probing = false;
+        const timer = setInterval(() => {
+          if (probing) return;
+          probing = true;
+          probeMember(this.netns(), monitor.type === 'TCP' ? 'TCP' : 'UDP-CONNECT', member.probeAddress, member.probePort, monitor.timeoutMs)
+            .then((up) => this.#record(listener, member, up, monitor.rise, monitor.fall))
+            .catch((err: unknown) => this.log.error({ amphora_id: this.amphoraId, member_id: member.id, err }, 'member probe failed'))
+            .finally(() => (probing = false));
+        }, monitor.delayMs);
+        this.#timers.push(timer);
+      }
+    }
+  }
+
+  async #record(listener: L4Listener, member: L4Member, up: boolean, rise: number, fall: number): Promise<void> {
+    const key = healthKey(listener, member);
+    // A member counts as up until its probes say otherwise, as HAProxy starts its servers.
+    const health = this.#health.get(key) ?? { up: true, streak: 0 };
+    this.#health.set(key, health);
+    if (up === health.up) {
+      health.streak = 0;
+      return;
+    }
+    health.streak += 1;
+    if (health.streak < (up ? rise : fall)) return;
+    health.up = up;
+    health.streak = 0;
+    this.log.info({ amphora_id: this.amphoraId, listener_id: listener.id, member_id: member.id, up }, up ? 'member is back' : 'member failed its probes');
+    await this.#queue.run(async () => {
+      if (this.#stopped) return;
+      await this.#program(this.#plan);
+      if (!up) await this.#forgetFlows(listener, member);
+    });
+  }
+
+  /** Deletes the failed member's conntrack entries: their next datagram is a new flow. */
+  async #forgetFlows(listener: L4Listener, member: L4Member): Promise<void> {
+    const result = await run(this.netns(), 'conntrack', ['-D', '-p', listener.protocol, '--reply-src', member.address, '--reply-port-src', String(member.port)]);
+    // conntrack exits 1 when nothing matched: no flow to forget.
+    if (result.code > 1) this.log.warn({ amphora_id: this.amphoraId, member_id: member.id, stderr: result.stderr }, 'cannot delete the conntrack entries of a failed member');
+  }
+}
+
+function healthKey(listener: L4Listener, member: L4Member): string {
+  return `${listener.pool?.id}/${member.id}`;
+}
