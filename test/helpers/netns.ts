@@ -35,11 +35,21 @@ const [address, port, body] = process.argv.slice(1);
 require('http').createServer((req, res) => res.end(body)).listen(Number(port), address, () => console.log('listening'));
 `;
 
+const UDP_ECHO = `
+const [address, port, body] = process.argv.slice(1);
+const s = require('dgram').createSocket(address.includes(':') ? 'udp6' : 'udp4');
+s.on('message', (m, from) => s.send(body + ' ' + m, from.port, from.address));
+s.bind(Number(port), address, () => console.log('listening'));
+`;
+
+/** What a member server speaks: HTTP answering its name, or UDP echoing `<name> <datagram>`. */
+export type MemberServerKind = 'http' | 'udp';
+
 /** An HTTP server inside `netns` answering every request with `body`; resolves once it listens. */
-export function startHttpServer(netns: string, address: string, port: number, body: string, timeoutMs = 10_000): Promise<HttpServer> {
+export function startHttpServer(netns: string, address: string, port: number, body: string, timeoutMs = 10_000, kind: MemberServerKind = 'http'): Promise<HttpServer> {
   // The tests' own loader (tsx) has no business in the server.
   const { NODE_OPTIONS: _, ...env } = process.env;
-  const child: ChildProcess = spawnInNetns(netns, process.execPath, ['-e', SERVER, address, String(port), body], env);
+  const child: ChildProcess = spawnInNetns(netns, process.execPath, ['-e', kind === 'udp' ? UDP_ECHO : SERVER, address, String(port), body], env);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
@@ -122,7 +132,7 @@ export class MemberNet {
     this.#options = options;
   }
 
-  async add(name: string, address: string, port = 80): Promise<Member> {
+  async add(name: string, address: string, port = 80, kind: MemberServerKind = 'http'): Promise<Member> {
     if (!/^[A-Za-z0-9_.:-]+$/.test(name)) throw new Error(`member name ${JSON.stringify(name)} must be one word`);
     const n = this.#members.length + 1;
     const slot = { netns: `${this.#options.prefix}-b${n}`, veth: `${this.#options.prefix}b${n}`, server: null as HttpServer | null };
@@ -138,7 +148,7 @@ export class MemberNet {
       gateway: bridgeAddress?.address ?? null,
     });
     const start = async () => {
-      if (slot.server === null) slot.server = await startHttpServer(slot.netns, address, port, name);
+      if (slot.server === null) slot.server = await startHttpServer(slot.netns, address, port, name, 10_000, kind);
     };
     await start();
     return {
