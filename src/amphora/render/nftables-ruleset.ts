@@ -27,6 +27,11 @@ function port(value: number, field: string): number {
   return value;
 }
 
+function protocol(value: string): string {
+  if (value !== 'udp' && value !== 'sctp') refuse('protocol', 'must be udp or sctp');
+  return value;
+}
+
 function cidr(value: string): string {
   const [net, len] = value.split('/');
   if (isIP(net ?? '') === 0 || !/^\d{1,3}$/.test(len ?? '')) refuse('allowed_cidrs', `${JSON.stringify(value)} is not a CIDR`);
@@ -69,8 +74,8 @@ function dnatRule(listener: L4Listener, vip: string, slots: L4Member[]): string 
   if (!pool || slots.length === 0) return null;
   const family = isIP(vip) as Family;
   const { ip, addr } = familyWords(family);
-  const proto = listener.protocol;
-  const cidrs = listener.allowedCidrs.filter((c) => cidrFamily(c) === family).map(cidr);
+  const proto = protocol(listener.protocol);
+  const cidrs = listener.allowedCidrs.map(cidr).filter((c) => cidrFamily(c) === family);
   if (listener.allowedCidrs.length > 0 && cidrs.length === 0) return null;
   const match = [`${ip} daddr ${address(vip, 'vip_address')}`, `${proto} dport ${port(listener.port, 'protocol_port')}`];
   if (cidrs.length > 0) match.push(`${ip} saddr { ${cidrs.join(', ')} }`);
@@ -97,7 +102,7 @@ function memberCounter(listener: L4Listener, vip: string, member: L4Member): str
   if (isIP(member.address) !== family) return null;
   const { ip } = familyWords(family);
   return [
-    `meta l4proto ${listener.protocol}`,
+    `meta l4proto ${protocol(listener.protocol)}`,
     `ct original ${ip} daddr ${vip} ct original proto-dst ${listener.port}`,
     `ct reply ${ip} saddr ${member.address} ct reply proto-src ${member.port}`,
     `counter comment "member ${commentId(listener.id, 'listener id')} ${commentId(member.id, 'member id')}"`,
@@ -113,6 +118,12 @@ export function renderNftables(plan: L4Plan, down: ReadonlySet<string> = new Set
   const counters: string[] = [];
   for (const listener of plan.listeners) {
     const members = listener.pool?.members ?? [];
+    // Checked up front: a member left out of the map (down, another family) is still refused.
+    for (const m of members) {
+      address(m.address, 'member address');
+      port(m.port, 'member protocol_port');
+      commentId(m.id, 'member id');
+    }
     for (const vip of listener.vips) {
       const family = isIP(vip);
       const slots = memberSlots(members.filter((m) => isIP(m.address) === family), down);
