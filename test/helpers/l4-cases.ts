@@ -34,7 +34,7 @@ export function l4Cases(): L4Case[] {
       return { graph: graph(loadBalancer(), [l, listener({ protocol: 'TCP', protocol_port: 80 })], [p]) };
     }),
     l4Case('udp-source-ip', 'UDP SOURCE_IP persistence with a /24 granularity, allowed_cidrs, a member down by its probes, an IPv6 additional VIP', () => {
-      const lb = loadBalancer({ additional_vips: [{ subnet_id: 'subnet-v6', ip_address: '2001:db8::10' }] });
+      const lb = loadBalancer({ additional_vips: [{ subnet_id: 'subnet-v6', ip_address: '2001:db8::10', port_id: 'port-v6' }] });
       const down = member({ address: '10.0.1.2', protocol_port: 514 });
       const p = pool({
         protocol: 'UDP',
