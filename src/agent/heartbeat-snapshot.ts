@@ -39,15 +39,16 @@ export async function snapshot(amphora: Amphora, timeoutMs: number): Promise<Sna
   const heals = amphora.heals;
   const fault = unhealableReason(amphora.healFacts());
   // UDP and SCTP listeners are served by nftables, HAProxy or not.
-  const l4 = amphora.l4.heartbeatProxies();
-  if (!amphora.haproxy.isRunning()) return { running: false, epoch: null, proxies: l4, fault, heals };
+  const l4 = (epoch: string | null) => amphora.l4.heartbeatProxies(epoch).catch(() => []);
+  if (!amphora.haproxy.isRunning()) return { running: false, epoch: null, proxies: await l4(null), fault, heals };
   try {
     const { pid, csv } = parseInfoAndStat(await socketRequest(amphora.layout.statsSocket, 'show info;show stat', timeoutMs));
     // A pid alone can be handed out again; with its start time it names one process.
     const identity = pid === null ? null : identify(pid);
-    return { running: true, epoch: identity ? `${identity.pid}.${identity.startTime}` : pid === null ? null : String(pid), proxies: [...toProxies(csv), ...l4], fault, heals };
+    const epoch = identity ? `${identity.pid}.${identity.startTime}` : pid === null ? null : String(pid);
+    return { running: true, epoch, proxies: [...toProxies(csv), ...(await l4(epoch))], fault, heals };
   } catch {
     // Running but not answering (a reload in progress): liveness without statistics this time.
-    return { running: true, epoch: null, proxies: l4, fault, heals };
+    return { running: true, epoch: null, proxies: await l4(null), fault, heals };
   }
 }

@@ -6,11 +6,12 @@
 import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { L4Listener, L4Member, L4Plan } from '../amphora/render/l4-plan.ts';
-import { renderNftables } from '../amphora/render/nftables-ruleset.ts';
+import { NFT_TABLE, renderNftables } from '../amphora/render/nftables-ruleset.ts';
 import { backendName } from '../amphora/render/haproxy-backend.ts';
 import type { Logger } from '../observability/logger.ts';
 import { Conflict, InvalidConfig } from './errors.ts';
 import type { HeartbeatProxy } from './heartbeat-codec.ts';
+import { emptyCounters, parseConntrackFlows, parseNftCounters, subtractCounters, sumCounters, type L4Counters, type Traffic } from './l4-counters.ts';
 import { probeMember } from './l4-probe.ts';
 import { run } from './process-runner.ts';
 import { SerialQueue } from './serial-queue.ts';
@@ -27,6 +28,12 @@ interface MemberHealth {
   streak: number;
 }
 
+/** What the agent's stats call shows of the UDP/SCTP data plane. */
+export interface L4Stats {
+  listeners: Record<string, Traffic & { active_flows: number }>;
+  members: Record<string, Traffic & { down: boolean }>;
+}
+
 export interface L4Files {
   plan: string;
   ruleset: string;
@@ -40,6 +47,10 @@ export class L4Dataplane {
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #queue = new SerialQueue();
   #stopped = false;
+  /** What replaced tables counted (a new table starts from zero). */
+  #carried: L4Counters = emptyCounters();
+  /** The HAProxy worker the heartbeat reports for, and the totals when it became current. */
+  #epoch: { id: string | null; base: L4Counters } = { id: null, base: emptyCounters() };
 
   constructor(
     private readonly amphoraId: string,
@@ -80,12 +91,40 @@ export class L4Dataplane {
     }
   }
 
-  /** Listener, pool and member states in the heartbeat's terms (see operating-status.ts). */
-  heartbeatProxies(): HeartbeatProxy[] {
+  /** Totals since the agent started, per listener and member. */
+  totals(): Promise<L4Counters> {
+    return this.#queue.run(async () => sumCounters(this.#carried, await this.#readTable()));
+  }
+
+  async stats(): Promise<L4Stats> {
+    const totals = await this.totals();
+    const active = await this.#activeFlows();
+    const down = this.#down();
+    const stats: L4Stats = { listeners: {}, members: {} };
+    for (const listener of this.#plan.listeners) {
+      stats.listeners[listener.id] = { ...(totals.listeners.get(listener.id) ?? emptyTraffic()), active_flows: flowsTo(active, listener) };
+      for (const m of listener.pool?.members ?? []) {
+        stats.members[`${listener.id} ${m.id}`] = { ...(totals.members.get(`${listener.id} ${m.id}`) ?? emptyTraffic()), down: down.has(m.id) };
+      }
+    }
+    return stats;
+  }
+
+  /**
+   * Listener, pool and member states in the heartbeat's terms (see operating-status.ts), with
+   * listener counters since HAProxy's worker `epoch` became current, as HAProxy counts its own.
+   */
+  async heartbeatProxies(epoch: string | null): Promise<HeartbeatProxy[]> {
+    if (this.#plan.listeners.length === 0) return [];
+    const totals = await this.totals();
+    if (epoch !== this.#epoch.id) this.#epoch = { id: epoch, base: totals };
+    const counted = subtractCounters(totals, this.#epoch.base);
+    const active = await this.#activeFlows();
     const down = this.#down();
     const proxies: HeartbeatProxy[] = [];
     for (const listener of this.#plan.listeners) {
-      proxies.push({ p: listener.id, s: 'FRONTEND', st: 'OPEN' });
+      const t = counted.listeners.get(listener.id) ?? emptyTraffic();
+      proxies.push({ p: listener.id, s: 'FRONTEND', st: 'OPEN', c: [t.bytesIn, t.bytesOut, flowsTo(active, listener), t.flows, 0] });
       const pool = listener.pool;
       if (!pool) continue;
       const backend = backendName(pool.id, listener.id);
@@ -108,9 +147,24 @@ export class L4Dataplane {
     return down;
   }
 
+  async #readTable(): Promise<L4Counters> {
+    const netns = this.netns();
+    if (netns === null || this.#plan.listeners.length === 0) return emptyCounters();
+    const result = await run(netns, 'nft', ['-j', 'list', 'table', ...NFT_TABLE.split(' ')]);
+    return result.code === 0 ? parseNftCounters(result.stdout) : emptyCounters();
+  }
+
+  async #activeFlows(): Promise<Map<string, number>> {
+    const netns = this.netns();
+    if (netns === null || this.#plan.listeners.length === 0) return new Map();
+    const result = await run(netns, 'conntrack', ['-L']);
+    return result.code === 0 ? parseConntrackFlows(result.stdout) : new Map();
+  }
+
   async #program(plan: L4Plan): Promise<void> {
     const netns = this.netns();
     if (netns === null) return;
+    const counted = await this.#readTable();
     let text: string;
     try {
       text = renderNftables(plan, this.#down(plan));
@@ -121,6 +175,7 @@ export class L4Dataplane {
     if (plan.listeners.length > 0) await this.#forwarding(netns, plan);
     const result = await run(netns, 'nft', ['-f', this.files.ruleset]);
     if (result.code !== 0) throw new InvalidConfig('nft refused the UDP/SCTP ruleset', result.stderr);
+    this.#carried = sumCounters(this.#carried, counted);
   }
 
   /** DNATed datagrams leave through the same interface: the namespace must forward them. */
@@ -183,6 +238,15 @@ export class L4Dataplane {
     // conntrack exits 1 when nothing matched: no flow to forget.
     if (result.code > 1) this.log.warn({ amphora_id: this.amphoraId, member_id: member.id, stderr: result.stderr }, 'cannot delete the conntrack entries of a failed member');
   }
+}
+
+function emptyTraffic(): Traffic {
+  return { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, flows: 0 };
+}
+
+/** Live flows to any of the listener's VIPs on its port. */
+function flowsTo(active: Map<string, number>, listener: L4Listener): number {
+  return listener.vips.reduce((n, vip) => n + (active.get(`${vip} ${listener.port}`) ?? 0), 0);
 }
 
 function healthKey(listener: L4Listener, member: L4Member): string {

@@ -184,6 +184,9 @@ export function buildAgentServer(options: AgentServerOptions) {
     },
   );
 
+  // Packets, bytes and new flows per UDP/SCTP listener and member, live flows per listener.
+  app.get('/1.0/amphorae/:amphora_id/l4/stats', { schema: { params: AmphoraParams } }, async (request) => registry.get(request.params.amphora_id).l4.stats());
+
   app.put(
     '/1.0/amphorae/:amphora_id/track',
     { schema: { params: AmphoraParams, body: Type.Object({ fault: Type.Boolean() }, { additionalProperties: false }) } },

@@ -168,6 +168,17 @@ describe('UDP listeners on the netns compute driver', () => {
     assert.equal(await waitStatus('m2', 'ONLINE'), 'ONLINE', 'the restarted member comes back ONLINE');
     assert.ok((await answering(9)).includes('m2'), 'and gets traffic again');
 
+    // Heartbeats carry the nftables counters: the listener's statistics show the traffic above.
+    const statsPath = `/v2/lbaas/listeners/${listener.body.listener.id}/stats`;
+    const deadline = Date.now() + 15_000;
+    let stats = (await app.request('GET', statsPath)).body.stats;
+    while ((stats.total_connections < 9 || stats.bytes_out === 0) && Date.now() < deadline) {
+      await sleep(300);
+      stats = (await app.request('GET', statsPath)).body.stats;
+    }
+    assert.ok(stats.total_connections >= 9, `new flows counted: ${JSON.stringify(stats)}`);
+    assert.ok(stats.bytes_in > 0 && stats.bytes_out > 0, `bytes both ways counted: ${JSON.stringify(stats)}`);
+
     const del = await app.request('DELETE', `/v2/lbaas/loadbalancers/${lbId}?cascade=true`);
     assert.equal(del.status, 204);
     await app.waitFor(`/v2/lbaas/loadbalancers/${lbId}`, 'loadbalancer', ['DELETED'], 30_000);

@@ -96,17 +96,21 @@ function prefixMask(prefix: number): string {
   return [24, 16, 8, 0].map((s) => (bits >>> s) & 0xff).join('.');
 }
 
-/** Counts every packet of flows through one listener to one member, both directions. */
-function memberCounter(listener: L4Listener, vip: string, member: L4Member): string | null {
+/**
+ * Count the packets of flows through one listener to one member, per direction: the comment
+ * `member <listener> <member> in|out` names the counter for the agent's statistics.
+ */
+function memberCounters(listener: L4Listener, vip: string, member: L4Member): string[] {
   const family = isIP(vip) as Family;
-  if (isIP(member.address) !== family) return null;
+  if (isIP(member.address) !== family) return [];
   const { ip } = familyWords(family);
-  return [
+  const match = [
     `meta l4proto ${protocol(listener.protocol)}`,
     `ct original ${ip} daddr ${vip} ct original proto-dst ${listener.port}`,
     `ct reply ${ip} saddr ${member.address} ct reply proto-src ${member.port}`,
-    `counter comment "member ${commentId(listener.id, 'listener id')} ${commentId(member.id, 'member id')}"`,
   ].join(' ');
+  const name = `member ${commentId(listener.id, 'listener id')} ${commentId(member.id, 'member id')}`;
+  return [`${match} ct direction original counter comment "${name} in"`, `${match} ct direction reply counter comment "${name} out"`];
 }
 
 /** The `nft -f` input that replaces the table; `down`: members the agent's probes took out. */
@@ -129,10 +133,7 @@ export function renderNftables(plan: L4Plan, down: ReadonlySet<string> = new Set
       const slots = memberSlots(members.filter((m) => isIP(m.address) === family), down);
       const rule = dnatRule(listener, vip, slots);
       if (rule) dnat.push(rule);
-      for (const m of members) {
-        const counter = memberCounter(listener, vip, m);
-        if (counter) counters.push(counter);
-      }
+      for (const m of members) counters.push(...memberCounters(listener, vip, m));
     }
   }
   const chain = (name: string, hook: string, rules: string[]) => [`\tchain ${name} {`, `\t\t${hook}`, ...rules.map((r) => `\t\t${r}`), '\t}'];
