@@ -201,7 +201,7 @@ export class L4Dataplane {
         const timer = setInterval(() => {
           if (probing) return;
           probing = true;
-          probeMember(this.netns(), monitor.type === 'TCP' ? 'TCP' : 'UDP-CONNECT', member.probeAddress, member.probePort, monitor.timeoutMs)
+          probeMember(this.netns(), monitor.type, member.probeAddress, member.probePort, monitor.timeoutMs)
             .then((up) => this.#record(listener, member, up, monitor.rise, monitor.fall))
             .catch((err: unknown) => this.log.error({ amphora_id: this.amphoraId, member_id: member.id, err }, 'member probe failed'))
             .finally(() => (probing = false));

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { ip, spawnInNetns } from '../../src/compute/netns/ip-command.ts';
 import { checkedCidr, parseCidr, plugNamespace, removeNamespace } from '../../src/compute/netns/namespace.ts';
 
@@ -42,14 +43,22 @@ s.on('message', (m, from) => s.send(body + ' ' + m, from.port, from.address));
 s.bind(Number(port), address, () => console.log('listening'));
 `;
 
-/** What a member server speaks: HTTP answering its name, or UDP echoing `<name> <datagram>`. */
-export type MemberServerKind = 'http' | 'udp';
+/**
+ * What a member server speaks: HTTP answering its name, UDP echoing `<name> <datagram>`, or SCTP
+ * through the userspace fake peer (sctp_fake_peer.py; the kernel here has no SCTP sockets).
+ */
+export type MemberServerKind = 'http' | 'udp' | 'sctp';
+
+export const SCTP_FAKE_PEER = fileURLToPath(new URL('./sctp_fake_peer.py', import.meta.url));
 
 /** An HTTP server inside `netns` answering every request with `body`; resolves once it listens. */
 export function startHttpServer(netns: string, address: string, port: number, body: string, timeoutMs = 10_000, kind: MemberServerKind = 'http'): Promise<HttpServer> {
   // The tests' own loader (tsx) has no business in the server.
   const { NODE_OPTIONS: _, ...env } = process.env;
-  const child: ChildProcess = spawnInNetns(netns, process.execPath, ['-e', kind === 'udp' ? UDP_ECHO : SERVER, address, String(port), body], env);
+  const child: ChildProcess =
+    kind === 'sctp'
+      ? spawnInNetns(netns, 'python3', ['-u', SCTP_FAKE_PEER, 'serve', address, String(port), body], env)
+      : spawnInNetns(netns, process.execPath, ['-e', kind === 'udp' ? UDP_ECHO : SERVER, address, String(port), body], env);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });

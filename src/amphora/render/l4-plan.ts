@@ -27,7 +27,7 @@ export interface L4Member {
 }
 
 export interface L4Monitor {
-  type: 'UDP-CONNECT' | 'TCP';
+  type: 'UDP-CONNECT' | 'TCP' | 'SCTP';
   delayMs: number;
   timeoutMs: number;
   /** Successes in a row that bring a down member back. */
@@ -90,7 +90,7 @@ function member(m: Member): L4Member {
 function monitorOf(pool: PoolNode): L4Monitor | null {
   const hm = pool.healthMonitor;
   // Other types are refused at the API for UDP and SCTP pools (providers/amphora/support.ts).
-  if (!hm?.admin_state_up || (hm.type !== 'UDP-CONNECT' && hm.type !== 'TCP')) return null;
+  if (!hm?.admin_state_up || (hm.type !== 'UDP-CONNECT' && hm.type !== 'TCP' && hm.type !== 'SCTP')) return null;
   return { type: hm.type, delayMs: hm.delay * 1000, timeoutMs: hm.timeout * 1000, rise: hm.max_retries, fall: hm.max_retries_down };
 }
 

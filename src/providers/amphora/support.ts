@@ -9,7 +9,7 @@ import type { SupportQuery } from '../driver.ts';
 /** Compute drivers whose amphorae get the nftables data plane (noop: accepts what netns does). */
 const L4_COMPUTE_DRIVERS = new Set(['netns', 'noop']);
 /** Monitors the agent runs itself against UDP and SCTP members. */
-const L4_MONITOR_TYPES = new Set(['UDP-CONNECT', 'TCP']);
+const L4_MONITOR_TYPES = new Set(['UDP-CONNECT', 'TCP', 'SCTP']);
 const L4_ALGORITHMS = new Set(['ROUND_ROBIN', 'SOURCE_IP', 'SOURCE_IP_PORT']);
 
 function needsNamespace(what: string, computeDriver: string): string | null {
