@@ -73,7 +73,8 @@ export class L4Dataplane {
       }
       const keep = new Set(plan.listeners.flatMap((l) => (l.pool?.monitor ? l.pool.members.map((m) => healthKey(l, m)) : [])));
       for (const key of this.#health.keys()) if (!keep.has(key)) this.#health.delete(key);
-      await this.#program(plan);
+      // Most amphorae serve no UDP or SCTP: nothing to replace, no nft to run.
+      if (plan.listeners.length > 0 || this.#plan.listeners.length > 0) await this.#program(plan);
       this.#plan = plan;
       await writeFile(`${this.files.plan}.tmp`, JSON.stringify(plan), { mode: 0o600 });
       await rename(`${this.files.plan}.tmp`, this.files.plan);
