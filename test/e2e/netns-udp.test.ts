@@ -120,6 +120,20 @@ describe('UDP listeners on the netns compute driver', () => {
     // Binomial(30, 1/3) falls below 3 with probability < 0.001: a bound a fair hash keeps.
     for (const [name, count] of spread) assert.ok(count >= 3, `${name} got ${count} of 30 source ports`);
 
+    // Admin state and weight go to the nftables map (HAProxy has no server for a UDP member).
+    const setMember = async (name: string, member: Record<string, unknown>) => {
+      const res = await app.request('PUT', `/v2/lbaas/pools/${poolId}/members/${memberIds.get(name)}`, { member });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      await settle();
+    };
+    await setMember('m1', { admin_state_up: false });
+    assert.ok(!(await answering(9)).includes('m1'), 'an admin-down member takes no new flow');
+    await setMember('m1', { admin_state_up: true });
+    await setMember('m2', { weight: 0 });
+    assert.ok(!(await answering(9)).includes('m2'), 'a weight-0 member takes no new flow');
+    await setMember('m2', { weight: 1 });
+    assert.deepEqual([...new Set(await answering(30))].sort(), ['m1', 'm2', 'm3'], 'both back in the map');
+
     // A running flow keeps its member and loses nothing while members are removed and added.
     const flow = new UdpFlow(vip, PORT);
     try {
