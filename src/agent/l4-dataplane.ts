@@ -12,6 +12,7 @@ import type { Logger } from '../observability/logger.ts';
 import { Conflict, InvalidConfig } from './errors.ts';
 import type { HeartbeatProxy } from './heartbeat-codec.ts';
 import { emptyCounters, parseConntrackFlows, parseNftCounters, subtractCounters, sumCounters, type L4Counters, type Traffic } from './l4-counters.ts';
+import { MemberHealthBook } from './l4-member-health.ts';
 import { probeMember } from './l4-probe.ts';
 import { run } from './process-runner.ts';
 import { SerialQueue } from './serial-queue.ts';
@@ -20,12 +21,6 @@ export interface L4ApplyResult {
   listeners: number;
   /** Members the probes hold out of the maps right now. */
   down: string[];
-}
-
-interface MemberHealth {
-  up: boolean;
-  /** Results in a row that disagree with `up`. */
-  streak: number;
 }
 
 /** What the agent's stats call shows of the UDP/SCTP data plane. */
@@ -43,7 +38,7 @@ const EMPTY: L4Plan = { listeners: [] };
 
 export class L4Dataplane {
   #plan: L4Plan = EMPTY;
-  readonly #health = new Map<string, MemberHealth>();
+  readonly #health = new MemberHealthBook();
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #queue = new SerialQueue();
   #stopped = false;
@@ -72,7 +67,7 @@ export class L4Dataplane {
         throw new Conflict(`amphora ${this.amphoraId} has no network namespace: UDP and SCTP listeners need one for their nftables table`);
       }
       const keep = new Set(plan.listeners.flatMap((l) => (l.pool?.monitor ? l.pool.members.map((m) => healthKey(l, m)) : [])));
-      for (const key of this.#health.keys()) if (!keep.has(key)) this.#health.delete(key);
+      this.#health.retain(keep);
       // Most amphorae serve no UDP or SCTP: nothing to replace, no nft to run.
       if (plan.listeners.length > 0 || this.#plan.listeners.length > 0) await this.#program(plan);
       this.#plan = plan;
@@ -143,7 +138,7 @@ export class L4Dataplane {
   #down(plan: L4Plan = this.#plan): Set<string> {
     const down = new Set<string>();
     for (const listener of plan.listeners) {
-      for (const m of listener.pool?.members ?? []) if (this.#health.get(healthKey(listener, m))?.up === false) down.add(m.id);
+      for (const m of listener.pool?.members ?? []) if (this.#health.isDown(healthKey(listener, m))) down.add(m.id);
     }
     return down;
   }
@@ -213,18 +208,7 @@ export class L4Dataplane {
   }
 
   async #record(listener: L4Listener, member: L4Member, up: boolean, rise: number, fall: number): Promise<void> {
-    const key = healthKey(listener, member);
-    // A member counts as up until its probes say otherwise, as HAProxy starts its servers.
-    const health = this.#health.get(key) ?? { up: true, streak: 0 };
-    this.#health.set(key, health);
-    if (up === health.up) {
-      health.streak = 0;
-      return;
-    }
-    health.streak += 1;
-    if (health.streak < (up ? rise : fall)) return;
-    health.up = up;
-    health.streak = 0;
+    if (!this.#health.record(healthKey(listener, member), up, rise, fall)) return;
     this.log.info({ amphora_id: this.amphoraId, listener_id: listener.id, member_id: member.id, up }, up ? 'member is back' : 'member failed its probes');
     await this.#queue.run(async () => {
       if (this.#stopped) return;
