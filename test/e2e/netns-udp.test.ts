@@ -78,11 +78,13 @@ describe('UDP listeners on the netns compute driver', () => {
       await settle();
     }
 
-    // Each ask is a new flow (a fresh socket, so a fresh source port).
+    // Each ask is a new flow: a source port never used before, below the ephemeral range, so no
+    // conntrack entry of an earlier ask (kept 30 s) can carry it to that ask's member.
+    let nextPort = 20_000;
     const answering = async (n: number) => {
       const seen: string[] = [];
       for (let i = 0; i < n; i++) {
-        const reply = await udpAsk(vip, PORT, `q${i}`);
+        const reply = await udpAsk(vip, PORT, `q${i}`, nextPort++);
         assert.ok(reply, `datagram ${i} to ${vip}:${PORT} got no answer`);
         assert.match(reply, new RegExp(` q${i}$`), 'the echo answers this datagram');
         seen.push(reply.split(' ')[0]);
