@@ -67,6 +67,7 @@
 # single-lost (root, netns driver: namespace deleted → replacement serving): BENCH_SL_ROUNDS=10
 # chaos: BENCH_CHAOS_ROUNDS=30  BENCH_CHAOS_LBS=3  BENCH_CHAOS_LOAD=2  FULCRUM_TEST_SEED=<seed to replay>
 # protection: BENCH_PROTECTION_SECONDS=5  BENCH_PROTECTION_ROUNDS=5  BENCH_PROTECTION_FLOOD=1000
+# udp (root, netns driver: UDP dgram/s and latency VIP vs direct, member change → flows follow): BENCH_UDP_RUNS=5 BENCH_UDP_ROUNDS=5
 # auto-failover: BENCH_AF_ROUNDS=10   heartbeat: BENCH_HB_AMPHORAE=500  BENCH_HB_SECONDS=10  BENCH_HB_PACKETS=20000
 # webhooks: BENCH_WH_EVENTS=1000  BENCH_WH_RUNS=3  BENCH_SETUPS=pglite,postgres
 # Numbers depend on the machine and what else runs on it; compare the ratios within one run.
@@ -106,12 +107,13 @@ case "${1:-all}" in
   chaos) run chaos ;;
   metrics) run metrics ;;
   protection) run protection ;;
+  udp) run udp ;;
   all)
     run api-throughput
     run create-to-active
     ;;
   *)
-    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|spare|active-standby|single-lost|auto-failover|heartbeat|chaos|metrics|webhooks|protection|all]" >&2
+    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|spare|active-standby|single-lost|auto-failover|heartbeat|chaos|metrics|webhooks|protection|udp|all]" >&2
     exit 2
     ;;
 esac

@@ -10,6 +10,7 @@ import { AgentError } from './errors.ts';
 import { NAME_PATTERN, type AmphoraRegistry } from './registry.ts';
 import type { HeartbeatSender } from './heartbeat-sender.ts';
 import { saveSettings } from './heartbeat-settings.ts';
+import type { L4Plan } from '../amphora/render/l4-plan.ts';
 
 export interface AgentTls {
   key: string;
@@ -190,6 +191,19 @@ export function buildAgentServer(options: AgentServerOptions) {
     await amphora.exclusive(() => amphora.stopKeepalived());
     return reply.status(204).send();
   });
+
+  // The UDP/SCTP plan; its values are checked where they are rendered (nftables-ruleset.ts).
+  app.put(
+    '/1.0/amphorae/:amphora_id/l4',
+    { schema: { params: AmphoraParams, body: Type.Object({ plan: Type.Object({ listeners: Type.Array(Type.Any(), { maxItems: 10_000 }) }, { additionalProperties: false }) }, { additionalProperties: false }) } },
+    async (request) => {
+      const amphora = registry.get(request.params.amphora_id);
+      return amphora.exclusive(() => amphora.l4.apply(request.body.plan as L4Plan));
+    },
+  );
+
+  // Packets, bytes and new flows per UDP/SCTP listener and member, live flows per listener.
+  app.get('/1.0/amphorae/:amphora_id/l4/stats', { schema: { params: AmphoraParams } }, async (request) => registry.get(request.params.amphora_id).l4.stats());
 
   app.put(
     '/1.0/amphorae/:amphora_id/track',

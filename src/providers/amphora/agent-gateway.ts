@@ -6,6 +6,7 @@ import type { AmphoraAgents } from './amphora-agents.ts';
 import type { AmphoraFileContent } from '../../agent/cert-files.ts';
 import type { HeartbeatSettings } from '../../agent/heartbeat-settings.ts';
 import type { SourcesReport } from '../../agent/stick-table.ts';
+import type { L4Plan } from '../../amphora/render/l4-plan.ts';
 
 export class AgentGateway implements AmphoraAgents {
   readonly #clients = new Map<string, AgentClient>();
@@ -31,6 +32,10 @@ export class AgentGateway implements AmphoraAgents {
 
   async applyKeepalived(agentUrl: string, amphoraId: string, config: string): Promise<void> {
     await this.#client(agentUrl).putKeepalivedConfig(amphoraId, config);
+  }
+
+  async applyL4(agentUrl: string, amphoraId: string, plan: L4Plan): Promise<void> {
+    await this.#client(agentUrl).putL4Plan(amphoraId, plan);
   }
 
   async remove(agentUrl: string, amphoraId: string): Promise<void> {

@@ -51,7 +51,7 @@ export class AmphoraProviderDriver implements ProviderDriver {
   checkSupport(query: SupportQuery): void {
     const refusal = query.topology ? topologyRefusal(this.deps.computeDriver, query.topology) : null;
     if (refusal) throw new ProviderUnsupported(this.name, 'option', refusal);
-    const reason = this.deps.unsupported(query);
+    const reason = this.deps.unsupported(query, this.deps.computeDriver);
     if (reason) throw new ProviderUnsupported(this.name, 'option', reason);
   }
 

@@ -42,6 +42,8 @@ export class NoopAmphoraAgents implements AmphoraAgents {
 
   async applyKeepalived(): Promise<void> {}
 
+  async applyL4(): Promise<void> {}
+
   async remove(): Promise<void> {}
 
   /** What keepalived would place: the VIP on the MASTER (or a SINGLE amphora), nothing on a BACKUP. */
