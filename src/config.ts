@@ -99,6 +99,12 @@ export interface FulcrumConfig {
   /** How long a rejected token is rejected without asking Keystone again. */
   keystoneNegativeCacheTtlMs: number;
   keystoneCacheSize: number;
+  /**
+   * How long the amphorae of a host that went silent as a whole (its agent restarting, the host
+   * rebooting) wait, after the heartbeat timeout, for it to be heard again before they are
+   * failed over (src/health/host-silence.ts).
+   */
+  hostSilenceGraceMs: number;
 }
 
 interface Setting<K extends keyof FulcrumConfig> {
@@ -238,6 +244,7 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'keystoneCacheTtlMs', env: 'FULCRUM_KEYSTONE_CACHE_TTL_MS', parse: int('FULCRUM_KEYSTONE_CACHE_TTL_MS', 0, 86_400_000) },
   { key: 'keystoneNegativeCacheTtlMs', env: 'FULCRUM_KEYSTONE_NEGATIVE_CACHE_TTL_MS', parse: int('FULCRUM_KEYSTONE_NEGATIVE_CACHE_TTL_MS', 0, 3_600_000) },
   { key: 'keystoneCacheSize', env: 'FULCRUM_KEYSTONE_CACHE_SIZE', parse: int('FULCRUM_KEYSTONE_CACHE_SIZE', 0, 10_000_000) },
+  { key: 'hostSilenceGraceMs', env: 'FULCRUM_HOST_SILENCE_GRACE_MS', parse: int('FULCRUM_HOST_SILENCE_GRACE_MS', 0, 3_600_000) },
 ];
 
 export const DEFAULT_CONFIG: FulcrumConfig = {
@@ -291,6 +298,7 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   keystoneCacheTtlMs: 60_000,
   keystoneNegativeCacheTtlMs: 5_000,
   keystoneCacheSize: 10_000,
+  hostSilenceGraceMs: 15_000,
 };
 
 function parseBind(raw: unknown): { apiHost: string; apiPort: number } {

@@ -165,6 +165,7 @@ export async function startHealthManager(rt: Runtime): Promise<HealthManager> {
       flushMs: c.healthPollMs,
       intervalMs: c.heartbeatIntervalMs,
       timeoutMs: c.heartbeatTimeoutMs,
+      hostGraceMs: c.hostSilenceGraceMs,
       autoFailover: c.autoFailover,
       maxConcurrentFailovers: c.failoverMaxConcurrent,
       breaker: { fleet: c.breakerFleet, az: c.breakerAz, host: c.breakerHost, minSilent: c.breakerMinSilent },

@@ -51,6 +51,7 @@ describe('a boot that fails after the amphora was placed', () => {
       applyHaproxy: (...args) => agents.applyHaproxy(...args),
       applyKeepalived: (...args) => agents.applyKeepalived(...args),
       remove: (...args) => agents.remove(...args),
+      hosted: (...args) => agents.hosted(...args),
       stats: (...args) => agents.stats(...args),
       addresses: (...args) => agents.addresses(...args),
       crash: (...args) => agents.crash(...args),

@@ -11,6 +11,8 @@ export interface AmphoraAgents {
   applyKeepalived(agentUrl: string, amphoraId: string, config: string): Promise<void>;
   /** Stops everything the agent runs for the amphora and forgets it (idempotent). */
   remove(agentUrl: string, amphoraId: string): Promise<void>;
+  /** The amphorae the agent has a configuration for (and runs, or brings back when it starts). */
+  hosted(agentUrl: string): Promise<string[]>;
   stats(agentUrl: string, amphoraId: string): Promise<ProxyStat[]>;
   /** Every address configured in the amphora (where keepalived put the VIP, for one). */
   addresses(agentUrl: string, amphoraId: string): Promise<string[]>;
