@@ -42,6 +42,9 @@
 #   bench/run.sh heartbeat       heartbeat checks per datagram against a bare JSON.parse, and the
 #                                health manager's CPU and idle writes with BENCH_HB_AMPHORAE amphorae
 #                                heartbeating every second (embedded database). Not part of `all`.
+#   bench/run.sh scale           BENCH_SCALE_LBS load balancers (listener, pool, two members) on the
+#                                embedded default: all serving, idle CPU of serve + agent + every
+#                                HAProxy, GET show p50/p99, member down → API. Not part of `all`.
 #
 # Knobs (environment): BENCH_SETUPS=pglite,postgres[,postgres-serve]  BENCH_CONCURRENCY=4
 # BENCH_SECONDS=5  BENCH_CREATES=300  BENCH_LBS=50  BENCH_POLL_MS=1  BENCH_VALIDATIONS=300
@@ -55,6 +58,8 @@
 # single-lost (root, netns driver: namespace deleted → replacement serving): BENCH_SL_ROUNDS=10
 # chaos: BENCH_CHAOS_ROUNDS=30  BENCH_CHAOS_LBS=3  BENCH_CHAOS_LOAD=2  FULCRUM_TEST_SEED=<seed to replay>
 # auto-failover: BENCH_AF_ROUNDS=10   heartbeat: BENCH_HB_AMPHORAE=500  BENCH_HB_SECONDS=10  BENCH_HB_PACKETS=20000
+# scale: BENCH_SCALE_LBS=500  BENCH_SCALE_IDLE_S=30  BENCH_SCALE_CONCURRENCY=8  BENCH_SCALE_SHOWS=1000
+# BENCH_SCALE_STATUS_RUNS=5  BENCH_API_WAIT_S=60 (how long serve may take to answer, for loaded hosts)
 # Numbers depend on the machine and what else runs on it; compare the ratios within one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -89,12 +94,13 @@ case "${1:-all}" in
   auto-failover) run auto-failover ;;
   heartbeat) run heartbeat-rate ;;
   chaos) run chaos ;;
+  scale) run scale ;;
   all)
     run api-throughput
     run create-to-active
     ;;
   *)
-    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|spare|active-standby|single-lost|auto-failover|heartbeat|chaos|all]" >&2
+    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|spare|active-standby|single-lost|auto-failover|heartbeat|chaos|scale|all]" >&2
     exit 2
     ;;
 esac

@@ -105,6 +105,8 @@ export interface FulcrumConfig {
    * failed over (src/health/host-silence.ts).
    */
   hostSilenceGraceMs: number;
+  /** How long a failover's call waits for an amphora agent that does not answer (being restarted) before the attempt fails. */
+  failoverAgentWaitMs: number;
 }
 
 interface Setting<K extends keyof FulcrumConfig> {
@@ -245,6 +247,7 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'keystoneNegativeCacheTtlMs', env: 'FULCRUM_KEYSTONE_NEGATIVE_CACHE_TTL_MS', parse: int('FULCRUM_KEYSTONE_NEGATIVE_CACHE_TTL_MS', 0, 3_600_000) },
   { key: 'keystoneCacheSize', env: 'FULCRUM_KEYSTONE_CACHE_SIZE', parse: int('FULCRUM_KEYSTONE_CACHE_SIZE', 0, 10_000_000) },
   { key: 'hostSilenceGraceMs', env: 'FULCRUM_HOST_SILENCE_GRACE_MS', parse: int('FULCRUM_HOST_SILENCE_GRACE_MS', 0, 3_600_000) },
+  { key: 'failoverAgentWaitMs', env: 'FULCRUM_FAILOVER_AGENT_WAIT_MS', parse: int('FULCRUM_FAILOVER_AGENT_WAIT_MS', 0, 3_600_000) },
 ];
 
 export const DEFAULT_CONFIG: FulcrumConfig = {
@@ -299,6 +302,7 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   keystoneNegativeCacheTtlMs: 5_000,
   keystoneCacheSize: 10_000,
   hostSilenceGraceMs: 15_000,
+  failoverAgentWaitMs: 60_000,
 };
 
 function parseBind(raw: unknown): { apiHost: string; apiPort: number } {

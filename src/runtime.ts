@@ -130,6 +130,7 @@ export async function openRuntime(config: FulcrumConfig, options: RuntimeOptions
     fileContents: (files) => amphoraFileContents(database.db, secretStoreFor(config), files),
     unsupported: amphoraUnsupported,
     computeDriver: config.computeDriver,
+    failoverAgentWaitMs: config.failoverAgentWaitMs,
   });
   const providers = new ProviderRegistry(
     [amphora, new NoopDriver(database.db, callbacks), ...(options.drivers?.(database, callbacks) ?? [])],

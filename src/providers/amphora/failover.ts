@@ -26,7 +26,7 @@ import { takeVrrpAddress, virtualRouterId } from './vrrp-addresses.ts';
 import { AGENT_RETURN_WAIT_MS, type AgentPatience } from './agent-patience.ts';
 
 type Step = FlowStep<ProviderOperation>;
-type FailoverDeps = Pick<AmphoraDriverDeps, 'db' | 'dataPlane' | 'render' | 'fileContents' | 'callbacks'>;
+type FailoverDeps = Pick<AmphoraDriverDeps, 'db' | 'dataPlane' | 'render' | 'fileContents' | 'callbacks' | 'failoverAgentWaitMs'>;
 
 const ROLES = ['STANDALONE', 'MASTER', 'BACKUP'] as const;
 
@@ -58,9 +58,9 @@ async function records(deps: FailoverDeps, ids: string[]): Promise<AmphoraRecord
  * The agent that is to run the replacement may be the one being restarted (agent-patience.ts):
  * its calls wait for it rather than fail the attempt.
  */
-function patience(input: StepInput<ProviderOperation>): AgentPatience {
+function patience(deps: FailoverDeps, input: StepInput<ProviderOperation>): AgentPatience {
   return {
-    waitMs: AGENT_RETURN_WAIT_MS,
+    waitMs: deps.failoverAgentWaitMs ?? AGENT_RETURN_WAIT_MS,
     signal: input.signal,
     onWait: (err) => input.log.warn({ err: (err as Error).message, load_balancer_id: input.payload.loadBalancerId }, 'failover waits for the amphora agent to answer again'),
   };
@@ -206,10 +206,10 @@ function replacePair(deps: FailoverDeps): Step {
       for (const round of plan.rounds) {
         if (round.old) await destroyAmphora(deps, round.old, { agentMayBeGone: true });
         const oldGoneAt = Date.now();
-        await bootAmphora(deps, round.replacement, lb, { plugVip: false, patience: patience(input) });
+        await bootAmphora(deps, round.replacement, lb, { plugVip: false, patience: patience(deps, input) });
         const [amphora] = await records(deps, [round.replacement]);
         await announceVrrpAddress(deps, compute, round.replacement, amphora.vrrp_ip, vip?.prefixLength, oldGoneAt);
-        await configureAmphora(deps, graph, amphora, undefined, patience(input));
+        await configureAmphora(deps, graph, amphora, undefined, patience(deps, input));
       }
       const replacements = plan.rounds.map((r) => r.replacement);
       // Survivors (-1) first, then replacements in the order they joined.
@@ -222,7 +222,7 @@ function replacePair(deps: FailoverDeps): Step {
       // HAProxy's peers section names the new amphora; keepalived.conf is unchanged, so the
       // agent leaves keepalived alone.
       for (const amphora of await records(deps, pair.map((a) => a.id))) {
-        if (amphora.id !== replacements.at(-1)) await configureAmphora(deps, graph, amphora, undefined, patience(input));
+        if (amphora.id !== replacements.at(-1)) await configureAmphora(deps, graph, amphora, undefined, patience(deps, input));
       }
     },
   };
@@ -255,7 +255,7 @@ function boot(deps: FailoverDeps): Step {
       if (planOf(results).rounds) return;
       const lb = await deps.db.selectFrom('load_balancer').selectAll().where('id', '=', op.loadBalancerId).executeTakeFirstOrThrow();
       // Without the VIPs: the old amphora may still be serving them until moveVips.
-      for (const r of planOf(results).replacements) await bootAmphora(deps, r.id, lb, { plugVip: false, signal, patience: patience(input) });
+      for (const r of planOf(results).replacements) await bootAmphora(deps, r.id, lb, { plugVip: false, signal, patience: patience(deps, input) });
     },
   };
 }
@@ -269,7 +269,7 @@ function configure(deps: FailoverDeps): Step {
       const graph = await loadLbGraph(deps.db, op.loadBalancerId);
       for (const amphora of await records(deps, planOf(results).replacements.map((r) => r.id))) {
         signal.throwIfAborted();
-        await configureAmphora(deps, graph, amphora, undefined, patience(input));
+        await configureAmphora(deps, graph, amphora, undefined, patience(deps, input));
       }
     },
   };
