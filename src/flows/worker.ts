@@ -244,7 +244,9 @@ export class FlowWorker {
         if (stored.has(step.name)) continue;
         if (this.#lost.has(job.id) || this.#stopped) throw new LeaseLost('stopping');
         const output = (await step.run(input)) ?? null;
-        if (signal.aborted) throw new LeaseLost(`lease on job ${job.id} lost`);
+        // Lost while the step ran: nothing it did may be recorded. A stopping worker still holds
+        // the lease, so a step that finished despite being told to stop is recorded.
+        if (this.#lost.has(job.id)) throw new LeaseLost(`lease on job ${job.id} lost`);
         await this.#fenced(job.id, (trx) => saveStep(trx, job.id, step.name, output));
         results[step.name] = output;
       }
