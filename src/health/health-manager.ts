@@ -281,7 +281,7 @@ export class HealthManager {
       lastHeardMs: now - Math.min(dbAge(a), now - (this.#heardAt.get(a.id) ?? 0)),
     }));
     const settings = { intervalMs: s.intervalMs, timeoutMs: s.timeoutMs, graceMs: s.hostGraceMs };
-    const quiet = quietHosts(heard, now, settings);
+    const quiet = quietHosts(heard, now, settings, this.#listeningSince);
     for (const [host, q] of quiet) {
       const graceOver = now >= q.graceEndsMs;
       if (this.#quietHosts.get(host) === graceOver) continue;

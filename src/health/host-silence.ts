@@ -45,8 +45,13 @@ export function hostQuietMs(s: Pick<HostSilenceSettings, 'intervalMs' | 'timeout
   return (s.timeoutMs + s.intervalMs) / 2;
 }
 
-/** The hosts none of whose amphorae was heard within the quiet threshold. */
-export function quietHosts(amphorae: HeardAmphora[], nowMs: number, s: HostSilenceSettings): Map<string, QuietHost> {
+/**
+ * The hosts none of whose amphorae was heard within the quiet threshold. `listeningSinceMs`:
+ * since when this manager could have heard them. The grace counts from then at the earliest, so
+ * a controller started again after an outage (a power loss that took the agents too) gives the
+ * hosts their grace to come back, rather than finding it spent during its own absence.
+ */
+export function quietHosts(amphorae: HeardAmphora[], nowMs: number, s: HostSilenceSettings, listeningSinceMs = 0): Map<string, QuietHost> {
   const latest = new Map<string, { lastHeardMs: number; amphorae: number }>();
   for (const a of amphorae) {
     if (a.host === null) continue;
@@ -58,7 +63,8 @@ export function quietHosts(amphorae: HeardAmphora[], nowMs: number, s: HostSilen
   const quiet = new Map<string, QuietHost>();
   for (const [host, h] of latest) {
     if (nowMs - h.lastHeardMs < hostQuietMs(s)) continue;
-    quiet.set(host, { host, lastHeardMs: h.lastHeardMs, amphorae: h.amphorae, graceEndsMs: h.lastHeardMs + s.timeoutMs + s.graceMs });
+    const from = Math.max(h.lastHeardMs, listeningSinceMs);
+    quiet.set(host, { host, lastHeardMs: h.lastHeardMs, amphorae: h.amphorae, graceEndsMs: from + s.timeoutMs + s.graceMs });
   }
   return quiet;
 }

@@ -50,6 +50,16 @@ test('after the grace, the silent amphorae of a quiet host may be failed over', 
   assert.equal(waitsForHost(amphorae[0], quiet, NOW - 2), true);
 });
 
+test('a manager that just started counts the grace from its own start, not from an old last heartbeat', () => {
+  const amphorae = host('h1', [600_000, 600_000]);
+  const startedAt = NOW - 4000;
+  const quiet = quietHosts(amphorae, NOW, S, startedAt);
+  assert.equal(quiet.get('h1')?.graceEndsMs, startedAt + S.timeoutMs + S.graceMs);
+  assert.equal(waitsForHost(amphorae[0], quiet, NOW), true);
+  // Without that, the grace would be long spent.
+  assert.equal(waitsForHost(amphorae[0], quietHosts(amphorae, NOW, S), NOW), false);
+});
+
 test('hosts are judged apart; an amphora without a known host is judged alone', () => {
   const amphorae = [...host('dead', [3500, 3200]), ...host('live', [3500, 100]), { id: 'x', host: null, silent: true, lastHeardMs: NOW - 5000 }];
   const quiet = quietHosts(amphorae, NOW, S);
