@@ -34,6 +34,7 @@ async function main(): Promise<void> {
   const load: VipProber[] = [];
   try {
     await install.settle(SETTLE_POLLS);
+    await install.heard(SETTLE_POLLS);
     const boundMs = ROUNDS * 120_000;
     for (const lb of install.lbs) probers.push(new VipProber(lb, PROBE_EVERY_MS, PROBE_TIMEOUT_MS, boundMs));
     for (const lb of install.lbs) for (let i = 0; i < LOAD; i++) load.push(new VipProber(lb, 0, PROBE_TIMEOUT_MS, boundMs));
@@ -95,6 +96,13 @@ async function main(): Promise<void> {
       failedStarts.set(message, (failedStarts.get(message) ?? 0) + 1);
     }
     for (const [message, n] of failedStarts) console.log(`watchdog: ${n} failed agent start(s): ${message}`);
+    // Automatic failovers, and how the rounds before them went: none should be needed here.
+    for (const line of install.serve.output().split('\n')) {
+      if (!line.includes('automatic failover started') && !line.includes('flow failed and was reverted') && !line.includes('flow step failed')) continue;
+      const entry = JSON.parse(line) as { time: number; msg: string; reason?: string; err?: string; amphora_id?: string };
+      const round = rounds.filter((r) => r.at <= entry.time).length - 1;
+      console.log(`serve, ${entry.time - (rounds[round]?.at ?? entry.time)} ms into round ${round}: ${entry.msg}: ${entry.amphora_id ?? ''} ${entry.reason ?? entry.err ?? ''}`.slice(0, 400));
+    }
     const problems = await install.problems();
     console.log(`final: ${settled}; consistency: ${problems.length === 0 ? 'OK (none pending, one ALLOCATED amphora per LB, one agent, one HAProxy master per amphora, no orphan)' : problems.join('; ')}`);
     if (problems.length > 0 || settled.startsWith('NOT')) {

@@ -290,7 +290,9 @@ export async function startDataplaneServe(connections = 4, env: Record<string, s
 }
 
 export async function waitApi(origin: string, serve: Proc): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  // A loaded host starts serve (and its agent) slowly: BENCH_API_WAIT_S allows for it.
+  const waitS = Number(process.env.BENCH_API_WAIT_S ?? 60);
+  const deadline = Date.now() + waitS * 1000;
   for (;;) {
     if (serve.proc.exitCode !== null) throw new Error(`fulcrum serve exited with ${serve.proc.exitCode}:\n${serve.output()}`);
     try {
@@ -300,7 +302,7 @@ export async function waitApi(origin: string, serve: Proc): Promise<void> {
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`API at ${origin} not ready after 60 s:\n${serve.output()}`);
+    if (Date.now() > deadline) throw new Error(`API at ${origin} not ready after ${waitS} s:\n${serve.output()}`);
     await sleep(50);
   }
 }

@@ -170,6 +170,8 @@ if (process.argv[2] === '--sender') {
     configureHeartbeat: async (_url: string, s: HeartbeatSettings) => {
       pushed = s;
     },
+    hosted: async () => [],
+    remove: async () => {},
   };
   const manager = new HealthManager({
     db: database.db,
@@ -184,6 +186,7 @@ if (process.argv[2] === '--sender') {
       flushMs: config.healthPollMs,
       intervalMs: 1000,
       timeoutMs: 3000,
+      hostGraceMs: 15_000,
       autoFailover: false,
       maxConcurrentFailovers: 4,
       breaker: { fleet: 0.5, az: 0.5, host: null, minSilent: 3 },

@@ -54,6 +54,9 @@
 #   bench/run.sh protection      listener protection: HAProxy req/s and CPU per request with and
 #                                without per-source limits, side by side; a legitimate client's
 #                                latency and success alone and under a flood. Not part of `all`.
+#   bench/run.sh scale           BENCH_SCALE_LBS load balancers (listener, pool, two members) on the
+#                                embedded default: all serving, idle CPU of serve + agent + every
+#                                HAProxy, GET show p50/p99, member down → API. Not part of `all`.
 #
 # Knobs (environment): BENCH_SETUPS=pglite,postgres[,postgres-serve]  BENCH_CONCURRENCY=4
 # BENCH_SECONDS=5  BENCH_CREATES=300  BENCH_LBS=50  BENCH_POLL_MS=1  BENCH_VALIDATIONS=300
@@ -70,6 +73,8 @@
 # udp (root, netns driver: UDP dgram/s and latency VIP vs direct, member change → flows follow): BENCH_UDP_RUNS=5 BENCH_UDP_ROUNDS=5
 # auto-failover: BENCH_AF_ROUNDS=10   heartbeat: BENCH_HB_AMPHORAE=500  BENCH_HB_SECONDS=10  BENCH_HB_PACKETS=20000
 # webhooks: BENCH_WH_EVENTS=1000  BENCH_WH_RUNS=3  BENCH_SETUPS=pglite,postgres
+# scale: BENCH_SCALE_LBS=500  BENCH_SCALE_IDLE_S=30  BENCH_SCALE_CONCURRENCY=8  BENCH_SCALE_SHOWS=1000
+# BENCH_SCALE_STATUS_RUNS=5  BENCH_API_WAIT_S=60 (how long serve may take to answer, for loaded hosts)
 # Numbers depend on the machine and what else runs on it; compare the ratios within one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -108,12 +113,13 @@ case "${1:-all}" in
   metrics) run metrics ;;
   protection) run protection ;;
   udp) run udp ;;
+  scale) run scale ;;
   all)
     run api-throughput
     run create-to-active
     ;;
   *)
-    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|spare|active-standby|single-lost|auto-failover|heartbeat|chaos|metrics|webhooks|protection|udp|all]" >&2
+    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|spare|active-standby|single-lost|auto-failover|heartbeat|chaos|metrics|webhooks|protection|udp|scale|all]" >&2
     exit 2
     ;;
 esac

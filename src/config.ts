@@ -127,6 +127,14 @@ export interface FulcrumConfig {
    * otherwise (src/model/protection.ts), e.g. {"concurrent_connections_per_source": 1000}.
    */
   protectionDefaults: ProtectionOverrides;
+  /**
+   * How long the amphorae of a host that went silent as a whole (its agent restarting, the host
+   * rebooting) wait, after the heartbeat timeout, for it to be heard again before they are
+   * failed over (src/health/host-silence.ts).
+   */
+  hostSilenceGraceMs: number;
+  /** How long a failover's call waits for an amphora agent that does not answer (being restarted) before the attempt fails. */
+  failoverAgentWaitMs: number;
 }
 
 interface Setting<K extends keyof FulcrumConfig> {
@@ -288,6 +296,8 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'certExpiryCheckMs', env: 'FULCRUM_CERT_EXPIRY_CHECK_MS', parse: int('FULCRUM_CERT_EXPIRY_CHECK_MS', 100, 86_400_000) },
   { key: 'eventRetentionDays', env: 'FULCRUM_EVENT_RETENTION_DAYS', parse: int('FULCRUM_EVENT_RETENTION_DAYS', 1, 36_500) },
   { key: 'protectionDefaults', env: 'FULCRUM_PROTECTION_DEFAULTS', parse: parseProtectionDefaults },
+  { key: 'hostSilenceGraceMs', env: 'FULCRUM_HOST_SILENCE_GRACE_MS', parse: int('FULCRUM_HOST_SILENCE_GRACE_MS', 0, 3_600_000) },
+  { key: 'failoverAgentWaitMs', env: 'FULCRUM_FAILOVER_AGENT_WAIT_MS', parse: int('FULCRUM_FAILOVER_AGENT_WAIT_MS', 0, 3_600_000) },
 ];
 
 export const DEFAULT_CONFIG: FulcrumConfig = {
@@ -354,6 +364,8 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   certExpiryCheckMs: 3_600_000,
   eventRetentionDays: 30,
   protectionDefaults: {},
+  hostSilenceGraceMs: 15_000,
+  failoverAgentWaitMs: 60_000,
 };
 
 function parseProtectionDefaults(raw: unknown): ProtectionOverrides {

@@ -145,6 +145,7 @@ export async function openRuntime(config: FulcrumConfig, options: RuntimeOptions
     fileContents: (files) => amphoraFileContents(database.db, secretStoreFor(config), files),
     unsupported: amphoraUnsupported,
     computeDriver: config.computeDriver,
+    failoverAgentWaitMs: config.failoverAgentWaitMs,
   });
   const providers = new ProviderRegistry(
     [amphora, new NoopDriver(database.db, callbacks), ...(options.drivers?.(database, callbacks) ?? [])],
@@ -189,6 +190,7 @@ export async function startHealthManager(rt: Runtime): Promise<HealthManager> {
       flushMs: c.healthPollMs,
       intervalMs: c.heartbeatIntervalMs,
       timeoutMs: c.heartbeatTimeoutMs,
+      hostGraceMs: c.hostSilenceGraceMs,
       autoFailover: c.autoFailover,
       maxConcurrentFailovers: c.failoverMaxConcurrent,
       breaker: { fleet: c.breakerFleet, az: c.breakerAz, host: c.breakerHost, minSilent: c.breakerMinSilent },

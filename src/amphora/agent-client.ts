@@ -101,6 +101,15 @@ function errorCode(err: unknown): string {
   return e.cause?.code ?? e.code ?? 'UNKNOWN';
 }
 
+/**
+ * Whether the agent may answer a moment later: it refused the connection, dropped it or did not
+ * answer (an agent being restarted does all three), as opposed to presenting a certificate we
+ * do not trust, which waiting does not change.
+ */
+export function agentMayReturn(err: unknown): boolean {
+  return err instanceof AgentUnavailable && !SERVER_CERT_PROBLEMS.has(err.causeCode);
+}
+
 /** Turns what undici/OpenSSL threw into a sentence about the amphora. */
 function describeTransportError(who: string, url: string, err: unknown): AgentUnavailable {
   const code = errorCode(err);

@@ -4,7 +4,7 @@
 // and starts it again through ensureLocalAgent; the new agent brings back every amphora it has
 // a configuration for, haproxy included, on its own.
 import type { Logger } from '../observability/logger.ts';
-import { ensureLocalAgent, localAgentPidFile, pidAlive, type LocalAgentOptions } from './local-agent.ts';
+import { ensureLocalAgent, LocalAgentFailed, localAgentPidFile, pidAlive, type LocalAgentOptions } from './local-agent.ts';
 
 /** A restart that keeps failing is retried less and less often, up to this. */
 const MAX_RETRY_MS = 30_000;
@@ -50,8 +50,12 @@ export class LocalAgentWatchdog {
       this.retryAt = 0;
       this.log.warn({ url, ms: Date.now() - begun }, 'the local amphora agent runs again');
     } catch (err) {
-      this.failures++;
-      const delay = Math.min(MAX_RETRY_MS, this.intervalMs * 2 ** this.failures);
+      // An agent killed while it started (an operator, the OOM killer, a chaos test) says
+      // nothing about the next start: it is tried again at once, without growing the delay
+      // that keeps a start failing for a reason of its own (a port taken) from spinning.
+      const killed = err instanceof LocalAgentFailed && err.killed;
+      if (!killed) this.failures++;
+      const delay = killed ? this.intervalMs : Math.min(MAX_RETRY_MS, this.intervalMs * 2 ** this.failures);
       this.retryAt = Date.now() + delay;
       this.log.error({ err, retry_in_ms: delay }, 'cannot start the local amphora agent');
     }

@@ -148,6 +148,8 @@ export class LocalAgentFailed extends Error {
   constructor(
     message: string,
     readonly permanent: boolean,
+    /** Killed by a signal while it started: something stopped it, not a fault of the start. */
+    readonly killed = false,
   ) {
     super(message);
     this.name = 'LocalAgentFailed';
@@ -244,7 +246,7 @@ export async function ensureLocalAgent(options: LocalAgentOptions): Promise<stri
     // A child killed by a signal has no exit code, only a signal code: without it, an agent
     // killed while it starts would be waited for until the deadline.
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new LocalAgentFailed(`the amphora agent exited (${child.exitCode ?? child.signalCode}) before it answered (see ${files.log})`, false);
+      throw new LocalAgentFailed(`the amphora agent exited (${child.exitCode ?? child.signalCode}) before it answered (see ${files.log})`, false, child.signalCode !== null);
     }
     if (Date.now() > deadline) {
       throw new LocalAgentFailed(`the amphora agent did not answer within 30 s (see ${files.log})`, false);

@@ -81,13 +81,15 @@ export class FlowWorker {
   }
 
   /**
-   * Stops claiming, lets each running flow finish its current step, then hands those jobs
+   * Stops claiming, lets each running flow finish its current step (a step waiting on its
+   * signal, such as a failover waiting for its agent, stops waiting), then hands those jobs
    * back to the queue so another worker resumes them at once instead of after the lease.
    */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#wake?.();
     await this.#loop;
+    for (const [id, abort] of this.#aborts) abort.abort(new LeaseLost(`worker stopping: job ${id} goes back to the queue`));
     await Promise.allSettled(this.#running.values());
     if (this.#renewTimer) clearInterval(this.#renewTimer);
     await releaseJobs(this.#opts.database.db, this.owner).catch(() => {});
@@ -213,6 +215,7 @@ export class FlowWorker {
           if (signal.aborted) throw signal.reason;
           await step.revert?.(input, saved ? saved.output : null);
         } catch (err) {
+          if (err instanceof LeaseLost) throw err;
           if (this.#lost.has(job.id)) throw new LeaseLost(`lease on job ${job.id} lost`);
           const message = err instanceof Error ? err.message : String(err);
           if (job.revert_attempts + 1 < job.max_attempts) {
@@ -253,7 +256,9 @@ export class FlowWorker {
         if (stored.has(step.name)) continue;
         if (this.#lost.has(job.id) || this.#stopped) throw new LeaseLost('stopping');
         const output = (await step.run(input)) ?? null;
-        if (signal.aborted) throw new LeaseLost(`lease on job ${job.id} lost`);
+        // Lost while the step ran: nothing it did may be recorded. A stopping worker still holds
+        // the lease, so a step that finished despite being told to stop is recorded.
+        if (this.#lost.has(job.id)) throw new LeaseLost(`lease on job ${job.id} lost`);
         await this.#fenced(job.id, (trx) => saveStep(trx, job.id, step.name, output));
         results[step.name] = output;
       }

@@ -17,6 +17,7 @@ import { namedCounters } from './listener-counters.ts';
 import { RefusalWatch } from './refusal-watch.ts';
 import { evaluateBreakers, inClosingGrace, type BreakerPolicy, type DomainState, type MonitoredAmphora } from './circuit-breaker.ts';
 import { failoverCause } from './failover-cause.ts';
+import { quietHosts, waitsForHost, type HeardAmphora } from './host-silence.ts';
 import { HeartbeatReceiver } from './heartbeat-receiver.ts';
 import { proxyStats, statusFingerprint } from './heartbeat-stats.ts';
 import { reportedFigures, type ReportedFigures } from './heartbeat-figures.ts';
@@ -34,6 +35,8 @@ export interface HealthManagerSettings {
   flushMs: number;
   intervalMs: number;
   timeoutMs: number;
+  /** How long the amphorae of a host gone quiet as a whole wait for it before failover (host-silence.ts). */
+  hostGraceMs: number;
   autoFailover: boolean;
   maxConcurrentFailovers: number;
   breaker: BreakerPolicy;
@@ -45,6 +48,10 @@ export interface HealthManagerSettings {
 export interface HeartbeatAgents {
   heartbeatDigest(agentUrl: string): Promise<string | null>;
   configureHeartbeat(agentUrl: string, settings: HeartbeatSettings): Promise<void>;
+  /** The amphorae the agent has a configuration for. */
+  hosted(agentUrl: string): Promise<string[]>;
+  /** Stops what the agent runs for the amphora and forgets it. */
+  remove(agentUrl: string, amphoraId: string): Promise<void>;
 }
 
 export interface HealthManagerDeps {
@@ -83,6 +90,8 @@ export class HealthManager {
   #listeningSince = 0;
   #prunedAt = 0;
   #port = 0;
+  /** Hosts this manager saw quiet as a whole, and whether their grace ran out: logged once each way. */
+  readonly #quietHosts = new Map<string, boolean>();
   failoversStarted = 0;
   #noop: NoopHeartbeats | null = null;
 
@@ -264,9 +273,10 @@ export class HealthManager {
       if (row.open) closedAt.set(state.domain, rows[0]?.now ?? new Date());
       else if (row.closed_at && !resetClosed) closedAt.set(state.domain, row.closed_at);
     }
+    const hosts = this.#hostSilence(monitored, rows[0]?.now);
     const due = monitored
       .map((a) => ({ ...a, cause: failoverCause(a.row, s.timeoutMs) }))
-      .filter((a) => a.cause !== null && verdict.allowed(a) && !inClosingGrace(a, closedAt, a.row.now, s.timeoutMs));
+      .filter((a) => a.cause !== null && verdict.allowed(a) && !inClosingGrace(a, closedAt, a.row.now, s.timeoutMs) && !hosts.waits(a));
     if (due.length === 0) return;
     let slots = s.maxConcurrentFailovers - (await store.failoversInFlight(db));
     for (const a of due) {
@@ -283,6 +293,41 @@ export class HealthManager {
         log.warn({ amphora_id: a.id, load_balancer_id: a.row.load_balancer_id, job_id: jobId, reason }, 'automatic failover started');
       }
     }
+  }
+
+  /**
+   * Which silent amphorae wait for their host to be heard again (host-silence.ts), with a log
+   * line when a host goes quiet, when its grace runs out, and when it is heard again.
+   */
+  #hostSilence(monitored: MonitoredAmphora[], dbNow: Date | undefined): { waits(a: MonitoredAmphora): boolean } {
+    const s = this.deps.settings;
+    const now = Date.now();
+    // Ages, not instants: the database's clock and ours may differ.
+    const dbAge = (a: MonitoredAmphora) => (dbNow ? dbNow.getTime() - a.lastSeen.getTime() : Number.POSITIVE_INFINITY);
+    const heard: HeardAmphora[] = monitored.map((a) => ({
+      id: a.id,
+      host: a.host,
+      silent: a.silent,
+      lastHeardMs: now - Math.min(dbAge(a), now - (this.#heardAt.get(a.id) ?? 0)),
+    }));
+    const settings = { intervalMs: s.intervalMs, timeoutMs: s.timeoutMs, graceMs: s.hostGraceMs };
+    const quiet = quietHosts(heard, now, settings, this.#listeningSince);
+    for (const [host, q] of quiet) {
+      const graceOver = now >= q.graceEndsMs;
+      if (this.#quietHosts.get(host) === graceOver) continue;
+      const known = this.#quietHosts.has(host);
+      this.#quietHosts.set(host, graceOver);
+      const fields = { host, amphorae: q.amphorae, last_heard: new Date(q.lastHeardMs).toISOString(), grace_ends: new Date(q.graceEndsMs).toISOString() };
+      if (!graceOver) this.deps.log.warn(fields, 'every amphora of a host went silent at once: its agent or host is down, not the amphorae; their failovers wait for it to come back');
+      else this.deps.log.error(fields, known ? 'a silent host did not come back within its grace: its amphorae may be failed over' : 'a host is silent past its grace: its amphorae may be failed over');
+    }
+    for (const host of this.#quietHosts.keys()) {
+      if (quiet.has(host)) continue;
+      this.#quietHosts.delete(host);
+      this.deps.log.warn({ host }, 'a silent host is heard again');
+    }
+    const byId = new Map(heard.map((a) => [a.id, a]));
+    return { waits: (a) => waitsForHost(byId.get(a.id)!, quiet, now) };
   }
 
   async #saveBreaker(state: DomainState, previous: store.BreakerRow | undefined): Promise<void> {
@@ -307,6 +352,19 @@ export class HealthManager {
     else if (!state.open && previous?.open) this.deps.log.warn({ domain: state.domain }, 'circuit breaker closed: heartbeats returned');
   }
 
+  /**
+   * An amphora removed while its agent was down (a failover retiring it during an agent
+   * restart) is still configured there, and the agent brings back every amphora it has a
+   * configuration for when it starts: whatever the agent runs that the database says was
+   * deleted is removed again.
+   */
+  async #removeLeftovers(agents: HeartbeatAgents, url: string): Promise<void> {
+    for (const id of await store.deletedAmphorae(this.deps.db, await agents.hosted(url))) {
+      await agents.remove(url, id);
+      this.deps.log.warn({ agent_url: url, amphora_id: id }, 'removed a deleted amphora its agent still ran');
+    }
+  }
+
   /** Registers this manager and gives every agent the current managers and its key. */
   async syncAgents(): Promise<void> {
     const s = this.deps.settings;
@@ -327,6 +385,7 @@ export class HealthManager {
         } catch (err) {
           log.warn({ err, agent_url: url }, 'cannot give the agent its heartbeat settings');
         }
+        await this.#removeLeftovers(agents, url).catch((err) => log.warn({ err, agent_url: url }, 'cannot check the agent for deleted amphorae it still runs'));
       }),
     );
     // A new key (new agent) must be known before its first heartbeat arrives.

@@ -379,6 +379,13 @@ export async function liveManagers(db: Db, aliveMs: number): Promise<{ host: str
     .execute();
 }
 
+/** Of `ids`, the amphorae whose rows say they were deleted. */
+export async function deletedAmphorae(db: Db, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('amphora').select('id').where('id', 'in', ids).where('status', '=', 'DELETED').execute();
+  return rows.map((r) => r.id);
+}
+
 /** The agents that run amphorae. */
 export async function agentUrls(db: Db): Promise<string[]> {
   const rows = await db.selectFrom('amphora').select('agent_url').distinct().where('status', '<>', 'DELETED').where('agent_url', 'is not', null).execute();

@@ -25,12 +25,12 @@ describe('chaos: random data-plane failures under probing', () => {
   const probers: VipProber[] = [];
 
   before(async () => {
-    // Healing here is the agent's and the watchdog's. The heartbeat timeout is longer than an
-    // agent restart under repeated kills, so the health manager does not fail over amphorae whose
-    // agent is coming back: failovers racing those restarts can still exhaust their attempts and
-    // leave a load balancer in ERROR (bench/chaos.ts with its defaults shows it).
-    install = await startChaosInstall('chaos', LBS, { FULCRUM_HEARTBEAT_INTERVAL_MS: '250', FULCRUM_HEARTBEAT_TIMEOUT_MS: '30000' });
+    // The default heartbeat interval and timeout: an agent restart silences every amphora of the
+    // host at once, which the health manager must take for a host event, not for amphorae to
+    // fail over (src/health/host-silence.ts).
+    install = await startChaosInstall('chaos', LBS);
     await install.settle(SETTLE_POLLS);
+    await install.heard(SETTLE_POLLS);
   });
 
   after(async () => {

@@ -89,9 +89,9 @@ describe('the local data plane recovers without an operator', () => {
       FULCRUM_NETWORK_DRIVER: 'local',
       FULCRUM_COMPUTE_DRIVER: 'process',
       FULCRUM_JOB_POLL_MS: '50',
-      // What heals here is the agent and the controller's watchdog; the health manager failing
-      // amphorae over while their agent restarts would replace the very processes under test.
-      FULCRUM_AUTO_FAILOVER: 'false',
+      // Automatic failover stays on: what heals here is the agent and the controller's watchdog,
+      // and the health manager takes an agent restart for a host event, not for amphorae to
+      // replace (src/health/host-silence.ts), so the processes under test are not replaced.
       FULCRUM_HEALTH_POLL_MS: '500',
     };
     backends = await Promise.all([startBackend('be-a'), startBackend('be-b')]);

@@ -57,9 +57,10 @@ describe('failover on the process compute driver', () => {
   const masterPid = async (runDir: string) => Number(readFileSync(join(runDir, 'haproxy.pid'), 'utf8').trim());
 
   before(async () => {
-    // Two attempts: the failure case below should not wait through five back-offs. No watchdog:
-    // the failure case kills the agent and needs it to stay away.
-    env = await startProcessAmphoraApp('failover', [250, 253], 300, { jobMaxAttempts: 2, localAgentWatchMs: 0 });
+    // Two attempts, each waiting a second for the agent: the failure case below should not wait
+    // through five back-offs nor a restart's full patience. No watchdog: the failure case kills
+    // the agent and needs it to stay away.
+    env = await startProcessAmphoraApp('failover', [250, 253], 300, { jobMaxAttempts: 2, localAgentWatchMs: 0, failoverAgentWaitMs: 1000 });
     app = env.app;
     backend = await startBackend('be');
     const created = await app.request('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: env.subnetId } });

@@ -129,6 +129,11 @@ export interface ChaosInstall {
   inflict(kind: FailureKind, victim: ChaosLb): Promise<string>;
   /** Every VIP answers with its backend and every LB is ACTIVE, polled at most `polls` times. */
   settle(polls: number): Promise<void>;
+  /**
+   * The health manager has heard every live amphora (polled at most `polls` times): before that
+   * it monitors none of them, so a failure would go unjudged.
+   */
+  heard(polls: number): Promise<void>;
   /** What is wrong with the install now (empty when consistent). */
   problems(): Promise<string[]>;
   close(): Promise<void>;
@@ -268,6 +273,16 @@ export async function startChaosInstall(name: string, lbCount: number, extraEnv:
       }
       throw new Error(`not settled after ${polls} polls: ${last}`);
     },
+    async heard(polls) {
+      let reporting = 0;
+      for (let i = 0; i < polls; i++) {
+        const live = (await amphorae()).length;
+        reporting = (await call('GET', '/v2/fulcrum/health/managers')).body?.amphorae?.reporting ?? 0;
+        if (reporting >= live) return;
+        await sleep(250);
+      }
+      throw new Error(`the health manager heard ${reporting} amphorae after ${polls} polls`);
+    },
     async problems() {
       const problems: string[] = [];
       const live = await amphorae();
@@ -285,7 +300,10 @@ export async function startChaosInstall(name: string, lbCount: number, extraEnv:
         const id = p.argv.map((a) => (a.startsWith(runDir + '/') ? a.slice(runDir.length + 1).split('/')[0] : null)).find((x) => x);
         if (!id || !liveIds.has(id)) problems.push(`orphan process ${p.pid} (${p.argv.join(' ')}): amphora ${id} is not live`);
         else if (!existsSync(join(runDir, id))) problems.push(`orphan process ${p.pid}: the run directory of ${id} is gone`);
-        else if (parentOf(p.pid) !== agents[0] && !haproxyOf(id).slice(0, 1).includes(parentOf(p.pid) ?? -1)) problems.push(`process ${p.pid} of ${id} is neither the agent's child nor its master's worker`);
+        // The master an agent adopted after a restart is no child of it: it is the one its pid file names.
+        else if (p.pid !== readPid(join(runDir, id, 'haproxy.pid')) && parentOf(p.pid) !== agents[0] && !haproxyOf(id).slice(0, 1).includes(parentOf(p.pid) ?? -1)) {
+          problems.push(`process ${p.pid} of ${id} is neither the agent's child, its pid file's master nor its master's worker`);
+        }
       }
       for (const a of live) {
         const pids = haproxyOf(a.id);

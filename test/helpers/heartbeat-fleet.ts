@@ -27,6 +27,11 @@ export class RecordingAgents implements HeartbeatAgents {
   async configureHeartbeat(url: string, settings: HeartbeatSettings): Promise<void> {
     this.settings.set(url, settings);
   }
+  /** The fleet's agent keeps no configurations of its own. */
+  async hosted(): Promise<string[]> {
+    return [];
+  }
+  async remove(): Promise<void> {}
 }
 
 export interface FleetMember {
@@ -61,6 +66,7 @@ export const TEST_SETTINGS: HealthManagerSettings = {
   flushMs: 100,
   intervalMs: 100,
   timeoutMs: 800,
+  hostGraceMs: 2000,
   autoFailover: true,
   maxConcurrentFailovers: 10,
   breaker: { fleet: 0.5, az: 0.5, host: null, minSilent: 2 },

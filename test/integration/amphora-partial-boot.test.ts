@@ -52,6 +52,7 @@ describe('a boot that fails after the amphora was placed', () => {
       applyKeepalived: (...args) => agents.applyKeepalived(...args),
       applyL4: (...args) => agents.applyL4(...args),
       remove: (...args) => agents.remove(...args),
+      hosted: (...args) => agents.hosted(...args),
       stats: (...args) => agents.stats(...args),
       addresses: (...args) => agents.addresses(...args),
       crash: (...args) => agents.crash(...args),

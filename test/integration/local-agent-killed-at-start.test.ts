@@ -31,6 +31,8 @@ test('an agent killed before it answers fails the start with its signal, not a t
     assert.ok(err instanceof LocalAgentFailed, String(err));
     assert.match(err.message, /^the amphora agent exited \(SIGKILL\) before it answered/);
     assert.equal(err.permanent, false);
+    // The watchdog starts the next one without growing its delay.
+    assert.equal(err.killed, true);
     return true;
   });
 });

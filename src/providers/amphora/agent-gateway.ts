@@ -42,6 +42,10 @@ export class AgentGateway implements AmphoraAgents {
     await this.#client(agentUrl).deleteAmphora(amphoraId);
   }
 
+  async hosted(agentUrl: string): Promise<string[]> {
+    return (await this.#client(agentUrl).info()).amphorae;
+  }
+
   async stats(agentUrl: string, amphoraId: string): Promise<ProxyStat[]> {
     const stats = await this.#client(agentUrl).stats(amphoraId);
     return [

@@ -16,6 +16,8 @@ export interface AmphoraAgents {
   applyL4(agentUrl: string, amphoraId: string, plan: L4Plan): Promise<void>;
   /** Stops everything the agent runs for the amphora and forgets it (idempotent). */
   remove(agentUrl: string, amphoraId: string): Promise<void>;
+  /** The amphorae the agent has a configuration for (and runs, or brings back when it starts). */
+  hosted(agentUrl: string): Promise<string[]>;
   stats(agentUrl: string, amphoraId: string): Promise<ProxyStat[]>;
   /** Every address configured in the amphora (where keepalived put the VIP, for one). */
   addresses(agentUrl: string, amphoraId: string): Promise<string[]>;

@@ -8,6 +8,10 @@ import type { LbGraph } from '../../model/lb-graph.ts';
 import { PermanentFailure } from '../../flows/flow.ts';
 import { cidrContains } from '../../model/cidr.ts';
 import type { AmphoraDriverDeps, AmphoraRecord } from './amphora-types.ts';
+import { whileAgentReturns, type AgentPatience } from './agent-patience.ts';
+
+/** Calls that fail at once when the agent does not answer. */
+const NO_PATIENCE: AgentPatience = { waitMs: 0 };
 
 export type LifecycleDeps = Pick<AmphoraDriverDeps, 'db' | 'dataPlane' | 'render' | 'fileContents'>;
 type LoadBalancerRow = Selectable<LoadBalancerTable>;
@@ -56,7 +60,12 @@ async function adoptBooted(deps: LifecycleDeps, compute: ComputeDriver, amphoraI
  * Places the amphora and registers it with its agent; the row becomes BOOTING with where it
  * runs. `plugVip: false` boots it without the VIPs, for a failover that moves them over later.
  */
-export async function bootAmphora(deps: LifecycleDeps, amphoraId: string, lb: LoadBalancerRow, options: { plugVip: boolean; signal?: AbortSignal }): Promise<void> {
+export async function bootAmphora(
+  deps: LifecycleDeps,
+  amphoraId: string,
+  lb: LoadBalancerRow,
+  options: { plugVip: boolean; signal?: AbortSignal; patience?: AgentPatience },
+): Promise<void> {
   options.signal?.throwIfAborted();
   const [primary, ...additional] = await vipAddresses(deps, lb);
   if (!primary) throw new PermanentFailure(`load balancer ${lb.id} has no VIP address`);
@@ -88,7 +97,7 @@ export async function bootAmphora(deps: LifecycleDeps, amphoraId: string, lb: Lo
     .execute();
   // The job's lease may have gone to another worker while the place was made: leave the rest to it.
   options.signal?.throwIfAborted();
-  const runDir = await agents.register(placement.agentUrl, amphoraId, placement.netns);
+  const runDir = await whileAgentReturns(() => agents.register(placement.agentUrl, amphoraId, placement.netns), options.patience ?? NO_PATIENCE);
   await deps.db.updateTable('amphora').set({ run_dir: runDir, updated_at: new Date() }).where('id', '=', amphoraId).execute();
 }
 
@@ -109,16 +118,17 @@ export async function peersOf(deps: LifecycleDeps, loadBalancerId: string, ampho
 }
 
 /** Renders the graph for this amphora and has its agent validate and apply it. */
-export async function configureAmphora(deps: LifecycleDeps, graph: LbGraph, amphora: AmphoraRecord, runtime?: string[]): Promise<void> {
+export async function configureAmphora(deps: LifecycleDeps, graph: LbGraph, amphora: AmphoraRecord, runtime?: string[], patience: AgentPatience = NO_PATIENCE): Promise<void> {
   if (!amphora.agent_url) throw new Error(`amphora ${amphora.id} has no agent yet`);
   const agents = await deps.dataPlane.agents();
   const rendered = deps.render(graph, amphora, await peersOf(deps, graph.loadBalancer.id, amphora.id));
   const files = rendered.files ? await deps.fileContents(rendered.files) : undefined;
-  await agents.applyHaproxy(amphora.agent_url, amphora.id, rendered.haproxy, runtime, files);
-  if (rendered.keepalived) await agents.applyKeepalived(amphora.agent_url, amphora.id, rendered.keepalived);
+  const url = amphora.agent_url;
+  await whileAgentReturns(() => agents.applyHaproxy(url, amphora.id, rendered.haproxy, runtime, files), patience);
+  if (rendered.keepalived) await whileAgentReturns(() => agents.applyKeepalived(url, amphora.id, rendered.keepalived!), patience);
   // Only an amphora with its own namespace has an nftables table to program; the API refuses
   // UDP and SCTP elsewhere (support.ts).
-  if (amphora.netns !== null) await agents.applyL4(amphora.agent_url, amphora.id, rendered.l4);
+  if (amphora.netns !== null) await whileAgentReturns(() => agents.applyL4(url, amphora.id, rendered.l4), patience);
 }
 
 /**

@@ -44,4 +44,6 @@ export interface AmphoraDriverDeps {
   unsupported(query: SupportQuery, computeDriver: string): string | null;
   /** The configured compute driver's name: it decides which topologies can be placed. */
   computeDriver: string;
+  /** How long a failover's call waits for an agent that does not answer (agent-patience.ts); its default when absent. */
+  failoverAgentWaitMs?: number;
 }

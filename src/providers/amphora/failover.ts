@@ -13,7 +13,7 @@
 // is reloaded, seamlessly, for the new stick-table peer. Replacing both (an LB failover) is
 // two such rounds, BACKUP first. The health manager queues this same job for a dead amphora.
 import { createHash } from 'node:crypto';
-import type { FlowStep } from '../../flows/flow.ts';
+import type { FlowStep, StepInput } from '../../flows/flow.ts';
 import type { ComputeDriver } from '../../compute/compute-driver.ts';
 import { loadLbGraph } from '../../amphora/graph-loader.ts';
 import type { ProviderOperation } from '../../model/operation.ts';
@@ -23,9 +23,10 @@ import { claimSpare } from './spare-pool.ts';
 import { AMPHORA_RECORD_COLUMNS, bootAmphora, configureAmphora, destroyAmphora, servingAmphorae, vipAddresses } from './amphora-lifecycle.ts';
 import { VRRP_PRIORITY } from '../../amphora/render/keepalived-config.ts';
 import { takeVrrpAddress, virtualRouterId } from './vrrp-addresses.ts';
+import { AGENT_RETURN_WAIT_MS, type AgentPatience } from './agent-patience.ts';
 
 type Step = FlowStep<ProviderOperation>;
-type FailoverDeps = Pick<AmphoraDriverDeps, 'db' | 'dataPlane' | 'render' | 'fileContents' | 'callbacks'>;
+type FailoverDeps = Pick<AmphoraDriverDeps, 'db' | 'dataPlane' | 'render' | 'fileContents' | 'callbacks' | 'failoverAgentWaitMs'>;
 
 const ROLES = ['STANDALONE', 'MASTER', 'BACKUP'] as const;
 
@@ -51,6 +52,18 @@ export function replacementId(loadBalancerId: string, jobId: string, role: strin
 async function records(deps: FailoverDeps, ids: string[]): Promise<AmphoraRecord[]> {
   if (ids.length === 0) return [];
   return deps.db.selectFrom('amphora').select(AMPHORA_RECORD_COLUMNS).where('id', 'in', ids).execute();
+}
+
+/**
+ * The agent that is to run the replacement may be the one being restarted (agent-patience.ts):
+ * its calls wait for it rather than fail the attempt.
+ */
+function patience(deps: FailoverDeps, input: StepInput<ProviderOperation>): AgentPatience {
+  return {
+    waitMs: deps.failoverAgentWaitMs ?? AGENT_RETURN_WAIT_MS,
+    signal: input.signal,
+    onWait: (err) => input.log.warn({ err: (err as Error).message, load_balancer_id: input.payload.loadBalancerId }, 'failover waits for the amphora agent to answer again'),
+  };
 }
 
 function planOf(results: Record<string, unknown>): FailoverPlan {
@@ -182,7 +195,8 @@ async function allocatePair(deps: FailoverDeps, op: ProviderOperation, jobId: st
 function replacePair(deps: FailoverDeps): Step {
   return {
     name: 'failover:replace-pair',
-    run: async ({ payload: op, results }) => {
+    run: async (input) => {
+      const { payload: op, results } = input;
       const plan = planOf(results);
       if (!plan.rounds) return;
       const lb = await deps.db.selectFrom('load_balancer').selectAll().where('id', '=', op.loadBalancerId).executeTakeFirstOrThrow();
@@ -192,10 +206,10 @@ function replacePair(deps: FailoverDeps): Step {
       for (const round of plan.rounds) {
         if (round.old) await destroyAmphora(deps, round.old, { agentMayBeGone: true });
         const oldGoneAt = Date.now();
-        await bootAmphora(deps, round.replacement, lb, { plugVip: false });
+        await bootAmphora(deps, round.replacement, lb, { plugVip: false, patience: patience(deps, input) });
         const [amphora] = await records(deps, [round.replacement]);
         await announceVrrpAddress(deps, compute, round.replacement, amphora.vrrp_ip, vip?.prefixLength, oldGoneAt);
-        await configureAmphora(deps, graph, amphora);
+        await configureAmphora(deps, graph, amphora, undefined, patience(deps, input));
       }
       const replacements = plan.rounds.map((r) => r.replacement);
       // Survivors (-1) first, then replacements in the order they joined.
@@ -208,7 +222,7 @@ function replacePair(deps: FailoverDeps): Step {
       // HAProxy's peers section names the new amphora; keepalived.conf is unchanged, so the
       // agent leaves keepalived alone.
       for (const amphora of await records(deps, pair.map((a) => a.id))) {
-        if (amphora.id !== replacements.at(-1)) await configureAmphora(deps, graph, amphora);
+        if (amphora.id !== replacements.at(-1)) await configureAmphora(deps, graph, amphora, undefined, patience(deps, input));
       }
     },
   };
@@ -236,11 +250,12 @@ async function announceVrrpAddress(deps: FailoverDeps, compute: ComputeDriver, a
 function boot(deps: FailoverDeps): Step {
   return {
     name: 'failover:boot',
-    run: async ({ payload: op, results, signal }) => {
+    run: async (input) => {
+      const { payload: op, results, signal } = input;
       if (planOf(results).rounds) return;
       const lb = await deps.db.selectFrom('load_balancer').selectAll().where('id', '=', op.loadBalancerId).executeTakeFirstOrThrow();
       // Without the VIPs: the old amphora may still be serving them until moveVips.
-      for (const r of planOf(results).replacements) await bootAmphora(deps, r.id, lb, { plugVip: false, signal });
+      for (const r of planOf(results).replacements) await bootAmphora(deps, r.id, lb, { plugVip: false, signal, patience: patience(deps, input) });
     },
   };
 }
@@ -248,12 +263,13 @@ function boot(deps: FailoverDeps): Step {
 function configure(deps: FailoverDeps): Step {
   return {
     name: 'failover:configure',
-    run: async ({ payload: op, results, signal }) => {
+    run: async (input) => {
+      const { payload: op, results, signal } = input;
       if (planOf(results).rounds) return;
       const graph = await loadLbGraph(deps.db, op.loadBalancerId);
       for (const amphora of await records(deps, planOf(results).replacements.map((r) => r.id))) {
         signal.throwIfAborted();
-        await configureAmphora(deps, graph, amphora);
+        await configureAmphora(deps, graph, amphora, undefined, patience(deps, input));
       }
     },
   };
@@ -285,7 +301,9 @@ function retire(deps: FailoverDeps): Step {
     run: async ({ payload: op, results }) => {
       const plan = planOf(results);
       if (plan.rounds) return;
-      // The replaced amphora is often the broken one: its agent not answering is expected.
+      // The replaced amphora is often the broken one: its agent not answering is expected. An
+      // agent that was only restarting brings the amphora back when it starts; the health
+      // manager removes it again then (its agent sync removes what agents run for deleted rows).
       for (const id of plan.old) await destroyAmphora(deps, id, { agentMayBeGone: true });
       // Until it was gone, the old amphora could still claim the addresses (an ARP of its own
       // teaches its MAC again): announce them once more, now without a rival.

@@ -46,6 +46,11 @@ export class NoopAmphoraAgents implements AmphoraAgents {
 
   async remove(): Promise<void> {}
 
+  /** No agent keeps configurations: nothing can outlive its row. */
+  async hosted(): Promise<string[]> {
+    return [];
+  }
+
   /** What keepalived would place: the VIP on the MASTER (or a SINGLE amphora), nothing on a BACKUP. */
   async addresses(_agentUrl: string, amphoraId: string): Promise<string[]> {
     const row = await this.db
