@@ -44,6 +44,7 @@ import { certificateRoutes } from './fulcrum/certificates.ts';
 import { drillRoutes } from './fulcrum/drills.ts';
 import { healthRoutes } from './fulcrum/health.ts';
 import { amphoraRoutes } from './resources/amphorae.ts';
+import { hostRoutes } from './fulcrum/hosts.ts';
 
 export type Api = Awaited<ReturnType<typeof buildApi>>;
 
@@ -199,5 +200,6 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(drillRoutes, deps);
   await app.register(healthRoutes, deps);
   await app.register(amphoraRoutes, deps);
+  await app.register(hostRoutes, deps);
   return app;
 }

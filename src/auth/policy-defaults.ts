@@ -173,6 +173,12 @@ export const FULCRUM_RULES: Record<string, string> = {
   'fulcrum:health_manager:get_all': ADMIN,
   'fulcrum:circuit_breaker:get_all': ADMIN,
   'fulcrum:circuit_breaker:reset': ADMIN,
+  'fulcrum:host:get_all': ADMIN,
+  'fulcrum:host:get_one': ADMIN,
+  'fulcrum:host:put': ADMIN,
+  'fulcrum:host:delete': ADMIN,
+  'fulcrum:host:create_join_token': ADMIN,
+  'fulcrum:loadbalancer:migrate': ADMIN,
 };
 
 /** Every rule of a profile under its full name. */

@@ -4,7 +4,7 @@
 // capacity, carries every label asked for, and is not excluded. Among those the least loaded
 // wins (fewest amphorae for its capacity), so a fleet fills evenly. The amphorae of an
 // ACTIVE_STANDBY pair never share a host while another qualifies: one host lost would take
-// both. When that cannot be honoured the placement fails and says so; it is not relaxed, since
+// both. A failover's replacement prefers another host than the amphora it replaces. When that cannot be honoured the placement fails and says so; it is not relaxed, since
 // a pair on one host looks redundant and is not.
 
 export const ADMIN_STATES = ['ENABLED', 'DISABLED', 'DRAINING'] as const;
@@ -33,6 +33,11 @@ export interface PlacementRequest {
   antiAffinity?: readonly string[];
   /** Hosts it must leave (the one being drained, the one it is migrated away from). */
   exclude?: readonly string[];
+  /**
+   * Hosts to leave when another qualifies (those of the amphorae a failover replaces: the host
+   * may be what broke them); unlike `exclude`, a fleet of one host still gets its failover.
+   */
+  avoid?: readonly string[];
   /** An operator's choice (migrate): only this host, if it qualifies. */
   target?: string | null;
 }
@@ -85,7 +90,8 @@ export function chooseHost(hosts: readonly HostCandidate[], request: PlacementRe
         'and two amphorae of a pair on one host would not survive that host; enable or join another host',
     };
   }
-  return { host: [...apart].sort(byLoad)[0] };
+  const elsewhere = apart.filter((h) => !request.avoid?.includes(h.id));
+  return { host: [...(elsewhere.length > 0 ? elsewhere : apart)].sort(byLoad)[0] };
 }
 
 /**

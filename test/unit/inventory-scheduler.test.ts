@@ -90,3 +90,9 @@ test('an operator target is taken when it qualifies, refused with its reason oth
 test('an empty inventory is a fault, not a crash', () => {
   assert.match(fault(chooseHost([], ANY)), /no host is registered/);
 });
+
+test('a failover replacement prefers another host than the one it replaces, but takes it when it is the only one', () => {
+  const hosts = [host('old'), host('other', { amphoraCount: 20 })];
+  assert.equal(chosen(chooseHost(hosts, { availabilityZone: null, avoid: ['id-old'] })), 'other');
+  assert.equal(chosen(chooseHost([hosts[0]], { availabilityZone: null, avoid: ['id-old'] })), 'old');
+});

@@ -7,9 +7,10 @@ import type { ComputeDriver, VipAddress } from '../../compute/compute-driver.ts'
 import type { LbGraph } from '../../model/lb-graph.ts';
 import { PermanentFailure } from '../../flows/flow.ts';
 import { cidrContains } from '../../model/cidr.ts';
+import { hostIdByAgentUrl, placeAmphora, type PlacementHints } from '../../inventory/host-store.ts';
 import type { AmphoraDriverDeps, AmphoraRecord } from './amphora-types.ts';
 
-export type LifecycleDeps = Pick<AmphoraDriverDeps, 'db' | 'dataPlane' | 'render' | 'fileContents'>;
+export type LifecycleDeps = Pick<AmphoraDriverDeps, 'db' | 'dataPlane' | 'render' | 'fileContents' | 'chooseHost'>;
 type LoadBalancerRow = Selectable<LoadBalancerTable>;
 
 export const AMPHORA_RECORD_COLUMNS = ['id', 'role', 'run_dir', 'netns', 'agent_url', 'vrrp_interface', 'vrrp_ip', 'vrrp_id', 'vrrp_priority'] as const;
@@ -56,13 +57,31 @@ async function adoptBooted(deps: LifecycleDeps, compute: ComputeDriver, amphoraI
  * Places the amphora and registers it with its agent; the row becomes BOOTING with where it
  * runs. `plugVip: false` boots it without the VIPs, for a failover that moves them over later.
  */
-export async function bootAmphora(deps: LifecycleDeps, amphoraId: string, lb: LoadBalancerRow, options: { plugVip: boolean; signal?: AbortSignal }): Promise<void> {
+/**
+ * The inventory host the scheduler picks for the amphora (recorded on its row), for drivers
+ * that place on hosts; null when the inventory is empty. No host that qualifies is a failure
+ * no retry mends soon: the flow fails with the scheduler's reason.
+ */
+async function scheduledAgent(deps: LifecycleDeps, compute: ComputeDriver, amphoraId: string, lb: LoadBalancerRow, hints: PlacementHints): Promise<string | undefined> {
+  if (!compute.placesOnHosts) return undefined;
+  const placed = await placeAmphora(deps.db, { id: amphoraId, loadBalancerId: lb.id, topology: lb.topology, availabilityZone: lb.availability_zone }, hints, deps.chooseHost);
+  if (placed && 'fault' in placed) throw new PermanentFailure(`no host for amphora ${amphoraId} of load balancer ${lb.id}: ${placed.fault}`);
+  return placed?.agentUrl;
+}
+
+export async function bootAmphora(
+  deps: LifecycleDeps,
+  amphoraId: string,
+  lb: LoadBalancerRow,
+  options: { plugVip: boolean; signal?: AbortSignal; placement?: PlacementHints },
+): Promise<void> {
   options.signal?.throwIfAborted();
   const [primary, ...additional] = await vipAddresses(deps, lb);
   if (!primary) throw new PermanentFailure(`load balancer ${lb.id} has no VIP address`);
   const [compute, agents] = await Promise.all([deps.dataPlane.compute(), deps.dataPlane.agents()]);
   if (await adoptBooted(deps, compute, amphoraId, lb, [primary, ...additional], options.plugVip)) return;
   const { vrrp_ip: vrrpAddress } = await deps.db.selectFrom('amphora').select('vrrp_ip').where('id', '=', amphoraId).executeTakeFirstOrThrow();
+  const hostAgentUrl = await scheduledAgent(deps, compute, amphoraId, lb, options.placement ?? {});
   const placement = await compute.createAmphora({
     amphoraId,
     loadBalancerId: lb.id,
@@ -71,10 +90,13 @@ export async function bootAmphora(deps: LifecycleDeps, amphoraId: string, lb: Lo
     additionalVips: additional,
     plugVip: options.plugVip,
     vrrpAddress,
+    hostAgentUrl,
   });
+  const hostId = hostAgentUrl ? undefined : await hostIdByAgentUrl(deps.db, placement.agentUrl);
   await deps.db
     .updateTable('amphora')
     .set({
+      ...(hostId !== undefined ? { host_id: hostId } : {}),
       status: 'BOOTING',
       compute_id: placement.computeId,
       agent_url: placement.agentUrl,

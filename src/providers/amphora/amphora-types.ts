@@ -8,6 +8,7 @@ import type { StatusCallbacks } from '../status-callbacks.ts';
 import type { AmphoraAgents } from './amphora-agents.ts';
 import type { AmphoraFile } from '../../amphora/render/amphora-files.ts';
 import type { AmphoraFileContent } from '../../agent/cert-files.ts';
+import type { HostChooser } from '../../inventory/scheduler.ts';
 
 export interface AmphoraRecord {
   id: string;
@@ -41,4 +42,6 @@ export interface AmphoraDriverDeps {
   unsupported(query: SupportQuery): string | null;
   /** The configured compute driver's name: it decides which topologies can be placed. */
   computeDriver: string;
+  /** Picks an inventory host for each amphora (src/inventory/scheduler.ts unless a driver brings its own). */
+  chooseHost?: HostChooser;
 }
