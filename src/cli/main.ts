@@ -20,6 +20,7 @@ import { renewAgentCertificateIfDue } from '../compute/agent-cert-renewal.ts';
 import { controllerCa } from '../pki/ca-store.ts';
 import { secretStoreFor } from '../certs/secret-store.ts';
 import { doctorCommand } from './doctor.ts';
+import { hostCommand, lbCommand } from './host.ts';
 
 function config(): FulcrumConfig {
   return loadConfig(process.env);
@@ -166,6 +167,8 @@ program.addCommand(networkCommand(config));
 program.addCommand(subnetCommand(config));
 program.addCommand(stopCommand(config));
 program.addCommand(doctorCommand(config));
+program.addCommand(hostCommand(config));
+program.addCommand(lbCommand(config));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`fulcrum: ${err instanceof Error ? err.message : String(err)}`);
