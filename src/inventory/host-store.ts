@@ -15,6 +15,8 @@ export const LOCAL_HOST = 'local';
 
 /** Amphorae that occupy a host: everything not gone. */
 const GONE = ['DELETED'];
+/** The advisory lock that serialises placements. */
+const PLACEMENT_LOCK = 0x5f_a2e1;
 
 export function agentUrlOf(host: { address: string; port: number }): string {
   return `https://${host.address.includes(':') ? `[${host.address}]` : host.address}:${host.port}`;
@@ -77,6 +79,20 @@ export async function placeAmphora(
   // draining meanwhile is left for another.
   const usable = recorded && recorded.operating_status === 'ONLINE' && (recorded.admin_state === 'ENABLED' || recorded.id === hints.target);
   if (recorded && usable) return { host: recorded, agentUrl: agentUrlOf(recorded) };
+  // One placement at a time, in every process: two made at once would both see the same
+  // least-loaded host, and the two amphorae of a pair booted at once would not see each other.
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(${PLACEMENT_LOCK})`.execute(trx);
+    return choosePlacement(trx, amphora, hints, choose);
+  });
+}
+
+async function choosePlacement(
+  db: Db,
+  amphora: { id: string; loadBalancerId: string; topology: string; availabilityZone: string | null },
+  hints: PlacementHints,
+  choose: HostChooser,
+): Promise<HostPlacement | null> {
   const hosts = await hostCandidates(db);
   // An empty inventory (API-only deployments, tests of the noop driver): the driver places alone.
   if (hosts.length === 0) return null;

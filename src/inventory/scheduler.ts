@@ -2,7 +2,7 @@
 // database. A host qualifies when it is ENABLED (not DISABLED, not DRAINING), ONLINE, in the
 // load balancer's availability zone (a load balancer without one goes anywhere), below its
 // capacity, carries every label asked for, and is not excluded. Among those the least loaded
-// wins (fewest amphorae for its capacity), so a fleet fills evenly. The amphorae of an
+// wins (fewest amphorae, then most room), so a fleet fills evenly. The amphorae of an
 // ACTIVE_STANDBY pair never share a host while another qualifies: one host lost would take
 // both. A failover's replacement prefers another host than the amphora it replaces. When that cannot be honoured the placement fails and says so; it is not relaxed, since
 // a pair on one host looks redundant and is not.
@@ -59,10 +59,15 @@ export function refusal(host: HostCandidate, request: PlacementRequest): string 
   return null;
 }
 
-/** Fewest amphorae per unit of capacity first; then fewest amphorae; then by name, so equal hosts are taken in a stable order. */
+/**
+ * Fewest amphorae first (each amphora costs a host about the same, docs/dataplane.md §1); among
+ * equals, the most room left (no capacity: unlimited room); then by name, so equal hosts are
+ * taken in a stable order.
+ */
 export function byLoad(a: HostCandidate, b: HostCandidate): number {
-  const share = (h: HostCandidate) => (h.capacity ? h.amphoraCount / h.capacity : 0);
-  return share(a) - share(b) || a.amphoraCount - b.amphoraCount || a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
+  const room = (h: HostCandidate) => (h.capacity === null ? Number.POSITIVE_INFINITY : h.capacity - h.amphoraCount);
+  const roomOrder = room(a) === room(b) ? 0 : room(a) > room(b) ? -1 : 1;
+  return a.amphoraCount - b.amphoraCount || roomOrder || a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
 }
 
 export function chooseHost(hosts: readonly HostCandidate[], request: PlacementRequest): Placement {

@@ -25,9 +25,11 @@ test('the least loaded host is chosen', () => {
   assert.equal(chosen(chooseHost([host('a', { amphoraCount: 3 }), host('b', { amphoraCount: 1 }), host('c', { amphoraCount: 2 })], ANY)), 'b');
 });
 
-test('load counts against capacity: a big host half full beats a small one a third full', () => {
-  const hosts = [host('small', { amphoraCount: 1, capacity: 2 }), host('big', { amphoraCount: 2, capacity: 10 })];
-  assert.equal(chosen(chooseHost(hosts, ANY)), 'big');
+test('among equally loaded hosts, the one with most room left wins; no capacity is unlimited room', () => {
+  const hosts = [host('a-small', { amphoraCount: 2, capacity: 3 }), host('b-big', { amphoraCount: 2, capacity: 10 })];
+  assert.equal(chosen(chooseHost(hosts, ANY)), 'b-big');
+  assert.equal(chosen(chooseHost([...hosts, host('c-unlimited', { amphoraCount: 2 })], ANY)), 'c-unlimited');
+  assert.equal(chosen(chooseHost([...hosts, host('d-idle', { amphoraCount: 0, capacity: 1 })], ANY)), 'd-idle');
 });
 
 test('equal hosts are taken in name order, so placement is stable', () => {
