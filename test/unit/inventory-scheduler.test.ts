@@ -3,7 +3,7 @@
 // and an operator's target.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseHost, type HostCandidate, type Placement } from '../../src/inventory/scheduler.ts';
+import { chooseHost, qualifies, refusal, type HostCandidate, type Placement, type PlacementRequest } from '../../src/inventory/scheduler.ts';
 
 function host(name: string, extra: Partial<HostCandidate> = {}): HostCandidate {
   return { id: `id-${name}`, name, availabilityZone: null, adminState: 'ENABLED', operatingStatus: 'ONLINE', capacity: null, labels: {}, amphoraCount: 0, ...extra };
@@ -97,4 +97,17 @@ test('a failover replacement prefers another host than the one it replaces, but 
   const hosts = [host('old'), host('other', { amphoraCount: 20 })];
   assert.equal(chosen(chooseHost(hosts, { availabilityZone: null, avoid: ['id-old'] })), 'other');
   assert.equal(chosen(chooseHost([hosts[0]], { availabilityZone: null, avoid: ['id-old'] })), 'old');
+});
+
+test('the fast check and the reasons agree on every rule', () => {
+  const hosts = [
+    host('ok'),
+    host('off', { adminState: 'DISABLED' }),
+    host('dead', { operatingStatus: 'OFFLINE' }),
+    host('az2', { availabilityZone: 'az2' }),
+    host('full', { capacity: 1, amphoraCount: 1 }),
+    host('ssd', { labels: { disk: 'ssd' } }),
+  ];
+  const requests: PlacementRequest[] = [ANY, { availabilityZone: 'az2' }, { availabilityZone: null, labels: { disk: 'ssd' } }, { availabilityZone: null, exclude: ['id-ok'] }];
+  for (const r of requests) for (const h of hosts) assert.equal(qualifies(h, r), refusal(h, r) === null, `${h.name} ${JSON.stringify(r)}`);
 });
