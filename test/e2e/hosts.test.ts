@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { TestApp } from '../helpers/app.ts';
 import { startProcessAmphoraApp, type AmphoraApp } from '../helpers/amphora-app.ts';
 import { fetchText, freePort, startBackend, type Backend } from '../helpers/data-plane.ts';
-import { startFulcrum, type FulcrumProcess } from '../helpers/processes.ts';
+import { exitOf, startFulcrum, type FulcrumProcess } from '../helpers/processes.ts';
 import { AgentClient } from '../../src/amphora/agent-client.ts';
 import { controllerCa, controllerClientTls } from '../../src/pki/ca-store.ts';
 import { secretStoreFor } from '../../src/certs/secret-store.ts';
@@ -164,6 +164,26 @@ describe('many hosts on one machine (process compute driver)', () => {
     assert.deepEqual([...placed].sort(), joined.map((h) => h.id).sort(), 'one load balancer on each host');
     for (const lb of lbs) assert.equal(await fetchText(lb.url), 'backend');
     for (const h of joined) assert.equal((await hostRow(h.id)).amphora_count, 1);
+  });
+
+  test('the operator CLI lists, shows, disables and enables hosts over the API', async () => {
+    const cli = async (...args: string[]) => {
+      const p = startFulcrum([...args, '--url', controller], {});
+      const code = await exitOf(p);
+      assert.equal(code, 0, p.output());
+      return p.output();
+    };
+    const list = await cli('host', 'list');
+    assert.match(list, /^NAME\s+ID\s+ADDRESS/m);
+    for (const h of joined) assert.match(list, new RegExp(`^${h.name}\\s+${h.id}\\s+127\\.0\\.0\\.1:${h.port}\\s+-\\s+ENABLED\\s+ONLINE\\s+1\\s`, 'm'));
+    const show = await cli('host', 'show', 'h2');
+    assert.match(show, /admin_state\s+ENABLED/);
+    const lbOnH2 = (await Promise.all(lbs.map(async (l) => ({ l, a: await amphoraOf(l.id) })))).find((x) => x.a?.host_id === joined[1].id)!;
+    assert.ok(show.includes(lbOnH2.a!.id), 'show lists the amphora on the host');
+    assert.match(await cli('host', 'disable', 'h2'), /h2: DISABLED/);
+    assert.equal((await hostRow(joined[1].id)).admin_state, 'DISABLED');
+    assert.match(await cli('host', 'enable', joined[1].id), /h2: ENABLED/);
+    assert.equal((await hostRow(joined[1].id)).admin_state, 'ENABLED');
   });
 
   test('a restarted host needs no token; one presenting another host certificate is refused', async () => {
