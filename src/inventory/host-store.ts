@@ -56,7 +56,7 @@ export interface PlacementHints {
   labels?: Record<string, string>;
 }
 
-export type HostPlacement = { host: HostRow; agentUrl: string } | { fault: string };
+export type HostPlacement = { host: HostRow; agentUrl: string } | { fault: string; transient?: boolean };
 
 /**
  * Picks the host for an amphora of `loadBalancerId` and records it on the amphora row; null

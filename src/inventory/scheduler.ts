@@ -42,7 +42,15 @@ export interface PlacementRequest {
   target?: string | null;
 }
 
-export type Placement = { host: HostCandidate } | { fault: string };
+/**
+ * `transient`: a host that is only OFFLINE would qualify, so the same placement may succeed once
+ * it answers again (an agent being restarted); otherwise only an operator's change helps.
+ */
+export type Placement = { host: HostCandidate } | { fault: string; transient?: boolean };
+
+function offlineWouldQualify(hosts: readonly HostCandidate[], request: PlacementRequest): boolean {
+  return hosts.some((h) => h.operatingStatus !== 'ONLINE' && qualifies({ ...h, operatingStatus: 'ONLINE' }, request) && !request.antiAffinity?.includes(h.id));
+}
 
 /** Why `host` cannot take the amphora, or null; anti-affinity is judged apart. */
 export function refusal(host: HostCandidate, request: PlacementRequest): string | null {
@@ -86,7 +94,7 @@ export function chooseHost(hosts: readonly HostCandidate[], request: PlacementRe
     const target = hosts.find((h) => h.id === request.target);
     if (!target) return { fault: `host ${request.target} is not in the inventory` };
     const why = refusal(target, { ...request, exclude: [] });
-    if (why) return { fault: `host ${target.name} (${target.id}) cannot take the amphora: ${why}` };
+    if (why) return { fault: `host ${target.name} (${target.id}) cannot take the amphora: ${why}`, transient: target.operatingStatus !== 'ONLINE' };
     if (request.antiAffinity?.includes(target.id)) {
       return { fault: `host ${target.name} (${target.id}) already runs the other amphora of this ACTIVE_STANDBY pair (anti-affinity)` };
     }
@@ -95,11 +103,12 @@ export function chooseHost(hosts: readonly HostCandidate[], request: PlacementRe
   const qualified = hosts.filter((h) => qualifies(h, request));
   if (qualified.length === 0) {
     const reasons = hosts.map((h) => `${h.name}: ${refusal(h, request)}`).join('; ');
-    return { fault: `no host can take the amphora (${reasons})` };
+    return { fault: `no host can take the amphora (${reasons})`, transient: offlineWouldQualify(hosts, request) };
   }
   const apart = qualified.filter((h) => !request.antiAffinity?.includes(h.id));
   if (apart.length === 0) {
     return {
+      transient: offlineWouldQualify(hosts, request),
       fault:
         `anti-affinity cannot be honoured: the only host that qualifies (${qualified.map((h) => h.name).join(', ')}) already runs the other amphora of this ACTIVE_STANDBY pair, ` +
         'and two amphorae of a pair on one host would not survive that host; enable or join another host',

@@ -111,3 +111,14 @@ test('the fast check and the reasons agree on every rule', () => {
   const requests: PlacementRequest[] = [ANY, { availabilityZone: 'az2' }, { availabilityZone: null, labels: { disk: 'ssd' } }, { availabilityZone: null, exclude: ['id-ok'] }];
   for (const r of requests) for (const h of hosts) assert.equal(qualifies(h, r), refusal(h, r) === null, `${h.name} ${JSON.stringify(r)}`);
 });
+
+test('a fault that an OFFLINE host coming back would mend is transient; others are not', () => {
+  const only = chooseHost([host('restarting', { operatingStatus: 'OFFLINE' })], ANY);
+  assert.ok('fault' in only && only.transient === true);
+  const disabled = chooseHost([host('off', { adminState: 'DISABLED', operatingStatus: 'OFFLINE' })], ANY);
+  assert.ok('fault' in disabled && disabled.transient === false);
+  const pair = chooseHost([host('a'), host('b', { operatingStatus: 'OFFLINE' })], { availabilityZone: null, antiAffinity: ['id-a'] });
+  assert.ok('fault' in pair && pair.transient === true);
+  const lonely = chooseHost([host('a'), host('b', { adminState: 'DISABLED' })], { availabilityZone: null, antiAffinity: ['id-a'] });
+  assert.ok('fault' in lonely && lonely.transient === false);
+});

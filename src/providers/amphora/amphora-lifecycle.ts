@@ -59,13 +59,17 @@ async function adoptBooted(deps: LifecycleDeps, compute: ComputeDriver, amphoraI
  */
 /**
  * The inventory host the scheduler picks for the amphora (recorded on its row), for drivers
- * that place on hosts; null when the inventory is empty. No host that qualifies is a failure
- * no retry mends soon: the flow fails with the scheduler's reason.
+ * that place on hosts; null when the inventory is empty. No host that qualifies fails the flow
+ * with the scheduler's reason, at once unless a host that is only OFFLINE would qualify.
  */
 async function scheduledAgent(deps: LifecycleDeps, compute: ComputeDriver, amphoraId: string, lb: LoadBalancerRow, hints: PlacementHints): Promise<string | undefined> {
   if (!compute.placesOnHosts) return undefined;
   const placed = await placeAmphora(deps.db, { id: amphoraId, loadBalancerId: lb.id, topology: lb.topology, availabilityZone: lb.availability_zone }, hints, deps.chooseHost);
-  if (placed && 'fault' in placed) throw new PermanentFailure(`no host for amphora ${amphoraId} of load balancer ${lb.id}: ${placed.fault}`);
+  if (placed && 'fault' in placed) {
+    const message = `no host for amphora ${amphoraId} of load balancer ${lb.id}: ${placed.fault}`;
+    // A host that is only OFFLINE may answer again (its agent restarting): the flow retries.
+    throw placed.transient ? new Error(message) : new PermanentFailure(message);
+  }
   return placed?.agentUrl;
 }
 
