@@ -10,7 +10,7 @@
 //     one LB migrated alone in the same run.
 //
 //   node --import tsx bench/hosts.ts
-//   BENCH_HOSTS_LBS=200 BENCH_HOSTS_DRAIN_LBS=20 BENCH_HOSTS_DECISIONS=20000
+//   BENCH_HOSTS_LBS=200 BENCH_HOSTS_DRAIN_LBS=20 BENCH_HOSTS_DECISIONS=20000 BENCH_HOSTS_STAGES=scheduler,placement,drain
 import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -124,8 +124,13 @@ async function control(config: Partial<FulcrumConfig>, health = false) {
 async function allActive(rt: Awaited<ReturnType<typeof control>>['rt'], timeoutMs = 600_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const left = await rt.database.db.selectFrom('load_balancer').select('id').where('provisioning_status', 'not in', ['ACTIVE', 'DELETED']).execute();
+    const left = await rt.database.db.selectFrom('load_balancer').select(['id', 'provisioning_status']).where('provisioning_status', 'not in', ['ACTIVE', 'DELETED']).execute();
     if (left.length === 0) return;
+    const failed = left.find((l) => l.provisioning_status === 'ERROR');
+    if (failed) {
+      const job = await rt.database.db.selectFrom('job').select('last_error').where('load_balancer_id', '=', failed.id).orderBy('id', 'desc').executeTakeFirst();
+      throw new Error(`load balancer ${failed.id} went ERROR: ${job?.last_error ?? 'no job error'}`);
+    }
     if (Date.now() > deadline) throw new Error(`${left.length} load balancers not ACTIVE`);
     await sleep(50);
   }
@@ -304,7 +309,9 @@ async function drainBench(): Promise<void> {
   }
 }
 
-schedulerBench();
-await placementBench();
-await drainBench();
+// BENCH_HOSTS_STAGES=scheduler,placement,drain (default all three).
+const stages = new Set((process.env.BENCH_HOSTS_STAGES ?? 'scheduler,placement,drain').split(','));
+if (stages.has('scheduler')) schedulerBench();
+if (stages.has('placement')) await placementBench();
+if (stages.has('drain')) await drainBench();
 process.exit(0);
