@@ -166,6 +166,7 @@ if (process.argv[2] === '--sender') {
 
   let pushed: HeartbeatSettings | null = null;
   const agents = {
+    ping: async () => true,
     heartbeatDigest: async () => (pushed ? settingsDigest(pushed) : null),
     configureHeartbeat: async (_url: string, s: HeartbeatSettings) => {
       pushed = s;

@@ -39,6 +39,10 @@
 #                                load killing an amphora's HAProxy, the agent, or the agent and every
 #                                HAProxy; outage and failed requests per failure kind, and the final
 #                                consistency check. Not part of `all`.
+#   bench/run.sh hosts           the device inventory: scheduler decisions/s, 200 LBs placed over 5
+#                                hosts (noop compute), and the drain of a host with 20 LBs (two
+#                                `fulcrum host join` agents, process compute) with the longest
+#                                outage its probers saw. Not part of `all`.
 #   bench/run.sh heartbeat       heartbeat checks per datagram against a bare JSON.parse, and the
 #                                health manager's CPU and idle writes with BENCH_HB_AMPHORAE amphorae
 #                                heartbeating every second (embedded database). Not part of `all`.
@@ -114,12 +118,13 @@ case "${1:-all}" in
   protection) run protection ;;
   udp) run udp ;;
   scale) run scale ;;
+  hosts) run hosts ;;
   all)
     run api-throughput
     run create-to-active
     ;;
   *)
-    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|spare|active-standby|single-lost|auto-failover|heartbeat|chaos|metrics|webhooks|protection|udp|scale|all]" >&2
+    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|spare|active-standby|single-lost|auto-failover|heartbeat|chaos|metrics|webhooks|protection|udp|scale|hosts|all]" >&2
     exit 2
     ;;
 esac

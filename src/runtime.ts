@@ -29,6 +29,7 @@ import { renderAmphora } from './providers/amphora/render-amphora.ts';
 import { amphoraFileContents } from './certs/amphora-files.ts';
 import { secretStoreFor } from './certs/secret-store.ts';
 import { HealthManager } from './health/health-manager.ts';
+import { expectedIdentity, registerLocalHost } from './inventory/host-store.ts';
 import { SparePoolKeeper } from './housekeeping/spare-pool-keeper.ts';
 import { CertificateExpiryWatch } from './housekeeping/certificate-expiry-watch.ts';
 import { EventRetention } from './housekeeping/event-retention.ts';
@@ -87,11 +88,14 @@ function dataPlane(config: FulcrumConfig, database: Database, log: Logger): Data
     return { compute: async () => compute, agents: async () => agents, close: async () => {} };
   }
   const ca = once(() => controllerCa(database.db, secretStoreFor(config)));
-  const agents = once(async () => new AgentGateway(await controllerClientTls(await ca.get())));
+  // A joined host's agent must present its own certificate (named by its host id).
+  const agents = once(async () => new AgentGateway(await controllerClientTls(await ca.get()), (url) => expectedIdentity(database.db, url)));
   let watchdog: LocalAgentWatchdog | null = null;
   const compute = once(async (): Promise<ComputeDriver> => {
     const local: LocalAgentOptions = { ca: await ca.get(), dir: join(config.dataDir, 'agent'), host: '127.0.0.1', port: config.localAgentPort, log, agentSettings: agentLogSettings(config) };
     const url = await ensureLocalAgent(local);
+    // The controller's own agent is the inventory's host `local`, beside the joined ones.
+    await registerLocalHost(database.db, local.host, Number(new URL(url).port));
     // The agent is detached so that it outlives the controller; while the controller runs, it
     // starts the agent again if it dies (and the agent then brings back its amphorae).
     if (config.localAgentWatchMs > 0) {

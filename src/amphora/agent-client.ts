@@ -2,6 +2,7 @@
 // mutual TLS with the controller's clientAuth certificate, one typed method per endpoint.
 // Transport failures become errors that name the amphora and say what most likely happened,
 // because undici alone reports an agent refusing our certificate as "other side closed".
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { Agent, request } from 'undici';
 import { FulcrumError } from '../errors.ts';
 import type { AmphoraStatus } from '../agent/amphora.ts';
@@ -44,6 +45,12 @@ export interface AgentClientOptions {
   connectTimeoutMs?: number;
   /** Per request. Config uploads wait for haproxy's new worker, so keep this well above a reload. */
   timeoutMs?: number;
+  /**
+   * The common name the agent's certificate must carry: a joined host's id. Every host's
+   * certificate comes from the same CA, so without it a host holding another host's certificate
+   * and key could answer in its place.
+   */
+  identity?: string | null;
 }
 
 /**
@@ -92,6 +99,7 @@ const SERVER_CERT_PROBLEMS = new Set([
   'CERT_NOT_YET_VALID',
   'ERR_TLS_CERT_ALTNAME_INVALID',
   'INVALID_PURPOSE',
+  'ERR_FULCRUM_HOST_IDENTITY',
 ]);
 const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND']);
 const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
@@ -125,6 +133,15 @@ function describeTransportError(who: string, url: string, err: unknown): AgentUn
   return new AgentUnavailable(`${who} could not be reached at ${url} (${detail})`, code);
 }
 
+/** The address check of TLS, and then the host id the certificate must name. */
+function checkHostIdentity(hostname: string, cert: PeerCertificate, identity: string): Error | undefined {
+  const err = checkServerIdentity(hostname, cert);
+  if (err) return err;
+  const cn = cert.subject?.CN;
+  if (cn === identity) return undefined;
+  return Object.assign(new Error(`the agent presented the certificate of host ${String(cn)}, not of host ${identity}`), { code: 'ERR_FULCRUM_HOST_IDENTITY' });
+}
+
 export class AgentClient {
   private readonly dispatcher: Agent;
   private readonly url: string;
@@ -134,8 +151,15 @@ export class AgentClient {
     verifyCertificate(options.tls.cert, options.tls.ca, { purpose: CLIENT_AUTH, keyPem: options.tls.key });
     this.url = options.url.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 60_000;
+    const identity = options.identity ?? null;
     this.dispatcher = new Agent({
-      connect: { ca: options.tls.ca, cert: options.tls.cert, key: options.tls.key, timeout: options.connectTimeoutMs ?? 5_000 },
+      connect: {
+        ca: options.tls.ca,
+        cert: options.tls.cert,
+        key: options.tls.key,
+        timeout: options.connectTimeoutMs ?? 5_000,
+        ...(identity ? { checkServerIdentity: (hostname: string, cert: PeerCertificate) => checkHostIdentity(hostname, cert, identity) } : {}),
+      },
     });
   }
 

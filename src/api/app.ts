@@ -51,6 +51,7 @@ import { quotaEventHook } from './quota-events.ts';
 import { eventRoutes } from './fulcrum/events.ts';
 import { webhookRoutes } from './fulcrum/webhooks.ts';
 import { protectionRoutes } from './fulcrum/protection.ts';
+import { hostRoutes } from './fulcrum/hosts.ts';
 
 export type Api = Awaited<ReturnType<typeof buildApi>>;
 
@@ -220,5 +221,6 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(eventRoutes, deps);
   await app.register(webhookRoutes, deps);
   await app.register(protectionRoutes, deps);
+  await app.register(hostRoutes, deps);
   return app;
 }

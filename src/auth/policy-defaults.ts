@@ -189,6 +189,12 @@ export const FULCRUM_RULES: Record<string, string> = {
   'fulcrum:webhook:delete': WRITE,
   // Client addresses of other people's users: operators only.
   'fulcrum:listener:get_protection_sources': ADMIN,
+  'fulcrum:host:get_all': ADMIN,
+  'fulcrum:host:get_one': ADMIN,
+  'fulcrum:host:put': ADMIN,
+  'fulcrum:host:delete': ADMIN,
+  'fulcrum:host:create_join_token': ADMIN,
+  'fulcrum:loadbalancer:migrate': ADMIN,
 };
 
 /** Every rule of a profile under its full name. */

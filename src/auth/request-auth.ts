@@ -36,8 +36,11 @@ declare module 'fastify' {
  * new route missing its `config.policy`) is refused, not served unguarded.
  */
 export function isPublicRoute(url: string | undefined): boolean {
-  return url === undefined || url === '/' || url === '/v2' || url === '/docs' || url.startsWith('/docs/');
+  return url === undefined || url === '/' || url === '/v2' || url === '/docs' || url.startsWith('/docs/') || url === HOST_JOIN;
 }
+
+/** A joining host has no credentials yet: its one-time join token is checked by the route. */
+const HOST_JOIN = '/v2/fulcrum/hosts/join';
 
 export function authenticationHook(authenticator: Authenticator) {
   return async (request: FastifyRequest, reply: FastifyReply) => {

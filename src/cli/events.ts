@@ -4,10 +4,10 @@
 import { Command } from 'commander';
 import type { FulcrumConfig } from '../config.ts';
 import type { EventView } from '../observability/event-view.ts';
-import { apiGet, apiTarget, type ApiOptions, type ApiTarget } from './api-client.ts';
+import { apiTarget, callApi, withApi, type ApiFlags, type ApiTarget } from './api-client.ts';
 import { advance, eventRow, eventTable, EVENT_COLUMNS, followSince, startCursor } from './event-format.ts';
 
-interface EventsOptions extends ApiOptions {
+interface EventsOptions extends ApiFlags {
   loadbalancer?: string;
   type?: string;
   since?: string;
@@ -25,11 +25,11 @@ function query(opts: EventsOptions, extra: Record<string, string>): string {
 }
 
 async function listEvents(target: ApiTarget, path: string): Promise<EventView[]> {
-  return (await apiGet<{ events: EventView[] }>(target, path)).events;
+  return (await callApi<{ events: EventView[] }>(target, 'GET', path)).events;
 }
 
 export function eventsCommand(config: () => FulcrumConfig): Command {
-  return new Command('events')
+  return withApi(new Command('events'))
     .description('list the events of the running API (GET /v2/fulcrum/events); --follow shows new ones as they come')
     .option('--loadbalancer <id>', 'only the events of this load balancer')
     .option('--type <type>', 'only events of this type (e.g. member.error, failover.started)')
@@ -37,8 +37,6 @@ export function eventsCommand(config: () => FulcrumConfig): Command {
     .option('--limit <n>', 'how many of the latest events to show first', '50')
     .option('--follow', 'keep polling for new events until interrupted')
     .option('--interval <ms>', 'how often --follow polls', '2000')
-    .option('--url <url>', 'the Fulcrum API (default FULCRUM_URL, else the configured bind address)')
-    .option('--token <token>', 'a Keystone token or Fulcrum API key (default FULCRUM_TOKEN or OS_AUTH_TOKEN)')
     .action(async (opts: EventsOptions) => {
       const target = apiTarget(config(), opts);
       const limit = Math.max(1, Number.parseInt(opts.limit, 10) || 50);

@@ -21,8 +21,9 @@ import { renewAgentCertificateIfDue } from '../compute/agent-cert-renewal.ts';
 import { controllerCa } from '../pki/ca-store.ts';
 import { secretStoreFor } from '../certs/secret-store.ts';
 import { doctorCommand } from './doctor.ts';
-import { lbCommand } from './lb-logs.ts';
+import { lbCommand } from './lb.ts';
 import { eventsCommand } from './events.ts';
+import { hostCommand } from './host.ts';
 
 function config(): FulcrumConfig {
   return loadConfig(process.env);
@@ -177,6 +178,7 @@ program.addCommand(stopCommand(config));
 program.addCommand(doctorCommand(config));
 program.addCommand(lbCommand(config));
 program.addCommand(eventsCommand(config));
+program.addCommand(hostCommand(config));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`fulcrum: ${err instanceof Error ? err.message : String(err)}`);

@@ -19,6 +19,8 @@ export interface AmphoraSpec {
   plugVip: boolean;
   /** The amphora's own address on the VIP network (VRRP source), when it needs one. */
   vrrpAddress: string | null;
+  /** The agent of the inventory host the scheduler chose, for drivers that place on hosts. */
+  hostAgentUrl?: string;
 }
 
 export interface AmphoraPlacement {
@@ -36,6 +38,11 @@ export interface AmphoraPlacement {
 
 export interface ComputeDriver {
   readonly name: string;
+  /**
+   * Whether the driver runs an amphora on whichever inventory host the scheduler picks
+   * (`spec.hostAgentUrl`); the others place on their own (netns: a namespace on this machine).
+   */
+  readonly placesOnHosts: boolean;
   /** Creates (or finds, when it exists already) the amphora's place. Idempotent. */
   createAmphora(spec: AmphoraSpec): Promise<AmphoraPlacement>;
   /**

@@ -315,6 +315,8 @@ export interface AmphoraTable {
   updated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   /** The job that took this amphora from the spare pool (migration 0013). */
   claimed_by_job: ColumnType<string | null, string | number | null | undefined, string | number | null>;
+  /** The inventory host its agent runs on (migration 0028); null for drivers that place on no host. */
+  host_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** The view behind the operator amphora API (migration 0009): live amphorae and their LB's project. */
@@ -444,6 +446,30 @@ export interface WebhookDeliveryTable {
   delivered_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
+export interface HostTable {
+  id: string;
+  name: string;
+  kind: Default<'local' | 'joined'>;
+  address: string;
+  port: number;
+  availability_zone: string | null;
+  admin_state: Default<string>;
+  operating_status: Default<string>;
+  capacity: number | null;
+  labels: JsonDefault<Record<string, string>>;
+  last_seen_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: Timestamp;
+  updated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface HostJoinTokenTable {
+  digest: string;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  host_id: string | null;
+  created_at: Timestamp;
+}
+
 export interface Schema {
   api_key: ApiKeyTable;
   certificate: CertificateTable;
@@ -479,6 +505,8 @@ export interface Schema {
   webhook: WebhookTable;
   webhook_delivery: WebhookDeliveryTable;
   listener_protection: ListenerProtectionTable;
+  host: HostTable;
+  host_join_token: HostJoinTokenTable;
 }
 
 export type Table = keyof Schema;

@@ -26,6 +26,8 @@ import * as store from './health-store.ts';
 import { isEmptyUpdate, onlyChanges, operatingStatuses } from './operating-status.ts';
 import { NoopHeartbeats } from './noop-heartbeats.ts';
 import { recordEvent } from '../observability/events.ts';
+import { HostMonitor } from './host-monitor.ts';
+import type { HostRow } from '../inventory/host-store.ts';
 
 export interface HealthManagerSettings {
   bindHost: string;
@@ -46,6 +48,7 @@ export interface HealthManagerSettings {
 }
 
 export interface HeartbeatAgents {
+  ping(agentUrl: string): Promise<boolean>;
   heartbeatDigest(agentUrl: string): Promise<string | null>;
   configureHeartbeat(agentUrl: string, settings: HeartbeatSettings): Promise<void>;
   /** The amphorae the agent has a configuration for. */
@@ -63,12 +66,16 @@ export interface HealthManagerDeps {
   settings: HealthManagerSettings;
   /** The noop compute driver's amphorae have no agent: this process makes their heartbeats. */
   noopAmphorae?: boolean;
+  /** A host went ONLINE or OFFLINE (for the event stream). */
+  onHostStatus?: (host: HostRow, status: 'ONLINE' | 'OFFLINE') => void;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Heartbeat timestamps further than this from our clock are refused (replays, broken clocks). */
 const WINDOW_MS = 10_000;
 const PRUNE_EVERY_MS = 60_000;
+/** How often DRAINING hosts are looked at for amphorae still to move. */
+const DRAIN_EVERY_MS = 500;
 
 export class HealthManager {
   readonly id = randomUUID();
@@ -94,8 +101,18 @@ export class HealthManager {
   readonly #quietHosts = new Map<string, boolean>();
   failoversStarted = 0;
   #noop: NoopHeartbeats | null = null;
+  readonly hosts: HostMonitor;
 
   constructor(private readonly deps: HealthManagerDeps) {
+    this.hosts = new HostMonitor({
+      db: deps.db,
+      log: deps.log,
+      ping: async (url) => (await deps.agents()).ping(url),
+      timeoutMs: deps.settings.timeoutMs,
+      maxConcurrentFailovers: deps.settings.maxConcurrentFailovers,
+      jobMaxAttempts: deps.settings.jobMaxAttempts,
+      onHostStatus: deps.onHostStatus,
+    });
     this.receiver = new HeartbeatReceiver(
       {
         keys: () => store.loadAgentKeys(deps.db, deps.secrets),
@@ -126,6 +143,8 @@ export class HealthManager {
     this.#every('flush', s.flushMs, () => this.flush());
     this.#every('detect', Math.min(1000, Math.max(100, Math.floor(s.timeoutMs / 4))), () => this.detect());
     this.#every('sync', s.syncMs, () => this.syncAgents());
+    this.#every('hosts', s.intervalMs, () => this.hosts.probe());
+    this.#every('drain', DRAIN_EVERY_MS, () => this.hosts.drain());
     if (this.deps.noopAmphorae) {
       this.#noop = new NoopHeartbeats(this.deps.db, (hb) => this.accept(hb), s.intervalMs, this.deps.log);
       this.#noop.start();
@@ -252,7 +271,7 @@ export class HealthManager {
     const heardLately = (id: string) => Date.now() - (this.#heardAt.get(id) ?? 0) < s.timeoutMs;
     const monitored: (MonitoredAmphora & { row: store.MonitoredRow })[] = rows.map((r) => {
       const silent = r.silent && !heardLately(r.id);
-      return { id: r.id, host: r.agent_url, availabilityZone: r.availability_zone, silent, lastSeen: r.last_seen, row: { ...r, silent } };
+      return { id: r.id, host: r.host_id ?? r.agent_url, availabilityZone: r.availability_zone, silent, lastSeen: r.last_seen, row: { ...r, silent } };
     });
     const previous = new Map((await store.breakerRows(db)).map((b) => [b.domain, b]));
     const resets = new Map([...previous.values()].filter((b) => b.reset_at).map((b) => [b.domain, b.reset_at!]));

@@ -1,6 +1,7 @@
 // Every SQL statement of the health manager. Batches go in as one JSON parameter
 // (jsonb_to_recordset), so a flush costs a fixed number of statements however many amphorae
 // reported. Time is the database's clock, shared by every health manager process.
+import { agentUrlOf, allHosts } from '../inventory/host-store.ts';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
@@ -205,6 +206,8 @@ export interface MonitoredRow {
   now: Date;
   id: string;
   agent_url: string | null;
+  /** The inventory host: the failure domain of its agent. */
+  host_id: string | null;
   availability_zone: string | null;
   load_balancer_id: string;
   lb_status: string;
@@ -220,7 +223,7 @@ export interface MonitoredRow {
 /** Every serving amphora that has sent a heartbeat, with whether it is silent or broken past `timeoutMs`. */
 export async function monitoredAmphorae(db: Db, timeoutMs: number): Promise<MonitoredRow[]> {
   const result = await sql<MonitoredRow>`
-    select now() as now, a.id, a.agent_url, lb.availability_zone, a.load_balancer_id, lb.provisioning_status as lb_status, h.last_seen,
+    select now() as now, a.id, a.agent_url, a.host_id, lb.availability_zone, a.load_balancer_id, lb.provisioning_status as lb_status, h.last_seen,
       h.last_seen < now() - make_interval(secs => ${timeoutMs / 1000}) as silent,
       coalesce(h.broken_since < now() - make_interval(secs => ${timeoutMs / 1000}), false) as broken,
       (h.broken_since is not null and h.fault is not null) as unhealable, h.fault
@@ -389,5 +392,7 @@ export async function deletedAmphorae(db: Db, ids: string[]): Promise<string[]> 
 /** The agents that run amphorae. */
 export async function agentUrls(db: Db): Promise<string[]> {
   const rows = await db.selectFrom('amphora').select('agent_url').distinct().where('status', '<>', 'DELETED').where('agent_url', 'is not', null).execute();
-  return rows.map((r) => r.agent_url!).sort();
+  // Every inventory host too: a joined host knows its key before its first amphora beats.
+  const hosts = await allHosts(db);
+  return [...new Set([...rows.map((r) => r.agent_url!), ...hosts.map(agentUrlOf)])].sort();
 }

@@ -30,6 +30,8 @@ export interface ProviderOperation {
   changes?: Record<string, unknown>;
   /** For an amphora failover: the amphora to replace (an LB failover replaces them all). */
   amphoraId?: string;
+  /** For a migrate: the inventory host the replacements go to (POST /v2/fulcrum/loadbalancers/{id}/migrate). */
+  targetHostId?: string;
 }
 
 export function ref(type: ObjectType, id: string): ObjectRef {
@@ -37,7 +39,7 @@ export function ref(type: ObjectType, id: string): ObjectRef {
 }
 
 /** Replacing a load balancer's amphorae, or only `amphoraId`: only the LB is locked. */
-export function failoverOperation(lb: { id: string; provider: string }, amphoraId?: string): ProviderOperation {
+export function failoverOperation(lb: { id: string; provider: string }, amphoraId?: string, targetHostId?: string): ProviderOperation {
   return {
     action: 'failover',
     target: ref('loadbalancer', lb.id),
@@ -48,5 +50,6 @@ export function failoverOperation(lb: { id: string; provider: string }, amphoraI
     deleted: [],
     locked: [],
     ...(amphoraId ? { amphoraId } : {}),
+    ...(targetHostId ? { targetHostId } : {}),
   };
 }

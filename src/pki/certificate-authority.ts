@@ -83,39 +83,73 @@ export async function createCertificateAuthority(options: CaOptions = {}): Promi
   return { certPem: cert.toString('pem') + '\n', keyPem: await exportPrivateKeyPem(keys.privateKey) };
 }
 
-async function issue(ca: PemPair, subject: string, options: Validity, extensions: x509.Extension[]): Promise<PemPair> {
+async function certify(ca: PemPair, subject: string, publicKey: CryptoKey | x509.PublicKey, options: Validity, extensions: x509.Extension[]): Promise<string> {
   const caCert = new x509.X509Certificate(ca.certPem);
-  const keys = await generateKeyPair();
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serialNumber(),
     subject,
     issuer: caCert.subject,
     ...validity(options, 365),
-    publicKey: keys.publicKey,
+    publicKey,
     signingKey: await importSigningKey(ca.keyPem),
     signingAlgorithm: SIGNING,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.SubjectKeyIdentifierExtension.create(publicKey),
       ...extensions,
     ],
   });
-  return { certPem: cert.toString('pem') + '\n', keyPem: await exportPrivateKeyPem(keys.privateKey) };
+  return cert.toString('pem') + '\n';
 }
 
-export async function issueServerCertificate(ca: PemPair, options: ServerCertificateOptions): Promise<PemPair> {
+async function issue(ca: PemPair, subject: string, options: Validity, extensions: x509.Extension[]): Promise<PemPair> {
+  const keys = await generateKeyPair();
+  return { certPem: await certify(ca, subject, keys.publicKey, options, extensions), keyPem: await exportPrivateKeyPem(keys.privateKey) };
+}
+
+function serverNames(options: ServerCertificateOptions): x509.Extension[] {
   if (options.ipAddresses.length === 0) throw new Error('a server certificate needs at least one IP address');
   for (const ip of options.ipAddresses) if (isIP(ip) === 0) throw new Error(`not an IP address: ${JSON.stringify(ip)}`);
   const names: x509.JsonGeneralName[] = [
     ...options.ipAddresses.map((value) => ({ type: 'ip' as const, value })),
     ...(options.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
   ];
-  return issue(ca, dn(options.commonName), options, [
-    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-    new x509.SubjectAlternativeNameExtension(names),
-  ]);
+  return [new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]), new x509.SubjectAlternativeNameExtension(names)];
+}
+
+export async function issueServerCertificate(ca: PemPair, options: ServerCertificateOptions): Promise<PemPair> {
+  return issue(ca, dn(options.commonName), options, serverNames(options));
+}
+
+/** A certificate signing request whose signature is wrong or whose key is not P-256 ECDSA. */
+export class UnacceptableCsr extends Error {}
+
+/**
+ * Signs a server certificate for the key of a certificate signing request (a joining host
+ * keeps its private key to itself). The subject and names are the CA's choice, not the
+ * request's: what the request asks for is ignored, only its key is certified, and only once
+ * its signature proves the requester holds that key.
+ */
+export async function signServerCsr(ca: PemPair, csrPem: string, options: ServerCertificateOptions): Promise<string> {
+  let csr: x509.Pkcs10CertificateRequest;
+  try {
+    csr = new x509.Pkcs10CertificateRequest(csrPem);
+  } catch (err) {
+    throw new UnacceptableCsr(`the certificate signing request cannot be read: ${(err as Error).message}`);
+  }
+  if (!(await csr.verify().catch(() => false))) throw new UnacceptableCsr('the certificate signing request is not signed by its own key');
+  const algorithm = csr.publicKey.algorithm as EcKeyAlgorithm;
+  if (algorithm.name !== 'ECDSA' || algorithm.namedCurve !== 'P-256') throw new UnacceptableCsr('the certificate signing request must carry a P-256 ECDSA key');
+  return certify(ca, dn(options.commonName), csr.publicKey, options, serverNames(options));
+}
+
+/** A new P-256 key and a request to certify it, for a host that joins (the key never leaves it). */
+export async function createCsr(commonName: string): Promise<{ csrPem: string; keyPem: string }> {
+  const keys = await generateKeyPair();
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: dn(commonName), keys, signingAlgorithm: SIGNING });
+  return { csrPem: csr.toString('pem') + '\n', keyPem: await exportPrivateKeyPem(keys.privateKey) };
 }
 
 export async function issueClientCertificate(ca: PemPair, options: ClientCertificateOptions): Promise<PemPair> {

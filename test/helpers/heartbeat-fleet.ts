@@ -20,6 +20,10 @@ export const AGENT_URL = 'https://agent-under-test.invalid:9443';
 /** Stand-in for the agents' REST API: records what a manager sets. */
 export class RecordingAgents implements HeartbeatAgents {
   readonly settings = new Map<string, HeartbeatSettings>();
+  // These tests have no inventory hosts to ask.
+  async ping(): Promise<boolean> {
+    return true;
+  }
   async heartbeatDigest(url: string): Promise<string | null> {
     const s = this.settings.get(url);
     return s ? settingsDigest(s) : null;

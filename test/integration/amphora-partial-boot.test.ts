@@ -31,6 +31,7 @@ describe('a boot that fails after the amphora was placed', () => {
     const agents = await plane.agents();
     const recording: ComputeDriver = {
       name: compute.name,
+      placesOnHosts: compute.placesOnHosts,
       async createAmphora(spec) {
         const placement = await compute.createAmphora(spec);
         if (!placed.includes(placement.computeId)) placed.push(placement.computeId);
@@ -44,6 +45,7 @@ describe('a boot that fails after the amphora was placed', () => {
       close: () => compute.close(),
     };
     const failingRegistration: AmphoraAgents = {
+      ping: (...args) => agents.ping(...args),
       async register() {
         registrations++;
         throw new Error('amphora agent is unreachable (injected)');

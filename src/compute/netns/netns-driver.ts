@@ -24,6 +24,8 @@ export interface NetnsComputeOptions {
 
 export class NetnsComputeDriver implements ComputeDriver {
   readonly name = 'netns';
+  // Its namespaces live on this machine's bridge, served by this machine's agent.
+  readonly placesOnHosts = false;
   readonly #agentUrl: string;
   readonly #prefix: string;
   readonly #bridge: string;

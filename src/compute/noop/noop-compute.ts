@@ -17,6 +17,8 @@ function managementAddress(amphoraId: string): string {
 
 export class NoopComputeDriver implements ComputeDriver {
   readonly name = 'noop';
+  // Placement is recorded (the scheduler runs when hosts are registered); no agent is called.
+  readonly placesOnHosts = true;
 
   async createAmphora(spec: AmphoraSpec): Promise<AmphoraPlacement> {
     return { computeId: `noop:${spec.amphoraId}`, agentUrl: NOOP_AGENT_URL, netns: null, vipInterface: 'eth1', lbNetworkIp: managementAddress(spec.amphoraId) };

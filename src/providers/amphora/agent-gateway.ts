@@ -11,43 +11,58 @@ import type { L4Plan } from '../../amphora/render/l4-plan.ts';
 export class AgentGateway implements AmphoraAgents {
   readonly #clients = new Map<string, AgentClient>();
 
-  constructor(private readonly tls: { ca: string; cert: string; key: string }) {}
+  /** `identityOf`: the certificate name the agent at a URL must present (a joined host's id), or null. */
+  constructor(
+    private readonly tls: { ca: string; cert: string; key: string },
+    private readonly identityOf: (agentUrl: string) => Promise<string | null> = async () => null,
+  ) {}
 
-  #client(url: string): AgentClient {
+  async #client(url: string): Promise<AgentClient> {
     let client = this.#clients.get(url);
     if (!client) {
-      client = new AgentClient({ url, tls: this.tls });
+      const identity = await this.identityOf(url);
+      client = this.#clients.get(url) ?? new AgentClient({ url, tls: this.tls, identity });
       this.#clients.set(url, client);
     }
     return client;
   }
 
+  /** Whether the agent answers (and is who it should be): a host's liveness. */
+  async ping(agentUrl: string): Promise<boolean> {
+    try {
+      await (await this.#client(agentUrl)).info();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async register(agentUrl: string, amphoraId: string, netns: string | null): Promise<string> {
-    return (await this.#client(agentUrl).registerAmphora(amphoraId, { netns })).run_dir;
+    return (await (await this.#client(agentUrl)).registerAmphora(amphoraId, { netns })).run_dir;
   }
 
   async applyHaproxy(agentUrl: string, amphoraId: string, config: string, runtime?: string[], files?: AmphoraFileContent[]): Promise<void> {
-    await this.#client(agentUrl).putHaproxyConfig(amphoraId, config, runtime, files);
+    await (await this.#client(agentUrl)).putHaproxyConfig(amphoraId, config, runtime, files);
   }
 
   async applyKeepalived(agentUrl: string, amphoraId: string, config: string): Promise<void> {
-    await this.#client(agentUrl).putKeepalivedConfig(amphoraId, config);
+    await (await this.#client(agentUrl)).putKeepalivedConfig(amphoraId, config);
   }
 
   async applyL4(agentUrl: string, amphoraId: string, plan: L4Plan): Promise<void> {
-    await this.#client(agentUrl).putL4Plan(amphoraId, plan);
+    await (await this.#client(agentUrl)).putL4Plan(amphoraId, plan);
   }
 
   async remove(agentUrl: string, amphoraId: string): Promise<void> {
-    await this.#client(agentUrl).deleteAmphora(amphoraId);
+    await (await this.#client(agentUrl)).deleteAmphora(amphoraId);
   }
 
   async hosted(agentUrl: string): Promise<string[]> {
-    return (await this.#client(agentUrl).info()).amphorae;
+    return (await (await this.#client(agentUrl)).info()).amphorae;
   }
 
   async stats(agentUrl: string, amphoraId: string): Promise<ProxyStat[]> {
-    const stats = await this.#client(agentUrl).stats(amphoraId);
+    const stats = await (await this.#client(agentUrl)).stats(amphoraId);
     return [
       ...stats.frontends.map((f) => ({
         proxy: f.name,
@@ -68,29 +83,29 @@ export class AgentGateway implements AmphoraAgents {
     ];
   }
 
-  sources(agentUrl: string, amphoraId: string, listenerId: string, limit: number): Promise<SourcesReport> {
-    return this.#client(agentUrl).sources(amphoraId, listenerId, limit);
+  async sources(agentUrl: string, amphoraId: string, listenerId: string, limit: number): Promise<SourcesReport> {
+    return (await this.#client(agentUrl)).sources(amphoraId, listenerId, limit);
   }
 
   async addresses(agentUrl: string, amphoraId: string): Promise<string[]> {
-    return (await this.#client(agentUrl).interfaces(amphoraId)).flatMap((i) => i.addresses.map((a) => a.address));
+    return (await (await this.#client(agentUrl)).interfaces(amphoraId)).flatMap((i) => i.addresses.map((a) => a.address));
   }
 
   async crash(agentUrl: string, amphoraId: string): Promise<void> {
-    await this.#client(agentUrl).crash(amphoraId);
+    await (await this.#client(agentUrl)).crash(amphoraId);
   }
 
-  logs(agentUrl: string, amphoraId: string, query: { after?: number; sinceMs?: number; limit: number }): Promise<AgentLogAnswer> {
-    return this.#client(agentUrl).logs(amphoraId, query);
+  async logs(agentUrl: string, amphoraId: string, query: { after?: number; sinceMs?: number; limit: number }): Promise<AgentLogAnswer> {
+    return (await this.#client(agentUrl)).logs(amphoraId, query);
   }
 
   /** The digest of the agent's heartbeat settings (null: none yet). */
   async heartbeatDigest(agentUrl: string): Promise<string | null> {
-    return (await this.#client(agentUrl).heartbeatSettings()).digest;
+    return (await (await this.#client(agentUrl)).heartbeatSettings()).digest;
   }
 
   async configureHeartbeat(agentUrl: string, settings: HeartbeatSettings): Promise<void> {
-    await this.#client(agentUrl).putHeartbeatSettings(settings);
+    await (await this.#client(agentUrl)).putHeartbeatSettings(settings);
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,8 @@ import type { SourcesReport } from '../../agent/stick-table.ts';
 import type { L4Plan } from '../../amphora/render/l4-plan.ts';
 
 export interface AmphoraAgents {
+  /** Whether the agent answers, as the host it should be: an inventory host's liveness. */
+  ping(agentUrl: string): Promise<boolean>;
   /** Registers the amphora with its agent (idempotent); returns its run directory there. */
   register(agentUrl: string, amphoraId: string, netns: string | null): Promise<string>;
   /** Validates and applies a configuration (with the PEM files it names): a seamless reload, or runtime commands only. */

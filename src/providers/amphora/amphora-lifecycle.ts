@@ -7,13 +7,14 @@ import type { ComputeDriver, VipAddress } from '../../compute/compute-driver.ts'
 import type { LbGraph } from '../../model/lb-graph.ts';
 import { PermanentFailure } from '../../flows/flow.ts';
 import { cidrContains } from '../../model/cidr.ts';
+import { hostIdByAgentUrl, placeAmphora, type PlacementHints } from '../../inventory/host-store.ts';
 import type { AmphoraDriverDeps, AmphoraRecord } from './amphora-types.ts';
 import { whileAgentReturns, type AgentPatience } from './agent-patience.ts';
 
 /** Calls that fail at once when the agent does not answer. */
 const NO_PATIENCE: AgentPatience = { waitMs: 0 };
 
-export type LifecycleDeps = Pick<AmphoraDriverDeps, 'db' | 'dataPlane' | 'render' | 'fileContents'>;
+export type LifecycleDeps = Pick<AmphoraDriverDeps, 'db' | 'dataPlane' | 'render' | 'fileContents' | 'chooseHost'>;
 type LoadBalancerRow = Selectable<LoadBalancerTable>;
 
 export const AMPHORA_RECORD_COLUMNS = ['id', 'role', 'run_dir', 'netns', 'agent_url', 'vrrp_interface', 'vrrp_ip', 'vrrp_id', 'vrrp_priority'] as const;
@@ -57,6 +58,22 @@ async function adoptBooted(deps: LifecycleDeps, compute: ComputeDriver, amphoraI
 }
 
 /**
+ * The inventory host the scheduler picks for the amphora (recorded on its row), for drivers
+ * that place on hosts; null when the inventory is empty. No host that qualifies fails the flow
+ * with the scheduler's reason, at once unless a host that is only OFFLINE would qualify.
+ */
+async function scheduledAgent(deps: LifecycleDeps, compute: ComputeDriver, amphoraId: string, lb: LoadBalancerRow, hints: PlacementHints): Promise<string | undefined> {
+  if (!compute.placesOnHosts) return undefined;
+  const placed = await placeAmphora(deps.db, { id: amphoraId, loadBalancerId: lb.id, topology: lb.topology, availabilityZone: lb.availability_zone }, hints, deps.chooseHost);
+  if (placed && 'fault' in placed) {
+    const message = `no host for amphora ${amphoraId} of load balancer ${lb.id}: ${placed.fault}`;
+    // A host that is only OFFLINE may answer again (its agent restarting): the flow retries.
+    throw placed.transient ? new Error(message) : new PermanentFailure(message);
+  }
+  return placed?.agentUrl;
+}
+
+/**
  * Places the amphora and registers it with its agent; the row becomes BOOTING with where it
  * runs. `plugVip: false` boots it without the VIPs, for a failover that moves them over later.
  */
@@ -64,7 +81,7 @@ export async function bootAmphora(
   deps: LifecycleDeps,
   amphoraId: string,
   lb: LoadBalancerRow,
-  options: { plugVip: boolean; signal?: AbortSignal; patience?: AgentPatience },
+  options: { plugVip: boolean; signal?: AbortSignal; patience?: AgentPatience; placement?: PlacementHints },
 ): Promise<void> {
   options.signal?.throwIfAborted();
   const [primary, ...additional] = await vipAddresses(deps, lb);
@@ -72,6 +89,7 @@ export async function bootAmphora(
   const [compute, agents] = await Promise.all([deps.dataPlane.compute(), deps.dataPlane.agents()]);
   if (await adoptBooted(deps, compute, amphoraId, lb, [primary, ...additional], options.plugVip)) return;
   const { vrrp_ip: vrrpAddress } = await deps.db.selectFrom('amphora').select('vrrp_ip').where('id', '=', amphoraId).executeTakeFirstOrThrow();
+  const hostAgentUrl = await scheduledAgent(deps, compute, amphoraId, lb, options.placement ?? {});
   const placement = await compute.createAmphora({
     amphoraId,
     loadBalancerId: lb.id,
@@ -80,10 +98,13 @@ export async function bootAmphora(
     additionalVips: additional,
     plugVip: options.plugVip,
     vrrpAddress,
+    hostAgentUrl,
   });
+  const hostId = hostAgentUrl ? undefined : await hostIdByAgentUrl(deps.db, placement.agentUrl);
   await deps.db
     .updateTable('amphora')
     .set({
+      ...(hostId !== undefined ? { host_id: hostId } : {}),
       status: 'BOOTING',
       compute_id: placement.computeId,
       agent_url: placement.agentUrl,

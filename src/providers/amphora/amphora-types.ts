@@ -9,6 +9,7 @@ import type { AmphoraAgents } from './amphora-agents.ts';
 import type { AmphoraFile } from '../../amphora/render/amphora-files.ts';
 import type { L4Plan } from '../../amphora/render/l4-plan.ts';
 import type { AmphoraFileContent } from '../../agent/cert-files.ts';
+import type { HostChooser } from '../../inventory/scheduler.ts';
 
 export interface AmphoraRecord {
   id: string;
@@ -46,4 +47,6 @@ export interface AmphoraDriverDeps {
   computeDriver: string;
   /** How long a failover's call waits for an agent that does not answer (agent-patience.ts); its default when absent. */
   failoverAgentWaitMs?: number;
+  /** Picks an inventory host for each amphora (src/inventory/scheduler.ts unless a driver brings its own). */
+  chooseHost?: HostChooser;
 }

@@ -24,9 +24,10 @@ import { AMPHORA_RECORD_COLUMNS, bootAmphora, configureAmphora, destroyAmphora, 
 import { VRRP_PRIORITY } from '../../amphora/render/keepalived-config.ts';
 import { takeVrrpAddress, virtualRouterId } from './vrrp-addresses.ts';
 import { AGENT_RETURN_WAIT_MS, type AgentPatience } from './agent-patience.ts';
+import type { PlacementHints } from '../../inventory/host-store.ts';
 
 type Step = FlowStep<ProviderOperation>;
-type FailoverDeps = Pick<AmphoraDriverDeps, 'db' | 'dataPlane' | 'render' | 'fileContents' | 'callbacks' | 'failoverAgentWaitMs'>;
+type FailoverDeps = Pick<AmphoraDriverDeps, 'db' | 'dataPlane' | 'render' | 'fileContents' | 'callbacks' | 'failoverAgentWaitMs' | 'chooseHost'>;
 
 const ROLES = ['STANDALONE', 'MASTER', 'BACKUP'] as const;
 
@@ -95,7 +96,8 @@ function allocate(deps: FailoverDeps): Step {
       // A spare from the pool when there is one: booted already, it saves the boot.
       const replacements: FailoverPlan['replacements'] = [];
       for (const role of roles) {
-        const spare = await claimSpare(deps.db, { jobId, loadBalancerId: op.loadBalancerId, role, zone: lb.availability_zone, computeDriver: compute });
+        // A migrate goes to its target host, not to wherever a spare waits.
+        const spare = op.targetHostId ? null : await claimSpare(deps.db, { jobId, loadBalancerId: op.loadBalancerId, role, zone: lb.availability_zone, computeDriver: compute });
         replacements.push({ id: spare ?? replacementId(op.loadBalancerId, jobId, role), role });
       }
       for (const r of replacements) {
@@ -206,7 +208,7 @@ function replacePair(deps: FailoverDeps): Step {
       for (const round of plan.rounds) {
         if (round.old) await destroyAmphora(deps, round.old, { agentMayBeGone: true });
         const oldGoneAt = Date.now();
-        await bootAmphora(deps, round.replacement, lb, { plugVip: false, patience: patience(deps, input) });
+        await bootAmphora(deps, round.replacement, lb, { plugVip: false, patience: patience(deps, input), placement: await placementHints(deps, op, round.old ? [round.old] : []) });
         const [amphora] = await records(deps, [round.replacement]);
         await announceVrrpAddress(deps, compute, round.replacement, amphora.vrrp_ip, vip?.prefixLength, oldGoneAt);
         await configureAmphora(deps, graph, amphora, undefined, patience(deps, input));
@@ -247,6 +249,15 @@ async function announceVrrpAddress(deps: FailoverDeps, compute: ComputeDriver, a
   await compute.plugVips(row.compute_id, [{ address: vrrpIp, prefixLength }]);
 }
 
+/**
+ * Where replacements go: a migrate's target host; otherwise anywhere but the hosts of the
+ * amphorae they replace, while another host qualifies (the host may be what broke them).
+ */
+async function placementHints(deps: FailoverDeps, op: ProviderOperation, replaced: string[]): Promise<PlacementHints> {
+  const hosts = replaced.length ? await deps.db.selectFrom('amphora').select('host_id').where('id', 'in', replaced).where('host_id', 'is not', null).execute() : [];
+  return { target: op.targetHostId ?? null, avoid: hosts.map((h) => h.host_id!) };
+}
+
 function boot(deps: FailoverDeps): Step {
   return {
     name: 'failover:boot',
@@ -255,7 +266,8 @@ function boot(deps: FailoverDeps): Step {
       if (planOf(results).rounds) return;
       const lb = await deps.db.selectFrom('load_balancer').selectAll().where('id', '=', op.loadBalancerId).executeTakeFirstOrThrow();
       // Without the VIPs: the old amphora may still be serving them until moveVips.
-      for (const r of planOf(results).replacements) await bootAmphora(deps, r.id, lb, { plugVip: false, signal, patience: patience(deps, input) });
+      const placement = await placementHints(deps, op, planOf(results).old);
+      for (const r of planOf(results).replacements) await bootAmphora(deps, r.id, lb, { plugVip: false, signal, patience: patience(deps, input), placement });
     },
   };
 }

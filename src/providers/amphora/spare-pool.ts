@@ -1,10 +1,12 @@
 // The spare pool's SQL and boot: amphorae placed and registered ahead of need (status READY, no
 // load balancer, cached_zone = their availability zone), taken by creates and failovers so they
-// skip the boot. Housekeeping keeps the pool filled (src/housekeeping/spare-pool-keeper.ts).
+// skip the boot. Spares wait on the controller's own agent; one on a host that stopped taking
+// amphorae (drained, disabled, offline) is not handed out. Housekeeping keeps the pool filled (src/housekeeping/spare-pool-keeper.ts).
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/database.ts';
 import type { LifecycleDeps } from './amphora-lifecycle.ts';
+import { hostIdByAgentUrl } from '../../inventory/host-store.ts';
 
 export const SPARE_STATUS = 'READY';
 
@@ -41,6 +43,7 @@ export async function claimSpare(db: Db, claim: SpareClaim): Promise<string | nu
       select id from amphora
       where status = ${SPARE_STATUS} and load_balancer_id is null and claimed_by_job is null
         and compute_driver = ${claim.computeDriver} and cached_zone is not distinct from ${claim.zone}
+        and (host_id is null or host_id in (select id from host where admin_state = 'ENABLED' and operating_status = 'ONLINE'))
       order by created_at, id
       limit 1
       for update skip locked
@@ -84,7 +87,14 @@ export async function bootSpare(deps: Pick<LifecycleDeps, 'db' | 'dataPlane'>, a
   const placement = await compute.createAmphora({ amphoraId, loadBalancerId: '', vipAddress: '', vipPrefixLength: 32, plugVip: false, vrrpAddress: null });
   await deps.db
     .updateTable('amphora')
-    .set({ compute_id: placement.computeId, agent_url: placement.agentUrl, netns: placement.netns, vrrp_interface: placement.vipInterface, lb_network_ip: placement.lbNetworkIp || null })
+    .set({
+      compute_id: placement.computeId,
+      agent_url: placement.agentUrl,
+      host_id: await hostIdByAgentUrl(deps.db, placement.agentUrl),
+      netns: placement.netns,
+      vrrp_interface: placement.vipInterface,
+      lb_network_ip: placement.lbNetworkIp || null,
+    })
     .where('id', '=', amphoraId)
     .execute();
   const runDir = await agents.register(placement.agentUrl, amphoraId, placement.netns);
