@@ -20,6 +20,8 @@ import { renewAgentCertificateIfDue } from '../compute/agent-cert-renewal.ts';
 import { controllerCa } from '../pki/ca-store.ts';
 import { secretStoreFor } from '../certs/secret-store.ts';
 import { doctorCommand } from './doctor.ts';
+import { dashboardCommand } from './dashboard.ts';
+import { ensureDashboardBuilt } from '../ui/build.ts';
 
 function config(): FulcrumConfig {
   return loadConfig(process.env);
@@ -103,6 +105,8 @@ async function runRoles(roles: { api: boolean; worker: boolean; health: boolean;
   const health = roles.health ? await startHealthManager(rt) : null;
   const housekeeping = roles.housekeeping ? startHousekeeping(rt) : null;
   await worker?.start();
+  // A checkout that skipped `npm ci` (which builds it) still gets a dashboard.
+  if (roles.api && (await ensureDashboardBuilt())) rt.log.info('dashboard built');
   const api = roles.api ? await createApi(rt) : null;
   if (api) {
     const address = await api.listen({ host: cfg.apiHost, port: cfg.apiPort });
@@ -166,6 +170,7 @@ program.addCommand(networkCommand(config));
 program.addCommand(subnetCommand(config));
 program.addCommand(stopCommand(config));
 program.addCommand(doctorCommand(config));
+program.addCommand(dashboardCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`fulcrum: ${err instanceof Error ? err.message : String(err)}`);
