@@ -44,6 +44,7 @@ import { certificateRoutes } from './fulcrum/certificates.ts';
 import { drillRoutes } from './fulcrum/drills.ts';
 import { healthRoutes } from './fulcrum/health.ts';
 import { amphoraRoutes } from './resources/amphorae.ts';
+import { dashboardRoutes } from './fulcrum/dashboard.ts';
 
 export type Api = Awaited<ReturnType<typeof buildApi>>;
 
@@ -118,7 +119,7 @@ export async function buildApi(deps: ApiDeps) {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-openstack-request-id', request.id);
     const accept = request.headers.accept;
-    if (accept && !/(^|,)\s*(application\/json|application\/\*|\*\/\*)\s*(;|,|$)/i.test(accept) && !request.url.startsWith('/docs')) {
+    if (accept && !/(^|,)\s*(application\/json|application\/\*|\*\/\*)\s*(;|,|$)/i.test(accept) && !request.url.startsWith('/docs') && !/^\/ui(\/|\?|$)/.test(request.url)) {
       const err = new NotAcceptable();
       return reply
         .status(406)
@@ -199,5 +200,6 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(drillRoutes, deps);
   await app.register(healthRoutes, deps);
   await app.register(amphoraRoutes, deps);
+  await app.register(dashboardRoutes, deps);
   return app;
 }

@@ -12,13 +12,17 @@ import { BACKENDS, type Backend } from '../helpers/db.ts';
 import { startTestApp, SUBNET, type TestApp } from '../helpers/app.ts';
 import { makeCa, serverCert } from '../helpers/tls-pki.ts';
 import { createApiKey } from '../../src/auth/apikey-store.ts';
+import { ensureDashboardBuilt } from '../../src/ui/build.ts';
 
 const P = 'project-p';
 const Q = 'project-q';
 const POLICY_DENIED = 'Policy does not allow this request to be performed.';
 
-/** The routes that need no credentials (the version documents); every other route is guarded. */
-const PUBLIC_ROUTES = new Set(['GET /', 'GET /v2']);
+/**
+ * The routes that need no credentials (the version documents, and the dashboard's static files:
+ * the page holds no data, its calls carry a token); every other route is guarded.
+ */
+const PUBLIC_ROUTES = new Set(['GET /', 'GET /v2', 'GET /ui', 'GET /ui/*']);
 
 /** Who calls: a key of project P with these roles (Keystone's implications apply: admin ⇒ member ⇒ reader). */
 const PERSONAS = {
@@ -298,6 +302,7 @@ for (const [profile, backend] of RUNS) {
     }
 
     before(async () => {
+      await ensureDashboardBuilt();
       app = await startTestApp(backend, { config: { authStrategy: 'apikey', policyProfile: profile } });
       const db = app.rt.database.db;
       for (const role of ROLES) keys[role] = (await createApiKey(db, { projectId: P, roles: [...PERSONAS[role]], name: role })).key;
@@ -315,7 +320,7 @@ for (const [profile, backend] of RUNS) {
       await app?.close();
     });
 
-    it('knows every guarded route of the app, and only the version documents are public', async () => {
+    it('knows every guarded route of the app, and only the version documents and the dashboard files are public', async () => {
       const unknown = app.api.routeTable
         .filter((r) => !PUBLIC_ROUTES.has(`${r.method} ${r.url}`))
         .filter((r) => !r.policy || !EXPECTATIONS[r.policy])
@@ -323,7 +328,7 @@ for (const [profile, backend] of RUNS) {
       assert.deepEqual(unknown, [], 'add these actions to the rbac-matrix expectation table (docs/octavia-compatibility.md §7.3)');
       for (const route of PUBLIC_ROUTES) {
         const [method, url] = route.split(' ');
-        assert.equal((await call(null, method, url)).status, 200, `${route} without credentials`);
+        assert.equal((await call(null, method, url.replace('*', 'index.html'))).status, 200, `${route} without credentials`);
       }
     });
 
