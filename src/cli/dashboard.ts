@@ -1,5 +1,5 @@
 // `fulcrum dashboard build`: bundles the dashboard into dist/ui (npm's `prepare` runs it, so
-// `npm ci` leaves a built dashboard); `fulcrum serve` and `fulcrum api` build it when missing.
+// `npm ci` leaves a built dashboard); `fulcrum serve` and `fulcrum api` build it when missing or stale.
 import { Command } from 'commander';
 import { DASHBOARD_DIR, buildDashboard } from '../ui/build.ts';
 

@@ -105,7 +105,7 @@ async function runRoles(roles: { api: boolean; worker: boolean; health: boolean;
   const health = roles.health ? await startHealthManager(rt) : null;
   const housekeeping = roles.housekeeping ? startHousekeeping(rt) : null;
   await worker?.start();
-  // A checkout that skipped `npm ci` (which builds it) still gets a dashboard.
+  // A checkout that skipped `npm ci` (which builds it), or changed it since, gets a current dashboard.
   if (roles.api && (await ensureDashboardBuilt())) rt.log.info('dashboard built');
   const api = roles.api ? await createApi(rt) : null;
   if (api) {

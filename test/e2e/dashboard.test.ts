@@ -2,7 +2,8 @@
 // on the process driver, a real HAProxy in front of a backend on loopback): a tenant signs in
 // through the form, lists and opens their load balancer, sees its colored status tree, its
 // traffic graph moving, its member health, access log and events; an administrator sees the
-// operations page with the amphora. Each page is kept as a screenshot in test-artifacts/.
+// operations page with the amphora and fails it over; under noauth every project shows. Each
+// page is kept as a screenshot in test-artifacts/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { httpGet } from '../helpers/netns.ts';
 import { runFulcrum } from '../helpers/fulcrum-serve.ts';
 import { startFulcrum, type FulcrumProcess } from '../helpers/processes.ts';
 import { artifactDir, launchBrowser, type Browser } from '../helpers/browser.ts';
+import { startTestApp, SUBNET } from '../helpers/app.ts';
 
 const TENANT = 'dashboard-tenant';
 
@@ -261,12 +263,48 @@ describe('dashboard in Chromium', () => {
     await expectPanel(page, 'hosts', '/v2/fulcrum/hosts', (body) => (body.hosts.length ? new RegExp(body.hosts[0].name) : /No hosts registered/), adminKey);
     await shoot(page, '04-operations.png');
 
+    // Failover from the amphora's row, confirmed in the browser's dialog: a new amphora replaces it.
+    page.once('dialog', (dialog) => dialog.accept());
+    await amphoraRow.locator('button', { hasText: 'Failover' }).click();
+    await page.locator('text=Failover started.').waitFor({ timeout: 30_000 });
+    await waitActive();
+    const replaced = (await call(adminKey, 'GET', `/v2/octavia/amphorae?loadbalancer_id=${lbId}`)).body.amphorae.filter((a: any) => a.status === 'ALLOCATED');
+    assert.equal(replaced.length, 1);
+    assert.notEqual(replaced[0].id, amphorae[0].id, 'the failover replaced the amphora');
+    await page.locator('[data-testid=amphora-table] tbody tr', { hasText: replaced[0].id }).waitFor({ timeout: 30_000 });
+
     await page.locator('text=Sign out').click();
     await page.locator('[data-testid=login-form]').waitFor();
     await page.reload();
     await page.locator('[data-testid=login-form]').waitFor();
     assert.equal(await page.locator('[data-testid=amphora-table]').count(), 0, 'signed out: the token is gone');
     await page.close();
+  });
+
+  test('under noauth there is no sign-in and every project is shown', async () => {
+    const open = await startTestApp('pglite', { worker: true });
+    try {
+      for (const project of ['project-red', 'project-blue']) {
+        const res = await open.request('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { name: `lb-of-${project}`, vip_subnet_id: SUBNET } }, { 'x-project-id': project });
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+        await open.waitFor(`/v2/lbaas/loadbalancers/${res.body.loadbalancer.id}`, 'loadbalancer');
+      }
+      const address = await open.api.listen({ host: '127.0.0.1', port: 0 });
+      const page = await newPage();
+      await page.goto(`${address}/ui/`);
+      for (const project of ['project-red', 'project-blue']) {
+        const row = page.locator('[data-testid=lb-table] tbody tr', { hasText: `lb-of-${project}` });
+        await row.waitFor({ timeout: 30_000 });
+        assert.equal(await row.locator('td.mono').nth(1).textContent(), project);
+      }
+      assert.equal(await page.locator('[data-testid=login-form]').count(), 0);
+      assert.match(await text(page, 'nav .pill'), /noauth · all projects/);
+      assert.equal(await page.locator('nav >> text=Operations').count(), 1, 'noauth callers are administrators');
+      await shoot(page, '05-noauth.png');
+      await page.close();
+    } finally {
+      await open.close();
+    }
   });
 
   test('no script error or blocked resource on any page', () => {
