@@ -105,8 +105,14 @@ async function runRoles(roles: { api: boolean; worker: boolean; health: boolean;
   const health = roles.health ? await startHealthManager(rt) : null;
   const housekeeping = roles.housekeeping ? startHousekeeping(rt) : null;
   await worker?.start();
-  // A checkout that skipped `npm ci` (which builds it), or changed it since, gets a current dashboard.
-  if (roles.api && (await ensureDashboardBuilt())) rt.log.info('dashboard built');
+  // A checkout that skipped `npm ci` (which builds it), or changed it since, gets a current
+  // dashboard; one that cannot build (a read-only install) still serves the API.
+  if (roles.api) {
+    await ensureDashboardBuilt().then(
+      (built) => built && rt.log.info('dashboard built'),
+      (err: unknown) => rt.log.warn({ err }, 'the dashboard could not be built; /ui/ serves the previous build, if any'),
+    );
+  }
   const api = roles.api ? await createApi(rt) : null;
   if (api) {
     const address = await api.listen({ host: cfg.apiHost, port: cfg.apiPort });

@@ -24,21 +24,20 @@ export function LogTail({ lbId }: { lbId: string }) {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let since: string | null = null;
-    const seen = new Set<string>();
+    // The lines at `since` itself, which the next answer may repeat.
+    let atSince = new Set<string>();
     setLines(undefined);
     const poll = async () => {
       try {
         const query = since ? `since=${encodeURIComponent(since)}&limit=${TAIL_LINES}` : `limit=${TAIL_LINES}`;
         const { logs } = await get<{ logs: LogLine[] }>(`/v2/fulcrum/loadbalancers/${lbId}/logs?${query}`);
         if (stopped) return;
-        // `since` may repeat the lines of its own instant: each line is taken once.
-        const fresh = logs.filter((l) => {
-          const key = `${l.time}|${l.amphora_id}|${l.message}`;
-          if (seen.has(key)) return false;
-          seen.add(key);
-          return true;
-        });
-        if (logs.length) since = logs[logs.length - 1].time;
+        const key = (l: LogLine) => `${l.time}|${l.amphora_id}|${l.message}`;
+        const fresh = logs.filter((l) => !atSince.has(key(l)));
+        if (logs.length) {
+          since = logs[logs.length - 1].time;
+          atSince = new Set(logs.filter((l) => l.time === since).map(key));
+        }
         setLines((old) => [...(old ?? []), ...fresh].slice(-TAIL_LINES));
         setError(undefined);
       } catch (err) {
@@ -85,9 +84,9 @@ interface FulcrumEvent {
 }
 
 export function EventList({ lbId }: { lbId?: string }) {
-  const query = lbId ? `?loadbalancer_id=${lbId}` : '';
+  const query = `?sort=created_at:desc&limit=50${lbId ? `&loadbalancer_id=${lbId}` : ''}`;
   const events = usePoll(() => get<{ events: FulcrumEvent[] }>(`/v2/fulcrum/events${query}`), 5000, query);
-  const rows = events.data ? [...events.data.events].sort((a, b) => b.created_at.localeCompare(a.created_at)).slice(0, 50) : [];
+  const rows = events.data?.events ?? [];
   const now = Date.now();
   return (
     <Panel title="Events" id="events" wide error={events.error} loading={!events.data}>

@@ -6,6 +6,7 @@ import { ago, jobLabel, nonZeroCounters, shortId } from './format.ts';
 import { usePoll } from './poll.ts';
 import { EventList } from './activity.tsx';
 import { OperatorActions } from './loadbalancers.tsx';
+import { hostTone } from './status.ts';
 import { Badge, Empty, Panel } from './widgets.tsx';
 
 interface Host {
@@ -54,7 +55,7 @@ function Hosts() {
                   <Badge status={h.admin_state} />
                 </td>
                 <td>
-                  <Badge status={h.operating_status} />
+                  <Badge status={h.operating_status} tone={hostTone(h.operating_status)} />
                 </td>
                 <td class="num">
                   {h.amphora_count}

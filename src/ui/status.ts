@@ -6,6 +6,7 @@ const TONES: Record<string, Tone> = {
   ONLINE: 'ok',
   READY: 'ok',
   ALLOCATED: 'ok',
+  ENABLED: 'ok',
   succeeded: 'ok',
   closed: 'ok',
   NO_MONITOR: 'idle',
@@ -33,4 +34,9 @@ const SEVERITY_TONES: Record<string, Tone> = { info: 'ok', warning: 'warn', erro
 /** An event's severity as a tone; unknown severities are drawn neutral. */
 export function severityTone(severity: string | null | undefined): Tone {
   return SEVERITY_TONES[(severity ?? '').toLowerCase()] ?? 'idle';
+}
+
+/** A host that stopped answering is a failure, not a choice (an OFFLINE member is one turned off). */
+export function hostTone(operatingStatus: string | null | undefined): Tone {
+  return operatingStatus === 'OFFLINE' ? 'bad' : statusTone(operatingStatus);
 }

@@ -2,7 +2,7 @@
 // formats, job labels.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { severityTone, statusTone } from '../../src/ui/status.ts';
+import { hostTone, severityTone, statusTone } from '../../src/ui/status.ts';
 import { parseRoute, routeHref } from '../../src/ui/route.ts';
 import { ago, formatBytes, formatRate, jobLabel, nonZeroCounters, shortId } from '../../src/ui/format.ts';
 
@@ -23,6 +23,9 @@ test('statuses are colored by what they mean', () => {
   assert.equal(severityTone('warning'), 'warn');
   assert.equal(severityTone('info'), 'ok');
   assert.equal(severityTone(undefined), 'idle');
+  assert.equal(hostTone('OFFLINE'), 'bad', 'a host that stopped answering is a failure');
+  assert.equal(hostTone('ONLINE'), 'ok');
+  assert.equal(statusTone('ENABLED'), 'ok');
 });
 
 test('pages live in the URL fragment and round-trip', () => {
