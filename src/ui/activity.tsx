@@ -1,7 +1,7 @@
 // The access-log tail of a load balancer and the event list (one load balancer's, or all).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get } from './api.ts';
-import { ago } from './format.ts';
+import { ago, clockTime } from './format.ts';
 import { usePoll } from './poll.ts';
 import { severityTone } from './status.ts';
 import { Badge, Empty, Panel } from './widgets.tsx';
@@ -63,8 +63,11 @@ export function LogTail({ lbId }: { lbId: string }) {
       {lines && lines.length > 0 && (
         <pre class="log" ref={box} data-testid="log-lines">
           {lines.map((l) => (
-            <div key={`${l.time}|${l.amphora_id}|${l.message}`}>
-              <span class="log-time">{l.time}</span> {l.message}
+            <div key={`${l.time}|${l.amphora_id}|${l.message}`} class="log-line">
+              <span class="log-time" title={l.time}>
+                {clockTime(l.time)}
+              </span>
+              <span>{l.message}</span>
             </div>
           ))}
         </pre>

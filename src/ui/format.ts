@@ -48,3 +48,9 @@ export function nonZeroCounters(counters: Record<string, number> | null | undefi
     .map(([k, v]) => `${k.replaceAll('_', ' ')} ${v}`)
     .join(' · ');
 }
+
+/** The time of day of an ISO time, to the millisecond ("02:55:31.866"), as the log tail shows it. */
+export function clockTime(iso: string): string {
+  const m = /T(\d{2}:\d{2}:\d{2}(\.\d{1,3})?)/.exec(iso);
+  return m ? m[1] : iso;
+}

@@ -272,6 +272,12 @@ describe('dashboard in Chromium', () => {
     assert.equal(replaced.length, 1);
     assert.notEqual(replaced[0].id, amphorae[0].id, 'the failover replaced the amphora');
     await page.locator('[data-testid=amphora-table] tbody tr', { hasText: replaced[0].id }).waitFor({ timeout: 30_000 });
+    // Where the server records events, the failover's show on the page as the API lists them.
+    await expectPanel(page, 'events', `/v2/fulcrum/events?loadbalancer_id=${lbId}&type=failover.finished`, (body) => {
+      assert.equal(body.events.length, 1, JSON.stringify(body.events));
+      return /failover\.finished/;
+    }, adminKey);
+    await shoot(page, '05-operations-after-failover.png');
 
     await page.locator('text=Sign out').click();
     await page.locator('[data-testid=login-form]').waitFor();
@@ -300,7 +306,7 @@ describe('dashboard in Chromium', () => {
       assert.equal(await page.locator('[data-testid=login-form]').count(), 0);
       assert.match(await text(page, 'nav .pill'), /noauth · all projects/);
       assert.equal(await page.locator('nav >> text=Operations').count(), 1, 'noauth callers are administrators');
-      await shoot(page, '05-noauth.png');
+      await shoot(page, '06-noauth.png');
       await page.close();
     } finally {
       await open.close();

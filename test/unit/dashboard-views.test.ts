@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostTone, severityTone, statusTone } from '../../src/ui/status.ts';
 import { parseRoute, routeHref } from '../../src/ui/route.ts';
-import { ago, formatBytes, formatRate, jobLabel, nonZeroCounters, shortId } from '../../src/ui/format.ts';
+import { ago, clockTime, formatBytes, formatRate, jobLabel, nonZeroCounters, shortId } from '../../src/ui/format.ts';
 
 test('statuses are colored by what they mean', () => {
   assert.equal(statusTone('ONLINE'), 'ok');
@@ -58,6 +58,9 @@ test('bytes, rates and ages read as people write them', () => {
   assert.equal(ago('not a time', now), 'not a time');
   assert.equal(shortId('07b1a6de-1f96-43c5-aaa3-6016ebe6a5a1'), '07b1a6de');
   assert.equal(shortId(null), '-');
+  assert.equal(clockTime('2026-12-06T02:55:31.866Z'), '02:55:31.866');
+  assert.equal(clockTime('2026-12-06T02:55:31'), '02:55:31');
+  assert.equal(clockTime('yesterday'), 'yesterday');
 });
 
 test('a job says what it does', () => {
