@@ -1,6 +1,7 @@
 // The access-log tail of a load balancer and the event list (one load balancer's, or all).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get } from './api.ts';
+import { lbHref } from './route.ts';
 import { ago, clockTime } from './format.ts';
 import { usePoll } from './poll.ts';
 import { severityTone } from './status.ts';
@@ -113,7 +114,7 @@ export function EventList({ lbId }: { lbId?: string }) {
                   <Badge status={e.severity} tone={severityTone(e.severity)} />
                 </td>
                 <td class="mono">{e.type}</td>
-                {!lbId && <td>{e.loadbalancer_id ? <a href={`#/lb/${e.loadbalancer_id}`}>{e.loadbalancer_id.slice(0, 8)}</a> : '-'}</td>}
+                {!lbId && <td>{e.loadbalancer_id ? <a href={lbHref(e.loadbalancer_id)}>{e.loadbalancer_id.slice(0, 8)}</a> : '-'}</td>}
                 <td class="detail">{detailText(e.detail)}</td>
               </tr>
             ))}

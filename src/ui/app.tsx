@@ -4,7 +4,7 @@ import { onUnauthorized, storedToken, storeToken } from './api.ts';
 import { Login } from './login.tsx';
 import { LoadBalancerList, LoadBalancerPage } from './loadbalancers.tsx';
 import { OperatorPage } from './operator.tsx';
-import { parseRoute, type Route } from './route.ts';
+import { parseRoute, routeHref, type Route } from './route.ts';
 import { probeSession, type Session } from './session.ts';
 
 type State = { phase: 'checking' } | { phase: 'login'; expired: boolean } | { phase: 'in'; session: Session } | { phase: 'failed'; message: string };
@@ -51,14 +51,14 @@ export function App() {
   return (
     <>
       <nav class="top">
-        <a class="brand" href="#/">
+        <a class="brand" href={routeHref({ page: 'loadbalancers' })}>
           <span class="logo">◆</span> Fulcrum
         </a>
-        <a href="#/" class={route.page !== 'operator' ? 'current' : ''}>
+        <a href={routeHref({ page: 'loadbalancers' })} class={route.page !== 'operator' ? 'current' : ''}>
           Load balancers
         </a>
         {session.operator && (
-          <a href="#/operator" class={route.page === 'operator' ? 'current' : ''}>
+          <a href={routeHref({ page: 'operator' })} class={route.page === 'operator' ? 'current' : ''}>
             Operations
           </a>
         )}

@@ -2,6 +2,7 @@
 // (status tree, traffic, member health, access log, events; failover and drill for operators).
 import { useState } from 'preact/hooks';
 import { call, get } from './api.ts';
+import { lbHref, routeHref } from './route.ts';
 import { ago } from './format.ts';
 import { usePoll } from './poll.ts';
 import { EventList, LogTail } from './activity.tsx';
@@ -42,9 +43,9 @@ export function LoadBalancerList() {
           </thead>
           <tbody>
             {lbs.data.loadbalancers.map((lb) => (
-              <tr key={lb.id} class="link-row" onClick={() => (location.hash = `#/lb/${lb.id}`)}>
+              <tr key={lb.id} class="link-row" onClick={() => (location.hash = lbHref(lb.id))}>
                 <td>
-                  <a href={`#/lb/${lb.id}`}>{lb.name || lb.id}</a>
+                  <a href={lbHref(lb.id)}>{lb.name || lb.id}</a>
                   <div class="sub mono">{lb.id}</div>
                 </td>
                 <td class="mono">{lb.vip_address}</td>
@@ -82,7 +83,7 @@ export function LoadBalancerPage({ id, operator }: { id: string; operator: boole
     <>
       <div class="page-head">
         <div>
-          <a href="#/" class="back">
+          <a href={routeHref({ page: 'loadbalancers' })} class="back">
             ← Load balancers
           </a>
           <h1 data-testid="lb-name">{item ? item.name || item.id : 'Load balancer'}</h1>

@@ -2,6 +2,7 @@
 // serves), jobs, circuit breakers, health managers and every event. Administrators only.
 import { useState } from 'preact/hooks';
 import { call, get } from './api.ts';
+import { lbHref } from './route.ts';
 import { ago, jobLabel, nonZeroCounters, shortId } from './format.ts';
 import { usePoll } from './poll.ts';
 import { EventList } from './activity.tsx';
@@ -113,7 +114,7 @@ function Amphorae() {
                 <td class="mono" title={a.id}>
                   {a.id}
                 </td>
-                <td>{a.loadbalancer_id ? <a href={`#/lb/${a.loadbalancer_id}`}>{shortId(a.loadbalancer_id)}</a> : 'spare'}</td>
+                <td>{a.loadbalancer_id ? <a href={lbHref(a.loadbalancer_id)}>{shortId(a.loadbalancer_id)}</a> : 'spare'}</td>
                 <td>{a.role ?? '-'}</td>
                 <td>
                   <Badge status={a.status} />
@@ -175,7 +176,7 @@ function Jobs() {
                 <td>
                   <Badge status={j.state} />
                 </td>
-                <td>{j.load_balancer_id ? <a href={`#/lb/${j.load_balancer_id}`}>{shortId(j.load_balancer_id)}</a> : '-'}</td>
+                <td>{j.load_balancer_id ? <a href={lbHref(j.load_balancer_id)}>{shortId(j.load_balancer_id)}</a> : '-'}</td>
                 <td class="num">
                   {j.attempts}/{j.max_attempts}
                 </td>

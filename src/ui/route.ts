@@ -20,3 +20,7 @@ export function routeHref(route: Route): string {
       return '#/';
   }
 }
+
+export function lbHref(id: string): string {
+  return routeHref({ page: 'loadbalancer', id });
+}
