@@ -8,7 +8,7 @@ import { FulcrumError } from '../../errors.ts';
 import { DASHBOARD_DIR, DASHBOARD_INDEX, dashboardBuilt } from '../../ui/build.ts';
 
 /** Nothing but Fulcrum itself: no script, style or connection goes anywhere else. */
-const CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 class DashboardNotBuilt extends FulcrumError {
   constructor() {
