@@ -42,6 +42,11 @@
 #   bench/run.sh heartbeat       heartbeat checks per datagram against a bare JSON.parse, and the
 #                                health manager's CPU and idle writes with BENCH_HB_AMPHORAE amphorae
 #                                heartbeating every second (embedded database). Not part of `all`.
+#   bench/run.sh metrics         GET /metrics scrape time with BENCH_METRICS_LBS (500) load balancers
+#                                (noop provider rows, figures written from simulated heartbeats) on
+#                                both back ends, against listing them; HAProxy req/s with and without
+#                                Fulcrum's collection (show stat ×10/s, exporter scrape ×1/s). Not part
+#                                of `all`. Needs wrk.
 #
 # Knobs (environment): BENCH_SETUPS=pglite,postgres[,postgres-serve]  BENCH_CONCURRENCY=4
 # BENCH_SECONDS=5  BENCH_CREATES=300  BENCH_LBS=50  BENCH_POLL_MS=1  BENCH_VALIDATIONS=300
@@ -89,12 +94,13 @@ case "${1:-all}" in
   auto-failover) run auto-failover ;;
   heartbeat) run heartbeat-rate ;;
   chaos) run chaos ;;
+  metrics) run metrics ;;
   all)
     run api-throughput
     run create-to-active
     ;;
   *)
-    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|spare|active-standby|single-lost|auto-failover|heartbeat|chaos|all]" >&2
+    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|spare|active-standby|single-lost|auto-failover|heartbeat|chaos|metrics|all]" >&2
     exit 2
     ;;
 esac

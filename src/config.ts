@@ -99,6 +99,17 @@ export interface FulcrumConfig {
   /** How long a rejected token is rejected without asking Keystone again. */
   keystoneNegativeCacheTtlMs: number;
   keystoneCacheSize: number;
+  /** FULCRUM_METRICS_BIND (HOST:PORT): serve /metrics there too, without credentials; null: only the API's admin-only /metrics. */
+  metricsBind: { host: string; port: number } | null;
+  /**
+   * A syslog collector every amphora agent on this host copies its amphorae's logs to
+   * (Octavia's log offloading): `udp://host:port` or `tcp://host:port`; null: none.
+   */
+  logOffload: string | null;
+  logOffloadFormat: 'rfc5424' | 'rfc3164';
+  /** Access log kept per amphora by its agent: bytes on disk and seconds. */
+  accessLogBytes: number;
+  accessLogRetentionSeconds: number;
 }
 
 interface Setting<K extends keyof FulcrumConfig> {
@@ -238,6 +249,20 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'keystoneCacheTtlMs', env: 'FULCRUM_KEYSTONE_CACHE_TTL_MS', parse: int('FULCRUM_KEYSTONE_CACHE_TTL_MS', 0, 86_400_000) },
   { key: 'keystoneNegativeCacheTtlMs', env: 'FULCRUM_KEYSTONE_NEGATIVE_CACHE_TTL_MS', parse: int('FULCRUM_KEYSTONE_NEGATIVE_CACHE_TTL_MS', 0, 3_600_000) },
   { key: 'keystoneCacheSize', env: 'FULCRUM_KEYSTONE_CACHE_SIZE', parse: int('FULCRUM_KEYSTONE_CACHE_SIZE', 0, 10_000_000) },
+  { key: 'metricsBind', env: 'FULCRUM_METRICS_BIND', parse: parseMetricsBind },
+  {
+    key: 'logOffload',
+    env: 'FULCRUM_LOG_OFFLOAD',
+    parse: (raw) => {
+      const value = str('FULCRUM_LOG_OFFLOAD')(raw);
+      const m = /^(udp|tcp):\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
+      if (!m || Number(m[3]) < 1 || Number(m[3]) > 65535) throw new ConfigError(`FULCRUM_LOG_OFFLOAD must be udp://host:port or tcp://host:port, got ${JSON.stringify(value)}`);
+      return value;
+    },
+  },
+  { key: 'logOffloadFormat', env: 'FULCRUM_LOG_OFFLOAD_FORMAT', parse: oneOf('FULCRUM_LOG_OFFLOAD_FORMAT', ['rfc5424', 'rfc3164'] as const) },
+  { key: 'accessLogBytes', env: 'FULCRUM_ACCESS_LOG_BYTES', parse: int('FULCRUM_ACCESS_LOG_BYTES', 65_536, 1024 ** 4) },
+  { key: 'accessLogRetentionSeconds', env: 'FULCRUM_ACCESS_LOG_RETENTION_SECONDS', parse: int('FULCRUM_ACCESS_LOG_RETENTION_SECONDS', 1, 10 * 365 * 86_400) },
 ];
 
 export const DEFAULT_CONFIG: FulcrumConfig = {
@@ -291,6 +316,11 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   keystoneCacheTtlMs: 60_000,
   keystoneNegativeCacheTtlMs: 5_000,
   keystoneCacheSize: 10_000,
+  metricsBind: null,
+  logOffload: null,
+  logOffloadFormat: 'rfc5424',
+  accessLogBytes: 4 * 1024 * 1024,
+  accessLogRetentionSeconds: 86_400,
 };
 
 function parseBind(raw: unknown): { apiHost: string; apiPort: number } {
@@ -298,6 +328,13 @@ function parseBind(raw: unknown): { apiHost: string; apiPort: number } {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:]+):(\d+)$/.exec(value);
   if (!m) throw new ConfigError(`FULCRUM_API_BIND must be HOST:PORT, got ${JSON.stringify(value)}`);
   return { apiHost: m[1].replace(/^\[|\]$/g, ''), apiPort: int('FULCRUM_API_BIND port', 0, 65535)(m[2]) };
+}
+
+function parseMetricsBind(raw: unknown): { host: string; port: number } {
+  const value = str('FULCRUM_METRICS_BIND')(raw);
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:]+):(\d+)$/.exec(value);
+  if (!m) throw new ConfigError(`FULCRUM_METRICS_BIND must be HOST:PORT, got ${JSON.stringify(value)}`);
+  return { host: m[1].replace(/^\[|\]$/g, ''), port: int('FULCRUM_METRICS_BIND port', 0, 65535)(m[2]) };
 }
 
 /** 127.0.0.0/8, ::1 (also as an IPv4-mapped address) and `localhost`. */

@@ -84,7 +84,7 @@ function dataPlane(config: FulcrumConfig, database: Database, log: Logger): Data
   const agents = once(async () => new AgentGateway(await controllerClientTls(await ca.get())));
   let watchdog: LocalAgentWatchdog | null = null;
   const compute = once(async (): Promise<ComputeDriver> => {
-    const local: LocalAgentOptions = { ca: await ca.get(), dir: join(config.dataDir, 'agent'), host: '127.0.0.1', port: config.localAgentPort, log };
+    const local: LocalAgentOptions = { ca: await ca.get(), dir: join(config.dataDir, 'agent'), host: '127.0.0.1', port: config.localAgentPort, log, agentSettings: agentLogSettings(config) };
     const url = await ensureLocalAgent(local);
     // The agent is detached so that it outlives the controller; while the controller runs, it
     // starts the agent again if it dies (and the agent then brings back its amphorae).
@@ -103,6 +103,15 @@ function dataPlane(config: FulcrumConfig, database: Database, log: Logger): Data
       await watchdog?.stop();
       await (await agents.peek()?.catch(() => null))?.close();
     },
+  };
+}
+
+/** The operator's log settings, as the agent reads them. */
+function agentLogSettings(config: FulcrumConfig): Record<string, string> {
+  return {
+    FULCRUM_AGENT_ACCESS_LOG_BYTES: String(config.accessLogBytes),
+    FULCRUM_AGENT_ACCESS_LOG_RETENTION_SECONDS: String(config.accessLogRetentionSeconds),
+    ...(config.logOffload ? { FULCRUM_AGENT_LOG_OFFLOAD: config.logOffload, FULCRUM_AGENT_LOG_OFFLOAD_FORMAT: config.logOffloadFormat } : {}),
   };
 }
 
@@ -201,7 +210,7 @@ export function startWorker(rt: Runtime, owner?: string): FlowWorker {
 
 export function createApi(rt: Runtime): Promise<Api> {
   const network = rt.config.networkDriver === 'local' ? new LocalNetworkDriver() : new NoopNetworkDriver();
-  return buildApi({ config: rt.config, database: rt.database, providers: rt.providers, network, log: rt.log });
+  return buildApi({ config: rt.config, database: rt.database, providers: rt.providers, network, log: rt.log, agents: rt.dataPlane.agents });
 }
 
 /**

@@ -14,6 +14,11 @@ import { buildAgentServer } from './server.ts';
 import { watchDirectory } from './data-dir-watch.ts';
 import { reloadCertificatesOnHangup } from './cert-reload.ts';
 import { agentVersion, haproxyVersion } from './versions.ts';
+import { LogOffload } from './log-offload.ts';
+import { truncateIfOver } from './log-rotation.ts';
+
+/** How often the plain-text logs are checked against their bound. */
+const LOG_ROTATION_MS = 10_000;
 
 export interface RunningAgent {
   address: string;
@@ -28,7 +33,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // A wrong file shows up here as a sentence, not later as a handshake every client fails.
   const identity = verifyCertificate(cert, ca, { purpose: SERVER_AUTH, keyPem: key });
   await mkdir(options.baseDir, { recursive: true, mode: 0o700 });
-  const registry = new AmphoraRegistry(options.baseDir, log);
+  const offload = options.logOffload ? new LogOffload(options.logOffload) : null;
+  const registry = new AmphoraRegistry(options.baseDir, log, {
+    accessLogBytes: options.accessLogBytes,
+    accessLogRetentionMs: options.accessLogRetentionMs,
+    adminLogBytes: options.adminLogBytes,
+    offload,
+  });
   await registry.load();
   // Heartbeats resume with the settings the controller last gave, before it calls again.
   const heartbeat = new HeartbeatSender({ ids: () => registry.ids(), snapshot: (id, timeoutMs) => snapshot(registry.get(id), timeoutMs) }, log.child({ role: 'heartbeat' }));
@@ -40,6 +51,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // Only now: an agent that could not take the port (another one serves this base directory)
   // must not start daemons beside that one's.
   registry.recover();
+  const rotation = setInterval(() => {
+    registry.rotateDaemonLogs();
+    if (options.logFile) truncateIfOver(options.logFile, options.adminLogBytes);
+  }, LOG_ROTATION_MS);
+  rotation.unref();
   const stopReloading = reloadCertificatesOnHangup(server.server as unknown as HttpsServer, options, log);
   let orphaned!: () => void;
   const stopWatching = await watchDirectory(options.baseDir, () => {
@@ -56,9 +72,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     async close() {
       stopWatching();
       stopReloading();
+      clearInterval(rotation);
       await server.close();
       await heartbeat.stop();
       registry.release();
+      offload?.close();
     },
   };
 }

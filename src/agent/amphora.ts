@@ -19,6 +19,8 @@ import type { DaemonName, SupervisionEvent, SupervisionLog } from './supervision
 import { DaemonSupervisor, type DaemonSupervision } from './supervisor.ts';
 import type { HealFacts } from './healability.ts';
 import { writeTrackFile } from './track-file.ts';
+import { AmphoraLogs, type LogSettings } from './amphora-logs.ts';
+import { truncateIfOver } from './log-rotation.ts';
 
 /** What survives an agent restart besides the daemons themselves (`amphora.json`). */
 interface AmphoraMeta {
@@ -62,14 +64,18 @@ export class Amphora {
   private trackWrites: Promise<void> = Promise.resolve();
   private removed = false;
 
+  readonly logs: AmphoraLogs;
+
   private constructor(
     readonly id: string,
     baseDir: string,
     private meta: AmphoraMeta,
     private readonly log: Logger,
     private readonly events: SupervisionLog,
+    private readonly logSettings: LogSettings,
   ) {
     this.layout = amphoraLayout(baseDir, id);
+    this.logs = new AmphoraLogs(id, this.layout, logSettings, log);
     const netns = () => this.meta.netns;
     this.haproxy = new Haproxy(id, this.layout, netns, (expected, pid) => {
       // The fault goes out at once (a standby takes the VIP), the restart follows.
@@ -103,9 +109,10 @@ export class Amphora {
     };
   }
 
-  static async create(baseDir: string, id: string, netns: string | null, log: Logger, events: SupervisionLog): Promise<Amphora> {
-    const amphora = new Amphora(id, baseDir, { netns, fault: false, haproxy: false, keepalived: false }, log, events);
+  static async create(baseDir: string, id: string, netns: string | null, log: Logger, events: SupervisionLog, logSettings: LogSettings): Promise<Amphora> {
+    const amphora = new Amphora(id, baseDir, { netns, fault: false, haproxy: false, keepalived: false }, log, events, logSettings);
     await mkdir(amphora.layout.runDir, { recursive: true, mode: 0o700 });
+    await amphora.logs.start();
     await amphora.saveMeta();
     amphora.updateTrackFile();
     await amphora.trackWrites;
@@ -116,13 +123,14 @@ export class Amphora {
    * An amphora a previous agent registered: read it back and re-adopt its daemons. Those that
    * should run but do not are started by `recover()`, once this agent owns the host.
    */
-  static async load(baseDir: string, id: string, log: Logger, events: SupervisionLog): Promise<Amphora> {
+  static async load(baseDir: string, id: string, log: Logger, events: SupervisionLog, logSettings: LogSettings): Promise<Amphora> {
     const layout = amphoraLayout(baseDir, id);
     const meta = JSON.parse(await readFile(layout.meta, 'utf8')) as AmphoraMeta;
     const exists = (path: string) => access(path).then(() => true, () => false);
     meta.haproxy ??= await exists(layout.haproxyConfig);
     meta.keepalived ??= await exists(layout.keepalivedConfig);
-    const amphora = new Amphora(id, baseDir, meta, log, events);
+    const amphora = new Amphora(id, baseDir, meta, log, events, logSettings);
+    await amphora.logs.start();
     await amphora.haproxy.adopt();
     await amphora.keepalived.adopt();
     log.info({ amphora_id: id, haproxy_pid: amphora.haproxy.pid, keepalived_pid: amphora.keepalived.pid }, 'amphora loaded');
@@ -275,9 +283,14 @@ export class Amphora {
     return killed;
   }
 
+  rotateDaemonLogs(): void {
+    for (const path of [this.layout.haproxyLog, this.layout.keepalivedLog]) truncateIfOver(path, this.logSettings.adminLogBytes);
+  }
+
   /** Stops both daemons and deletes the run directory. */
   async remove(): Promise<void> {
     this.closeSupervisors();
+    this.logs.close();
     await this.keepalived.stop();
     await this.haproxy.stop();
     await this.trackWrites;
@@ -288,6 +301,7 @@ export class Amphora {
   /** Agent shutdown: stop watching, leave the daemons serving. */
   release(): void {
     this.closeSupervisors();
+    this.logs.close();
     this.haproxy.release();
     this.keepalived.release();
   }

@@ -15,6 +15,7 @@ export function amphoraAgentCommand(): Command {
     .option('--key <file>', "this agent's private key, PEM (FULCRUM_AGENT_KEY)")
     .option('--heartbeat-file <file>', "where the controller's heartbeat settings are kept (FULCRUM_AGENT_HEARTBEAT_FILE, default heartbeat.json beside the base directory)")
     .option('--log-level <level>', 'FULCRUM_AGENT_LOG_LEVEL, default info')
+    .option('--log-offload <target>', 'copy every amphora log message to a syslog collector, udp://host:port or tcp://host:port (FULCRUM_AGENT_LOG_OFFLOAD; framing FULCRUM_AGENT_LOG_OFFLOAD_FORMAT rfc5424 or rfc3164)')
     .action(async (flags: AgentFlags) => {
       const agent = await startAgent(agentOptions(process.env, flags)).catch((err: unknown) => {
         if (!(err instanceof ProgramMissing)) throw err;

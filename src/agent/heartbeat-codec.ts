@@ -31,6 +31,8 @@ export interface HeartbeatProxy {
   st: string;
   /** Frontends only. */
   c?: Counters;
+  /** The row's figures for /metrics (model/proxy-counters.ts), `show stat` column → value; zeros left out. */
+  m?: Record<string, number>;
 }
 
 export interface Heartbeat {
@@ -77,8 +79,24 @@ export function encodeHeartbeat(heartbeat: Heartbeat, keyId: string, key: Buffer
   const header = Buffer.concat([MAGIC, Buffer.from([keyId.length]), Buffer.from(keyId, 'ascii')]);
   const body = deflateRawSync(Buffer.from(JSON.stringify(heartbeat), 'utf8'));
   const packet = Buffer.concat([header, mac(key, [header, body]), body]);
-  if (packet.length > MAX_PACKET_BYTES) throw new Error(`heartbeat of amphora ${heartbeat.amphora_id} is ${packet.length} bytes, more than ${MAX_PACKET_BYTES}`);
+  if (packet.length > MAX_PACKET_BYTES) throw new HeartbeatTooLarge(`heartbeat of amphora ${heartbeat.amphora_id} is ${packet.length} bytes, more than ${MAX_PACKET_BYTES}`);
   return packet;
+}
+
+export class HeartbeatTooLarge extends Error {}
+
+/**
+ * Encodes the heartbeat; one too large for a datagram (thousands of members) goes without its
+ * figures for /metrics (`m`), since liveness and statuses must arrive whatever else does.
+ */
+export function encodeFitting(heartbeat: Heartbeat, keyId: string, key: Buffer): { packet: Buffer; figuresShed: boolean } {
+  try {
+    return { packet: encodeHeartbeat(heartbeat, keyId, key), figuresShed: false };
+  } catch (err) {
+    if (!(err instanceof HeartbeatTooLarge)) throw err;
+    const bare = { ...heartbeat, proxies: heartbeat.proxies.map(({ m: _figures, ...p }) => p) };
+    return { packet: encodeHeartbeat(bare, keyId, key), figuresShed: true };
+  }
 }
 
 export interface SignedPacket {
@@ -117,7 +135,17 @@ function validProxy(v: unknown): v is HeartbeatProxy {
   if (typeof v !== 'object' || v === null) return false;
   const p = v as Record<string, unknown>;
   if (!isShortString(p.p, 256) || !isShortString(p.s, 256) || !isShortString(p.st, 64)) return false;
+  if (p.m !== undefined && !validFigures(p.m)) return false;
   return p.c === undefined || (Array.isArray(p.c) && p.c.length === 5 && p.c.every(isCount));
+}
+
+const FIGURE_NAME = /^[a-z0-9_]{1,32}$/;
+const MAX_FIGURES = 64;
+
+function validFigures(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const entries = Object.entries(v);
+  return entries.length <= MAX_FIGURES && entries.every(([k, n]) => FIGURE_NAME.test(k) && isCount(n));
 }
 
 /** Inflates and checks the body of a packet whose MAC was verified; throws HeartbeatRejected. */

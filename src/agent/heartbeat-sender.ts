@@ -4,7 +4,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Logger } from '../observability/logger.ts';
-import { encodeHeartbeat, type Heartbeat } from './heartbeat-codec.ts';
+import { encodeFitting, type Heartbeat } from './heartbeat-codec.ts';
 import { settingsDigest, type HeartbeatSettings } from './heartbeat-settings.ts';
 import type { Snapshot } from './heartbeat-snapshot.ts';
 
@@ -26,6 +26,8 @@ export class HeartbeatSender {
    * microseconds and a heartbeat goes out far less often than once a microsecond.
    */
   #seq = Date.now() * 1000;
+  /** Amphorae whose heartbeats go without their figures (too large), warned about once. */
+  readonly #shedding = new Set<string>();
   sent = 0;
   errors = 0;
 
@@ -104,7 +106,14 @@ export class HeartbeatSender {
         ...(snap.fault ? { fault: snap.fault } : {}),
         ...(snap.heals === undefined ? {} : { heals: snap.heals }),
       };
-      packet = encodeHeartbeat(heartbeat, settings.key_id, key);
+      const encoded = encodeFitting(heartbeat, settings.key_id, key);
+      packet = encoded.packet;
+      // Said once while it lasts, not every interval.
+      if (!encoded.figuresShed) this.#shedding.delete(id);
+      else if (!this.#shedding.has(id)) {
+        this.#shedding.add(id);
+        this.log.warn({ amphora_id: id }, 'heartbeat too large with its figures: sent without them, so /metrics misses this amphora');
+      }
     } catch (err) {
       this.errors++;
       this.log.warn({ err, amphora_id: id }, 'cannot build the heartbeat');

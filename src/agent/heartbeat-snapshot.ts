@@ -2,6 +2,7 @@
 // `show info` and `show stat` go in one request, so the counters and the worker they belong
 // to (the epoch) come from the same process even while a reload replaces it.
 import type { Amphora } from './amphora.ts';
+import type { Figures } from '../model/proxy-counters.ts';
 import type { Counters, HeartbeatProxy } from './heartbeat-codec.ts';
 import { unhealableReason, type UnhealableReason } from './healability.ts';
 import { identify } from './process-table.ts';
@@ -28,10 +29,12 @@ export function parseInfoAndStat(text: string): { pid: number | null; csv: strin
 function toProxies(csv: string): HeartbeatProxy[] {
   const stats = parseShowStat(csv);
   const n = (v: number | null) => v ?? 0;
+  // Figures go only where there are some, so an idle load balancer's heartbeat stays small.
+  const m = (figures: Figures) => (Object.keys(figures).length > 0 ? { m: figures } : {});
   return [
-    ...stats.frontends.map((f) => ({ p: f.name, s: 'FRONTEND', st: f.status, c: [n(f.bin), n(f.bout), n(f.scur), n(f.stot), n(f.ereq)] as Counters })),
-    ...stats.backends.map((b) => ({ p: b.name, s: 'BACKEND', st: b.status })),
-    ...stats.servers.map((s) => ({ p: s.backend, s: s.name, st: s.status })),
+    ...stats.frontends.map((f) => ({ p: f.name, s: 'FRONTEND', st: f.status, c: [n(f.bin), n(f.bout), n(f.scur), n(f.stot), n(f.ereq)] as Counters, ...m(f.figures) })),
+    ...stats.backends.map((b) => ({ p: b.name, s: 'BACKEND', st: b.status, ...m(b.figures) })),
+    ...stats.servers.map((s) => ({ p: s.backend, s: s.name, st: s.status, ...m(s.figures) })),
   ];
 }
 

@@ -28,6 +28,12 @@ export interface AmphoraLayout {
   vrrpState: string;
   /** The PEM files haproxy.cfg names (`<runDir>/certs`, as the controller renders it). */
   certDir: string;
+  /** Unix stream socket HAProxy's log ring connects to (`server agent unix@<this>`). */
+  logSocket: string;
+  /** The access log, JSON lines, with `<this>.1` before it (access-log-store.ts). */
+  accessLog: string;
+  /** HAProxy's administrative messages from the log ring, with `<this>.1` before it. */
+  adminLog: string;
 }
 
 /** Unix socket paths are limited to 107 bytes (sun_path). */
@@ -53,5 +59,8 @@ export function amphoraLayout(baseDir: string, amphoraId: string): AmphoraLayout
     notifyScript: file('keepalived-notify.sh'),
     vrrpState: file('vrrp.state'),
     certDir: file('certs'),
+    logSocket: file('log.sock'),
+    accessLog: file('access.log'),
+    adminLog: file('haproxy-admin.log'),
   };
 }

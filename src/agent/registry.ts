@@ -3,6 +3,7 @@
 import { access, readdir } from 'node:fs/promises';
 import type { Logger } from '../observability/logger.ts';
 import { Amphora } from './amphora.ts';
+import { DEFAULT_LOG_SETTINGS, type LogSettings } from './amphora-logs.ts';
 import { InvalidRequest, UnknownAmphora } from './errors.ts';
 import { amphoraLayout, MAX_SOCKET_PATH } from './layout.ts';
 import { SerialQueue } from './serial-queue.ts';
@@ -21,6 +22,7 @@ export class AmphoraRegistry {
   constructor(
     readonly baseDir: string,
     private readonly log: Logger,
+    private readonly logSettings: LogSettings = DEFAULT_LOG_SETTINGS,
   ) {}
 
   async load(): Promise<void> {
@@ -28,7 +30,7 @@ export class AmphoraRegistry {
       if (!entry.isDirectory() || !new RegExp(NAME_PATTERN).test(entry.name)) continue;
       const layout = amphoraLayout(this.baseDir, entry.name);
       if (!(await access(layout.meta).then(() => true, () => false))) continue;
-      this.amphorae.set(entry.name, await Amphora.load(this.baseDir, entry.name, this.log, this.events));
+      this.amphorae.set(entry.name, await Amphora.load(this.baseDir, entry.name, this.log, this.events, this.logSettings));
     }
   }
 
@@ -59,9 +61,9 @@ export class AmphoraRegistry {
         return existing;
       }
       const layout = amphoraLayout(this.baseDir, id);
-      const longest = [layout.masterSocket, layout.statsSocket].find((p) => Buffer.byteLength(p) > MAX_SOCKET_PATH);
+      const longest = [layout.masterSocket, layout.statsSocket, layout.logSocket].find((p) => Buffer.byteLength(p) > MAX_SOCKET_PATH);
       if (longest) throw new InvalidRequest(`socket path ${longest} is longer than ${MAX_SOCKET_PATH} bytes: use a shorter base directory`);
-      const amphora = await Amphora.create(this.baseDir, id, netns, this.log, this.events);
+      const amphora = await Amphora.create(this.baseDir, id, netns, this.log, this.events, this.logSettings);
       this.amphorae.set(id, amphora);
       return amphora;
     });
@@ -75,6 +77,11 @@ export class AmphoraRegistry {
       await amphora.exclusive(() => amphora.remove());
       this.amphorae.delete(id);
     });
+  }
+
+  /** Keeps the daemons' own output files (haproxy.log, keepalived.log) within their bound. */
+  rotateDaemonLogs(): void {
+    for (const amphora of this.amphorae.values()) amphora.rotateDaemonLogs();
   }
 
   /** Agent shutdown: the daemons keep running for the next agent to adopt. */

@@ -30,6 +30,10 @@ export interface AgentServerOptions {
 /** Supervision events in /1.0/info; the rest through /1.0/supervision/events. */
 const INFO_EVENTS = 50;
 
+/** Access-log lines per answer: by default, and at most. */
+const LOG_LIMIT = 100;
+const MAX_LOG_LIMIT = 10_000;
+
 /** A rendered haproxy.cfg with thousands of members is a few MB. */
 const BODY_LIMIT = 16 * 1024 * 1024;
 
@@ -189,6 +193,33 @@ export function buildAgentServer(options: AgentServerOptions) {
     const amphora = registry.get(request.params.amphora_id);
     return { killed: await amphora.exclusive(async () => amphora.crash()) };
   });
+
+  // The amphora's access log: the newest `limit` lines after sequence `after` and at or after
+  // `since` (ms since the epoch). Followers pass the `last_seq` of their previous answer.
+  app.get(
+    '/1.0/amphorae/:amphora_id/logs',
+    {
+      schema: {
+        params: AmphoraParams,
+        querystring: Type.Object(
+          {
+            after: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
+            since: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
+            limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const { after, since, limit } = request.query;
+      return registry.get(request.params.amphora_id).logs.read({
+        afterSeq: after === undefined ? undefined : Number(after),
+        sinceMs: since === undefined ? undefined : Number(since),
+        limit: Math.min(Math.max(Number(limit ?? LOG_LIMIT), 1), MAX_LOG_LIMIT),
+      });
+    },
+  );
 
   app.get('/1.0/amphorae/:amphora_id/interfaces', { schema: { params: AmphoraParams } }, async (request) => ({
     interfaces: await registry.get(request.params.amphora_id).interfaces(),

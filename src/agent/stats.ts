@@ -1,5 +1,6 @@
 // `show stat` CSV → the JSON the controller stores. Counters haproxy leaves empty for a row
 // type (a frontend has no `econ`) come back as null.
+import { figuresOf, scopeOfRowType, type Figures } from '../model/proxy-counters.ts';
 
 export interface FrontendStats {
   name: string;
@@ -9,6 +10,8 @@ export interface FrontendStats {
   bin: number | null;
   bout: number | null;
   ereq: number | null;
+  /** The figures /metrics exports (model/proxy-counters.ts). */
+  figures: Figures;
 }
 
 export interface BackendStats {
@@ -20,6 +23,7 @@ export interface BackendStats {
   bout: number | null;
   econ: number | null;
   eresp: number | null;
+  figures: Figures;
 }
 
 export interface ServerStats extends BackendStats {
@@ -49,8 +53,10 @@ export function parseShowStat(csv: string): HaproxyStats {
     const values = line.split(',');
     const field = (name: string) => values[columns.indexOf(name)] ?? '';
     const count = (name: string) => (field(name) === '' ? null : Number(field(name)));
-    const common = { status: field('status'), scur: count('scur'), stot: count('stot'), bin: count('bin'), bout: count('bout') };
     const type = field('type');
+    const scope = scopeOfRowType(type);
+    const figures = scope ? figuresOf(scope, field) : {};
+    const common = { status: field('status'), scur: count('scur'), stot: count('stot'), bin: count('bin'), bout: count('bout'), figures };
     if (type === FRONTEND) stats.frontends.push({ name: field('pxname'), ...common, ereq: count('ereq') });
     else if (type === BACKEND) stats.backends.push({ name: field('pxname'), ...common, econ: count('econ'), eresp: count('eresp') });
     else if (type === SERVER) {

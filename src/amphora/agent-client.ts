@@ -15,6 +15,12 @@ import type { HeartbeatSettings } from '../agent/heartbeat-settings.ts';
 import type { SupervisionEvent, SupervisionEventKind } from '../agent/supervision-log.ts';
 import { CLIENT_AUTH, verifyCertificate } from '../pki/verify.ts';
 
+/** One amphora's access-log lines as its agent answers (src/agent/access-log-store.ts). */
+export interface AgentLogAnswer {
+  last_seq: number;
+  logs: { seq: number; time: string; listener_id: string; message: string }[];
+}
+
 export type { AmphoraStatus, HaproxyApplyResult, HaproxyStats, KeepalivedApplyResult, NetworkInterface, RuntimeResult, SupervisionEvent };
 
 export interface AgentInfo {
@@ -177,6 +183,14 @@ export class AgentClient {
 
   async interfaces(id: string): Promise<NetworkInterface[]> {
     return (await this.call<{ interfaces: NetworkInterface[] }>(this.amphora(id), 'GET', this.path(id, 'interfaces'))).interfaces;
+  }
+
+  /** The amphora's access log: the newest `limit` lines after sequence `after` and from `sinceMs` on. */
+  logs(id: string, query: { after?: number; sinceMs?: number; limit: number }): Promise<AgentLogAnswer> {
+    const params = new URLSearchParams({ limit: String(query.limit) });
+    if (query.after !== undefined) params.set('after', String(query.after));
+    if (query.sinceMs !== undefined) params.set('since', String(Math.max(0, Math.floor(query.sinceMs))));
+    return this.call(this.amphora(id), 'GET', `${this.path(id, 'logs')}?${params}`);
   }
 
   heartbeatSettings(): Promise<{ digest: string | null }> {

@@ -23,6 +23,7 @@ import { clientErrorHandler, refuseUnmetExpectations, requireHost } from './tran
 import { installJsonBodyParser } from './octavia/json-body.ts';
 import { authPlugin } from '../auth/request-auth.ts';
 import type { ApiDeps } from './deps.ts';
+import { logRoutes } from './fulcrum/logs.ts';
 import { versionRoutes } from './resources/versions.ts';
 import { loadBalancerRoutes } from './resources/loadbalancers.ts';
 import { listenerRoutes } from './resources/listeners.ts';
@@ -45,6 +46,8 @@ import { drillRoutes } from './fulcrum/drills.ts';
 import { healthRoutes } from './fulcrum/health.ts';
 import { amphoraRoutes } from './resources/amphorae.ts';
 import { dashboardRoutes } from './fulcrum/dashboard.ts';
+import { metricsRoutes } from './fulcrum/metrics.ts';
+import { requestMetricsPlugin } from './request-metrics.ts';
 
 export type Api = Awaited<ReturnType<typeof buildApi>>;
 
@@ -67,6 +70,11 @@ export function canonicalUrl(url: string): string {
   path = path.replace(/\.json$/, '');
   if (path.length > 1) path = path.replace(/\/+$/, '');
   return path + query;
+}
+
+/** The access-log follow stream answers newline-delimited JSON (src/api/fulcrum/logs.ts). */
+function streamsNdjson(url: string, accept: string): boolean {
+  return /^\/v2\/fulcrum\/loadbalancers\/[^/?]+\/logs(\?|$)/.test(url) && /(^|,)\s*application\/x-ndjson\s*(;|,|$)/i.test(accept);
 }
 
 function routePattern(url: string): RegExp {
@@ -119,7 +127,9 @@ export async function buildApi(deps: ApiDeps) {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-openstack-request-id', request.id);
     const accept = request.headers.accept;
-    if (accept && !/(^|,)\s*(application\/json|application\/\*|\*\/\*)\s*(;|,|$)/i.test(accept) && !request.url.startsWith('/docs') && !/^\/ui(\/|\?|$)/.test(request.url)) {
+    // Prometheus text, NDJSON log streams, the API docs and the dashboard's files are not JSON.
+    const notJson = request.url.startsWith('/docs') || /^\/ui(\/|\?|$)/.test(request.url) || request.url.split('?')[0] === '/metrics' || (accept !== undefined && streamsNdjson(request.url, accept));
+    if (accept && !/(^|,)\s*(application\/json|application\/\*|\*\/\*)\s*(;|,|$)/i.test(accept) && !notJson) {
       const err = new NotAcceptable();
       return reply
         .status(406)
@@ -177,6 +187,7 @@ export async function buildApi(deps: ApiDeps) {
     if (schema && request.body && typeof request.body === 'object') coerceIntegerStrings(schema, request.body);
   });
 
+  await app.register(requestMetricsPlugin);
   await app.register(authPlugin, deps);
 
   await app.register(versionRoutes, deps);
@@ -199,7 +210,9 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(certificateRoutes, deps);
   await app.register(drillRoutes, deps);
   await app.register(healthRoutes, deps);
+  await app.register(logRoutes, deps);
   await app.register(amphoraRoutes, deps);
   await app.register(dashboardRoutes, deps);
+  await app.register(metricsRoutes, deps);
   return app;
 }

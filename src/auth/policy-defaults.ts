@@ -173,6 +173,9 @@ export const FULCRUM_RULES: Record<string, string> = {
   'fulcrum:health_manager:get_all': ADMIN,
   'fulcrum:circuit_breaker:get_all': ADMIN,
   'fulcrum:circuit_breaker:reset': ADMIN,
+  'fulcrum:metrics:get': ADMIN,
+  // A load balancer's access log is read like the load balancer itself, in every profile.
+  'fulcrum:loadbalancer:get_logs': `rule:${OCTAVIA_PREFIX}loadbalancer:get_one`,
 };
 
 /** Every rule of a profile under its full name. */

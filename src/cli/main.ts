@@ -5,6 +5,7 @@ import { loadConfig, type FulcrumConfig } from '../config.ts';
 import { FulcrumError } from '../errors.ts';
 import { openDatabase } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
+import { startMetricsServer } from '../observability/metrics-server.ts';
 import { adoptDataPlane, createApi, databaseUrl, openRuntime, startHealthManager, startHousekeeping, startWorker, type Runtime } from '../runtime.ts';
 import { ensureNetwork } from '../network/registration.ts';
 import { ensurePrivateDir } from '../private-files.ts';
@@ -22,6 +23,7 @@ import { secretStoreFor } from '../certs/secret-store.ts';
 import { doctorCommand } from './doctor.ts';
 import { dashboardCommand } from './dashboard.ts';
 import { ensureDashboardBuilt } from '../ui/build.ts';
+import { lbCommand } from './lb-logs.ts';
 
 function config(): FulcrumConfig {
   return loadConfig(process.env);
@@ -118,8 +120,10 @@ async function runRoles(roles: { api: boolean; worker: boolean; health: boolean;
     const address = await api.listen({ host: cfg.apiHost, port: cfg.apiPort });
     rt.log.info({ address, database: rt.database.kind }, 'Fulcrum API listening');
   }
+  const metrics = cfg.metricsBind ? await startMetricsServer(rt.database.db, cfg.metricsBind, rt.log) : null;
   onSignals(async () => {
     if (renewal) clearInterval(renewal);
+    await metrics?.close();
     await api?.close();
     await worker?.stop();
     await health?.stop();
@@ -177,6 +181,7 @@ program.addCommand(subnetCommand(config));
 program.addCommand(stopCommand(config));
 program.addCommand(doctorCommand(config));
 program.addCommand(dashboardCommand());
+program.addCommand(lbCommand(config));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`fulcrum: ${err instanceof Error ? err.message : String(err)}`);

@@ -41,6 +41,11 @@ export interface LocalAgentOptions {
   certificateDays?: number;
   /** The port tried first when none is configured or recorded (DEFAULT_AGENT_PORT). */
   defaultPort?: number;
+  /**
+   * Further FULCRUM_AGENT_* settings for an agent started here (access-log bounds, log offload).
+   * An agent that is already running keeps those it was started with.
+   */
+  agentSettings?: Record<string, string>;
 }
 
 export interface LocalAgentFiles {
@@ -223,6 +228,9 @@ export async function ensureLocalAgent(options: LocalAgentOptions): Promise<stri
       FULCRUM_AGENT_CA_CERT: pem.ca,
       FULCRUM_AGENT_CERT: pem.cert,
       FULCRUM_AGENT_KEY: pem.key,
+      // The agent rotates its own output file (this one) to keep it bounded.
+      FULCRUM_AGENT_LOG_FILE: files.log,
+      ...options.agentSettings,
     }),
   });
   child.unref();

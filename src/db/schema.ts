@@ -434,6 +434,31 @@ export interface Schema {
   listener_counter_epoch: ListenerCounterEpochTable;
   health_manager: HealthManagerTable;
   failover_breaker: FailoverBreakerTable;
+  proxy_figures: ProxyFiguresTable;
+  proxy_figures_epoch: ProxyFiguresEpochTable;
 }
 
 export type Table = keyof Schema;
+
+/** HAProxy figures for /metrics (migration 0022): totals per amphora and `show stat` row. */
+export interface ProxyFiguresTable {
+  amphora_id: string;
+  proxy: string;
+  server: string;
+  load_balancer_id: string;
+  listener_id: string | null;
+  pool_id: string | null;
+  member_id: string | null;
+  counters: ColumnType<Record<string, number | string>, string, string>;
+  gauges: ColumnType<Record<string, number | string>, string, string>;
+  updated_at: Timestamp;
+}
+
+export interface ProxyFiguresEpochTable {
+  amphora_id: string;
+  proxy: string;
+  server: string;
+  epoch: string;
+  counters: ColumnType<Record<string, number | string>, string, string>;
+  updated_at: Timestamp;
+}

@@ -15,6 +15,8 @@ export interface ClaimedJob {
   max_attempts: number;
   revert_attempts: number;
   last_error: string | null;
+  /** How long ago the job was queued, at the claim (the database's clock). */
+  age_ms: number;
 }
 
 export interface StoredStep {
@@ -47,7 +49,7 @@ export async function enqueueJob(
 }
 
 export async function claimJobs(db: Db, owner: string, limit: number, leaseMs: number): Promise<ClaimedJob[]> {
-  const result = await sql<ClaimedJob>`
+  const result = await sql<Omit<ClaimedJob, 'age_ms'> & { age_ms: string | number }>`
     with c as (
       select id from job
       where state = 'queued' and run_after <= now()
@@ -59,8 +61,9 @@ export async function claimJobs(db: Db, owner: string, limit: number, leaseMs: n
       lease_owner = ${owner}, lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000}),
       updated_at = now()
     from c where j.id = c.id
-    returning j.id, j.kind, j.payload, j.phase, j.attempts, j.max_attempts, j.revert_attempts, j.last_error`.execute(db);
-  return result.rows.map((r) => ({ ...r, id: String(r.id) }));
+    returning j.id, j.kind, j.payload, j.phase, j.attempts, j.max_attempts, j.revert_attempts, j.last_error,
+      extract(epoch from now() - j.created_at) * 1000 as age_ms`.execute(db);
+  return result.rows.map((r) => ({ ...r, id: String(r.id), age_ms: Number(r.age_ms) }));
 }
 
 /** Extends the leases this worker holds; returns the ids it still owns. */

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../observability/logger.ts';
+import { jobsFinished, jobStepFailures } from '../observability/metrics.ts';
 import { isPermanent, type FlowDefinition, type FlowRegistry, type FlowStep, type StepInput } from './flow.ts';
 import {
   JOB_CHANNEL,
@@ -57,6 +58,8 @@ export class FlowWorker {
   readonly #lost = new Set<string>();
   /** Aborted when the job's lease is lost, so the step running it stops (StepInput.signal). */
   readonly #aborts = new Map<string, AbortController>();
+  /** When this worker claimed each running job (its clock), for the job's latency. */
+  readonly #claimedAt = new Map<string, number>();
   #stopped = true;
   #wake: (() => void) | null = null;
   /** A wake-up that came while the loop was busy claiming: claim again before sleeping. */
@@ -131,6 +134,7 @@ export class FlowWorker {
 
   #start(job: ClaimedJob): void {
     this.#aborts.set(job.id, new AbortController());
+    this.#claimedAt.set(job.id, Date.now());
     const done = this.#execute(job)
       .catch((err) => {
         if (!(err instanceof LeaseLost)) this.#opts.log.error({ err, job_id: job.id }, 'job runner failed');
@@ -139,6 +143,7 @@ export class FlowWorker {
         this.#running.delete(job.id);
         this.#lost.delete(job.id);
         this.#aborts.delete(job.id);
+        this.#claimedAt.delete(job.id);
         this.#nudge();
       });
     this.#running.set(job.id, done);
@@ -167,6 +172,12 @@ export class FlowWorker {
     if (this.#lost.has(jobId) || !(await withFence(this.#opts.database.db, jobId, this.owner, fn))) {
       throw new LeaseLost(`lease on job ${jobId} lost`);
     }
+  }
+
+  /** Counts a job this worker finished, with its time from queued to finished. */
+  #finished(job: ClaimedJob, outcome: 'succeeded' | 'failed'): void {
+    const claimedAt = this.#claimedAt.get(job.id) ?? Date.now();
+    jobsFinished().observe({ kind: job.kind, outcome }, (job.age_ms + Date.now() - claimedAt) / 1000);
   }
 
   /** First retry after retryBaseMs, doubling per attempt, at most a minute. */
@@ -232,6 +243,7 @@ export class FlowWorker {
         await this.#fenced(job.id, (trx) => postponeJob(trx, job.id, delay));
         return;
       }
+      this.#finished(job, 'failed');
       log.warn({ reason }, 'flow failed and was reverted');
       return;
     }
@@ -246,12 +258,14 @@ export class FlowWorker {
         results[step.name] = output;
       }
       await this.#fenced(job.id, (trx) => finishJob(trx, job.id, 'succeeded', null));
+      this.#finished(job, 'succeeded');
     } catch (err) {
       // A step that stopped because its lease was lost did not fail: the new holder goes on.
       if (err instanceof LeaseLost || this.#lost.has(job.id)) throw err instanceof LeaseLost ? err : new LeaseLost(`lease on job ${job.id} lost`);
       const message = err instanceof Error ? err.message : String(err);
       const permanent = isPermanent(err);
       const backoff = this.#backoff(job.attempts);
+      jobStepFailures().inc({ kind: job.kind });
       log.warn({ err: message, attempt: job.attempts, permanent }, 'flow step failed');
       await this.#fenced(job.id, (trx) => retryJob(trx, job, message, backoff, permanent));
     }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.ts';
 import type { SecretStore } from '../certs/secret-store.ts';
 import type { Logger } from '../observability/logger.ts';
+import { failoversQueued } from '../observability/metrics.ts';
 import type { StatusCallbacks } from '../providers/status-callbacks.ts';
 import type { Heartbeat } from '../agent/heartbeat-codec.ts';
 import type { HeartbeatSettings } from '../agent/heartbeat-settings.ts';
@@ -16,6 +17,8 @@ import { evaluateBreakers, inClosingGrace, type BreakerPolicy, type DomainState,
 import { failoverCause } from './failover-cause.ts';
 import { HeartbeatReceiver } from './heartbeat-receiver.ts';
 import { proxyStats, statusFingerprint } from './heartbeat-stats.ts';
+import { reportedFigures, type ReportedFigures } from './heartbeat-figures.ts';
+import { addProxyFigures, pruneProxyFigures } from './proxy-figures-store.ts';
 import * as store from './health-store.ts';
 import { isEmptyUpdate, onlyChanges, operatingStatuses } from './operating-status.ts';
 import { NoopHeartbeats } from './noop-heartbeats.ts';
@@ -66,6 +69,8 @@ export class HealthManager {
   readonly #statusBasis = new Map<string, string>();
   /** The counters last stored per amphora/listener/epoch. */
   readonly #countersBasis = new Map<string, string>();
+  /** The figures last stored per amphora/proxy/server/epoch. */
+  readonly #figuresBasis = new Map<string, string>();
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #running = new Map<string, Promise<void>>();
   /** When this process last received each amphora's heartbeat (written or not yet). */
@@ -155,6 +160,7 @@ export class HealthManager {
     const unhealable = [...batch.values()].some((hb) => hb.fault);
     const serving = await store.servingAmphorae(db, [...batch.keys()]);
     const counters: store.ReportedCounters[] = [];
+    const figures: ReportedFigures[] = [];
     for (const amphora of serving) {
       const hb = batch.get(amphora.amphora_id)!;
       // Running but not answering (a reload under way): nothing to judge statuses by.
@@ -165,6 +171,13 @@ export class HealthManager {
         const update = onlyChanges(operatingStatuses(graph, proxyStats(hb)), graph);
         if (!isEmptyUpdate(update)) await this.deps.callbacks.updateStatuses(update);
         this.#statusBasis.set(amphora.amphora_id, basis);
+      }
+      for (const row of reportedFigures(hb, amphora.load_balancer_id)) {
+        const key = `${row.amphora_id}/${row.proxy}/${row.server}/${row.epoch}`;
+        const value = JSON.stringify(row.figures);
+        if (this.#figuresBasis.get(key) === value) continue;
+        this.#figuresBasis.set(key, value);
+        figures.push(row);
       }
       for (const p of hb.proxies) {
         if (p.s !== 'FRONTEND' || !p.c || !UUID.test(p.p) || hb.haproxy.epoch === null) continue;
@@ -187,6 +200,7 @@ export class HealthManager {
       }
     }
     await store.addCounters(db, counters);
+    await addProxyFigures(db, figures);
     this.#flushedAt = Date.now();
     // An amphora its agent cannot heal is acted on now, not at the next detection tick.
     if (unhealable) void this.#guard('detect', () => this.detect());
@@ -199,9 +213,11 @@ export class HealthManager {
     if (Date.now() - this.#prunedAt > PRUNE_EVERY_MS) {
       this.#prunedAt = Date.now();
       await store.pruneHealth(db);
+      await pruneProxyFigures(db);
       const live = new Set((await store.knownAmphorae(db)).keys());
       for (const key of this.#statusBasis.keys()) if (!live.has(key)) this.#statusBasis.delete(key);
       for (const key of this.#countersBasis.keys()) if (!live.has(key.split('/')[0])) this.#countersBasis.delete(key);
+      for (const key of this.#figuresBasis.keys()) if (!live.has(key.split('/')[0])) this.#figuresBasis.delete(key);
       for (const key of this.#heardAt.keys()) if (!live.has(key)) this.#heardAt.delete(key);
     }
     // Until this manager has listened for a whole timeout, old last_seen values may only mean
@@ -250,6 +266,7 @@ export class HealthManager {
       if (jobId) {
         slots--;
         this.failoversStarted++;
+        failoversQueued().inc({ cause: a.cause!.kind });
         log.warn({ amphora_id: a.id, load_balancer_id: a.row.load_balancer_id, job_id: jobId, reason }, 'automatic failover started');
       }
     }

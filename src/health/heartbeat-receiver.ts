@@ -6,6 +6,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Logger } from '../observability/logger.ts';
+import { heartbeatsAccepted, heartbeatsReceived, heartbeatsRejected } from '../observability/metrics.ts';
 import { HeartbeatRejected, openHeartbeat, type Heartbeat, type RejectReason } from '../agent/heartbeat-codec.ts';
 import type { AgentKey, KnownAmphora } from './health-store.ts';
 
@@ -86,6 +87,7 @@ export class HeartbeatReceiver {
   /** Checks one datagram; returns the reason it was dropped, or null when it was accepted. */
   handle(packet: Buffer, now: number): RejectReason | null {
     this.counters.received++;
+    heartbeatsReceived().inc();
     try {
       const { keyId, heartbeat } = openHeartbeat(packet, (id) => this.#keys.get(id)?.key, now, this.options.windowMs);
       const id = heartbeat.amphora_id;
@@ -100,11 +102,13 @@ export class HeartbeatReceiver {
       else this.#rate.set(id, { second, count: 1 });
       this.#lastSeq.set(id, heartbeat.seq);
       this.counters.accepted++;
+      heartbeatsAccepted().inc();
       this.onHeartbeat(heartbeat);
       return null;
     } catch (err) {
       const reason: RejectReason = err instanceof HeartbeatRejected ? err.reason : 'bad_body';
       this.counters[reason]++;
+      heartbeatsRejected().inc({ reason });
       // A key or amphora this process has not loaded yet (a new agent, a new amphora).
       if (reason === 'unknown_key' || reason === 'wrong_agent') this.#refreshSoon(now);
       if (!(err instanceof HeartbeatRejected)) this.log.warn({ err }, 'heartbeat handling failed');

@@ -166,6 +166,7 @@ describe('ACTIVE_STANDBY on the netns compute driver', () => {
     await until('requests served before the kill', 10_000, async () => load.result.ok >= 20);
     const killedAt = Date.now();
     await killNamespaceProcesses(masterNs);
+    const killDone = Date.now();
     await until('the BACKUP to take the VIP', 10_000, async () => (await addresses(backupNs)).includes(vip));
     // The agent takes the VIP off the dead MASTER's interface: its kernel would answer for it.
     await until('the dead MASTER to lose the VIP', 10_000, async () => !(await addresses(masterNs)).includes(vip));
@@ -173,6 +174,16 @@ describe('ACTIVE_STANDBY on the netns compute driver', () => {
     const afterKill = await load.stop();
     assert.ok(afterKill.ok > 40, `${afterKill.ok} served`);
     assert.deepEqual(await httpGet(`http://${vip}/`), { status: 200, body: 'm1' }, 'served by the BACKUP');
+    // The access log holds both amphorae's lines, merged by time: the MASTER's before the kill,
+    // the BACKUP's after (docs/access-logs.md §4).
+    const logsPath = `/v2/fulcrum/loadbalancers/${lbId}/logs?since=${new Date(killedAt - 1000).toISOString()}&limit=1000`;
+    await until('access-log lines from both amphorae', 15_000, async () => {
+      const ids = new Set((await app.request('GET', logsPath)).body.logs.map((l: { amphora_id: string }) => l.amphora_id));
+      return ids.has(master.id) && ids.has(backup.id);
+    });
+    const merged: { time: string; amphora_id: string }[] = (await app.request('GET', logsPath)).body.logs;
+    assert.deepEqual(merged.map((l) => l.time), merged.map((l) => l.time).sort(), 'one log, in time order');
+    assert.ok(merged.filter((l) => l.amphora_id === master.id).every((l) => Date.parse(l.time) <= killDone), "the MASTER's lines are from before the kill");
 
     // The pair is rebuilt by the amphora failover job (queued here through the operator API;
     // the health manager queues the same job for an amphora it finds dead).

@@ -433,6 +433,12 @@ export function haproxyCases(): RenderCase[] {
       });
       return { graph: graph(lb, [listener({ default_pool_id: p.id, allowed_cidrs: ['2001:db8::/48'] })], [p]), ctx: { vipAddress: '2001:db8::10', log: { kind: 'none' } } };
     }),
+    renderCase('agent-logging', 'access logs to the agent: a ring forwarded to its socket, Octavia\'s log fields per listener (no request line for TCP)', () => {
+      const p = pool({ members: [member()] });
+      const http = listener({ default_pool_id: p.id });
+      const tcp = listener({ protocol: 'TCP', protocol_port: 5432, default_pool_id: p.id });
+      return { graph: graph(loadBalancer(), [http, tcp], [p]), ctx: { log: { kind: 'agent', socket: `${GOLDEN_ROOT}/run/log.sock`, ringBytes: 262144 } } };
+    }),
     renderCase('additional-vips', 'additional VIPs (IPv4 and IPv6): every listener binds the primary and each additional VIP', () => {
       const p = pool({ members: [member()] });
       const http = listener({ default_pool_id: p.id });

@@ -54,6 +54,7 @@ describe('a boot that fails after the amphora was placed', () => {
       stats: (...args) => agents.stats(...args),
       addresses: (...args) => agents.addresses(...args),
       crash: (...args) => agents.crash(...args),
+      logs: (...args) => agents.logs(...args),
       heartbeatDigest: (...args) => agents.heartbeatDigest(...args),
       configureHeartbeat: (...args) => agents.configureHeartbeat(...args),
     };

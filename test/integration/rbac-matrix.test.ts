@@ -127,6 +127,7 @@ Object.assign(EXPECTATIONS, {
   'fulcrum:health_manager:get_all': { rule: 'admin', scope: 'global' },
   'fulcrum:circuit_breaker:get_all': { rule: 'admin', scope: 'global' },
   'fulcrum:circuit_breaker:reset': { rule: 'admin', scope: 'global' },
+  'fulcrum:metrics:get': { rule: 'admin', scope: 'global' },
   // A drill kills an amphora for real: administrators only, on any project's load balancer.
   'fulcrum:loadbalancer:drill': { rule: 'admin', scope: 'project' },
   'fulcrum:loadbalancer:get_drill': { rule: 'admin', scope: 'project' },

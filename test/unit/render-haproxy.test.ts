@@ -214,3 +214,20 @@ test('a bad amphora context is an operator error', () => {
   const standby = amphoraContext({ topology: 'ACTIVE_STANDBY' });
   assert.throws(() => renderHaproxyConfig(g, { ...standby, peers: standby.peers.slice(1) }), configError);
 });
+
+test("access logs: Octavia's fields per listener, TCP without request line or status, the project taken literally", () => {
+  const p = pool({ members: [member()] });
+  const http = listener({ default_pool_id: p.id });
+  const tcp = listener({ protocol: 'TCP', protocol_port: 5432, default_pool_id: p.id });
+  const lb = loadBalancer({ project_id: "50%'off" });
+  const config = renderHaproxyConfig(graph(lb, [http, tcp], [p]), amphoraContext({ log: { kind: 'agent', socket: '/run/a/log.sock', ringBytes: 65536 } }));
+  const formats = lines(config).filter((l) => l.startsWith('log-format '));
+  assert.equal(formats.length, 2);
+  assert.ok(formats[0]!.startsWith(`log-format '50%%'\\''off ${lb.id} %f %ci %cp %t %{+Q}r %ST %B %U`), formats[0]);
+  assert.ok(formats[1]!.includes(' %t - - %B '), formats[1]);
+  assert.ok(lines(config).includes(`log-tag ${http.id}`));
+  assert.ok(lines(config).includes('server agent unix@/run/a/log.sock'));
+  assert.ok(lines(config).includes('size 65536'));
+  const silent = renderHaproxyConfig(graph(lb, [http], [p]), amphoraContext({ log: { kind: 'none' } }));
+  assert.ok(!silent.includes('log-format') && !silent.includes('ring '), 'no logging: no format, no ring');
+});

@@ -16,7 +16,11 @@ export interface AmphoraPaths {
   certDir: string;
 }
 
-export type LogTarget = { kind: 'none' } | { kind: 'stdout' } | { kind: 'unix'; path: string };
+/**
+ * `agent`: a ring buffer of `ringBytes` in HAProxy, forwarded to the agent's unix stream socket
+ * `socket` (haproxy-logging.ts).
+ */
+export type LogTarget = { kind: 'none' } | { kind: 'stdout' } | { kind: 'unix'; path: string } | { kind: 'agent'; socket: string; ringBytes: number };
 
 export interface HaproxyPeer {
   /** The amphora id; the local one is the peer named `AmphoraRenderContext.amphoraId`. */
@@ -118,6 +122,7 @@ export function checkContext(ctx: AmphoraRenderContext): void {
   });
   for (const [field, path] of Object.entries(ctx.paths)) checkFilePath(path, `paths.${field}`);
   if (ctx.log.kind === 'unix') checkFilePath(ctx.log.path, 'log.path');
+  if (ctx.log.kind === 'agent') checkFilePath(ctx.log.socket, 'log.socket');
   if (ctx.topology === 'ACTIVE_STANDBY' && !ctx.peers.some((p) => p.name === ctx.amphoraId)) {
     throw new ConfigError('amphora render context: ACTIVE_STANDBY peers must include this amphora (named by its id).');
   }

@@ -10,6 +10,7 @@ import { section, type RenderEnv } from './haproxy-env.ts';
 import { renderFrontend, routedPools } from './haproxy-frontend.ts';
 import { checkId, hostPort } from './haproxy-quote.ts';
 import { assertHaproxyCanServe } from './unsupported.ts';
+import { globalLogLines, logRingSection } from './haproxy-logging.ts';
 
 /** Stick tables of both amphorae replicate through this section (ACTIVE_STANDBY). */
 const PEERS_SECTION = 'amphora_peers';
@@ -29,8 +30,7 @@ function globalSection(ctx: AmphoraRenderContext): string {
     `server-state-file ${ctx.paths.serverStateFile}`,
     `hard-stop-after ${ctx.hardStopAfterMs}`,
   ];
-  if (ctx.log.kind === 'stdout') lines.push('log stdout format raw local0');
-  if (ctx.log.kind === 'unix') lines.push(`log ${ctx.log.path} local0`);
+  lines.push(...globalLogLines(ctx));
   if (ctx.topology === 'ACTIVE_STANDBY') lines.push(`localpeer ${ctx.amphoraId}`);
   return section('global', lines);
 }
@@ -63,11 +63,12 @@ export function renderHaproxy(graph: LbGraph, ctx: AmphoraRenderContext): Render
   // Stable order, so an unchanged graph renders byte for byte the same config (no needless reload).
   const listeners = [...graph.listeners].sort((a, b) => a.protocol_port - b.protocol_port || a.id.localeCompare(b.id));
   const proxies = listeners.flatMap((listener) => [
-    renderFrontend(listener, pools, lb.admin_state_up && listener.admin_state_up, env),
+    renderFrontend(listener, pools, lb.admin_state_up && listener.admin_state_up, env, lb),
     ...routedPools(listener, pools).map((pool) => renderBackend(pool, listener, env)),
   ]);
   const header = `# Load balancer ${checkId(lb.id, 'load balancer id')}, amphora ${ctx.amphoraId} (${ctx.topology}). Rendered by Fulcrum.`;
-  const sections = [header, globalSection(ctx), defaultsSection(ctx), ...(env.peers ? [peersSection(ctx)] : []), ...proxies];
+  const ring = logRingSection(ctx);
+  const sections = [header, globalSection(ctx), defaultsSection(ctx), ...(ring.length > 0 ? [ring.join('\n')] : []), ...(env.peers ? [peersSection(ctx)] : []), ...proxies];
   return { config: `${sections.join('\n\n')}\n`, files: [...env.files.values()].sort((a, b) => a.path.localeCompare(b.path)) };
 }
 

@@ -1,5 +1,6 @@
 // One frontend per listener, named by listener id.
-import type { ListenerNode, PoolNode } from '../../model/lb-graph.ts';
+import type { ListenerNode, LoadBalancer, PoolNode } from '../../model/lb-graph.ts';
+import { frontendLogLines } from './haproxy-logging.ts';
 import { RenderInputError } from './errors.ts';
 import { backendName, frontendMode } from './haproxy-backend.ts';
 import { section, type RenderEnv } from './haproxy-env.ts';
@@ -100,7 +101,7 @@ function listenerMaxconn(listener: ListenerNode, cap: number): number {
   return listener.connection_limit > 0 ? Math.min(listener.connection_limit, cap) : cap;
 }
 
-export function renderFrontend(listener: ListenerNode, pools: Map<string, PoolNode>, serving: boolean, env: RenderEnv): string {
+export function renderFrontend(listener: ListenerNode, pools: Map<string, PoolNode>, serving: boolean, env: RenderEnv, lb: Pick<LoadBalancer, 'id' | 'project_id'>): string {
   const field = `listener ${listener.id}`;
   const mode = frontendMode(listener);
   const tlsWords = bindTlsWords(listener, env);
@@ -115,7 +116,7 @@ export function renderFrontend(listener: ListenerNode, pools: Map<string, PoolNo
     ...binds,
     `maxconn ${listenerMaxconn(listener, env.ctx.maxconn)}`,
     `timeout client ${checkInteger(listener.timeout_client_data, `${field} timeout_client_data`, 0, 2_073_600_000)}`,
-    ...(env.ctx.log.kind === 'none' ? [] : [mode === 'http' ? 'option httplog' : 'option tcplog']),
+    ...frontendLogLines(env.ctx, listener, lb.project_id, lb.id, mode),
     // Keep-alive clients racing an old worker's idle close saw errors on reload (docs/dataplane.md §3).
     ...(mode === 'http' ? ['option idle-close-on-response'] : []),
     ...(inspectDelay > 0 ? [`tcp-request inspect-delay ${inspectDelay}`] : []),

@@ -1,5 +1,5 @@
 // AmphoraAgents over the agents' REST API, one mutual-TLS client per agent.
-import { AgentClient } from '../../amphora/agent-client.ts';
+import { AgentClient, type AgentLogAnswer } from '../../amphora/agent-client.ts';
 import { backendPoolId } from '../../amphora/render/haproxy-backend.ts';
 import type { ProxyStat } from '../../health/operating-status.ts';
 import type { AmphoraAgents } from './amphora-agents.ts';
@@ -62,6 +62,10 @@ export class AgentGateway implements AmphoraAgents {
 
   async crash(agentUrl: string, amphoraId: string): Promise<void> {
     await this.#client(agentUrl).crash(amphoraId);
+  }
+
+  logs(agentUrl: string, amphoraId: string, query: { after?: number; sinceMs?: number; limit: number }): Promise<AgentLogAnswer> {
+    return this.#client(agentUrl).logs(amphoraId, query);
   }
 
   /** The digest of the agent's heartbeat settings (null: none yet). */

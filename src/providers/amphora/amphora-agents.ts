@@ -2,6 +2,7 @@
 import type { ProxyStat } from '../../health/operating-status.ts';
 import type { AmphoraFileContent } from '../../agent/cert-files.ts';
 import type { HeartbeatSettings } from '../../agent/heartbeat-settings.ts';
+import type { AgentLogAnswer } from '../../amphora/agent-client.ts';
 
 export interface AmphoraAgents {
   /** Registers the amphora with its agent (idempotent); returns its run directory there. */
@@ -16,6 +17,8 @@ export interface AmphoraAgents {
   addresses(agentUrl: string, amphoraId: string): Promise<string[]>;
   /** SIGKILLs the amphora's keepalived and haproxy, as a crash would (failover drills). */
   crash(agentUrl: string, amphoraId: string): Promise<void>;
+  /** The amphora's access log (src/agent/access-log-store.ts): lines after `after`, from `sinceMs`, the newest `limit`. */
+  logs(agentUrl: string, amphoraId: string, query: { after?: number; sinceMs?: number; limit: number }): Promise<AgentLogAnswer>;
   /** The digest of the agent's heartbeat settings (null: none yet). */
   heartbeatDigest(agentUrl: string): Promise<string | null>;
   /** Where and how often the agent sends heartbeats, and the key it signs them with. */

@@ -8,6 +8,7 @@ import { routedPools } from '../../amphora/render/haproxy-frontend.ts';
 import type { ProxyStat } from '../../health/operating-status.ts';
 import type { LbGraph } from '../../model/lb-graph.ts';
 import type { AmphoraAgents } from './amphora-agents.ts';
+import type { AgentLogAnswer } from '../../amphora/agent-client.ts';
 
 const ZERO = { bytes_in: 0, bytes_out: 0, active_connections: 0, total_connections: 0, request_errors: 0 };
 
@@ -55,6 +56,11 @@ export class NoopAmphoraAgents implements AmphoraAgents {
 
   /** Nothing runs, so nothing can be killed. */
   async crash(): Promise<void> {}
+
+  /** No HAProxy, no traffic: the log is empty. */
+  async logs(): Promise<AgentLogAnswer> {
+    return { last_seq: 0, logs: [] };
+  }
 
   /** No agent sends heartbeats: its amphorae are never monitored, so never failed over. */
   async heartbeatDigest(): Promise<string | null> {

@@ -13,6 +13,9 @@ export interface AmphoraLimits {
 
 export const DEFAULT_LIMITS: AmphoraLimits = { maxconn: 9000, hardStopAfterMs: 30_000 };
 
+/** HAProxy's log buffer: what it keeps while the agent is away (a restart), about 1000 lines. */
+export const LOG_RING_BYTES = 256 * 1024;
+
 /** Where the two HAProxy peers of a pair replicate stick tables, on their VRRP addresses. */
 export const HAPROXY_PEER_PORT = 1025;
 
@@ -55,7 +58,9 @@ export function renderContext(graph: LbGraph, amphora: AmphoraRecord, peers: Amp
     },
     maxconn: limits.maxconn,
     hardStopAfterMs: limits.hardStopAfterMs,
-    log: { kind: 'none' },
+    // HAProxy logs through a ring to the agent's socket (src/agent/layout.ts), which keeps the
+    // load balancer's access log.
+    log: { kind: 'agent', socket: `${runDir}/log.sock`, ringBytes: LOG_RING_BYTES },
     peers: pair ? [amphora, ...vrrpPeers].map((a) => ({ name: a.id, address: a.vrrp_ip ?? '', port: HAPROXY_PEER_PORT })) : [],
     vrrp: pair ? vrrpContext(amphora, vrrpPeers, runDir) : null,
   };

@@ -1,0 +1,154 @@
+// Cost of access logging on HAProxy throughput: the same rendered haproxy.cfg (one HTTP listener,
+// one member) with logging off, and with Octavia's access-log fields sent through the log ring
+// to the agent's receiver (src/agent/amphora-logs.ts, in a process of its own as in the agent),
+// which parses every line and writes it to the amphora's access log. The member is a third
+// HAProxy answering 200 itself, so neither side is capped by a slow backend. Both HAProxies run
+// in one run, taking turns round by round (the order alternates), wrk -t1 keep-alive; medians
+// over the rounds and their ratio. Also: the share of requests whose line reached the log (the
+// ring drops lines rather than slowing traffic when the receiver falls behind), HAProxy's CPU per
+// request with and without, and the receiver's CPU per line: on a shared box these explain the
+// req/s figures better than req/s alone.
+//
+//   node --import tsx bench/access-log.ts          (BENCH_AL_ROUNDS=5 BENCH_AL_SECONDS=5 BENCH_AL_CONNECTIONS=20)
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fmt, intFromEnv, table } from './lib.ts';
+import { childPids, cpuMs, firstOk, freePort, haproxyCheck, loadNote, median, minimalHaproxyConfig, startHaproxy, startProc, tempDir } from './dataplane-lib.ts';
+import { renderHaproxyConfig } from '../src/amphora/render/haproxy-config.ts';
+import { amphoraContext, graph, listener, loadBalancer, member, pool } from '../test/helpers/graph-builder.ts';
+import { amphoraLayout } from '../src/agent/layout.ts';
+import { AmphoraLogs } from '../src/agent/amphora-logs.ts';
+import { createLogger } from '../src/observability/logger.ts';
+
+const ROUNDS = intFromEnv('BENCH_AL_ROUNDS', 5);
+const SECONDS = intFromEnv('BENCH_AL_SECONDS', 5);
+const CONNECTIONS = intFromEnv('BENCH_AL_CONNECTIONS', 20);
+const AMPHORA = 'bench-amphora';
+
+/** Child mode: the agent's receiver for one amphora, until killed. */
+async function receiver(baseDir: string): Promise<void> {
+  const layout = amphoraLayout(baseDir, AMPHORA);
+  // Large enough to keep every line of the run, so they can be counted.
+  const logs = new AmphoraLogs(AMPHORA, layout, { accessLogBytes: 2 * 1024 ** 3, accessLogRetentionMs: 3600_000, adminLogBytes: 1024 ** 2, offload: null }, createLogger('warn'));
+  await logs.start();
+  console.log('receiver ready');
+  process.on('SIGTERM', () => {
+    logs.close();
+    process.exit(0);
+  });
+}
+
+function wrk(url: string): Promise<{ rps: number; requests: number }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--timeout', '2s', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    proc.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const killer = setTimeout(() => proc.kill('SIGKILL'), (SECONDS + 15) * 1000);
+    proc.once('exit', (code) => {
+      clearTimeout(killer);
+      const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+      const reqs = /(\d+) requests in/.exec(out);
+      if (code !== 0 || !rps || !reqs) return reject(new Error(`wrk failed (${code}):\n${out}`));
+      resolve({ rps: Number(rps[1]), requests: Number(reqs[1]) });
+    });
+  });
+}
+
+function countLines(path: string): number {
+  let n = 0;
+  for (const p of [`${path}.1`, path]) if (existsSync(p)) n += readFileSync(p, 'utf8').split('\n').filter((l) => l !== '').length;
+  return n;
+}
+
+async function main(): Promise<void> {
+  const scratch = tempDir('fulcrum-bench-access-log-');
+  try {
+    console.log(`-- start: ${loadNote()}`);
+    const backendPort = await freePort();
+    const backendCfg = join(scratch.dir, 'backend.cfg');
+    writeFileSync(backendCfg, minimalHaproxyConfig(backendPort, ['http-request return status 200 content-type text/plain string ok']));
+    const backend = startHaproxy(backendCfg);
+
+    const baseDir = join(scratch.dir, 'amphorae');
+    const layout = amphoraLayout(baseDir, AMPHORA);
+    mkdirSync(layout.runDir, { recursive: true });
+    const recv = startProc('receiver', process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'access-log.ts'), 'receiver', baseDir], { detached: true });
+    for (let i = 0; i < 200 && !recv.output().includes('receiver ready'); i++) await new Promise((r) => setTimeout(r, 50));
+    if (!recv.output().includes('receiver ready')) throw new Error(`the receiver did not start:\n${recv.output()}`);
+
+    const p = pool({ members: [member({ address: '127.0.0.1', protocol_port: backendPort })] });
+    const targets: { name: string; url: string; workers: () => number[]; stop: () => Promise<void> }[] = [];
+    for (const [name, logged] of [['logging off', false], ['access log to the agent', true]] as const) {
+      const port = await freePort();
+      const dir = join(scratch.dir, logged ? 'logged' : 'silent');
+      mkdirSync(dir, { recursive: true });
+      const runDir = logged ? layout.runDir : dir;
+      const ctx = amphoraContext({
+        vipAddress: '127.0.0.1',
+        paths: { runDir, serverStateFile: join(runDir, 'servers.state'), certDir: join(runDir, 'certs') },
+        log: logged ? { kind: 'agent', socket: layout.logSocket, ringBytes: 256 * 1024 } : { kind: 'none' },
+      });
+      const cfgPath = join(dir, 'haproxy.cfg');
+      writeFileSync(cfgPath, renderHaproxyConfig(graph(loadBalancer(), [listener({ protocol_port: port, default_pool_id: p.id })], [p]), ctx));
+      const check = haproxyCheck(cfgPath);
+      if (!check.ok) throw new Error(`${name}: haproxy -c refused the rendered config:\n${check.output}`);
+      const haproxy = startHaproxy(cfgPath);
+      const url = `http://127.0.0.1:${port}/bench/path?q=1`;
+      await firstOk(url, 10_000, 10);
+      targets.push({ name, url, workers: () => haproxy.workerPids(), stop: () => haproxy.stop() });
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const linesBefore = countLines(layout.accessLog);
+
+    console.log(`wrk -t1 -c${CONNECTIONS} keep-alive, ${SECONDS} s × ${ROUNDS} rounds per target, order alternating; member: HAProxy answering 200`);
+    const rps = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+    const cpuPerRequest = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+    const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+    // The receiver runs under `node --import tsx`: its own pid and any children.
+    const receiverCpu = () => cpuOf([recv.pid, ...childPids(recv.pid)]);
+    const receiverCpuStart = receiverCpu();
+    let loggedRequests = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? targets : [...targets].reverse();
+      for (const t of order) {
+        const cpu0 = cpuOf(t.workers());
+        const r = await wrk(t.url);
+        cpuPerRequest.get(t.name)!.push(((cpuOf(t.workers()) - cpu0) * 1000) / r.requests);
+        rps.get(t.name)!.push(r.rps);
+        if (t === targets[1]) loggedRequests += r.requests;
+        process.stdout.write(`  round ${round + 1} ${t.name}: ${fmt(r.rps, 0)} req/s\n`);
+      }
+    }
+    // wrk's requests include those still in flight when it stopped; give the last lines a moment.
+    await new Promise((r) => setTimeout(r, 1500));
+    const lines = countLines(layout.accessLog) - linesBefore;
+    const receiverUsPerLine = ((receiverCpu() - receiverCpuStart) * 1000) / lines;
+
+    const off = median(rps.get(targets[0]!.name)!);
+    const on = median(rps.get(targets[1]!.name)!);
+    console.log('');
+    console.log(
+      table(
+        ['target', 'median req/s', 'min', 'max', 'HAProxy CPU µs/request'],
+        targets.map((t) => {
+          const xs = rps.get(t.name)!;
+          return [t.name, fmt(median(xs), 0), fmt(Math.min(...xs), 0), fmt(Math.max(...xs), 0), fmt(median(cpuPerRequest.get(t.name)!), 1)];
+        }),
+      ),
+    );
+    console.log(`\nratio logging on / off: ${fmt(on / off, 3)} (${fmt((1 - on / off) * 100, 1)} % fewer req/s with access logs)`);
+    console.log(`lines in the access log: ${lines} of ${loggedRequests} requests (${fmt((lines / loggedRequests) * 100, 1)} %)`);
+    console.log(`agent receiver CPU per line: ${fmt(receiverUsPerLine, 1)} µs (the agent shares the host's CPUs with HAProxy)`);
+    for (const t of targets) await t.stop();
+    await backend.stop();
+    await recv.stop();
+    console.log(`-- end: ${loadNote()}`);
+  } finally {
+    await scratch.remove();
+  }
+}
+
+if (process.argv[2] === 'receiver') await receiver(process.argv[3]!);
+else await main();

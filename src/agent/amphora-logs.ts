@@ -1,0 +1,94 @@
+// One amphora's logs: the unix socket its HAProxy's log ring connects to (layout.logSocket), the
+// access log kept per load balancer (access-log-store.ts), HAProxy's administrative messages in
+// a bounded file, and the copy for the operator's collector, if one is configured.
+import { rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from '../observability/logger.ts';
+import { AccessLogStore, type AccessLogEntry, type AccessLogQuery } from './access-log-store.ts';
+import type { AmphoraLayout } from './layout.ts';
+import type { LogOffload } from './log-offload.ts';
+import { BoundedTextLog } from './log-rotation.ts';
+import { ACCESS_FACILITY, ACCESS_SEVERITY, ADMIN_FACILITY, parseSyslog5424, splitSyslogFrames } from './syslog-message.ts';
+
+export interface LogSettings {
+  /** Access log bytes on disk per amphora (both files). */
+  accessLogBytes: number;
+  accessLogRetentionMs: number;
+  /** haproxy.log, keepalived.log and the administrative log, each. */
+  adminLogBytes: number;
+  offload: LogOffload | null;
+}
+
+export const DEFAULT_LOG_SETTINGS: LogSettings = { accessLogBytes: 4 * 1024 * 1024, accessLogRetentionMs: 24 * 3600_000, adminLogBytes: 1024 * 1024, offload: null };
+
+/** A connection that sends more than this without a frame boundary is cut off. */
+const MAX_PENDING = 64 * 1024;
+
+export class AmphoraLogs {
+  readonly access: AccessLogStore;
+  private readonly admin: BoundedTextLog;
+  private server: Server | null = null;
+  private readonly connections = new Set<Socket>();
+
+  constructor(
+    private readonly amphoraId: string,
+    private readonly layout: AmphoraLayout,
+    private readonly settings: LogSettings,
+    private readonly log: Logger,
+  ) {
+    this.access = new AccessLogStore(layout.accessLog, { maxBytes: settings.accessLogBytes, retentionMs: settings.accessLogRetentionMs });
+    this.admin = new BoundedTextLog(layout.adminLog, settings.adminLogBytes);
+  }
+
+  /** Opens the stored log and listens; a socket a previous agent left behind is replaced. */
+  async start(): Promise<void> {
+    this.access.open();
+    rmSync(this.layout.logSocket, { force: true });
+    const server = createServer((socket) => this.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.layout.logSocket, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.log.error({ err, amphora_id: this.amphoraId }, 'log socket failed'));
+    this.server = server;
+  }
+
+  read(query: AccessLogQuery): { last_seq: number; logs: AccessLogEntry[] } {
+    return { last_seq: this.access.lastSeq, logs: this.access.read(query) };
+  }
+
+  /** Stops listening (HAProxy's ring keeps the newest messages until the next agent connects). */
+  close(): void {
+    for (const socket of this.connections) socket.destroy();
+    this.server?.close();
+    this.server = null;
+    this.access.close();
+  }
+
+  private accept(socket: Socket): void {
+    this.connections.add(socket);
+    let pending: Buffer = Buffer.alloc(0);
+    socket.on('data', (data) => {
+      const { frames, rest } = splitSyslogFrames(pending.length > 0 ? Buffer.concat([pending, data]) : data);
+      pending = rest;
+      for (const frame of frames) this.receive(frame);
+      if (pending.length > MAX_PENDING) socket.destroy();
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => this.connections.delete(socket));
+  }
+
+  private receive(frame: string): void {
+    const message = parseSyslog5424(frame);
+    if (!message) return;
+    if (message.facility === ACCESS_FACILITY && message.severity === ACCESS_SEVERITY) {
+      this.access.append(message.timeMs, message.tag, message.text);
+    } else if (message.facility === ADMIN_FACILITY) {
+      this.admin.append(`${new Date(message.timeMs).toISOString()} ${message.text}`);
+    } else return;
+    this.settings.offload?.send(message, this.amphoraId);
+  }
+}
