@@ -22,7 +22,7 @@ export interface NetnsBench {
 export async function startNetnsBench(
   name: string,
   topology: 'SINGLE' | 'ACTIVE_STANDBY',
-  options: { health?: boolean; config?: Partial<FulcrumConfig> } = {},
+  options: { health?: boolean; config?: Partial<FulcrumConfig>; udpMembers?: number } = {},
 ): Promise<NetnsBench> {
   const dataDir = mkdtempSync(join(tmpdir(), `fulcrum-bench-${name}-`));
   const prefix = testPrefix();
@@ -55,6 +55,8 @@ export async function startNetnsBench(
     const subnetId = (await app.request('POST', '/v2/fulcrum/subnets', { subnet: { network_id: network.id, cidr: `${net}.0/24`, gateway_ip: `${net}.1` } })).body.subnet.id;
     members = new MemberNet({ prefix, bridge: `${prefix}-br0`, prefixLength: 24, bridgeAddress: `${net}.1/24` });
     await members.add('m1', `${net}.201`, 8080);
+    // UDP echo members u1, u2, … at .211, .212, … port 5353.
+    for (let i = 1; i <= (options.udpMembers ?? 0); i++) await members.add(`u${i}`, `${net}.${210 + i}`, 5353, 'udp');
     return { app, net, subnetId, prefix, close };
   } catch (err) {
     await close();

@@ -47,6 +47,13 @@
 #                                both back ends, against listing them; HAProxy req/s with and without
 #                                Fulcrum's collection (show stat ×10/s, exporter scrape ×1/s). Not part
 #                                of `all`. Needs wrk.
+#   bench/run.sh webhooks        events per second the webhook dispatcher delivers to a receiver on
+#                                loopback (PGlite and PostgreSQL), against direct POSTs of the same
+#                                signed bodies, and the cost of recording events with a hook.
+#                                Not part of `all`.
+#   bench/run.sh protection      listener protection: HAProxy req/s and CPU per request with and
+#                                without per-source limits, side by side; a legitimate client's
+#                                latency and success alone and under a flood. Not part of `all`.
 #
 # Knobs (environment): BENCH_SETUPS=pglite,postgres[,postgres-serve]  BENCH_CONCURRENCY=4
 # BENCH_SECONDS=5  BENCH_CREATES=300  BENCH_LBS=50  BENCH_POLL_MS=1  BENCH_VALIDATIONS=300
@@ -59,7 +66,10 @@
 # active-standby (root, netns driver: drill → outage, pair whole again): BENCH_AS_ROUNDS=10
 # single-lost (root, netns driver: namespace deleted → replacement serving): BENCH_SL_ROUNDS=10
 # chaos: BENCH_CHAOS_ROUNDS=30  BENCH_CHAOS_LBS=3  BENCH_CHAOS_LOAD=2  FULCRUM_TEST_SEED=<seed to replay>
+# protection: BENCH_PROTECTION_SECONDS=5  BENCH_PROTECTION_ROUNDS=5  BENCH_PROTECTION_FLOOD=1000
+# udp (root, netns driver: UDP dgram/s and latency VIP vs direct, member change → flows follow): BENCH_UDP_RUNS=5 BENCH_UDP_ROUNDS=5
 # auto-failover: BENCH_AF_ROUNDS=10   heartbeat: BENCH_HB_AMPHORAE=500  BENCH_HB_SECONDS=10  BENCH_HB_PACKETS=20000
+# webhooks: BENCH_WH_EVENTS=1000  BENCH_WH_RUNS=3  BENCH_SETUPS=pglite,postgres
 # Numbers depend on the machine and what else runs on it; compare the ratios within one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,6 +79,7 @@ case "${1:-all}" in
   active) run create-to-active ;;
   reads) run api-reads ;;
   keystone) run keystone-auth ;;
+  webhooks) run webhooks ;;
   dataplane)
     case "${2:-all}" in
       create) run dataplane-create ;;
@@ -95,12 +106,14 @@ case "${1:-all}" in
   heartbeat) run heartbeat-rate ;;
   chaos) run chaos ;;
   metrics) run metrics ;;
+  protection) run protection ;;
+  udp) run udp ;;
   all)
     run api-throughput
     run create-to-active
     ;;
   *)
-    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|spare|active-standby|single-lost|auto-failover|heartbeat|chaos|metrics|all]" >&2
+    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|spare|active-standby|single-lost|auto-failover|heartbeat|chaos|metrics|webhooks|protection|udp|all]" >&2
     exit 2
     ;;
 esac

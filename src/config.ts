@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from './errors.ts';
 import { parseQuotaDefaults, UNLIMITED_DEFAULTS, type QuotaLimits } from './model/quota.ts';
 import { POLICY_PROFILES, type PolicyProfile } from './auth/policy-defaults.ts';
+import { protectionProblem, type ProtectionOverrides } from './model/protection.ts';
 
 export interface FulcrumConfig {
   apiHost: string;
@@ -110,6 +111,22 @@ export interface FulcrumConfig {
   /** Access log kept per amphora by its agent: bytes on disk and seconds. */
   accessLogBytes: number;
   accessLogRetentionSeconds: number;
+  /** Webhook deliveries: attempts before one is dead-lettered, the first retry's wait (doubling up to the cap), and one POST's timeout. */
+  webhookMaxAttempts: number;
+  webhookRetryBaseMs: number;
+  webhookRetryCapMs: number;
+  webhookTimeoutMs: number;
+  /** Housekeeping records a certificate.expiring event this many days before a stored certificate expires; 0: never. */
+  certExpiryWarnDays: number;
+  /** How often housekeeping looks for certificates near their expiry (and purges events past their retention). */
+  certExpiryCheckMs: number;
+  /** Events older than this many days are purged by housekeeping, with their webhook deliveries. */
+  eventRetentionDays: number;
+  /**
+   * Per-source protection every listener gets unless its flavor or its own settings say
+   * otherwise (src/model/protection.ts), e.g. {"concurrent_connections_per_source": 1000}.
+   */
+  protectionDefaults: ProtectionOverrides;
 }
 
 interface Setting<K extends keyof FulcrumConfig> {
@@ -263,6 +280,14 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'logOffloadFormat', env: 'FULCRUM_LOG_OFFLOAD_FORMAT', parse: oneOf('FULCRUM_LOG_OFFLOAD_FORMAT', ['rfc5424', 'rfc3164'] as const) },
   { key: 'accessLogBytes', env: 'FULCRUM_ACCESS_LOG_BYTES', parse: int('FULCRUM_ACCESS_LOG_BYTES', 65_536, 1024 ** 4) },
   { key: 'accessLogRetentionSeconds', env: 'FULCRUM_ACCESS_LOG_RETENTION_SECONDS', parse: int('FULCRUM_ACCESS_LOG_RETENTION_SECONDS', 1, 10 * 365 * 86_400) },
+  { key: 'webhookMaxAttempts', env: 'FULCRUM_WEBHOOK_MAX_ATTEMPTS', parse: int('FULCRUM_WEBHOOK_MAX_ATTEMPTS', 1, 100) },
+  { key: 'webhookRetryBaseMs', env: 'FULCRUM_WEBHOOK_RETRY_BASE_MS', parse: int('FULCRUM_WEBHOOK_RETRY_BASE_MS', 10, 3_600_000) },
+  { key: 'webhookRetryCapMs', env: 'FULCRUM_WEBHOOK_RETRY_CAP_MS', parse: int('FULCRUM_WEBHOOK_RETRY_CAP_MS', 10, 86_400_000) },
+  { key: 'webhookTimeoutMs', env: 'FULCRUM_WEBHOOK_TIMEOUT_MS', parse: int('FULCRUM_WEBHOOK_TIMEOUT_MS', 100, 600_000) },
+  { key: 'certExpiryWarnDays', env: 'FULCRUM_CERT_EXPIRY_WARN_DAYS', parse: int('FULCRUM_CERT_EXPIRY_WARN_DAYS', 0, 3650) },
+  { key: 'certExpiryCheckMs', env: 'FULCRUM_CERT_EXPIRY_CHECK_MS', parse: int('FULCRUM_CERT_EXPIRY_CHECK_MS', 100, 86_400_000) },
+  { key: 'eventRetentionDays', env: 'FULCRUM_EVENT_RETENTION_DAYS', parse: int('FULCRUM_EVENT_RETENTION_DAYS', 1, 36_500) },
+  { key: 'protectionDefaults', env: 'FULCRUM_PROTECTION_DEFAULTS', parse: parseProtectionDefaults },
 ];
 
 export const DEFAULT_CONFIG: FulcrumConfig = {
@@ -321,7 +346,29 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   logOffloadFormat: 'rfc5424',
   accessLogBytes: 4 * 1024 * 1024,
   accessLogRetentionSeconds: 86_400,
+  webhookMaxAttempts: 8,
+  webhookRetryBaseMs: 2_000,
+  webhookRetryCapMs: 600_000,
+  webhookTimeoutMs: 10_000,
+  certExpiryWarnDays: 30,
+  certExpiryCheckMs: 3_600_000,
+  eventRetentionDays: 30,
+  protectionDefaults: {},
 };
+
+function parseProtectionDefaults(raw: unknown): ProtectionOverrides {
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new ConfigError(`FULCRUM_PROTECTION_DEFAULTS must be a JSON object such as {"requests_per_second_per_source": 100}, got ${JSON.stringify(raw)}`);
+    }
+  }
+  const problem = protectionProblem(value);
+  if (problem) throw new ConfigError(`FULCRUM_PROTECTION_DEFAULTS ${problem}`);
+  return value as ProtectionOverrides;
+}
 
 function parseBind(raw: unknown): { apiHost: string; apiPort: number } {
   const value = str('FULCRUM_API_BIND')(raw);

@@ -159,7 +159,11 @@ export class IdentityUnavailable extends FulcrumError {
 
 /** Creating the objects would pass one of the project's quotas (docs/octavia-compatibility.md §5.9). */
 export class QuotaExceeded extends FulcrumError {
-  constructor(resources: string[]) {
+  /** The project whose quota was met, when known (for the quota.reached event). */
+  constructor(
+    readonly resources: string[],
+    readonly projectId: string | null = null,
+  ) {
     super('LB_ERR_QUOTA', 403, `Quota has been met for resources: ${resources.join(', ')}`);
   }
 }

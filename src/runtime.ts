@@ -30,6 +30,10 @@ import { amphoraFileContents } from './certs/amphora-files.ts';
 import { secretStoreFor } from './certs/secret-store.ts';
 import { HealthManager } from './health/health-manager.ts';
 import { SparePoolKeeper } from './housekeeping/spare-pool-keeper.ts';
+import { CertificateExpiryWatch } from './housekeeping/certificate-expiry-watch.ts';
+import { EventRetention } from './housekeeping/event-retention.ts';
+import { webhookDeliveryFlow } from './observability/webhook-delivery.ts';
+import { newDeliveryCounts, type WebhookDeliveryCounts } from './observability/webhook-counters.ts';
 
 /** How this configuration opens its database (timeouts, where the LISTEN connection logs). */
 export function databaseOptions(config: FulcrumConfig, log: Logger, extra: OpenOptions = {}): OpenOptions {
@@ -51,6 +55,8 @@ export interface Runtime {
   dataPlane: DataPlane;
   /** Closes the agent connections (the agent and its amphorae keep running). */
   closeDataPlane(): Promise<void>;
+  /** This process's webhook delivery outcomes (for the metrics endpoint). */
+  webhookCounts: WebhookDeliveryCounts;
 }
 
 export interface DataPlane {
@@ -135,7 +141,7 @@ export async function openRuntime(config: FulcrumConfig, options: RuntimeOptions
     db: database.db,
     callbacks,
     dataPlane: plane,
-    render: renderAmphora,
+    render: (graph, amphora, peers) => renderAmphora(graph, amphora, peers, config.protectionDefaults),
     fileContents: (files) => amphoraFileContents(database.db, secretStoreFor(config), files),
     unsupported: amphoraUnsupported,
     computeDriver: config.computeDriver,
@@ -146,6 +152,14 @@ export async function openRuntime(config: FulcrumConfig, options: RuntimeOptions
   );
   const flows = new FlowRegistry().register(providerOperationFlow(providers));
   for (const flow of amphora.operatorFlows()) flows.register(flow);
+  const webhookCounts = newDeliveryCounts();
+  flows.register(
+    webhookDeliveryFlow(
+      secretStoreFor(config),
+      { maxAttempts: config.webhookMaxAttempts, retryBaseMs: config.webhookRetryBaseMs, retryCapMs: config.webhookRetryCapMs, timeoutMs: config.webhookTimeoutMs },
+      webhookCounts,
+    ),
+  );
   return {
     config,
     database,
@@ -155,6 +169,7 @@ export async function openRuntime(config: FulcrumConfig, options: RuntimeOptions
     callbacks,
     dataPlane: plane,
     closeDataPlane: () => plane.close(),
+    webhookCounts,
   };
 }
 
@@ -192,6 +207,19 @@ export function startHousekeeping(rt: Runtime): SparePoolKeeper | null {
   const keeper = new SparePoolKeeper({ db: rt.database.db, dataPlane: rt.dataPlane }, rt.config.sparePoolSize, rt.config.sparePoolCheckMs, rt.log.child({ role: 'housekeeping' }));
   keeper.start();
   return keeper;
+}
+/** Housekeeping's certificate.expiring events, or null when FULCRUM_CERT_EXPIRY_WARN_DAYS is 0. */
+export function startCertificateExpiryWatch(rt: Runtime): CertificateExpiryWatch | null {
+  if (rt.config.certExpiryWarnDays === 0) return null;
+  const watch = new CertificateExpiryWatch(rt.database.db, rt.config.certExpiryWarnDays, rt.config.certExpiryCheckMs, rt.log.child({ role: 'housekeeping' }));
+  watch.start();
+  return watch;
+}
+/** Housekeeping's purge of events older than FULCRUM_EVENT_RETENTION_DAYS. */
+export function startEventRetention(rt: Runtime): EventRetention {
+  const retention = new EventRetention(rt.database.db, rt.config.eventRetentionDays, rt.config.certExpiryCheckMs, rt.log.child({ role: 'housekeeping' }));
+  retention.start();
+  return retention;
 }
 /** How often health managers check that every agent sends heartbeats to the live managers. */
 const HEARTBEAT_SYNC_MS = 5000;

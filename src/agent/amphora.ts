@@ -12,9 +12,11 @@ import { Conflict, UnknownAmphora } from './errors.ts';
 import { Haproxy, type HaproxyApplyResult } from './haproxy.ts';
 import { listInterfaces, type NetworkInterface } from './interfaces.ts';
 import { Keepalived, type KeepalivedApplyResult } from './keepalived.ts';
+import { L4Dataplane } from './l4-dataplane.ts';
 import { amphoraLayout, type AmphoraLayout } from './layout.ts';
 import { SerialQueue } from './serial-queue.ts';
 import type { HaproxyStats } from './stats.ts';
+import type { SourcesReport } from './stick-table.ts';
 import type { DaemonName, SupervisionEvent, SupervisionLog } from './supervision-log.ts';
 import { DaemonSupervisor, type DaemonSupervision } from './supervisor.ts';
 import type { HealFacts } from './healability.ts';
@@ -59,6 +61,8 @@ export class Amphora {
   readonly layout: AmphoraLayout;
   readonly haproxy: Haproxy;
   readonly keepalived: Keepalived;
+  /** UDP and SCTP listeners: nftables in the amphora's namespace. */
+  readonly l4: L4Dataplane;
   private readonly supervisors: Record<DaemonName, DaemonSupervisor>;
   private readonly queue = new SerialQueue();
   private trackWrites: Promise<void> = Promise.resolve();
@@ -85,6 +89,7 @@ export class Amphora {
     this.keepalived = new Keepalived(id, this.layout, netns, (expected, pid) => {
       if (!expected) this.supervisors.keepalived.exited(pid);
     });
+    this.l4 = new L4Dataplane(id, { plan: this.layout.l4Plan, ruleset: this.layout.l4Ruleset }, netns, log);
     const supervisor = (daemon: DaemonName, restart: () => Promise<number>) =>
       new DaemonSupervisor({
         amphoraId: id,
@@ -133,6 +138,7 @@ export class Amphora {
     await amphora.logs.start();
     await amphora.haproxy.adopt();
     await amphora.keepalived.adopt();
+    await amphora.l4.restore();
     log.info({ amphora_id: id, haproxy_pid: amphora.haproxy.pid, keepalived_pid: amphora.keepalived.pid }, 'amphora loaded');
     amphora.updateTrackFile();
     await amphora.trackWrites;
@@ -239,6 +245,10 @@ export class Amphora {
     return this.haproxy.stats();
   }
 
+  sources(listenerId: string, limit: number): Promise<SourcesReport> {
+    return this.haproxy.sources(listenerId, limit);
+  }
+
   async applyKeepalived(config: string): Promise<KeepalivedApplyResult> {
     this.supervisors.keepalived.reset();
     const result = await this.keepalived.apply(config);
@@ -291,6 +301,7 @@ export class Amphora {
   async remove(): Promise<void> {
     this.closeSupervisors();
     this.logs.close();
+    await this.l4.stop(true);
     await this.keepalived.stop();
     await this.haproxy.stop();
     await this.trackWrites;
@@ -302,6 +313,7 @@ export class Amphora {
   release(): void {
     this.closeSupervisors();
     this.logs.close();
+    void this.l4.stop(false);
     this.haproxy.release();
     this.keepalived.release();
   }

@@ -10,7 +10,8 @@ import { contractViolations } from './haproxy-contract.ts';
 import type { AmphoraLayout } from './layout.ts';
 import { requestReload, showProc, type ProcessList } from './master-cli.ts';
 import { run } from './process-runner.ts';
-import { applyRuntimeCommands, dumpServerState, showStat, type RuntimeResult } from './runtime-api.ts';
+import { applyRuntimeCommands, dumpServerState, showStat, showTable, type RuntimeResult } from './runtime-api.ts';
+import { parseShowTable, topOffenders, type SourcesReport } from './stick-table.ts';
 import { parseShowStat, type HaproxyStats } from './stats.ts';
 
 const HAPROXY = 'haproxy';
@@ -67,6 +68,12 @@ export class Haproxy extends SupervisedProgram {
   async stats(): Promise<HaproxyStats> {
     if (!this.daemon.isRunning()) throw new NotRunning('haproxy', this.amphoraId);
     return parseShowStat(await showStat(this.layout.statsSocket));
+  }
+
+  /** The listener's protection table: its top `limit` offenders (none when it has no table). */
+  async sources(listenerId: string, limit: number): Promise<SourcesReport> {
+    if (!this.daemon.isRunning()) throw new NotRunning('haproxy', this.amphoraId);
+    return topOffenders(parseShowTable(await showTable(this.layout.statsSocket, listenerId)), limit);
   }
 
   /**

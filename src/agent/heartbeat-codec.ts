@@ -19,8 +19,11 @@ const KEY_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 const AMPHORA_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const MAX_PROXIES = 100_000;
 
-/** A frontend's counters since its HAProxy worker started: [bytes_in, bytes_out, active, total, request_errors]. */
-export type Counters = [number, number, number, number, number];
+/**
+ * A frontend's counters since its HAProxy worker started: [bytes_in, bytes_out, active, total,
+ * request_errors, refused_connections, refused_requests]; agents before the refusal counts send five.
+ */
+export type Counters = [number, number, number, number, number] | [number, number, number, number, number, number, number];
 
 export interface HeartbeatProxy {
   /** HAProxy's pxname (listener id, or the pool's backend name). */
@@ -136,7 +139,7 @@ function validProxy(v: unknown): v is HeartbeatProxy {
   const p = v as Record<string, unknown>;
   if (!isShortString(p.p, 256) || !isShortString(p.s, 256) || !isShortString(p.st, 64)) return false;
   if (p.m !== undefined && !validFigures(p.m)) return false;
-  return p.c === undefined || (Array.isArray(p.c) && p.c.length === 5 && p.c.every(isCount));
+  return p.c === undefined || (Array.isArray(p.c) && (p.c.length === 5 || p.c.length === 7) && p.c.every(isCount));
 }
 
 const FIGURE_NAME = /^[a-z0-9_]{1,32}$/;

@@ -32,7 +32,7 @@ function toProxies(csv: string): HeartbeatProxy[] {
   // Figures go only where there are some, so an idle load balancer's heartbeat stays small.
   const m = (figures: Figures) => (Object.keys(figures).length > 0 ? { m: figures } : {});
   return [
-    ...stats.frontends.map((f) => ({ p: f.name, s: 'FRONTEND', st: f.status, c: [n(f.bin), n(f.bout), n(f.scur), n(f.stot), n(f.ereq)] as Counters, ...m(f.figures) })),
+    ...stats.frontends.map((f) => ({ p: f.name, s: 'FRONTEND', st: f.status, c: [n(f.bin), n(f.bout), n(f.scur), n(f.stot), n(f.ereq), n(f.dcon) + n(f.dses), n(f.dreq)] as Counters, ...m(f.figures) })),
     ...stats.backends.map((b) => ({ p: b.name, s: 'BACKEND', st: b.status, ...m(b.figures) })),
     ...stats.servers.map((s) => ({ p: s.backend, s: s.name, st: s.status, ...m(s.figures) })),
   ];
@@ -41,14 +41,17 @@ function toProxies(csv: string): HeartbeatProxy[] {
 export async function snapshot(amphora: Amphora, timeoutMs: number): Promise<Snapshot> {
   const heals = amphora.heals;
   const fault = unhealableReason(amphora.healFacts());
-  if (!amphora.haproxy.isRunning()) return { running: false, epoch: null, proxies: [], fault, heals };
+  // UDP and SCTP listeners are served by nftables, HAProxy or not.
+  const l4 = (epoch: string | null) => amphora.l4.heartbeatProxies(epoch).catch(() => []);
+  if (!amphora.haproxy.isRunning()) return { running: false, epoch: null, proxies: await l4(null), fault, heals };
   try {
     const { pid, csv } = parseInfoAndStat(await socketRequest(amphora.layout.statsSocket, 'show info;show stat', timeoutMs));
     // A pid alone can be handed out again; with its start time it names one process.
     const identity = pid === null ? null : identify(pid);
-    return { running: true, epoch: identity ? `${identity.pid}.${identity.startTime}` : pid === null ? null : String(pid), proxies: toProxies(csv), fault, heals };
+    const epoch = identity ? `${identity.pid}.${identity.startTime}` : pid === null ? null : String(pid);
+    return { running: true, epoch, proxies: [...toProxies(csv), ...(await l4(epoch))], fault, heals };
   } catch {
     // Running but not answering (a reload in progress): liveness without statistics this time.
-    return { running: true, epoch: null, proxies: [], fault, heals };
+    return { running: true, epoch: null, proxies: await l4(null), fault, heals };
   }
 }

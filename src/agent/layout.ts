@@ -34,6 +34,9 @@ export interface AmphoraLayout {
   accessLog: string;
   /** HAProxy's administrative messages from the log ring, with `<this>.1` before it. */
   adminLog: string;
+  /** The controller's last UDP/SCTP plan, and the nftables file last rendered from it. */
+  l4Plan: string;
+  l4Ruleset: string;
 }
 
 /** Unix socket paths are limited to 107 bytes (sun_path). */
@@ -62,5 +65,7 @@ export function amphoraLayout(baseDir: string, amphoraId: string): AmphoraLayout
     logSocket: file('log.sock'),
     accessLog: file('access.log'),
     adminLog: file('haproxy-admin.log'),
+    l4Plan: file('l4-plan.json'),
+    l4Ruleset: file('l4.nft'),
   };
 }

@@ -52,3 +52,8 @@ export async function dumpServerState(statsSocket: string, stateFile: string): P
 export function showStat(statsSocket: string): Promise<string> {
   return socketRequest(statsSocket, 'show stat');
 }
+
+/** The entries of a proxy's stick table; `proxy` is a listener id (checked by the caller). */
+export function showTable(statsSocket: string, proxy: string): Promise<string> {
+  return socketRequest(statsSocket, `show table ${proxy}`);
+}

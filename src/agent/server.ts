@@ -10,6 +10,7 @@ import { AgentError } from './errors.ts';
 import { NAME_PATTERN, type AmphoraRegistry } from './registry.ts';
 import type { HeartbeatSender } from './heartbeat-sender.ts';
 import { saveSettings } from './heartbeat-settings.ts';
+import type { L4Plan } from '../amphora/render/l4-plan.ts';
 
 export interface AgentTls {
   key: string;
@@ -162,6 +163,20 @@ export function buildAgentServer(options: AgentServerOptions) {
 
   app.get('/1.0/amphorae/:amphora_id/stats', { schema: { params: AmphoraParams } }, async (request) => registry.get(request.params.amphora_id).stats());
 
+  // The id goes into a runtime API command: a UUID only, nothing that could end it.
+  app.get(
+    '/1.0/amphorae/:amphora_id/sources/:listener_id',
+    {
+      schema: {
+        params: Type.Object({ amphora_id: Type.String({ pattern: NAME_PATTERN }), listener_id: Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' }) }),
+      },
+    },
+    async (request) => {
+      const limit = Number((request.query as Record<string, string | undefined>).limit ?? 20);
+      return registry.get(request.params.amphora_id).sources(request.params.listener_id, Number.isInteger(limit) && limit >= 1 && limit <= 1000 ? limit : 20);
+    },
+  );
+
   app.put(
     '/1.0/amphorae/:amphora_id/keepalived',
     { schema: { params: AmphoraParams, body: Type.Object({ config: Type.String({ minLength: 1 }) }, { additionalProperties: false }) } },
@@ -176,6 +191,19 @@ export function buildAgentServer(options: AgentServerOptions) {
     await amphora.exclusive(() => amphora.stopKeepalived());
     return reply.status(204).send();
   });
+
+  // The UDP/SCTP plan; its values are checked where they are rendered (nftables-ruleset.ts).
+  app.put(
+    '/1.0/amphorae/:amphora_id/l4',
+    { schema: { params: AmphoraParams, body: Type.Object({ plan: Type.Object({ listeners: Type.Array(Type.Any(), { maxItems: 10_000 }) }, { additionalProperties: false }) }, { additionalProperties: false }) } },
+    async (request) => {
+      const amphora = registry.get(request.params.amphora_id);
+      return amphora.exclusive(() => amphora.l4.apply(request.body.plan as L4Plan));
+    },
+  );
+
+  // Packets, bytes and new flows per UDP/SCTP listener and member, live flows per listener.
+  app.get('/1.0/amphorae/:amphora_id/l4/stats', { schema: { params: AmphoraParams } }, async (request) => registry.get(request.params.amphora_id).l4.stats());
 
   app.put(
     '/1.0/amphorae/:amphora_id/track',

@@ -12,6 +12,11 @@ export interface FrontendStats {
   ereq: number | null;
   /** The figures /metrics exports (model/proxy-counters.ts). */
   figures: Figures;
+  /** Requests denied by rules (over a request rate, L7 REJECT). */
+  dreq: number | null;
+  /** Connections and sessions refused by `tcp-request connection` / `session` rules. */
+  dcon: number | null;
+  dses: number | null;
 }
 
 export interface BackendStats {
@@ -57,7 +62,7 @@ export function parseShowStat(csv: string): HaproxyStats {
     const scope = scopeOfRowType(type);
     const figures = scope ? figuresOf(scope, field) : {};
     const common = { status: field('status'), scur: count('scur'), stot: count('stot'), bin: count('bin'), bout: count('bout'), figures };
-    if (type === FRONTEND) stats.frontends.push({ name: field('pxname'), ...common, ereq: count('ereq') });
+    if (type === FRONTEND) stats.frontends.push({ name: field('pxname'), ...common, ereq: count('ereq'), dreq: count('dreq'), dcon: count('dcon'), dses: count('dses') });
     else if (type === BACKEND) stats.backends.push({ name: field('pxname'), ...common, econ: count('econ'), eresp: count('eresp') });
     else if (type === SERVER) {
       stats.servers.push({

@@ -9,8 +9,11 @@ import type { AmphoraFileContent } from '../agent/cert-files.ts';
 import type { HaproxyApplyResult } from '../agent/haproxy.ts';
 import type { NetworkInterface } from '../agent/interfaces.ts';
 import type { KeepalivedApplyResult } from '../agent/keepalived.ts';
+import type { L4ApplyResult } from '../agent/l4-dataplane.ts';
+import type { L4Plan } from './render/l4-plan.ts';
 import type { RuntimeResult } from '../agent/runtime-api.ts';
 import type { HaproxyStats } from '../agent/stats.ts';
+import type { SourcesReport } from '../agent/stick-table.ts';
 import type { HeartbeatSettings } from '../agent/heartbeat-settings.ts';
 import type { SupervisionEvent, SupervisionEventKind } from '../agent/supervision-log.ts';
 import { CLIENT_AUTH, verifyCertificate } from '../pki/verify.ts';
@@ -164,8 +167,18 @@ export class AgentClient {
     return this.call(this.amphora(id), 'GET', this.path(id, 'stats'));
   }
 
+  /** The top offenders of a listener's protection table. */
+  sources(id: string, listenerId: string, limit: number): Promise<SourcesReport> {
+    return this.call(this.amphora(id), 'GET', `${this.path(id, `sources/${listenerId}`)}?limit=${limit}`);
+  }
+
   putKeepalivedConfig(id: string, config: string): Promise<KeepalivedApplyResult> {
     return this.call(this.amphora(id), 'PUT', this.path(id, 'keepalived'), { config });
+  }
+
+  /** Replaces the amphora's UDP/SCTP data plane (an nftables table) with this plan's. */
+  putL4Plan(id: string, plan: L4Plan): Promise<L4ApplyResult> {
+    return this.call(this.amphora(id), 'PUT', this.path(id, 'l4'), { plan });
   }
 
   stopKeepalived(id: string): Promise<void> {

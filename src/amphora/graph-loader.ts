@@ -3,6 +3,7 @@
 // including each listener's L7 policies and their rules.
 import type { Db } from '../db/database.ts';
 import type { L7Policy, L7Rule, LbGraph, PoolNode } from '../model/lb-graph.ts';
+import { listenerProtection } from './protection-loader.ts';
 
 export async function loadLbGraph(db: Db, loadBalancerId: string, excluded: ReadonlySet<string> = new Set()): Promise<LbGraph> {
   const keep = <T extends { id: string; provisioning_status: string }>(rows: T[]) =>
@@ -24,6 +25,7 @@ export async function loadLbGraph(db: Db, loadBalancerId: string, excluded: Read
   }));
   const livePools = new Set(poolIds);
   const policies = await loadL7Policies(db, listeners.map((l) => l.id), keep);
+  const protection = await listenerProtection(db, loadBalancer.flavor_id, listeners.map((l) => l.id));
   return {
     loadBalancer,
     listeners: listeners.map((l) => ({
@@ -31,6 +33,7 @@ export async function loadLbGraph(db: Db, loadBalancerId: string, excluded: Read
       default_pool_id: l.default_pool_id && livePools.has(l.default_pool_id) ? l.default_pool_id : null,
       // A policy redirecting to a pool that is not served cannot route anywhere.
       l7policies: (policies.get(l.id) ?? []).filter((p) => p.redirect_pool_id === null || livePools.has(p.redirect_pool_id)),
+      protection: protection.get(l.id) ?? {},
     })),
     pools: poolNodes,
   };

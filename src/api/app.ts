@@ -48,6 +48,10 @@ import { amphoraRoutes } from './resources/amphorae.ts';
 import { dashboardRoutes } from './fulcrum/dashboard.ts';
 import { metricsRoutes } from './fulcrum/metrics.ts';
 import { requestMetricsPlugin } from './request-metrics.ts';
+import { quotaEventHook } from './quota-events.ts';
+import { eventRoutes } from './fulcrum/events.ts';
+import { webhookRoutes } from './fulcrum/webhooks.ts';
+import { protectionRoutes } from './fulcrum/protection.ts';
 
 export type Api = Awaited<ReturnType<typeof buildApi>>;
 
@@ -189,6 +193,7 @@ export async function buildApi(deps: ApiDeps) {
 
   await app.register(requestMetricsPlugin);
   await app.register(authPlugin, deps);
+  app.addHook('onError', quotaEventHook(deps.database.db, deps.log));
 
   await app.register(versionRoutes, deps);
   await app.register(loadBalancerRoutes, deps);
@@ -214,5 +219,8 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(amphoraRoutes, deps);
   await app.register(dashboardRoutes, deps);
   await app.register(metricsRoutes, deps);
+  await app.register(eventRoutes, deps);
+  await app.register(webhookRoutes, deps);
+  await app.register(protectionRoutes, deps);
   return app;
 }

@@ -4,6 +4,7 @@
 import type { ApiDeps } from './deps.ts';
 import { enqueueOperation, lockForSelf } from './write-path.ts';
 import { failoverOperation } from '../model/operation.ts';
+import { recordEvent } from '../observability/events.ts';
 
 export const LB_FAILOVER_STATES = ['ACTIVE', 'ERROR'] as const;
 export const AMPHORA_FAILOVER_STATES = ['ACTIVE'] as const;
@@ -12,5 +13,11 @@ export async function failover(deps: ApiDeps, loadBalancerId: string, allowed: r
   await deps.database.db.transaction().execute(async (trx) => {
     const lb = await lockForSelf(trx, loadBalancerId, allowed, 'PENDING_UPDATE');
     await enqueueOperation(trx, deps, failoverOperation(lb, amphoraId));
+    await recordEvent(trx, {
+      type: 'failover.started',
+      projectId: lb.project_id,
+      loadBalancerId: lb.id,
+      detail: { loadbalancer_id: lb.id, ...(amphoraId ? { amphora_id: amphoraId } : {}), automatic: false },
+    });
   });
 }

@@ -42,7 +42,7 @@ async function createPool(trx: Trx, deps: ApiDeps, lb: Lb, planned: PlannedPool<
   // The monitor before the members: it decides whether they start OFFLINE or NO_MONITOR.
   if (spec.healthmonitor) {
     const settings = newMonitorSettings(spec.healthmonitor, pool.protocol);
-    deps.providers.get(lb.provider)?.checkSupport({ healthMonitorType: settings.type });
+    deps.providers.get(lb.provider)?.checkSupport({ healthMonitorType: settings.type, poolProtocol: pool.protocol });
     const row = newHealthMonitorRow(randomUUID(), pool, spec.healthmonitor, settings);
     rows.monitors.push(await trx.insertInto('health_monitor').values(row).returningAll().executeTakeFirstOrThrow());
   }

@@ -71,5 +71,5 @@ export async function checkQuota(trx: Trx, config: FulcrumConfig, projectId: str
   const inUse: Partial<Record<QuotaResource, number>> = {};
   for (const resource of limitedResources(limits, request)) inUse[resource] = await countInUse(trx, projectId, resource);
   const over = exceededResources(limits, inUse, request);
-  if (over.length > 0) throw new QuotaExceeded(over.map((r) => QUOTA_DISPLAY_NAMES[r]));
+  if (over.length > 0) throw new QuotaExceeded(over.map((r) => QUOTA_DISPLAY_NAMES[r]), projectId);
 }

@@ -176,6 +176,19 @@ export const FULCRUM_RULES: Record<string, string> = {
   'fulcrum:metrics:get': ADMIN,
   // A load balancer's access log is read like the load balancer itself, in every profile.
   'fulcrum:loadbalancer:get_logs': `rule:${OCTAVIA_PREFIX}loadbalancer:get_one`,
+  // Events and webhooks are project-owned; those of the control plane (no project) and hooks
+  // for every project are for administrators (the owner check fails on a null project).
+  'fulcrum:event:get_all': READ,
+  'fulcrum:event:get_all-global': READ_GLOBAL,
+  'fulcrum:event:get_one': READ,
+  'fulcrum:webhook:get_all': READ,
+  'fulcrum:webhook:get_all-global': READ_GLOBAL,
+  'fulcrum:webhook:get_one': READ,
+  'fulcrum:webhook:get_deliveries': READ,
+  'fulcrum:webhook:post': WRITE,
+  'fulcrum:webhook:delete': WRITE,
+  // Client addresses of other people's users: operators only.
+  'fulcrum:listener:get_protection_sources': ADMIN,
 };
 
 /** Every rule of a profile under its full name. */

@@ -1,6 +1,6 @@
 // Rows of the certificate table: stored sealed, opened only where their PEM is needed (the
 // checks of a listener or pool that names them, the files pushed to an amphora).
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { CertificateTable } from '../db/schema.ts';
 import type { CertificatePayload, ParsedCertificate } from './pem-bundle.ts';
@@ -47,4 +47,15 @@ export async function certificatesById(db: Db, ids: string[]): Promise<Map<strin
   if (ids.length === 0) return new Map();
   const rows = await db.selectFrom('certificate').selectAll().where('id', 'in', [...new Set(ids)]).execute();
   return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** Stored certificates (not CAs or CRLs) that expire within `days` days, or have expired. */
+export async function certificatesExpiringWithin(db: Db, days: number): Promise<Pick<CertificateRow, 'id' | 'project_id' | 'name' | 'expires_at'>[]> {
+  return db
+    .selectFrom('certificate')
+    .select(['id', 'project_id', 'name', 'expires_at'])
+    .where('type', '=', 'certificate')
+    .where('expires_at', '<', sql<Date>`now() + make_interval(days => ${days})`)
+    .orderBy('expires_at')
+    .execute();
 }

@@ -6,7 +6,7 @@ import { FulcrumError } from '../errors.ts';
 import { openDatabase } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { startMetricsServer } from '../observability/metrics-server.ts';
-import { adoptDataPlane, createApi, databaseUrl, openRuntime, startHealthManager, startHousekeeping, startWorker, type Runtime } from '../runtime.ts';
+import { adoptDataPlane, createApi, databaseUrl, openRuntime, startCertificateExpiryWatch, startEventRetention, startHealthManager, startHousekeeping, startWorker, type Runtime } from '../runtime.ts';
 import { ensureNetwork } from '../network/registration.ts';
 import { ensurePrivateDir } from '../private-files.ts';
 import { amphoraAgentCommand } from '../agent/command.ts';
@@ -24,6 +24,7 @@ import { doctorCommand } from './doctor.ts';
 import { dashboardCommand } from './dashboard.ts';
 import { ensureDashboardBuilt } from '../ui/build.ts';
 import { lbCommand } from './lb-logs.ts';
+import { eventsCommand } from './events.ts';
 
 function config(): FulcrumConfig {
   return loadConfig(process.env);
@@ -106,6 +107,8 @@ async function runRoles(roles: { api: boolean; worker: boolean; health: boolean;
   const worker = roles.worker ? startWorker(rt) : null;
   const health = roles.health ? await startHealthManager(rt) : null;
   const housekeeping = roles.housekeeping ? startHousekeeping(rt) : null;
+  const expiryWatch = roles.housekeeping ? startCertificateExpiryWatch(rt) : null;
+  const eventRetention = roles.housekeeping ? startEventRetention(rt) : null;
   await worker?.start();
   // A checkout that skipped `npm ci` (which builds it), or changed it since, gets a current
   // dashboard; one that cannot build (a read-only install) still serves the API.
@@ -128,6 +131,8 @@ async function runRoles(roles: { api: boolean; worker: boolean; health: boolean;
     await worker?.stop();
     await health?.stop();
     await housekeeping?.stop();
+    await expiryWatch?.stop();
+    await eventRetention?.stop();
     await rt.closeDataPlane();
     await rt.database.close();
     if (roles.worker) {
@@ -182,6 +187,7 @@ program.addCommand(stopCommand(config));
 program.addCommand(doctorCommand(config));
 program.addCommand(dashboardCommand());
 program.addCommand(lbCommand(config));
+program.addCommand(eventsCommand(config));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`fulcrum: ${err instanceof Error ? err.message : String(err)}`);

@@ -21,6 +21,9 @@ export const PROGRAMS = {
   ip: { name: 'ip', package: 'iproute2', versionArgs: ['-V'], versionPattern: /iproute2-(?:ss)?v?(\d+(?:\.\d+)*)/ },
   arping: { name: 'arping', package: 'arping' },
   sysctl: { name: 'sysctl', package: 'procps' },
+  nft: { name: 'nft', package: 'nftables', versionArgs: ['--version'], versionPattern: /nftables v(\d+(?:\.\d+)*)/, minVersion: '1.0' },
+  conntrack: { name: 'conntrack', package: 'conntrack' },
+  python3: { name: 'python3', package: 'python3' },
 } satisfies Record<string, ProgramSpec>;
 
 export type ProgramName = keyof typeof PROGRAMS;
@@ -62,6 +65,10 @@ export function requiredPrograms(config: PrerequisiteConfig): Requirement[] {
       { program: 'ip', required: byDefault, why: 'the netns driver makes namespaces, veths and bridges with ip' },
       { program: 'arping', required: byDefault, why: 'the netns driver announces moved VIPs with a gratuitous ARP' },
       { program: 'sysctl', required: byDefault, why: 'the netns driver sets ip_nonlocal_bind in each namespace' },
+      // Only load balancers with UDP or SCTP listeners need these (docs/dataplane.md §10).
+      { program: 'nft', required: false, why: 'UDP and SCTP listeners are an nftables table in the amphora namespace' },
+      { program: 'conntrack', required: false, why: 'a UDP/SCTP member that fails its monitor loses its conntrack entries' },
+      { program: 'python3', required: false, why: 'SCTP monitors send INIT over a raw socket from a python3 probe' },
     );
   }
   return out;

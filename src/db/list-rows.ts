@@ -11,6 +11,8 @@ export interface ListScope {
   where: Record<string, string>;
   /** Rows with these provisioning statuses are invisible (the DELETED load balancers). */
   hideStatus?: string;
+  /** Lower bounds, inclusive (an events list's `since`): column → value. */
+  atLeast?: Record<string, string>;
 }
 
 function col(name: string): RawBuilder<unknown> {
@@ -44,6 +46,7 @@ export async function listRows<T>(db: Db, table: Table, query: ListQuery, scope:
   const conditions: RawBuilder<unknown>[] = [];
   for (const [column, value] of Object.entries(scope.where)) conditions.push(sql`${col(column)} = ${value}`);
   if (scope.hideStatus) conditions.push(sql`${col('provisioning_status')} <> ${scope.hideStatus}`);
+  for (const [column, value] of Object.entries(scope.atLeast ?? {})) conditions.push(sql`${col(column)} >= ${value}`);
   for (const f of query.filters) conditions.push(filter(f));
   // A tag with a NUL in it cannot be stored (jsonb and text reject it, with an error if we
   // sent it), so no row has it: each filter is decided for that tag without asking the database.

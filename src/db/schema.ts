@@ -201,6 +201,9 @@ export interface ListenerStatisticsTable {
   total_connections: ColumnType<string, number | string, number | string>;
   request_errors: ColumnType<string, number | string, number | string>;
   updated_at: Timestamp;
+  /** Migration 0020: what HAProxy refused (connections, requests). */
+  refused_connections: ColumnType<string, number | string | undefined, number | string>;
+  refused_requests: ColumnType<string, number | string | undefined, number | string>;
 }
 
 /** Heartbeat keys (migration 0010): one per agent, sealed. */
@@ -232,6 +235,8 @@ export interface ListenerCounterEpochTable {
   total_connections: ColumnType<string, number | string, number | string>;
   request_errors: ColumnType<string, number | string, number | string>;
   updated_at: Timestamp;
+  refused_connections: ColumnType<string, number | string | undefined, number | string>;
+  refused_requests: ColumnType<string, number | string | undefined, number | string>;
 }
 
 export interface HealthManagerTable {
@@ -405,6 +410,40 @@ export interface ApiKeyTable {
   revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
+/** An event (migration 0023): null project and load balancer for the control plane's own. */
+export interface EventTable {
+  id: string;
+  type: string;
+  severity: 'info' | 'warning' | 'error';
+  project_id: string | null;
+  load_balancer_id: string | null;
+  detail: JsonDefault<Record<string, unknown>>;
+  dedupe_key: string | null;
+  created_at: Timestamp;
+}
+
+export interface WebhookTable {
+  id: string;
+  project_id: string | null;
+  url: string;
+  sealed_secret: string;
+  event_types: JsonDefault<string[]>;
+  created_at: Timestamp;
+}
+
+export interface WebhookDeliveryTable {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  status: Default<'pending' | 'delivered' | 'dead'>;
+  attempts: Default<number>;
+  last_error: string | null;
+  last_status_code: number | null;
+  created_at: Timestamp;
+  last_attempt_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  delivered_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
 export interface Schema {
   api_key: ApiKeyTable;
   certificate: CertificateTable;
@@ -436,6 +475,10 @@ export interface Schema {
   failover_breaker: FailoverBreakerTable;
   proxy_figures: ProxyFiguresTable;
   proxy_figures_epoch: ProxyFiguresEpochTable;
+  event: EventTable;
+  webhook: WebhookTable;
+  webhook_delivery: WebhookDeliveryTable;
+  listener_protection: ListenerProtectionTable;
 }
 
 export type Table = keyof Schema;
@@ -462,3 +505,11 @@ export interface ProxyFiguresEpochTable {
   counters: ColumnType<Record<string, number | string>, string, string>;
   updated_at: Timestamp;
 }
+/** Per-source protection a caller set on a listener (migration 0020): only the keys set. */
+export interface ListenerProtectionTable {
+  listener_id: string;
+  settings: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  updated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+

@@ -10,10 +10,17 @@ export interface Stats {
   request_errors: number;
 }
 
-async function sum(db: Db, column: 'listener_id' | 'load_balancer_id', id: string): Promise<Stats> {
-  const result = await sql<Record<keyof Stats, string | null>>`
+/** A listener's, with what its protection and allowed_cidrs refused (migration 0020). */
+export interface ListenerStats extends Stats {
+  refused_connections: number;
+  refused_requests: number;
+}
+
+async function sum(db: Db, column: 'listener_id' | 'load_balancer_id', id: string): Promise<ListenerStats> {
+  const result = await sql<Record<keyof ListenerStats, string | null>>`
     select sum(bytes_in) as bytes_in, sum(bytes_out) as bytes_out, sum(active_connections) as active_connections,
-           sum(total_connections) as total_connections, sum(request_errors) as request_errors
+           sum(total_connections) as total_connections, sum(request_errors) as request_errors,
+           sum(refused_connections) as refused_connections, sum(refused_requests) as refused_requests
     from listener_statistics where ${sql.ref(column)} = ${id}`.execute(db);
   const row = result.rows[0];
   return {
@@ -22,15 +29,19 @@ async function sum(db: Db, column: 'listener_id' | 'load_balancer_id', id: strin
     active_connections: Number(row?.active_connections ?? 0),
     total_connections: Number(row?.total_connections ?? 0),
     request_errors: Number(row?.request_errors ?? 0),
+    refused_connections: Number(row?.refused_connections ?? 0),
+    refused_requests: Number(row?.refused_requests ?? 0),
   };
 }
 
-export function listenerStats(db: Db, listenerId: string): Promise<Stats> {
+/** Octavia's five counters, then Fulcrum's refusal counts (clients read the keys they know). */
+export function listenerStats(db: Db, listenerId: string): Promise<ListenerStats> {
   return sum(db, 'listener_id', listenerId);
 }
 
-export function loadBalancerStats(db: Db, loadBalancerId: string): Promise<Stats> {
-  return sum(db, 'load_balancer_id', loadBalancerId);
+export async function loadBalancerStats(db: Db, loadBalancerId: string): Promise<Stats> {
+  const { refused_connections: _c, refused_requests: _r, ...stats } = await sum(db, 'load_balancer_id', loadBalancerId);
+  return stats;
 }
 
 /** The listeners of `amphoraId` that already have a statistics row. */

@@ -40,6 +40,8 @@ export interface FlowDefinition<P> {
    * through `trx` only: on the embedded database that transaction holds the one connection.
    */
   onFailure(trx: Transaction<Schema>, payload: P, reason: string): Promise<void>;
+  /** The wait before the next attempt after `attempt` failed ones; the worker's own backoff when absent. */
+  retryDelayMs?(attempt: number): number;
 }
 
 /**

@@ -4,6 +4,7 @@ import { applyStatusUpdate } from '../providers/status-callbacks.ts';
 import { failureStatuses } from '../model/completion.ts';
 import type { ProviderOperation } from '../model/operation.ts';
 import type { ProviderRegistry } from '../providers/driver.ts';
+import { ownerOf, recordEvent } from '../observability/events.ts';
 import { PermanentFailure, type FlowDefinition } from './flow.ts';
 
 export const PROVIDER_OPERATION = 'provider-operation';
@@ -20,6 +21,15 @@ export function providerOperationFlow(providers: ProviderRegistry): FlowDefiniti
     },
     async onFailure(trx, op, reason) {
       await applyStatusUpdate(trx, failureStatuses(op), reason);
+      if (op.action === 'failover') {
+        const owner = await ownerOf(trx, 'loadbalancer', op.loadBalancerId);
+        await recordEvent(trx, {
+          type: 'failover.failed',
+          projectId: owner?.projectId ?? null,
+          loadBalancerId: op.loadBalancerId,
+          detail: { loadbalancer_id: op.loadBalancerId, ...(op.amphoraId ? { amphora_id: op.amphoraId } : {}), reason },
+        });
+      }
     },
   };
 }

@@ -264,7 +264,7 @@ export class FlowWorker {
       if (err instanceof LeaseLost || this.#lost.has(job.id)) throw err instanceof LeaseLost ? err : new LeaseLost(`lease on job ${job.id} lost`);
       const message = err instanceof Error ? err.message : String(err);
       const permanent = isPermanent(err);
-      const backoff = this.#backoff(job.attempts);
+      const backoff = flow.retryDelayMs?.(job.attempts) ?? this.#backoff(job.attempts);
       jobStepFailures().inc({ kind: job.kind });
       log.warn({ err: message, attempt: job.attempts, permanent }, 'flow step failed');
       await this.#fenced(job.id, (trx) => retryJob(trx, job, message, backoff, permanent));

@@ -13,6 +13,8 @@ import type { Heartbeat } from '../agent/heartbeat-codec.ts';
 import type { HeartbeatSettings } from '../agent/heartbeat-settings.ts';
 import { settingsDigest } from '../agent/heartbeat-settings.ts';
 import { loadLbGraph } from '../amphora/graph-loader.ts';
+import { namedCounters } from './listener-counters.ts';
+import { RefusalWatch } from './refusal-watch.ts';
 import { evaluateBreakers, inClosingGrace, type BreakerPolicy, type DomainState, type MonitoredAmphora } from './circuit-breaker.ts';
 import { failoverCause } from './failover-cause.ts';
 import { HeartbeatReceiver } from './heartbeat-receiver.ts';
@@ -22,6 +24,7 @@ import { addProxyFigures, pruneProxyFigures } from './proxy-figures-store.ts';
 import * as store from './health-store.ts';
 import { isEmptyUpdate, onlyChanges, operatingStatuses } from './operating-status.ts';
 import { NoopHeartbeats } from './noop-heartbeats.ts';
+import { recordEvent } from '../observability/events.ts';
 
 export interface HealthManagerSettings {
   bindHost: string;
@@ -71,6 +74,7 @@ export class HealthManager {
   readonly #countersBasis = new Map<string, string>();
   /** The figures last stored per amphora/proxy/server/epoch. */
   readonly #figuresBasis = new Map<string, string>();
+  readonly #refusals = new RefusalWatch();
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #running = new Map<string, Promise<void>>();
   /** When this process last received each amphora's heartbeat (written or not yet). */
@@ -144,6 +148,19 @@ export class HealthManager {
     return run;
   }
 
+  /**
+   * A listener that starts or stops refusing clients at a high rate is logged here; this is
+   * where the durable event ("listener started refusing a source at a high rate", with the top
+   * sources from GET /v2/fulcrum/listeners/{id}/protection/sources) belongs.
+   */
+  #refusalTransition(amphora: { amphora_id: string; load_balancer_id: string }, listenerId: string, epoch: string, atMs: number, c: { refused_connections: number; refused_requests: number }): void {
+    const t = this.#refusals.observe({ listenerId, amphoraId: amphora.amphora_id, epoch, refused: c.refused_connections + c.refused_requests, atMs });
+    if (!t) return;
+    const fields = { listener_id: listenerId, load_balancer_id: amphora.load_balancer_id, amphora_id: amphora.amphora_id, refused_per_second: Math.round(t.perSecond) };
+    if (t.state === 'started') this.deps.log.warn(fields, 'listener started refusing clients at a high rate');
+    else this.deps.log.info(fields, 'listener stopped refusing clients at a high rate');
+  }
+
   /** Writes the heartbeats received since the last flush: liveness, then changed statuses and counters. */
   async flush(): Promise<void> {
     const batch = this.#pending;
@@ -181,21 +198,17 @@ export class HealthManager {
       }
       for (const p of hb.proxies) {
         if (p.s !== 'FRONTEND' || !p.c || !UUID.test(p.p) || hb.haproxy.epoch === null) continue;
+        this.#refusalTransition(amphora, p.p, hb.haproxy.epoch, hb.ts, namedCounters(p.c));
         const key = `${amphora.amphora_id}/${p.p}/${hb.haproxy.epoch}`;
         const value = p.c.join(',');
         if (this.#countersBasis.get(key) === value) continue;
         this.#countersBasis.set(key, value);
-        const [bytes_in, bytes_out, active_connections, total_connections, request_errors] = p.c;
         counters.push({
           listener_id: p.p,
           amphora_id: amphora.amphora_id,
           load_balancer_id: amphora.load_balancer_id,
           epoch: hb.haproxy.epoch,
-          bytes_in,
-          bytes_out,
-          active_connections,
-          total_connections,
-          request_errors,
+          ...namedCounters(p.c),
         });
       }
     }
@@ -273,7 +286,23 @@ export class HealthManager {
   }
 
   async #saveBreaker(state: DomainState, previous: store.BreakerRow | undefined): Promise<void> {
-    if (!(await store.saveBreaker(this.deps.db, state, previous))) return;
+    const wrote = await this.deps.db.transaction().execute(async (trx) => {
+      // Decided on the locked row, not on what this manager read before: of several managers
+      // seeing the same domain trip, the first records the event and the others find it open.
+      const wasOpen = await store.lockBreaker(trx, state.domain);
+      if (!(await store.saveBreaker(trx, state, previous))) return false;
+      const opened = state.open && !wasOpen;
+      if (opened || (!state.open && wasOpen)) {
+        await recordEvent(trx, {
+          type: opened ? 'circuit_breaker.tripped' : 'circuit_breaker.reset',
+          projectId: null,
+          loadBalancerId: null,
+          detail: { domain: state.domain, silent: state.silent, total: state.total, ...(opened ? { reason: state.reason } : { by: 'heartbeats' }) },
+        });
+      }
+      return true;
+    });
+    if (!wrote) return;
     if (state.open && !previous?.open) this.deps.log.error({ domain: state.domain, silent: state.silent, total: state.total }, state.reason ?? 'circuit breaker open');
     else if (!state.open && previous?.open) this.deps.log.warn({ domain: state.domain }, 'circuit breaker closed: heartbeats returned');
   }

@@ -8,7 +8,8 @@ import type { SecretStore } from '../certs/secret-store.ts';
 import { enqueueJob } from '../flows/job-store.ts';
 import { PROVIDER_OPERATION } from '../flows/provider-flow.ts';
 import { failoverOperation } from '../model/operation.ts';
-import { epochIncrement, type CumulativeCounters } from './listener-counters.ts';
+import { recordEvent } from '../observability/events.ts';
+import { CUMULATIVE, epochIncrement, type CumulativeCounters } from './listener-counters.ts';
 import type { DomainState } from './circuit-breaker.ts';
 
 /** Failovers are claimed before every other job (creates have priority 0). */
@@ -146,7 +147,7 @@ export async function addCounters(db: Db, reported: ReportedCounters[]): Promise
       order by 1, 2, 3
       on conflict do nothing`.execute(trx);
     const stored = await sql<{ listener_id: string; amphora_id: string; epoch: string } & Record<keyof CumulativeCounters, string>>`
-      select e.listener_id, e.amphora_id, e.epoch, e.bytes_in, e.bytes_out, e.total_connections, e.request_errors
+      select e.listener_id, e.amphora_id, e.epoch, e.bytes_in, e.bytes_out, e.total_connections, e.request_errors, e.refused_connections, e.refused_requests
       from listener_counter_epoch e join jsonb_to_recordset(${keys}::jsonb) as k(listener_id uuid, amphora_id uuid, epoch text)
         on e.listener_id = k.listener_id and e.amphora_id = k.amphora_id and e.epoch = k.epoch
       order by e.listener_id, e.amphora_id, e.epoch
@@ -156,28 +157,33 @@ export async function addCounters(db: Db, reported: ReportedCounters[]): Promise
     const totals: unknown[] = [];
     for (const r of rows) {
       const s = byKey.get(`${r.listener_id}/${r.amphora_id}/${r.epoch}`);
-      const before = { bytes_in: Number(s?.bytes_in ?? 0), bytes_out: Number(s?.bytes_out ?? 0), total_connections: Number(s?.total_connections ?? 0), request_errors: Number(s?.request_errors ?? 0) };
+      const before = Object.fromEntries(CUMULATIVE.map((k) => [k, Number(s?.[k] ?? 0)])) as CumulativeCounters;
       const { increment, stored: next } = epochIncrement(r, before);
       epochs.push({ listener_id: r.listener_id, amphora_id: r.amphora_id, epoch: r.epoch, ...next });
       totals.push({ listener_id: r.listener_id, amphora_id: r.amphora_id, load_balancer_id: r.load_balancer_id, active_connections: r.active_connections, ...increment });
     }
     await sql`
       update listener_counter_epoch e set bytes_in = n.bytes_in, bytes_out = n.bytes_out, total_connections = n.total_connections,
-        request_errors = n.request_errors, updated_at = now()
+        request_errors = n.request_errors, refused_connections = n.refused_connections, refused_requests = n.refused_requests, updated_at = now()
       from jsonb_to_recordset(${JSON.stringify(epochs)}::jsonb)
-        as n(listener_id uuid, amphora_id uuid, epoch text, bytes_in bigint, bytes_out bigint, total_connections bigint, request_errors bigint)
+        as n(listener_id uuid, amphora_id uuid, epoch text, bytes_in bigint, bytes_out bigint, total_connections bigint, request_errors bigint,
+          refused_connections bigint, refused_requests bigint)
       where e.listener_id = n.listener_id and e.amphora_id = n.amphora_id and e.epoch = n.epoch`.execute(trx);
     await sql`
-      insert into listener_statistics (listener_id, amphora_id, load_balancer_id, bytes_in, bytes_out, active_connections, total_connections, request_errors, updated_at)
-      select t.listener_id, t.amphora_id, t.load_balancer_id, t.bytes_in, t.bytes_out, t.active_connections, t.total_connections, t.request_errors, now()
+      insert into listener_statistics (listener_id, amphora_id, load_balancer_id, bytes_in, bytes_out, active_connections, total_connections, request_errors,
+        refused_connections, refused_requests, updated_at)
+      select t.listener_id, t.amphora_id, t.load_balancer_id, t.bytes_in, t.bytes_out, t.active_connections, t.total_connections, t.request_errors,
+        t.refused_connections, t.refused_requests, now()
       from jsonb_to_recordset(${JSON.stringify(totals)}::jsonb) as t(listener_id uuid, amphora_id uuid, load_balancer_id uuid,
-        bytes_in bigint, bytes_out bigint, active_connections bigint, total_connections bigint, request_errors bigint)
+        bytes_in bigint, bytes_out bigint, active_connections bigint, total_connections bigint, request_errors bigint, refused_connections bigint, refused_requests bigint)
       order by 1, 2
       on conflict (listener_id, amphora_id) do update set
         bytes_in = listener_statistics.bytes_in + excluded.bytes_in,
         bytes_out = listener_statistics.bytes_out + excluded.bytes_out,
         total_connections = listener_statistics.total_connections + excluded.total_connections,
         request_errors = listener_statistics.request_errors + excluded.request_errors,
+        refused_connections = listener_statistics.refused_connections + excluded.refused_connections,
+        refused_requests = listener_statistics.refused_requests + excluded.refused_requests,
         active_connections = excluded.active_connections,
         updated_at = now()`.execute(trx);
   });
@@ -242,6 +248,12 @@ export async function breakerRows(db: Db): Promise<BreakerRow[]> {
   return db.selectFrom('failover_breaker').selectAll().orderBy('domain').execute();
 }
 
+/** Locks a domain's breaker row and says whether it is open now (false when there is none yet). */
+export async function lockBreaker(db: Db, domain: string): Promise<boolean> {
+  const row = await db.selectFrom('failover_breaker').select('open').where('domain', '=', domain).forUpdate().executeTakeFirst();
+  return row?.open ?? false;
+}
+
 /** Stores a domain's state when it opened, closed, or (open) its counts changed. Returns whether it wrote. */
 export async function saveBreaker(db: Db, state: DomainState, previous: BreakerRow | undefined): Promise<boolean> {
   const opened = state.open && !previous?.open;
@@ -301,12 +313,12 @@ export async function enqueueFailover(db: Db, target: { amphoraId: string; loadB
         .set({ provisioning_status: 'PENDING_UPDATE', updated_at: new Date() })
         .where('id', '=', target.loadBalancerId)
         .where('provisioning_status', '=', 'ACTIVE')
-        .returning(['id', 'provider'])
+        .returning(['id', 'provider', 'project_id'])
         .executeTakeFirst();
       if (!lb) return null;
       const op = failoverOperation(lb, target.amphoraId);
       await trx.updateTable('amphora').set({ fault: target.reason, updated_at: new Date() }).where('id', '=', target.amphoraId).execute();
-      return enqueueJob(trx, {
+      const jobId = await enqueueJob(trx, {
         kind: PROVIDER_OPERATION,
         payload: op,
         loadBalancerId: lb.id,
@@ -314,6 +326,13 @@ export async function enqueueFailover(db: Db, target: { amphoraId: string; loadB
         priority: FAILOVER_PRIORITY,
         dedupeKey: `${FAILOVER_KEY_PREFIX}${target.amphoraId}`,
       });
+      await recordEvent(trx, {
+        type: 'failover.started',
+        projectId: lb.project_id,
+        loadBalancerId: lb.id,
+        detail: { loadbalancer_id: lb.id, amphora_id: target.amphoraId, reason: target.reason, automatic: true, job_id: jobId },
+      });
+      return jobId;
     });
   } catch (err) {
     if ((err as { code?: string }).code === '23505') return null;

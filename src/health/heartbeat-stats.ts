@@ -2,13 +2,13 @@
 import type { Heartbeat } from '../agent/heartbeat-codec.ts';
 import { backendPoolId } from '../amphora/render/haproxy-backend.ts';
 import type { ProxyStat } from './operating-status.ts';
+import { namedCounters } from './listener-counters.ts';
 
 export function proxyStats(heartbeat: Heartbeat): ProxyStat[] | null {
   if (!heartbeat.haproxy.running) return null;
   return heartbeat.proxies.map((p) => {
     if (p.s === 'FRONTEND') {
-      const [bytes_in, bytes_out, active_connections, total_connections, request_errors] = p.c ?? [0, 0, 0, 0, 0];
-      return { proxy: p.p, server: 'FRONTEND', status: p.st, counters: { bytes_in, bytes_out, active_connections, total_connections, request_errors } };
+      return { proxy: p.p, server: 'FRONTEND', status: p.st, counters: namedCounters(p.c ?? [0, 0, 0, 0, 0]) };
     }
     return { proxy: backendPoolId(p.p), server: p.s, status: p.st };
   });

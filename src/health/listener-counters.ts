@@ -10,11 +10,21 @@ export interface ListenerCounters {
   active_connections: number;
   total_connections: number;
   request_errors: number;
+  /** Connections HAProxy refused: outside allowed_cidrs, over a per-source connection limit. */
+  refused_connections: number;
+  /** Requests HAProxy refused: over a per-source request rate, L7 REJECT policies. */
+  refused_requests: number;
 }
 
 export type CumulativeCounters = Omit<ListenerCounters, 'active_connections'>;
 
-export const CUMULATIVE = ['bytes_in', 'bytes_out', 'total_connections', 'request_errors'] as const;
+export const CUMULATIVE = ['bytes_in', 'bytes_out', 'total_connections', 'request_errors', 'refused_connections', 'refused_requests'] as const;
+
+/** A heartbeat frontend's counter array as named counters (refusals zero from older agents). */
+export function namedCounters(c: readonly number[]): ListenerCounters {
+  const [bytes_in, bytes_out, active_connections, total_connections, request_errors, refused_connections = 0, refused_requests = 0] = c;
+  return { bytes_in, bytes_out, active_connections, total_connections, request_errors, refused_connections, refused_requests };
+}
 
 /**
  * `stored`: the epoch's counters as last stored (all zero for an epoch seen for the first

@@ -15,7 +15,7 @@ const EPOCH = 'noop';
 function heartbeatProxy(stat: ProxyStat): HeartbeatProxy {
   const c = stat.counters;
   return c
-    ? { p: stat.proxy, s: stat.server, st: stat.status, c: [c.bytes_in, c.bytes_out, c.active_connections, c.total_connections, c.request_errors] }
+    ? { p: stat.proxy, s: stat.server, st: stat.status, c: [c.bytes_in, c.bytes_out, c.active_connections, c.total_connections, c.request_errors, c.refused_connections, c.refused_requests] }
     : { p: stat.proxy, s: stat.server, st: stat.status };
 }
 

@@ -1,6 +1,7 @@
 // The load-balancer graph: everything a data plane needs to serve one load balancer, in the
 // canonical model (the database row types). Config rendering takes this and nothing else.
 import type { Selectable } from 'kysely';
+import type { ProtectionOverrides } from './protection.ts';
 import type {
   HealthMonitorTable,
   ListenerTable,
@@ -54,6 +55,12 @@ export interface L7Policy {
 
 export interface ListenerNode extends Listener {
   l7policies: L7Policy[];
+  /**
+   * Per-source protection from the load balancer's flavor and the listener's own settings, the
+   * latter's keys winning; the operator's configured defaults go under these at rendering.
+   * Absent: neither sets anything.
+   */
+  protection?: ProtectionOverrides;
 }
 
 export interface PoolNode extends Pool {

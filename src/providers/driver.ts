@@ -3,6 +3,7 @@
 // create/update/delete of each object type, and the driver reports the outcome through the
 // status callbacks. A failure inside a step reaches the API as provisioning_status ERROR with
 // the reason stored; it never leaves an object PENDING.
+import type { SourcesReport } from '../agent/stick-table.ts';
 import type { FlowStep } from '../flows/flow.ts';
 import type { ProviderOperation } from '../model/operation.ts';
 
@@ -42,6 +43,8 @@ export interface ProviderDriver {
   validateFlavor?(metadata: Record<string, unknown>): void;
   /** Throws InvalidInput (400) naming the bad key or value of an AZ profile's data. */
   validateAvailabilityZone?(metadata: Record<string, unknown>): void;
+  /** The sources a listener's protection refused most, from its data plane now (absent: 501). */
+  protectionSources?(loadBalancerId: string, listenerId: string, limit: number): Promise<SourcesReport>;
 }
 
 export class ProviderRegistry {

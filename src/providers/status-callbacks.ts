@@ -7,9 +7,12 @@ import type { Schema } from '../db/schema.ts';
 import type { StatusChange, StatusUpdate } from '../model/completion.ts';
 import type { ObjectType } from '../model/operation.ts';
 import { renumberL7Policies } from '../db/l7-positions.ts';
+import { operatingStatusEvent } from '../model/event-types.ts';
+import { ownerOf, recordEvent, type NewEvent } from '../observability/events.ts';
 
 export interface StatusCallbacks {
-  updateStatuses(update: StatusUpdate): Promise<void>;
+  /** Applies `update`, and records `events` (what the driver did, e.g. a failover finished) in the same transaction. */
+  updateStatuses(update: StatusUpdate, events?: NewEvent[]): Promise<void>;
 }
 
 const TABLES = {
@@ -49,6 +52,10 @@ async function applyOne(trx: Transaction<Schema>, type: ObjectType, change: Stat
     // A deleted load balancer gives its addresses back to the subnets.
     await trx.deleteFrom('ip_allocation').where('owner_id', '=', change.id).execute();
   }
+  // A report of health data alone (no provisioning change) may be news: the status it replaces
+  // is read under the row lock, so of two managers reporting one change, one records it.
+  const healthReport = change.operating_status !== undefined && change.provisioning_status === undefined;
+  const before = healthReport ? await trx.selectFrom(table).select('operating_status').where('id', '=', change.id).forUpdate().executeTakeFirst() : undefined;
   const set: Record<string, unknown> = { updated_at: sql`now()` };
   if (change.provisioning_status) {
     set.provisioning_status = change.provisioning_status;
@@ -56,12 +63,34 @@ async function applyOne(trx: Transaction<Schema>, type: ObjectType, change: Stat
   }
   if (change.operating_status) set.operating_status = change.operating_status;
   await trx.updateTable(table).set(set).where('id', '=', change.id).execute();
+  const eventType =
+    change.provisioning_status === 'ERROR'
+      ? 'provisioning.error'
+      : before && change.operating_status
+        ? operatingStatusEvent(type, before.operating_status, change.operating_status)
+        : null;
+  if (eventType) await recordObjectEvent(trx, eventType, type, change.id, eventType === 'provisioning.error' ? { fault } : { operating_status: change.operating_status, previous: before?.operating_status });
+}
+
+/** An event about one object of the load-balancer tree, with its project and load balancer. */
+async function recordObjectEvent(trx: Transaction<Schema>, eventType: string, type: ObjectType, id: string, detail: Record<string, unknown>): Promise<void> {
+  const owner = await ownerOf(trx, type, id);
+  if (!owner) return;
+  await recordEvent(trx, {
+    type: eventType,
+    projectId: owner.projectId,
+    loadBalancerId: owner.loadBalancerId,
+    detail: { object_type: type, object_id: id, [`${type}_id`]: id, loadbalancer_id: owner.loadBalancerId, ...detail },
+  });
 }
 
 export class DbStatusCallbacks implements StatusCallbacks {
   constructor(private readonly db: Db) {}
 
-  async updateStatuses(update: StatusUpdate): Promise<void> {
-    await this.db.transaction().execute((trx) => applyStatusUpdate(trx, update));
+  async updateStatuses(update: StatusUpdate, events: NewEvent[] = []): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await applyStatusUpdate(trx, update);
+      for (const event of events) await recordEvent(trx, event);
+    });
   }
 }

@@ -460,6 +460,24 @@ export function haproxyCases(): RenderCase[] {
       const l3 = listener({ protocol: 'TCP', protocol_port: 82, default_pool_id: http.id });
       return { graph: graph(lb, [l1, l2, l3], [shared, http]) };
     }),
+    renderCase('protection-http', 'per-source protection: operator defaults under the listener\'s settings, 429 with Retry-After, tarpit, reject; request limits skipped on TCP; short client timeout caps http-request', () => {
+      const lb = loadBalancer();
+      const p = pool({ members: [member()] });
+      const deny = listener({ default_pool_id: p.id, allowed_cidrs: ['192.0.2.0/24', '2001:db8::/32'], protection: { requests_per_second_per_source: 20, burst: 5 } });
+      const tarpit = listener({ protocol_port: 8080, default_pool_id: p.id, timeout_client_data: 3000, protection: { action: 'tarpit', concurrent_connections_per_source: null } });
+      const reject = listener({ protocol_port: 8081, default_pool_id: p.id, protection: { action: 'reject', requests_per_second_per_source: 100, new_connections_per_second_per_source: null } });
+      const tcp = listener({ protocol: 'TCP', protocol_port: 5432, default_pool_id: p.id, protection: {} });
+      return {
+        graph: graph(lb, [deny, tarpit, reject, tcp], [p]),
+        ctx: { protectionDefaults: { requests_per_second_per_source: 50, concurrent_connections_per_source: 10, new_connections_per_second_per_source: 30 } },
+      };
+    }),
+    renderCase('protection-active-standby', 'per-source protection table replicated to the peer amphora', () => {
+      const lb = loadBalancer({ topology: 'ACTIVE_STANDBY' });
+      const p = pool({ members: [member()] });
+      const l = listener({ default_pool_id: p.id, protection: { requests_per_second_per_source: 20, concurrent_connections_per_source: 5 } });
+      return { graph: graph(lb, [l], [p]), ctx: { topology: 'ACTIVE_STANDBY' } };
+    }),
   ];
 }
 

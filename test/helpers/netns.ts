@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { ip, spawnInNetns } from '../../src/compute/netns/ip-command.ts';
 import { checkedCidr, parseCidr, plugNamespace, removeNamespace } from '../../src/compute/netns/namespace.ts';
 
@@ -35,11 +36,29 @@ const [address, port, body] = process.argv.slice(1);
 require('http').createServer((req, res) => res.end(body)).listen(Number(port), address, () => console.log('listening'));
 `;
 
+const UDP_ECHO = `
+const [address, port, body] = process.argv.slice(1);
+const s = require('dgram').createSocket(address.includes(':') ? 'udp6' : 'udp4');
+s.on('message', (m, from) => s.send(body + ' ' + m, from.port, from.address));
+s.bind(Number(port), address, () => console.log('listening'));
+`;
+
+/**
+ * What a member server speaks: HTTP answering its name, UDP echoing `<name> <datagram>`, or SCTP
+ * through the userspace fake peer (sctp_fake_peer.py; the kernel here has no SCTP sockets).
+ */
+export type MemberServerKind = 'http' | 'udp' | 'sctp';
+
+export const SCTP_FAKE_PEER = fileURLToPath(new URL('./sctp_fake_peer.py', import.meta.url));
+
 /** An HTTP server inside `netns` answering every request with `body`; resolves once it listens. */
-export function startHttpServer(netns: string, address: string, port: number, body: string, timeoutMs = 10_000): Promise<HttpServer> {
+export function startHttpServer(netns: string, address: string, port: number, body: string, timeoutMs = 10_000, kind: MemberServerKind = 'http'): Promise<HttpServer> {
   // The tests' own loader (tsx) has no business in the server.
   const { NODE_OPTIONS: _, ...env } = process.env;
-  const child: ChildProcess = spawnInNetns(netns, process.execPath, ['-e', SERVER, address, String(port), body], env);
+  const child: ChildProcess =
+    kind === 'sctp'
+      ? spawnInNetns(netns, 'python3', ['-u', SCTP_FAKE_PEER, 'serve', address, String(port), body], env)
+      : spawnInNetns(netns, process.execPath, ['-e', kind === 'udp' ? UDP_ECHO : SERVER, address, String(port), body], env);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
@@ -122,7 +141,7 @@ export class MemberNet {
     this.#options = options;
   }
 
-  async add(name: string, address: string, port = 80): Promise<Member> {
+  async add(name: string, address: string, port = 80, kind: MemberServerKind = 'http'): Promise<Member> {
     if (!/^[A-Za-z0-9_.:-]+$/.test(name)) throw new Error(`member name ${JSON.stringify(name)} must be one word`);
     const n = this.#members.length + 1;
     const slot = { netns: `${this.#options.prefix}-b${n}`, veth: `${this.#options.prefix}b${n}`, server: null as HttpServer | null };
@@ -138,7 +157,7 @@ export class MemberNet {
       gateway: bridgeAddress?.address ?? null,
     });
     const start = async () => {
-      if (slot.server === null) slot.server = await startHttpServer(slot.netns, address, port, name);
+      if (slot.server === null) slot.server = await startHttpServer(slot.netns, address, port, name, 10_000, kind);
     };
     await start();
     return {

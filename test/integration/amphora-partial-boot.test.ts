@@ -50,6 +50,7 @@ describe('a boot that fails after the amphora was placed', () => {
       },
       applyHaproxy: (...args) => agents.applyHaproxy(...args),
       applyKeepalived: (...args) => agents.applyKeepalived(...args),
+      applyL4: (...args) => agents.applyL4(...args),
       remove: (...args) => agents.remove(...args),
       stats: (...args) => agents.stats(...args),
       addresses: (...args) => agents.addresses(...args),
@@ -57,6 +58,7 @@ describe('a boot that fails after the amphora was placed', () => {
       logs: (...args) => agents.logs(...args),
       heartbeatDigest: (...args) => agents.heartbeatDigest(...args),
       configureHeartbeat: (...args) => agents.configureHeartbeat(...args),
+      sources: (...args) => agents.sources(...args),
     };
     plane.compute = async () => recording;
     plane.agents = async () => failingRegistration;

@@ -16,20 +16,25 @@ describe('amphora provider capabilities', () => {
   });
   after(async () => app?.close());
 
-  test('UDP and SCTP listeners are 501', async () => {
+  test('UDP and SCTP listeners and pools are 501 on the process compute driver, naming the netns driver', async () => {
     for (const protocol of ['UDP', 'SCTP']) {
       const res = await app.request('POST', '/v2/lbaas/listeners', { listener: { loadbalancer_id: lbId, protocol, protocol_port: 53 } });
       assert.equal(res.status, 501);
-      assert.equal(res.body.faultstring, `Provider 'amphora' does not support a requested option: ${protocol} protocol listeners`);
+      assert.equal(
+        res.body.faultstring,
+        `Provider 'amphora' does not support a requested option: ${protocol} protocol listeners on the 'process' compute driver; they need the 'netns' compute driver, whose amphorae have a network namespace for nftables`,
+      );
+      const pool = await app.request('POST', '/v2/lbaas/pools', { pool: { loadbalancer_id: lbId, protocol, lb_algorithm: 'ROUND_ROBIN' } });
+      assert.equal(pool.status, 501);
+      assert.match(pool.body.faultstring, new RegExp(`${protocol} protocol pools on the 'process' compute driver`));
     }
-  });
-
-  test('SOURCE_IP_PORT pools and UDP-CONNECT monitors are 501', async () => {
-    const pool = await app.request('POST', '/v2/lbaas/pools', { pool: { loadbalancer_id: lbId, protocol: 'HTTP', lb_algorithm: 'SOURCE_IP_PORT' } });
-    assert.equal(pool.status, 501);
-    assert.match(pool.body.faultstring, /SOURCE_IP_PORT load balancing algorithm/);
     const count = await app.rt.database.db.selectFrom('pool').select('id').execute();
     assert.deepEqual(count, [], 'nothing was written');
+  });
+
+  test('SOURCE_IP_PORT on an HTTP pool passes the capability check (HAProxy hashes address and port) and meets the lock (409)', async () => {
+    const pool = await app.request('POST', '/v2/lbaas/pools', { pool: { loadbalancer_id: lbId, protocol: 'HTTP', lb_algorithm: 'SOURCE_IP_PORT' } });
+    assert.equal(pool.status, 409, JSON.stringify(pool.body));
   });
 
   test('HTTP listeners pass the capability check and meet the lock (409)', async () => {

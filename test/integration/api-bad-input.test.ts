@@ -8,6 +8,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { BACKENDS } from '../helpers/db.ts';
 import { createActiveLoadBalancer, startTestApp, SUBNET, type TestApp } from '../helpers/app.ts';
+import { recordEventNow } from '../../src/observability/events.ts';
 import { makeCa, serverCert } from '../helpers/tls-pki.ts';
 import type { Table } from '../../src/db/schema.ts';
 
@@ -303,6 +304,8 @@ for (const backend of BACKENDS) {
       const pair = await serverCert(await makeCa('bad-input-ca'), 'bad-input.example');
       const cert = await create('/v2/fulcrum/certificates', 'certificate', { certificate: { type: 'certificate', certificate: pair.certPem, private_key: pair.keyPem } });
       const job = await app.rt.database.db.selectFrom('job').select('id').executeTakeFirstOrThrow();
+      const webhook = await create('/v2/fulcrum/webhooks', 'webhook', { webhook: { url: 'http://127.0.0.1:9/hook', secret: 'bad-input-secret-0123456789' } });
+      const event = await recordEventNow(app.rt.database.db, { type: 'quota.reached', projectId: 'bad-input', loadBalancerId: lb, detail: {} });
       ids = {
         'loadbalancers/:id': lb,
         'listeners/:id': listener,
@@ -326,6 +329,8 @@ for (const backend of BACKENDS) {
         'jobs/:id': String(job.id),
         'amphorae/:id': FAKE_UUID,
         'drills/:drill_id': FAKE_UUID,
+        'webhooks/:id': webhook,
+        'events/:id': event!,
       };
       // Valid bodies, each mutated one field at a time. The LB body is a whole tree (single-call
       // create with additional VIPs), so the nested objects' fields are attacked too.
@@ -382,6 +387,8 @@ for (const backend of BACKENDS) {
         'POST /v2/fulcrum/subnets': () => ({ subnet: { network_id: network, cidr: `10.253.${++port % 250}.0/24` } }),
         'POST /v2/fulcrum/certificates': () => ({ certificate: { type: 'certificate', certificate: pair.certPem, private_key: pair.keyPem } }),
         'POST /v2/fulcrum/health/circuit-breakers/reset': () => ({ circuit_breaker: { domain: 'fleet' } }),
+        'POST /v2/fulcrum/webhooks': () => ({ webhook: { url: 'http://127.0.0.1:9/hook', secret: 'bad-input-secret-0123456789', event_types: ['member.error'] } }),
+        'PUT /v2/fulcrum/listeners/:id/protection': () => ({ protection: { burst: 1, concurrent_connections_per_source: 100 } }),
       };
     });
     after(async () => {

@@ -163,7 +163,7 @@ for (const backend of BACKENDS) {
       const res = await create({ protocol: 'HTTP', protocol_port: 5000 });
       await settle();
       const stats = await app.request('GET', `/v2/lbaas/listeners/${res.body.listener.id}/stats`);
-      assert.deepEqual(stats.body.stats, { bytes_in: 0, bytes_out: 0, active_connections: 0, total_connections: 0, request_errors: 0 });
+      assert.deepEqual(stats.body.stats, { bytes_in: 0, bytes_out: 0, active_connections: 0, total_connections: 0, request_errors: 0, refused_connections: 0, refused_requests: 0 });
     });
   });
 }

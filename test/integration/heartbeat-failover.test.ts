@@ -2,7 +2,8 @@
 // silent at once opens the circuit breaker (no failover, the reason in the management API),
 // heartbeats coming back close it, and then one silent amphora gets exactly one failover job
 // (claimed before other work), whichever manager sees it first. An amphora reporting HAProxy
-// down past the timeout is failed over too. No worker runs: the jobs stay queued to be counted.
+// down past the timeout is failed over too. Each of these is one event, whichever manager saw
+// it. No worker runs: the jobs stay queued to be counted.
 // (Who may read and reset the breakers is in the RBAC matrix test.)
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,6 +26,13 @@ after(() => f?.close());
 
 const failoverJobs = () => f.failoverJobs();
 
+/** The events of `type`, those of the fleet breaker only for breaker types. */
+async function events(type: string): Promise<any[]> {
+  const res = await app.request('GET', `/v2/fulcrum/events?type=${type}`);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body.events.filter((e: any) => !type.startsWith('circuit_breaker.') || e.detail.domain === 'fleet');
+}
+
 async function breaker(domain: string): Promise<any> {
   const res = await app.request('GET', '/v2/fulcrum/health/circuit-breakers');
   assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -40,6 +48,9 @@ test('half the fleet silent at once: the breaker opens, no failover starts, the 
   // Several detection rounds of both managers later, still nothing.
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal((await failoverJobs()).length, 0);
+  const tripped = await events('circuit_breaker.tripped');
+  assert.equal(tripped.length, 1, 'two managers saw it trip: one event');
+  assert.deepEqual([tripped[0].project_id, tripped[0].detail.silent, tripped[0].detail.total], [null, 3, 6]);
   for (const m of fleet.slice(0, 3)) {
     const lb = await app.request('GET', `/v2/lbaas/loadbalancers/${m.loadBalancerId}`);
     assert.equal(lb.body.loadbalancer.provisioning_status, 'ACTIVE');
@@ -51,6 +62,8 @@ test('heartbeats return: the breaker closes and nothing was failed over', async 
   await until('the fleet breaker to close', async () => (await breaker('fleet'))?.open === false);
   assert.match((await breaker('fleet')).reason, /closed: heartbeats returned/);
   assert.equal((await failoverJobs()).length, 0);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.deepEqual((await events('circuit_breaker.reset')).map((e) => e.detail.by), ['heartbeats']);
 });
 
 test('one silent amphora: exactly one failover job from two managers, claimed first', async () => {
@@ -70,6 +83,11 @@ test('one silent amphora: exactly one failover job from two managers, claimed fi
   assert.equal(managers[0].failoversStarted + managers[1].failoversStarted, 1);
   const amphora = await app.rt.database.db.selectFrom('amphora').select('fault').where('id', '=', lost.amphoraId).executeTakeFirstOrThrow();
   assert.match(amphora.fault ?? '', /no heartbeat since/);
+  const started = (await events('failover.started')).filter((e) => e.detail.amphora_id === lost.amphoraId);
+  assert.equal(started.length, 1);
+  assert.equal(started[0].detail.automatic, true);
+  assert.equal(started[0].detail.job_id, String(jobs[0].id));
+  assert.equal(started[0].loadbalancer_id, lost.loadBalancerId);
 });
 
 test('an amphora reporting HAProxy down past the timeout is failed over', async () => {

@@ -1,5 +1,6 @@
 // The netns compute driver on real namespaces (root): amphorae on one bridge serve their VIPs to
 // the host, creation is idempotent and announced, deletion and cleanupPrefix leave nothing behind.
+import { AMPHORA_SYN_BACKLOG } from '../../src/compute/netns/namespace.ts';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -113,6 +114,10 @@ describe('netns compute driver', () => {
     assert.equal(c.lbNetworkIp, `${subnet}.31`);
     assert.deepEqual(await addressesOf(c.netns!), [`${subnet}.31/24`]);
     for (const family of ['ipv4', 'ipv6']) assert.equal(await sysctlIn(c.netns!, `net.${family}.ip_nonlocal_bind`), '1');
+    // SYN-flood defences of the amphora's own network stack.
+    assert.equal(await sysctlIn(c.netns!, 'net.ipv4.tcp_syncookies'), '1');
+    assert.equal(await sysctlIn(c.netns!, 'net.ipv4.tcp_max_syn_backlog'), String(AMPHORA_SYN_BACKLOG));
+    assert.equal(await sysctlIn(c.netns!, 'net.core.somaxconn'), String(AMPHORA_SYN_BACKLOG));
     // Without ip_nonlocal_bind this fails with EADDRNOTAVAIL, as HAProxy on a standby would.
     cServer = await serve(c.netns!, `${subnet}.30`, 'C');
   });

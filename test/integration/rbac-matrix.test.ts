@@ -13,6 +13,7 @@ import { startTestApp, SUBNET, type TestApp } from '../helpers/app.ts';
 import { makeCa, serverCert } from '../helpers/tls-pki.ts';
 import { createApiKey } from '../../src/auth/apikey-store.ts';
 import { ensureDashboardBuilt } from '../../src/ui/build.ts';
+import { recordEventNow } from '../../src/observability/events.ts';
 
 const P = 'project-p';
 const Q = 'project-q';
@@ -92,7 +93,7 @@ interface Expectation {
   scope: Scope;
 }
 
-const TREE = ['loadbalancer', 'listener', 'pool', 'member', 'healthmonitor', 'l7policy', 'l7rule', 'fulcrum:certificate'];
+const TREE = ['loadbalancer', 'listener', 'pool', 'member', 'healthmonitor', 'l7policy', 'l7rule', 'fulcrum:certificate', 'fulcrum:webhook'];
 const EXPECTATIONS: Record<string, Expectation> = {};
 for (const r of TREE) {
   // Member and L7 rule lists are addressed through their parent: judged on its project.
@@ -131,6 +132,10 @@ Object.assign(EXPECTATIONS, {
   // A drill kills an amphora for real: administrators only, on any project's load balancer.
   'fulcrum:loadbalancer:drill': { rule: 'admin', scope: 'project' },
   'fulcrum:loadbalancer:get_drill': { rule: 'admin', scope: 'project' },
+  'fulcrum:event:get_all': { rule: 'read', scope: 'list' },
+  'fulcrum:event:get_one': { rule: 'read', scope: 'project' },
+  'fulcrum:webhook:get_deliveries': { rule: 'read', scope: 'project' },
+  'fulcrum:listener:get_protection_sources': { rule: 'admin', scope: 'project' },
 } satisfies Record<string, Expectation>);
 for (const r of ['flavor', 'availability-zone']) for (const a of ['post', 'put', 'delete']) EXPECTATIONS[`${r}:${a}`] = { rule: 'admin', scope: 'global' };
 for (const r of ['flavor-profile', 'availability-zone-profile']) {
@@ -173,7 +178,7 @@ function bodyFor(action: string, url: string, ids: Record<string, string>, proje
     'loadbalancer:post': () => ({ loadbalancer: { vip_subnet_id: SUBNET, project_id: projectId } }),
     'loadbalancer:put': () => ({ loadbalancer: { name } }),
     'listener:post': () => ({ listener: { loadbalancer_id: ids['loadbalancers/:id'], protocol: 'TCP', protocol_port: 10_000 + n } }),
-    'listener:put': () => ({ listener: { name } }),
+    'listener:put': () => (url.endsWith('/protection') ? { protection: { burst: 0 } } : { listener: { name } }),
     'pool:post': () => ({ pool: { loadbalancer_id: ids['loadbalancers/:id'], protocol: 'TCP', lb_algorithm: 'ROUND_ROBIN' } }),
     'pool:put': () => ({ pool: { name } }),
     'member:post': () => ({ member: { address: '192.0.2.77', protocol_port: 10_000 + n } }),
@@ -197,6 +202,7 @@ function bodyFor(action: string, url: string, ids: Record<string, string>, proje
     'fulcrum:subnet:post': () => ({ subnet: { network_id: global['networks/:id'], cidr: `10.250.${n % 250}.0/24` } }),
     'fulcrum:certificate:post': () => ({ certificate: { type: 'ca', ca: 'not a certificate', project_id: projectId } }),
     'fulcrum:circuit_breaker:reset': () => ({ circuit_breaker: { domain: 'fleet' } }),
+    'fulcrum:webhook:post': () => ({ webhook: { url: 'http://127.0.0.1:9/hook', secret: 'rbac-webhook-secret-0123', project_id: projectId } }),
   };
   const make = bodies[action];
   if (make) return make();
@@ -271,6 +277,11 @@ for (const [profile, backend] of RUNS) {
         ids['certificates/:id'] = await create('/v2/fulcrum/certificates', 'certificate', {
           certificate: { type: 'certificate', certificate: pair.certPem, private_key: pair.keyPem, project_id: projectId },
         });
+      }
+      if (app.api.routeTable.some((r) => r.url === '/v2/fulcrum/webhooks' && r.method === 'POST')) {
+        ids['webhooks/:id'] = await create('/v2/fulcrum/webhooks', 'webhook', { webhook: { url: 'http://127.0.0.1:9/hook', secret: 'rbac-webhook-secret-0123', project_id: projectId } });
+        const event = await recordEventNow(app.rt.database.db, { type: 'quota.reached', projectId, loadBalancerId: lb, detail: { resources: ['Load Balancer'] } });
+        ids['events/:id'] = event!;
       }
       return ids;
     }

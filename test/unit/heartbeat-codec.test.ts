@@ -24,7 +24,8 @@ const hb = (over: Partial<Heartbeat> = {}): Heartbeat => ({
   ts: NOW,
   haproxy: { running: true, epoch: '123.456' },
   proxies: [
-    { p: 'l1', s: 'FRONTEND', st: 'OPEN', c: [1, 2, 3, 4, 5] },
+    { p: 'l1', s: 'FRONTEND', st: 'OPEN', c: [1, 2, 3, 4, 5, 6, 7] },
+    { p: 'l2', s: 'FRONTEND', st: 'OPEN', c: [1, 2, 3, 4, 5] },
     { p: 'p1', s: 'BACKEND', st: 'UP' },
     { p: 'p1', s: 'm1', st: 'DOWN' },
   ],
@@ -106,6 +107,7 @@ test('a signed body that is not a heartbeat is refused, a compression bomb inclu
     { ...hb(), haproxy: { running: 'yes', epoch: null } },
     { ...hb(), proxies: [{ p: 'l1', s: 'FRONTEND', st: 'OPEN', c: [1, 2, 3] }] },
     { ...hb(), proxies: [{ p: 'l1', s: 'FRONTEND', st: 'OPEN', c: [1, 2, 3, 4, -5] }] },
+    { ...hb(), proxies: [{ p: 'l1', s: 'FRONTEND', st: 'OPEN', c: [1, 2, 3, 4, 5, 6] }] },
   ]) {
     assert.equal(reason(() => decodeBody(deflateRawSync(Buffer.from(JSON.stringify(bad))))), 'bad_body', JSON.stringify(bad));
   }

@@ -85,7 +85,7 @@ describe('mergeL7Rule', () => {
 
 describe('amphora provider and L7', () => {
   test('L7 policies only on HTTP and TERMINATED_HTTPS listeners', () => {
-    for (const protocol of ['HTTP', 'TERMINATED_HTTPS']) assert.equal(amphoraUnsupported({ l7ListenerProtocol: protocol }), null);
-    for (const protocol of ['TCP', 'HTTPS']) assert.equal(amphoraUnsupported({ l7ListenerProtocol: protocol }), `L7 policies on ${protocol} protocol listeners`);
+    for (const protocol of ['HTTP', 'TERMINATED_HTTPS']) assert.equal(amphoraUnsupported({ l7ListenerProtocol: protocol }, 'process'), null);
+    for (const protocol of ['TCP', 'HTTPS']) assert.equal(amphoraUnsupported({ l7ListenerProtocol: protocol }, 'process'), `L7 policies on ${protocol} protocol listeners`);
   });
 });

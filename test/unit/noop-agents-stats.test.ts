@@ -26,7 +26,7 @@ test('frontends, routed backends and their members, with zero counters', () => {
       [monitored.id, down.id, 'MAINT'],
     ],
   );
-  assert.deepEqual(stats[0].counters, { bytes_in: 0, bytes_out: 0, active_connections: 0, total_connections: 0, request_errors: 0 });
+  assert.deepEqual(stats[0].counters, { bytes_in: 0, bytes_out: 0, active_connections: 0, total_connections: 0, request_errors: 0, refused_connections: 0, refused_requests: 0 });
 
   const statuses = operatingStatuses(g, stats);
   assert.deepEqual(statuses.loadbalancer, [{ id: g.loadBalancer.id, operating_status: 'ONLINE' }]);

@@ -22,13 +22,16 @@ test('the process driver needs haproxy; keepalived only for ACTIVE_STANDBY by de
   assert.deepEqual(summary(requiredPrograms({ ...BASE, defaultProvider: 'octavia' })), ['haproxy:required', 'keepalived:optional']);
 });
 
-test('the netns driver also needs ip, arping and sysctl', () => {
+test('the netns driver also needs ip, arping and sysctl, and for UDP/SCTP nft, conntrack and python3', () => {
   assert.deepEqual(summary(requiredPrograms({ ...BASE, computeDriver: 'netns' })), [
     'haproxy:required',
     'keepalived:optional',
     'ip:required',
     'arping:required',
     'sysctl:required',
+    'nft:optional',
+    'conntrack:optional',
+    'python3:optional',
   ]);
 });
 

@@ -28,7 +28,7 @@ describe('amphora flavor metadata', () => {
   test('lists the §5.10 capabilities', () => {
     assert.deepEqual(
       flavorCapabilities(amphora).map((c) => c.name),
-      ['loadbalancer_topology', 'compute_flavor', 'amp_image_tag', 'sriov_vip', 'allow_member_sriov'],
+      ['loadbalancer_topology', 'compute_flavor', 'amp_image_tag', 'sriov_vip', 'allow_member_sriov', 'protection'],
     );
     assert.ok(amphora.availabilityZoneCapabilities.every((c) => c.description.length > 0));
   });
@@ -42,6 +42,9 @@ describe('amphora flavor metadata', () => {
     assert.match(status(() => validateFlavor(amphora, { colour: 'red' }))!.message, /'colour' is not a supported key/);
     assert.match(status(() => validateFlavor(amphora, { loadbalancer_topology: 'ACTIVE_ACTIVE' }))!.message, /loadbalancer_topology must be one of SINGLE, ACTIVE_STANDBY/);
     assert.match(status(() => validateFlavor(amphora, { sriov_vip: 'yes' }))!.message, /sriov_vip must be true or false/);
+    assert.match(status(() => validateFlavor(amphora, { protection: { requests_per_second_per_source: 0 } }))!.message, /protection requests_per_second_per_source must be an integer from 1/);
+    assert.match(status(() => validateFlavor(amphora, { protection: { rate: 5 } }))!.message, /protection 'rate' is not a protection setting/);
+    assert.equal(status(() => validateFlavor(amphora, { protection: { requests_per_second_per_source: 100, action: 'tarpit' } })), null);
   });
 
   test('ACTIVE_STANDBY is refused with 501 on the process compute driver, naming the one that places pairs', () => {

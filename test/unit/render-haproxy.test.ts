@@ -113,10 +113,14 @@ describe('what HAProxy 2.6 cannot serve is refused with a 501', () => {
 
   test('listener protocols', () => {
     for (const protocol of ['HTTP', 'HTTPS', 'TCP', 'TERMINATED_HTTPS', 'PROMETHEUS']) assert.equal(unsupportedByHaproxy({ protocol, l7policies: [] }), null, protocol);
-    for (const protocol of ['UDP', 'SCTP']) {
-      assert.equal(unsupportedByHaproxy({ protocol, l7policies: [] }), `${protocol} protocol listeners`);
-      assert.throws(() => renderHaproxyConfig(graph(loadBalancer(), [listener({ protocol })], []), amphoraContext()), notImplemented);
-    }
+    for (const protocol of ['UDP', 'SCTP']) assert.equal(unsupportedByHaproxy({ protocol, l7policies: [] }), `${protocol} protocol listeners`);
+  });
+
+  test('UDP and SCTP listeners and pools are left to nftables, not rendered into haproxy.cfg', () => {
+    const p = pool({ protocol: 'UDP', healthMonitor: healthMonitor({ type: 'UDP-CONNECT' }), members: [member()] });
+    const l = listener({ protocol: 'UDP', protocol_port: 53, default_pool_id: p.id });
+    const config = renderHaproxyConfig(graph(loadBalancer(), [l], [p]), amphoraContext());
+    assert.ok(!config.includes(l.id) && !config.includes(p.id), config);
   });
 
   test('L7 policies on a listener that is not HTTP', () => {
@@ -126,15 +130,18 @@ describe('what HAProxy 2.6 cannot serve is refused with a 501', () => {
   });
 
   test('pool algorithms, protocols and monitor types', () => {
-    assert.equal(poolUnsupportedByHaproxy(pool({ lb_algorithm: 'SOURCE_IP_PORT' })), 'the SOURCE_IP_PORT load balancing algorithm');
     assert.equal(poolUnsupportedByHaproxy(pool({ protocol: 'UDP' })), 'UDP protocol pools');
     assert.equal(poolUnsupportedByHaproxy(pool({ healthMonitor: healthMonitor({ type: 'UDP-CONNECT' }) })), 'UDP-CONNECT health monitors');
-    for (const lb_algorithm of ['ROUND_ROBIN', 'LEAST_CONNECTIONS', 'SOURCE_IP']) assert.equal(poolUnsupportedByHaproxy(pool({ lb_algorithm })), null);
-    const p = pool({ lb_algorithm: 'SOURCE_IP_PORT' });
-    assert.throws(() => renderHaproxyConfig(graph(loadBalancer(), [listener({ default_pool_id: p.id })], [p]), amphoraContext()), {
-      status: 501,
-      message: "Provider 'amphora' does not support a requested option: the SOURCE_IP_PORT load balancing algorithm",
-    });
+    for (const lb_algorithm of ['ROUND_ROBIN', 'LEAST_CONNECTIONS', 'SOURCE_IP', 'SOURCE_IP_PORT']) assert.equal(poolUnsupportedByHaproxy(pool({ lb_algorithm })), null);
+    const p = pool({ healthMonitor: healthMonitor({ type: 'UDP-CONNECT' }) });
+    assert.throws(() => renderHaproxyConfig(graph(loadBalancer(), [listener({ default_pool_id: p.id })], [p]), amphoraContext()), notImplemented);
+  });
+
+  test('SOURCE_IP_PORT hashes the source address and port together', () => {
+    const p = pool({ lb_algorithm: 'SOURCE_IP_PORT', members: [member()] });
+    const config = lines(renderHaproxyConfig(graph(loadBalancer(), [listener({ protocol: 'TCP', default_pool_id: p.id })], [p]), amphoraContext()));
+    assert.ok(config.includes('balance hash src,concat(:,sess.src_port)'), config.join('\n'));
+    assert.ok(config.includes('tcp-request content set-var(sess.src_port) src_port'), config.join('\n'));
   });
 });
 

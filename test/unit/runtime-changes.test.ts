@@ -55,3 +55,9 @@ test('anything else needs a reload', () => {
   assert.equal(runtimeCommands({ ...update({ weight: 2 }), action: 'create' }, graph(2, true)), null);
   assert.equal(runtimeCommands({ ...update({ weight: 2 }), target: ref('pool', POOL) }, graph(2, true)), null);
 });
+
+test('a UDP member has no HAProxy server: no command (nftables takes the change)', () => {
+  const g = graph(3, false);
+  g.listeners = g.listeners.map((l) => ({ ...l, protocol: 'UDP' }));
+  assert.deepEqual(runtimeCommands(update({ weight: 3, admin_state_up: false }), g), []);
+});

@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { ConfigError, FulcrumError } from '../../errors.ts';
 import { checkEnum, checkId, checkInteger, checkIp } from './haproxy-quote.ts';
+import { protectionProblem, type ProtectionOverrides } from '../../model/protection.ts';
 
 export type Topology = 'SINGLE' | 'ACTIVE_STANDBY';
 
@@ -74,6 +75,8 @@ export interface AmphoraRenderContext {
   log: LogTarget;
   /** ACTIVE_STANDBY: every amphora of the load balancer, this one included. */
   peers: HaproxyPeer[];
+  /** The operator's protection defaults, under the flavor's and the listener's (src/model/protection.ts). */
+  protectionDefaults?: ProtectionOverrides;
   /** ACTIVE_STANDBY only. */
   vrrp: VrrpContext | null;
 }
@@ -120,6 +123,8 @@ export function checkContext(ctx: AmphoraRenderContext): void {
       checkInteger(peer.port, 'peer port', 1, 65535);
     }
   });
+  const problem = ctx.protectionDefaults ? protectionProblem(ctx.protectionDefaults) : null;
+  if (problem) throw new ConfigError(`amphora render context: protectionDefaults ${problem}.`);
   for (const [field, path] of Object.entries(ctx.paths)) checkFilePath(path, `paths.${field}`);
   if (ctx.log.kind === 'unix') checkFilePath(ctx.log.path, 'log.path');
   if (ctx.log.kind === 'agent') checkFilePath(ctx.log.socket, 'log.socket');

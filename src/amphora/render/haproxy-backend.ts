@@ -13,7 +13,16 @@ const BALANCE: Record<string, string> = {
   ROUND_ROBIN: 'roundrobin',
   LEAST_CONNECTIONS: 'leastconn',
   SOURCE_IP: 'source',
+  // `balance source` hashes the address only; the port joins it through a session variable
+  // (the `concat` converter takes variables, not fetches), set before the server is chosen.
+  SOURCE_IP_PORT: 'hash src,concat(:,sess.src_port)',
 };
+
+function balanceLines(pool: PoolNode): string[] {
+  const lines = [`balance ${BALANCE[pool.lb_algorithm]}`];
+  if (pool.lb_algorithm === 'SOURCE_IP_PORT') lines.push('tcp-request content set-var(sess.src_port) src_port');
+  return lines;
+}
 
 /** Octavia's stick-table size; entries are evicted least-recently-used when it is full. */
 const STICK_TABLE_SIZE = '10k';
@@ -88,7 +97,7 @@ export function renderBackend(pool: PoolNode, listener: ListenerNode, env: Rende
   const members = [...pool.members].sort((a, b) => a.id.localeCompare(b.id));
   return section(`backend ${backendName(pool.id, listener.id)}`, [
     `mode ${mode}`,
-    `balance ${BALANCE[pool.lb_algorithm]}`,
+    ...balanceLines(pool),
     `timeout connect ${checkInteger(listener.timeout_member_connect, `listener ${listener.id} timeout_member_connect`, 0, 2_073_600_000)}`,
     `timeout server ${checkInteger(listener.timeout_member_data, `listener ${listener.id} timeout_member_data`, 0, 2_073_600_000)}`,
     ...persistenceLines(pool, mode, env),

@@ -12,6 +12,11 @@ import { checkId, hostPort } from './haproxy-quote.ts';
 import { assertHaproxyCanServe } from './unsupported.ts';
 import { globalLogLines, logRingSection } from './haproxy-logging.ts';
 
+/** The request buffer, which bounds the size of a request's headers. */
+export const HEADER_BUFFER_BYTES = 16_384;
+export const MAX_HEADER_LINES = 100;
+import { isDatagramProtocol } from '../../model/protocol-rules.ts';
+
 /** Stick tables of both amphorae replicate through this section (ACTIVE_STANDBY). */
 const PEERS_SECTION = 'amphora_peers';
 
@@ -29,6 +34,10 @@ function globalSection(ctx: AmphoraRenderContext): string {
     // With the state file dumped before a reload, runtime changes (weights, drain) survive it.
     `server-state-file ${ctx.paths.serverStateFile}`,
     `hard-stop-after ${ctx.hardStopAfterMs}`,
+    // Header limits, spelled out: a request whose headers do not fit the buffer, or that has
+    // more header lines than this, is refused with 400 before it reaches a member.
+    `tune.bufsize ${HEADER_BUFFER_BYTES}`,
+    `tune.http.maxhdr ${MAX_HEADER_LINES}`,
   ];
   lines.push(...globalLogLines(ctx));
   if (ctx.topology === 'ACTIVE_STANDBY') lines.push(`localpeer ${ctx.amphoraId}`);
@@ -61,7 +70,7 @@ export function renderHaproxy(graph: LbGraph, ctx: AmphoraRenderContext): Render
   const env: RenderEnv = { ctx, files: new Map(), peers: ctx.topology === 'ACTIVE_STANDBY' ? PEERS_SECTION : null };
   const pools = new Map(graph.pools.map((p) => [p.id, p]));
   // Stable order, so an unchanged graph renders byte for byte the same config (no needless reload).
-  const listeners = [...graph.listeners].sort((a, b) => a.protocol_port - b.protocol_port || a.id.localeCompare(b.id));
+  const listeners = graph.listeners.filter((l) => !isDatagramProtocol(l.protocol)).sort((a, b) => a.protocol_port - b.protocol_port || a.id.localeCompare(b.id));
   const proxies = listeners.flatMap((listener) => [
     renderFrontend(listener, pools, lb.admin_state_up && listener.admin_state_up, env, lb),
     ...routedPools(listener, pools).map((pool) => renderBackend(pool, listener, env)),

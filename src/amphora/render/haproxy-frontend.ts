@@ -7,6 +7,7 @@ import { section, type RenderEnv } from './haproxy-env.ts';
 import { activePolicies, l7Lines, redirectPool } from './haproxy-l7.ts';
 import { checkCidr, checkId, checkInteger, hostPort, quote } from './haproxy-quote.ts';
 import { bindTlsWords } from './haproxy-tls.ts';
+import { protectionLines, slowClientLines } from './haproxy-protection.ts';
 
 // Long allow-lists are split over several ACL lines of the same name, which HAProxy ORs.
 const CIDRS_PER_LINE = 32;
@@ -116,11 +117,14 @@ export function renderFrontend(listener: ListenerNode, pools: Map<string, PoolNo
     ...binds,
     `maxconn ${listenerMaxconn(listener, env.ctx.maxconn)}`,
     `timeout client ${checkInteger(listener.timeout_client_data, `${field} timeout_client_data`, 0, 2_073_600_000)}`,
+    ...slowClientLines(listener, mode),
     ...frontendLogLines(env.ctx, listener, lb.project_id, lb.id, mode),
     // Keep-alive clients racing an old worker's idle close saw errors on reload (docs/dataplane.md §3).
     ...(mode === 'http' ? ['option idle-close-on-response'] : []),
     ...(inspectDelay > 0 ? [`tcp-request inspect-delay ${inspectDelay}`] : []),
+    // Refused addresses are turned away before they take a slot in the protection table.
     ...allowedCidrLines(listener),
+    ...protectionLines(listener, mode, env),
     ...(mode === 'http' ? [...headerLines(listener), ...hstsLines(listener)] : []),
     ...routingLines(listener, pools),
   ];

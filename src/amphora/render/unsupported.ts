@@ -2,12 +2,13 @@
 // before accepting a change (→ 501, as Octavia's amphora provider does); the renderer calls them
 // again so nothing half-supported is ever written.
 import type { LbGraph, ListenerNode, PoolNode } from '../../model/lb-graph.ts';
+import { isDatagramProtocol } from '../../model/protocol-rules.ts';
 import { UnsupportedByHaproxy } from './errors.ts';
 
 const HAPROXY_LISTENER_PROTOCOLS = new Set(['HTTP', 'HTTPS', 'TCP', 'TERMINATED_HTTPS', 'PROMETHEUS']);
 const L7_PROTOCOLS = new Set(['HTTP', 'TERMINATED_HTTPS']);
 const HAPROXY_POOL_PROTOCOLS = new Set(['HTTP', 'HTTPS', 'TCP', 'PROXY', 'PROXYV2']);
-const HAPROXY_ALGORITHMS = new Set(['ROUND_ROBIN', 'LEAST_CONNECTIONS', 'SOURCE_IP']);
+const HAPROXY_ALGORITHMS = new Set(['ROUND_ROBIN', 'LEAST_CONNECTIONS', 'SOURCE_IP', 'SOURCE_IP_PORT']);
 const HAPROXY_MONITOR_TYPES = new Set(['HTTP', 'HTTPS', 'PING', 'TCP', 'TLS-HELLO']);
 
 /** Why HAProxy cannot serve this listener, or null when it can. */
@@ -27,12 +28,13 @@ export function poolUnsupportedByHaproxy(pool: Pick<PoolNode, 'protocol' | 'lb_a
   return null;
 }
 
+/** UDP and SCTP listeners and pools are nftables' to serve (nftables-ruleset.ts), not HAProxy's. */
 export function assertHaproxyCanServe(graph: LbGraph): void {
-  for (const listener of graph.listeners) {
+  for (const listener of graph.listeners.filter((l) => !isDatagramProtocol(l.protocol))) {
     const reason = unsupportedByHaproxy(listener);
     if (reason) throw new UnsupportedByHaproxy(reason);
   }
-  for (const pool of graph.pools) {
+  for (const pool of graph.pools.filter((p) => !isDatagramProtocol(p.protocol))) {
     const reason = poolUnsupportedByHaproxy(pool);
     if (reason) throw new UnsupportedByHaproxy(reason);
   }

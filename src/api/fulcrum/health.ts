@@ -8,6 +8,7 @@ import { NotFound } from '../../errors.ts';
 import { authorize } from '../../auth/policy.ts';
 import { octaviaTime } from '../octavia/common.ts';
 import { Strict, Type, Wrapped } from '../octavia/schema-types.ts';
+import { recordEvent } from '../../observability/events.ts';
 import { amphoraHealthSummary, breakerRows, managerRows, resetBreaker, type BreakerRow } from '../../health/health-store.ts';
 
 const Reset = Wrapped('circuit_breaker', Strict({ domain: Type.String({ minLength: 1, maxLength: 300 }) }));
@@ -53,7 +54,11 @@ export async function healthRoutes(app: Api, deps: ApiDeps): Promise<void> {
   app.post('/v2/fulcrum/health/circuit-breakers/reset', { config: { policy: 'fulcrum:circuit_breaker:reset' }, schema: { body: Reset } }, async (request) => {
     authorize(request, request.auth.projectId);
     const { domain } = request.body.circuit_breaker;
-    const row = await resetBreaker(db, domain);
+    const row = await db.transaction().execute(async (trx) => {
+      const reset = await resetBreaker(trx, domain);
+      if (reset) await recordEvent(trx, { type: 'circuit_breaker.reset', projectId: null, loadBalancerId: null, detail: { domain, by: 'operator' } });
+      return reset;
+    });
     if (!row) throw new NotFound('CircuitBreaker', domain);
     return { circuit_breaker: serialize(row) };
   });

@@ -68,7 +68,7 @@ export async function healthMonitorRoutes(app: Api, deps: ApiDeps): Promise<void
     const id = randomUUID();
     const row = await db.transaction().execute(async (trx) => {
       const { lb, locked } = await lockPoolForChild(trx, pool);
-      deps.providers.get(lb.provider)?.checkSupport({ healthMonitorType: settings.type });
+      deps.providers.get(lb.provider)?.checkSupport({ healthMonitorType: settings.type, poolProtocol: pool.protocol });
       await checkQuota(trx, deps.config, lb.project_id, { healthmonitor: 1 });
       const existing = await trx.selectFrom('health_monitor').select('id').where('pool_id', '=', pool.id).executeTakeFirst();
       if (existing) throw new Conflict('This pool already has a health monitor');

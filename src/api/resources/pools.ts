@@ -83,7 +83,7 @@ export async function poolRoutes(app: Api, deps: ApiDeps): Promise<void> {
       await holdCertificates(trx, certIds);
       const pool = await trx.selectFrom('pool').selectAll().where('id', '=', existing.id).executeTakeFirst();
       if (!pool) throw new NotFound('Pool', existing.id);
-      if (body.lb_algorithm) deps.providers.get(lb.provider)?.checkSupport({ lbAlgorithm: body.lb_algorithm });
+      if (body.lb_algorithm) deps.providers.get(lb.provider)?.checkSupport({ lbAlgorithm: body.lb_algorithm, poolProtocol: pool.protocol });
       const changes: Record<string, unknown> = { ...tlsColumns(body) };
       if (body.name !== undefined) changes.name = body.name ?? '';
       if (body.description !== undefined) changes.description = body.description ?? '';

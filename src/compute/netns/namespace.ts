@@ -87,6 +87,9 @@ export async function plugNamespace(p: NamespacePlug): Promise<void> {
   }
 }
 
+/** SYN and accept queue depth in an amphora: HAProxy's global maxconn stays under ~9980 here. */
+export const AMPHORA_SYN_BACKLOG = 10_000;
+
 async function converge(p: NamespacePlug, haveNetns: boolean, haveVeth: boolean): Promise<void> {
   if (!linkExists(p.bridge)) await createBridge(p.bridge);
   const root: string[][] = [];
@@ -110,6 +113,12 @@ async function converge(p: NamespacePlug, haveNetns: boolean, haveVeth: boolean)
     'net.ipv6.conf.all.ndisc_notify=1',
     `net.ipv6.neigh.${INNER_INTERFACE}.retrans_time_ms=100`,
     `net.ipv6.conf.${INNER_INTERFACE}.router_solicitation_delay=0`,
+    // SYN floods (docs/dataplane.md §9): cookies once the SYN queue is full, and
+    // queues as deep as HAProxy's connection ceiling, so a burst of legitimate connections
+    // is not dropped before HAProxy can accept it.
+    'net.ipv4.tcp_syncookies=1',
+    `net.ipv4.tcp_max_syn_backlog=${AMPHORA_SYN_BACKLOG}`,
+    `net.core.somaxconn=${AMPHORA_SYN_BACKLOG}`,
   ]);
   await ipBatch(root);
 

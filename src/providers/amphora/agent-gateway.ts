@@ -5,6 +5,8 @@ import type { ProxyStat } from '../../health/operating-status.ts';
 import type { AmphoraAgents } from './amphora-agents.ts';
 import type { AmphoraFileContent } from '../../agent/cert-files.ts';
 import type { HeartbeatSettings } from '../../agent/heartbeat-settings.ts';
+import type { SourcesReport } from '../../agent/stick-table.ts';
+import type { L4Plan } from '../../amphora/render/l4-plan.ts';
 
 export class AgentGateway implements AmphoraAgents {
   readonly #clients = new Map<string, AgentClient>();
@@ -32,6 +34,10 @@ export class AgentGateway implements AmphoraAgents {
     await this.#client(agentUrl).putKeepalivedConfig(amphoraId, config);
   }
 
+  async applyL4(agentUrl: string, amphoraId: string, plan: L4Plan): Promise<void> {
+    await this.#client(agentUrl).putL4Plan(amphoraId, plan);
+  }
+
   async remove(agentUrl: string, amphoraId: string): Promise<void> {
     await this.#client(agentUrl).deleteAmphora(amphoraId);
   }
@@ -49,11 +55,17 @@ export class AgentGateway implements AmphoraAgents {
           active_connections: f.scur ?? 0,
           total_connections: f.stot ?? 0,
           request_errors: f.ereq ?? 0,
+          refused_connections: (f.dcon ?? 0) + (f.dses ?? 0),
+          refused_requests: f.dreq ?? 0,
         },
       })),
       ...stats.backends.map((b) => ({ proxy: backendPoolId(b.name), server: 'BACKEND', status: b.status })),
       ...stats.servers.map((s) => ({ proxy: backendPoolId(s.backend), server: s.name, status: s.status })),
     ];
+  }
+
+  sources(agentUrl: string, amphoraId: string, listenerId: string, limit: number): Promise<SourcesReport> {
+    return this.#client(agentUrl).sources(amphoraId, listenerId, limit);
   }
 
   async addresses(agentUrl: string, amphoraId: string): Promise<string[]> {

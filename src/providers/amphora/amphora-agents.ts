@@ -3,6 +3,8 @@ import type { ProxyStat } from '../../health/operating-status.ts';
 import type { AmphoraFileContent } from '../../agent/cert-files.ts';
 import type { HeartbeatSettings } from '../../agent/heartbeat-settings.ts';
 import type { AgentLogAnswer } from '../../amphora/agent-client.ts';
+import type { SourcesReport } from '../../agent/stick-table.ts';
+import type { L4Plan } from '../../amphora/render/l4-plan.ts';
 
 export interface AmphoraAgents {
   /** Registers the amphora with its agent (idempotent); returns its run directory there. */
@@ -10,6 +12,8 @@ export interface AmphoraAgents {
   /** Validates and applies a configuration (with the PEM files it names): a seamless reload, or runtime commands only. */
   applyHaproxy(agentUrl: string, amphoraId: string, config: string, runtime?: string[], files?: AmphoraFileContent[]): Promise<void>;
   applyKeepalived(agentUrl: string, amphoraId: string, config: string): Promise<void>;
+  /** Serves the amphora's UDP/SCTP listeners as `plan` says (in its network namespace). */
+  applyL4(agentUrl: string, amphoraId: string, plan: L4Plan): Promise<void>;
   /** Stops everything the agent runs for the amphora and forgets it (idempotent). */
   remove(agentUrl: string, amphoraId: string): Promise<void>;
   stats(agentUrl: string, amphoraId: string): Promise<ProxyStat[]>;
@@ -23,4 +27,6 @@ export interface AmphoraAgents {
   heartbeatDigest(agentUrl: string): Promise<string | null>;
   /** Where and how often the agent sends heartbeats, and the key it signs them with. */
   configureHeartbeat(agentUrl: string, settings: HeartbeatSettings): Promise<void>;
+  /** The top offenders of a listener's protection table on this amphora. */
+  sources(agentUrl: string, amphoraId: string, listenerId: string, limit: number): Promise<SourcesReport>;
 }

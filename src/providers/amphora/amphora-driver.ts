@@ -9,6 +9,7 @@ import type { ProviderOperation } from '../../model/operation.ts';
 import { ProviderUnsupported } from '../../errors.ts';
 import { loadLbGraph } from '../../amphora/graph-loader.ts';
 import type { Capability, ProviderDriver, SupportQuery } from '../driver.ts';
+import { mergeReports, type SourcesReport } from '../../agent/stick-table.ts';
 import { capabilitiesOf, validateMetadata } from '../metadata.ts';
 import { AMPHORA_AVAILABILITY_ZONE_KEYS, AMPHORA_FLAVOR_KEYS } from './capabilities.ts';
 import { completedStatuses } from '../completed-statuses.ts';
@@ -50,7 +51,7 @@ export class AmphoraProviderDriver implements ProviderDriver {
   checkSupport(query: SupportQuery): void {
     const refusal = query.topology ? topologyRefusal(this.deps.computeDriver, query.topology) : null;
     if (refusal) throw new ProviderUnsupported(this.name, 'option', refusal);
-    const reason = this.deps.unsupported(query);
+    const reason = this.deps.unsupported(query, this.deps.computeDriver);
     if (reason) throw new ProviderUnsupported(this.name, 'option', reason);
   }
 
@@ -66,6 +67,19 @@ export class AmphoraProviderDriver implements ProviderDriver {
 
   validateAvailabilityZone(metadata: Record<string, unknown>): void {
     validateMetadata(this.name, 'availability_zone_data', AMPHORA_AVAILABILITY_ZONE_KEYS, metadata);
+  }
+
+  /** Every serving amphora's report on the listener, summed per source (both of a pair count). */
+  async protectionSources(loadBalancerId: string, listenerId: string, limit: number): Promise<SourcesReport> {
+    const amphorae = await this.deps.db
+      .selectFrom('amphora')
+      .select(['id', 'agent_url'])
+      .where('load_balancer_id', '=', loadBalancerId)
+      .where('status', 'not in', ['DELETED', 'PENDING_DELETE', 'ERROR'])
+      .execute();
+    const agents = await this.deps.dataPlane.agents();
+    const reports = await Promise.all(amphorae.filter((a) => a.agent_url).map((a) => agents.sources(a.agent_url!, a.id, listenerId, limit)));
+    return mergeReports(reports, limit);
   }
 
   /** The flows of the operator amphora API (delete, config push) and failover drills, for the flow registry. */

@@ -116,6 +116,9 @@ export async function configureAmphora(deps: LifecycleDeps, graph: LbGraph, amph
   const files = rendered.files ? await deps.fileContents(rendered.files) : undefined;
   await agents.applyHaproxy(amphora.agent_url, amphora.id, rendered.haproxy, runtime, files);
   if (rendered.keepalived) await agents.applyKeepalived(amphora.agent_url, amphora.id, rendered.keepalived);
+  // Only an amphora with its own namespace has an nftables table to program; the API refuses
+  // UDP and SCTP elsewhere (support.ts).
+  if (amphora.netns !== null) await agents.applyL4(amphora.agent_url, amphora.id, rendered.l4);
 }
 
 /**

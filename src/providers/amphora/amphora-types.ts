@@ -7,6 +7,7 @@ import type { SupportQuery } from '../driver.ts';
 import type { StatusCallbacks } from '../status-callbacks.ts';
 import type { AmphoraAgents } from './amphora-agents.ts';
 import type { AmphoraFile } from '../../amphora/render/amphora-files.ts';
+import type { L4Plan } from '../../amphora/render/l4-plan.ts';
 import type { AmphoraFileContent } from '../../agent/cert-files.ts';
 
 export interface AmphoraRecord {
@@ -26,6 +27,8 @@ export interface RenderedAmphora {
   /** The files haproxy.cfg names (certificates by reference), sent along with it. */
   files?: AmphoraFile[];
   keepalived: string | null;
+  /** The UDP/SCTP listeners, served by nftables where the amphora has its own namespace. */
+  l4: L4Plan;
 }
 
 export interface AmphoraDriverDeps {
@@ -37,8 +40,8 @@ export interface AmphoraDriverDeps {
   render(graph: LbGraph, amphora: AmphoraRecord, peers: AmphoraRecord[]): RenderedAmphora;
   /** The contents of rendered files: certificate references opened from the store. */
   fileContents(files: AmphoraFile[]): Promise<AmphoraFileContent[]>;
-  /** Why a listener cannot be served, or null (HAProxy 2.6 serves no UDP/SCTP, …). */
-  unsupported(query: SupportQuery): string | null;
+  /** Why a listener cannot be served on this compute driver, or null (UDP/SCTP need netns, …). */
+  unsupported(query: SupportQuery, computeDriver: string): string | null;
   /** The configured compute driver's name: it decides which topologies can be placed. */
   computeDriver: string;
 }

@@ -297,10 +297,22 @@ function retire(deps: FailoverDeps): Step {
 function report(deps: FailoverDeps): Step {
   return {
     name: 'failover:report',
-    run: async ({ payload: op, results }) => {
-      const ids = planOf(results).replacements.map((r) => r.id);
+    run: async ({ payload: op, results, jobId }) => {
+      const plan = planOf(results);
+      const ids = plan.replacements.map((r) => r.id);
       await deps.db.updateTable('amphora').set({ status: 'ALLOCATED', updated_at: new Date() }).where('id', 'in', ids).where('status', '=', 'BOOTING').execute();
-      await deps.callbacks.updateStatuses(await completedStatuses(deps.db, op));
+      const lb = await deps.db.selectFrom('load_balancer').select('project_id').where('id', '=', op.loadBalancerId).executeTakeFirst();
+      // Reported with the statuses, in their transaction: the LB is ACTIVE exactly when the
+      // event exists. The step runs again after a crash: the job's key records it once.
+      await deps.callbacks.updateStatuses(await completedStatuses(deps.db, op), [
+        {
+          type: 'failover.finished',
+          projectId: lb?.project_id ?? null,
+          loadBalancerId: op.loadBalancerId,
+          detail: { loadbalancer_id: op.loadBalancerId, ...(op.amphoraId ? { amphora_id: op.amphoraId } : {}), replaced: plan.old, replacements: ids },
+          dedupeKey: `failover.finished:${jobId}`,
+        },
+      ]);
     },
   };
 }

@@ -9,8 +9,9 @@ import type { ProxyStat } from '../../health/operating-status.ts';
 import type { LbGraph } from '../../model/lb-graph.ts';
 import type { AmphoraAgents } from './amphora-agents.ts';
 import type { AgentLogAnswer } from '../../amphora/agent-client.ts';
+import { topOffenders, type SourcesReport } from '../../agent/stick-table.ts';
 
-const ZERO = { bytes_in: 0, bytes_out: 0, active_connections: 0, total_connections: 0, request_errors: 0 };
+const ZERO = { bytes_in: 0, bytes_out: 0, active_connections: 0, total_connections: 0, request_errors: 0, refused_connections: 0, refused_requests: 0 };
 
 /** `show stat` of an idle HAProxy serving `graph`: frontends OPEN, backends UP, members UP (or unchecked, or in maintenance). */
 export function idleHealthyStats(graph: LbGraph): ProxyStat[] {
@@ -41,6 +42,8 @@ export class NoopAmphoraAgents implements AmphoraAgents {
 
   async applyKeepalived(): Promise<void> {}
 
+  async applyL4(): Promise<void> {}
+
   async remove(): Promise<void> {}
 
   /** What keepalived would place: the VIP on the MASTER (or a SINGLE amphora), nothing on a BACKUP. */
@@ -68,6 +71,11 @@ export class NoopAmphoraAgents implements AmphoraAgents {
   }
 
   async configureHeartbeat(): Promise<void> {}
+
+  /** No HAProxy, so no source was ever refused. */
+  async sources(): Promise<SourcesReport> {
+    return topOffenders([], 0);
+  }
 
   async stats(_agentUrl: string, amphoraId: string): Promise<ProxyStat[]> {
     const row = await this.db.selectFrom('amphora').select(['load_balancer_id', 'status']).where('id', '=', amphoraId).executeTakeFirst();

@@ -5,6 +5,7 @@ import { backendName } from '../../amphora/render/haproxy-backend.ts';
 import { routedPools } from '../../amphora/render/haproxy-frontend.ts';
 import type { LbGraph } from '../../model/lb-graph.ts';
 import type { ProviderOperation } from '../../model/operation.ts';
+import { isDatagramProtocol } from '../../model/protocol-rules.ts';
 
 /** Member fields that touch nothing HAProxy must re-read, or only what `set server` sets. */
 const RUNTIME_MEMBER_FIELDS = new Set(['weight', 'admin_state_up', 'name', 'tags']);
@@ -18,6 +19,8 @@ export function runtimeCommands(op: ProviderOperation, graph: LbGraph): string[]
   const pools = new Map(graph.pools.map((p) => [p.id, p]));
   const commands: string[] = [];
   for (const listener of graph.listeners) {
+    // UDP and SCTP members are nftables' (docs/dataplane.md §10): HAProxy has no server for them.
+    if (isDatagramProtocol(listener.protocol)) continue;
     if (!routedPools(listener, pools).some((p) => p.id === pool.id)) continue;
     const server = `${backendName(pool.id, listener.id)}/${member.id}`;
     if ('weight' in op.changes) commands.push(`set server ${server} weight ${member.weight}`);

@@ -5,6 +5,7 @@ import type { Db } from '../../db/database.ts';
 import type { ProviderOperation } from '../../model/operation.ts';
 import type { FlowStep } from '../../flows/flow.ts';
 import type { Capability, ProviderDriver } from '../driver.ts';
+import { topOffenders, type SourcesReport } from '../../agent/stick-table.ts';
 import type { StatusCallbacks } from '../status-callbacks.ts';
 import { completedStatuses } from '../completed-statuses.ts';
 
@@ -27,6 +28,11 @@ export class NoopDriver implements ProviderDriver {
   validateFlavor(): void {}
 
   validateAvailabilityZone(): void {}
+
+  /** Nothing serves traffic, so no source was ever refused. */
+  async protectionSources(): Promise<SourcesReport> {
+    return topOffenders([], 0);
+  }
 
   plan(op: ProviderOperation): FlowStep<ProviderOperation>[] {
     return [{ name: 'noop:report-status', run: async () => this.callbacks.updateStatuses(await completedStatuses(this.db, op)) }];

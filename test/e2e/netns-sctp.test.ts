@@ -1,0 +1,127 @@
+// SCTP end to end on the netns compute driver (root): associations from the host through the VIP
+// reach members in their own namespaces, through the same nftables data plane as UDP, and an
+// SCTP monitor (INIT → INIT ACK) takes a stopped member out and marks it ERROR. The members and
+// the client are a FAKE userspace SCTP peer over raw sockets (test/helpers/sctp_fake_peer.py),
+// named as such because this machine's kernel has no SCTP sockets for ncat or a real server.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { freePort } from '../helpers/data-plane.ts';
+import { MemberNet, SCTP_FAKE_PEER, freeTestSubnet, testPrefix, type Member } from '../helpers/netns.ts';
+import { tearDownNetnsTest } from '../helpers/netns-teardown.ts';
+
+const PORT = 3868;
+
+/** The name of the member an association through `address` came up with, or null. */
+function associate(address: string, port: number): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile('python3', [SCTP_FAKE_PEER, 'connect', address, String(port), '1500'], { timeout: 5000 }, (err, stdout) => resolve(err ? null : stdout.trim()));
+  });
+}
+
+describe('SCTP listeners on the netns compute driver', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'fulcrum-e2e-sctp-'));
+  const prefix = testPrefix();
+  let app: TestApp;
+  let memberNet: MemberNet | null = null;
+  let net: string;
+  let subnetId: string;
+  const members: Member[] = [];
+
+  before(async () => {
+    net = await freeTestSubnet();
+    app = await startTestApp('pglite', {
+      health: true,
+      config: {
+        defaultProvider: 'amphora',
+        networkDriver: 'local',
+        computeDriver: 'netns',
+        dataDir,
+        localAgentPort: await freePort(),
+        netnsPrefix: prefix,
+        netnsBridgeAddress: `${net}.1/24`,
+        healthPollMs: 300,
+      },
+    });
+    const network = (await app.request('POST', '/v2/fulcrum/networks', { network: { name: 'e2e-sctp' } })).body.network;
+    const subnet = await app.request('POST', '/v2/fulcrum/subnets', { subnet: { network_id: network.id, cidr: `${net}.0/24`, gateway_ip: `${net}.1` } });
+    assert.equal(subnet.status, 201, JSON.stringify(subnet.body));
+    subnetId = subnet.body.subnet.id;
+    memberNet = new MemberNet({ prefix, bridge: `${prefix}-br0`, prefixLength: 24, bridgeAddress: `${net}.1/24` });
+    for (const [i, name] of ['s1', 's2'].entries()) members.push(await memberNet.add(name, `${net}.${101 + i}`, PORT, 'sctp'));
+  });
+
+  after(async () => {
+    await tearDownNetnsTest({ app, dataDir, memberNet, prefix });
+  });
+
+  test('associations through the VIP reach both members; an SCTP monitor follows a stopped member', async () => {
+    const created = await app.request('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { name: 'e2e-sctp', vip_subnet_id: subnetId } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const lbId = created.body.loadbalancer.id;
+    const vip: string = created.body.loadbalancer.vip_address;
+    const settle = async () => {
+      const lb = await app.waitFor(`/v2/lbaas/loadbalancers/${lbId}`, 'loadbalancer', ['ACTIVE', 'ERROR'], 30_000);
+      assert.equal(lb.provisioning_status, 'ACTIVE', JSON.stringify((await app.request('GET', `/v2/fulcrum/jobs?load_balancer_id=${lbId}`)).body));
+    };
+    await settle();
+    const listener = await app.request('POST', '/v2/lbaas/listeners', { listener: { loadbalancer_id: lbId, protocol: 'SCTP', protocol_port: PORT } });
+    assert.equal(listener.status, 201, JSON.stringify(listener.body));
+    await settle();
+    const pool = await app.request('POST', '/v2/lbaas/pools', { pool: { listener_id: listener.body.listener.id, protocol: 'SCTP', lb_algorithm: 'ROUND_ROBIN' } });
+    assert.equal(pool.status, 201, JSON.stringify(pool.body));
+    const poolId: string = pool.body.pool.id;
+    await settle();
+    const memberIds = new Map<string, string>();
+    for (const m of members) {
+      const res = await app.request('POST', `/v2/lbaas/pools/${poolId}/members`, { member: { address: m.address, protocol_port: PORT, name: m.name } });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      memberIds.set(m.name, res.body.member.id);
+      await settle();
+    }
+
+    const answering = async (n: number) => {
+      const seen: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const name = await associate(vip, PORT);
+        assert.ok(name, `association ${i} through ${vip}:${PORT} came up`);
+        seen.push(name);
+      }
+      return seen;
+    };
+    assert.deepEqual([...new Set(await answering(6))].sort(), ['s1', 's2'], 'round robin associations reach both members');
+
+    const monitor = await app.request('POST', '/v2/lbaas/healthmonitors', {
+      healthmonitor: { pool_id: poolId, type: 'SCTP', delay: 1, timeout: 1, max_retries: 1, max_retries_down: 1 },
+    });
+    assert.equal(monitor.status, 201, JSON.stringify(monitor.body));
+    await settle();
+    const memberStatus = async (name: string) =>
+      (await app.request('GET', `/v2/lbaas/pools/${poolId}/members/${memberIds.get(name)}`)).body.member.operating_status as string;
+    const waitStatus = async (name: string, wanted: string) => {
+      const deadline = Date.now() + 20_000;
+      let status = await memberStatus(name);
+      while (status !== wanted && Date.now() < deadline) {
+        await sleep(200);
+        status = await memberStatus(name);
+      }
+      return status;
+    };
+    assert.equal(await waitStatus('s2', 'ONLINE'), 'ONLINE', 'an answering member is ONLINE under the SCTP monitor');
+    await members[1].stop();
+    assert.equal(await waitStatus('s2', 'ERROR'), 'ERROR', 'the SCTP monitor marks the stopped member ERROR');
+    assert.equal(await memberStatus('s1'), 'ONLINE');
+    assert.deepEqual([...new Set(await answering(4))], ['s1'], 'associations avoid the failed member');
+    await members[1].start();
+    assert.equal(await waitStatus('s2', 'ONLINE'), 'ONLINE', 'the restarted member comes back ONLINE');
+
+    const del = await app.request('DELETE', `/v2/lbaas/loadbalancers/${lbId}?cascade=true`);
+    assert.equal(del.status, 204);
+    await app.waitFor(`/v2/lbaas/loadbalancers/${lbId}`, 'loadbalancer', ['DELETED'], 30_000);
+  });
+});
