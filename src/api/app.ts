@@ -45,6 +45,7 @@ import { certificateRoutes } from './fulcrum/certificates.ts';
 import { drillRoutes } from './fulcrum/drills.ts';
 import { healthRoutes } from './fulcrum/health.ts';
 import { amphoraRoutes } from './resources/amphorae.ts';
+import { dashboardRoutes } from './fulcrum/dashboard.ts';
 import { metricsRoutes } from './fulcrum/metrics.ts';
 import { requestMetricsPlugin } from './request-metrics.ts';
 import { quotaEventHook } from './quota-events.ts';
@@ -131,8 +132,8 @@ export async function buildApi(deps: ApiDeps) {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-openstack-request-id', request.id);
     const accept = request.headers.accept;
-    // Prometheus text, NDJSON log streams and the API docs are not JSON.
-    const notJson = request.url.startsWith('/docs') || request.url.split('?')[0] === '/metrics' || (accept !== undefined && streamsNdjson(request.url, accept));
+    // Prometheus text, NDJSON log streams, the API docs and the dashboard's files are not JSON.
+    const notJson = request.url.startsWith('/docs') || /^\/ui(\/|\?|$)/.test(request.url) || request.url.split('?')[0] === '/metrics' || (accept !== undefined && streamsNdjson(request.url, accept));
     if (accept && !/(^|,)\s*(application\/json|application\/\*|\*\/\*)\s*(;|,|$)/i.test(accept) && !notJson) {
       const err = new NotAcceptable();
       return reply
@@ -217,6 +218,7 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(healthRoutes, deps);
   await app.register(logRoutes, deps);
   await app.register(amphoraRoutes, deps);
+  await app.register(dashboardRoutes, deps);
   await app.register(metricsRoutes, deps);
   await app.register(eventRoutes, deps);
   await app.register(webhookRoutes, deps);

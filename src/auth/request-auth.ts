@@ -31,12 +31,13 @@ declare module 'fastify' {
 }
 
 /**
- * Routes that need no credentials: the version documents, the API docs, and the not-found
- * handler (url undefined). Every other route must name a policy action; one that does not (a
- * new route missing its `config.policy`) is refused, not served unguarded.
+ * Routes that need no credentials: the version documents, the API docs, the dashboard's static
+ * files (its API calls carry the user's token), and the not-found handler (url undefined).
+ * Every other route must name a policy action; one that does not (a new route missing its
+ * `config.policy`) is refused, not served unguarded.
  */
 export function isPublicRoute(url: string | undefined): boolean {
-  return url === undefined || url === '/' || url === '/v2' || url === '/docs' || url.startsWith('/docs/') || url === HOST_JOIN;
+  return url === undefined || url === '/' || url === '/v2' || url === '/docs' || url.startsWith('/docs/') || url === '/ui' || url.startsWith('/ui/') || url === HOST_JOIN;
 }
 
 /** A joining host has no credentials yet: its one-time join token is checked by the route. */

@@ -22,6 +22,8 @@ import { controllerCa } from '../pki/ca-store.ts';
 import { secretStoreFor } from '../certs/secret-store.ts';
 import { doctorCommand } from './doctor.ts';
 import { lbCommand } from './lb.ts';
+import { dashboardCommand } from './dashboard.ts';
+import { ensureDashboardBuilt } from '../ui/build.ts';
 import { eventsCommand } from './events.ts';
 import { hostCommand } from './host.ts';
 
@@ -109,6 +111,14 @@ async function runRoles(roles: { api: boolean; worker: boolean; health: boolean;
   const expiryWatch = roles.housekeeping ? startCertificateExpiryWatch(rt) : null;
   const eventRetention = roles.housekeeping ? startEventRetention(rt) : null;
   await worker?.start();
+  // A checkout that skipped `npm ci` (which builds it), or changed it since, gets a current
+  // dashboard; one that cannot build (a read-only install) still serves the API.
+  if (roles.api) {
+    await ensureDashboardBuilt().then(
+      (built) => built && rt.log.info('dashboard built'),
+      (err: unknown) => rt.log.warn({ err }, 'the dashboard could not be built; /ui/ serves the previous build, if any'),
+    );
+  }
   const api = roles.api ? await createApi(rt) : null;
   if (api) {
     const address = await api.listen({ host: cfg.apiHost, port: cfg.apiPort });
@@ -176,6 +186,7 @@ program.addCommand(networkCommand(config));
 program.addCommand(subnetCommand(config));
 program.addCommand(stopCommand(config));
 program.addCommand(doctorCommand(config));
+program.addCommand(dashboardCommand());
 program.addCommand(lbCommand(config));
 program.addCommand(eventsCommand(config));
 program.addCommand(hostCommand(config));

@@ -12,14 +12,18 @@ import { BACKENDS, type Backend } from '../helpers/db.ts';
 import { startTestApp, SUBNET, type TestApp } from '../helpers/app.ts';
 import { makeCa, serverCert } from '../helpers/tls-pki.ts';
 import { createApiKey } from '../../src/auth/apikey-store.ts';
+import { ensureDashboardBuilt } from '../../src/ui/build.ts';
 import { recordEventNow } from '../../src/observability/events.ts';
 
 const P = 'project-p';
 const Q = 'project-q';
 const POLICY_DENIED = 'Policy does not allow this request to be performed.';
 
-/** The routes that need no credentials (the version documents); every other route is guarded. */
-const PUBLIC_ROUTES = new Set(['GET /', 'GET /v2']);
+/**
+ * The routes that need no credentials (the version documents, and the dashboard's static files:
+ * the page holds no data, its calls carry a token); every other route is guarded.
+ */
+const PUBLIC_ROUTES = new Set(['GET /', 'GET /v2', 'GET /ui', 'GET /ui/*']);
 /** Routes whose credential is in the body (a host's one-time join token), checked by the route itself (api-hosts.test.ts). */
 const TOKEN_ROUTES = new Set(['POST /v2/fulcrum/hosts/join']);
 
@@ -130,6 +134,7 @@ Object.assign(EXPECTATIONS, {
   // A drill kills an amphora for real: administrators only, on any project's load balancer.
   'fulcrum:loadbalancer:drill': { rule: 'admin', scope: 'project' },
   'fulcrum:loadbalancer:get_drill': { rule: 'admin', scope: 'project' },
+  'fulcrum:loadbalancer:get_logs': { rule: 'read', scope: 'project' },
   'fulcrum:event:get_all': { rule: 'read', scope: 'list' },
   'fulcrum:event:get_one': { rule: 'read', scope: 'project' },
   'fulcrum:webhook:get_deliveries': { rule: 'read', scope: 'project' },
@@ -323,6 +328,7 @@ for (const [profile, backend] of RUNS) {
     }
 
     before(async () => {
+      await ensureDashboardBuilt();
       app = await startTestApp(backend, { config: { authStrategy: 'apikey', policyProfile: profile } });
       const db = app.rt.database.db;
       for (const role of ROLES) keys[role] = (await createApiKey(db, { projectId: P, roles: [...PERSONAS[role]], name: role })).key;
@@ -340,7 +346,7 @@ for (const [profile, backend] of RUNS) {
       await app?.close();
     });
 
-    it('knows every guarded route of the app, and only the version documents are public', async () => {
+    it('knows every guarded route of the app, and only the version documents and the dashboard files are public', async () => {
       const unknown = app.api.routeTable
         .filter((r) => !PUBLIC_ROUTES.has(`${r.method} ${r.url}`) && !TOKEN_ROUTES.has(`${r.method} ${r.url}`))
         .filter((r) => !r.policy || !EXPECTATIONS[r.policy])
@@ -348,7 +354,7 @@ for (const [profile, backend] of RUNS) {
       assert.deepEqual(unknown, [], 'add these actions to the rbac-matrix expectation table (docs/octavia-compatibility.md §7.3)');
       for (const route of PUBLIC_ROUTES) {
         const [method, url] = route.split(' ');
-        assert.equal((await call(null, method, url)).status, 200, `${route} without credentials`);
+        assert.equal((await call(null, method, url.replace('*', 'index.html'))).status, 200, `${route} without credentials`);
       }
     });
 
