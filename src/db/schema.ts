@@ -310,6 +310,8 @@ export interface AmphoraTable {
   updated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   /** The job that took this amphora from the spare pool (migration 0013). */
   claimed_by_job: ColumnType<string | null, string | number | null | undefined, string | number | null>;
+  /** SHA-256 of the haproxy configuration last pushed and accepted (migration 0031). */
+  haproxy_config_sha256: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** The view behind the operator amphora API (migration 0009): live amphorae and their LB's project. */

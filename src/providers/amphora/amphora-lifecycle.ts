@@ -1,6 +1,7 @@
 // What happens to one amphora, shared by the create, delete and failover flows and the operator
 // flows: placing it (compute driver + agent registration), pushing the configuration rendered
 // for it, and taking it away. Each function is idempotent, so a retried step may call it again.
+import { createHash } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { AmphoraTable, LoadBalancerTable } from '../../db/schema.ts';
 import type { ComputeDriver, VipAddress } from '../../compute/compute-driver.ts';
@@ -115,6 +116,7 @@ export async function configureAmphora(deps: LifecycleDeps, graph: LbGraph, amph
   const rendered = deps.render(graph, amphora, await peersOf(deps, graph.loadBalancer.id, amphora.id));
   const files = rendered.files ? await deps.fileContents(rendered.files) : undefined;
   await agents.applyHaproxy(amphora.agent_url, amphora.id, rendered.haproxy, runtime, files);
+  await deps.db.updateTable('amphora').set({ haproxy_config_sha256: createHash('sha256').update(rendered.haproxy).digest('hex') }).where('id', '=', amphora.id).execute();
   if (rendered.keepalived) await agents.applyKeepalived(amphora.agent_url, amphora.id, rendered.keepalived);
 }
 
