@@ -8,9 +8,10 @@ import { failoverOperation } from '../model/operation.ts';
 export const LB_FAILOVER_STATES = ['ACTIVE', 'ERROR'] as const;
 export const AMPHORA_FAILOVER_STATES = ['ACTIVE'] as const;
 
-export async function failover(deps: ApiDeps, loadBalancerId: string, allowed: readonly string[], amphoraId?: string): Promise<void> {
-  await deps.database.db.transaction().execute(async (trx) => {
+/** Returns the failover job's id. */
+export async function failover(deps: ApiDeps, loadBalancerId: string, allowed: readonly string[], amphoraId?: string): Promise<string> {
+  return deps.database.db.transaction().execute(async (trx) => {
     const lb = await lockForSelf(trx, loadBalancerId, allowed, 'PENDING_UPDATE');
-    await enqueueOperation(trx, deps, failoverOperation(lb, amphoraId));
+    return enqueueOperation(trx, deps, failoverOperation(lb, amphoraId));
   });
 }

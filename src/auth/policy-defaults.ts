@@ -176,6 +176,10 @@ export const FULCRUM_RULES: Record<string, string> = {
   'fulcrum:metrics:get': ADMIN,
   // A load balancer's access log is read like the load balancer itself, in every profile.
   'fulcrum:loadbalancer:get_logs': `rule:${OCTAVIA_PREFIX}loadbalancer:get_one`,
+  // Diagnostics show agents, hosts and configuration checksums; resync and rebuild act on them.
+  'fulcrum:loadbalancer:get_diagnostics': ADMIN,
+  'fulcrum:loadbalancer:resync': ADMIN,
+  'fulcrum:loadbalancer:rebuild': ADMIN,
 };
 
 /** Every rule of a profile under its full name. */

@@ -57,6 +57,7 @@ describe('a boot that fails after the amphora was placed', () => {
       logs: (...args) => agents.logs(...args),
       heartbeatDigest: (...args) => agents.heartbeatDigest(...args),
       configureHeartbeat: (...args) => agents.configureHeartbeat(...args),
+      probe: (...args) => agents.probe(...args),
     };
     plane.compute = async () => recording;
     plane.agents = async () => failingRegistration;

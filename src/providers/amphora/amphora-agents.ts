@@ -2,7 +2,15 @@
 import type { ProxyStat } from '../../health/operating-status.ts';
 import type { AmphoraFileContent } from '../../agent/cert-files.ts';
 import type { HeartbeatSettings } from '../../agent/heartbeat-settings.ts';
-import type { AgentLogAnswer } from '../../amphora/agent-client.ts';
+import type { AgentLogAnswer, AmphoraStatus } from '../../amphora/agent-client.ts';
+
+/** What an agent says of one amphora now, for diagnostics. */
+export interface AmphoraProbe {
+  status: AmphoraStatus;
+  /** HAProxy's runtime state of every frontend, backend and server; null with the reason when it could not be read. */
+  servers: ProxyStat[] | null;
+  serversError: string | null;
+}
 
 export interface AmphoraAgents {
   /** Registers the amphora with its agent (idempotent); returns its run directory there. */
@@ -23,4 +31,6 @@ export interface AmphoraAgents {
   heartbeatDigest(agentUrl: string): Promise<string | null>;
   /** Where and how often the agent sends heartbeats, and the key it signs them with. */
   configureHeartbeat(agentUrl: string, settings: HeartbeatSettings): Promise<void>;
+  /** The amphora's daemons, running configuration and servers, asked with a short timeout (diagnostics). */
+  probe(agentUrl: string, amphoraId: string): Promise<AmphoraProbe>;
 }
