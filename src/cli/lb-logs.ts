@@ -1,12 +1,12 @@
 // `fulcrum lb logs ID [--since T] [--limit N] [--follow]`: a load balancer's access log through
 // the API (GET /v2/fulcrum/loadbalancers/{id}/logs), so it works wherever the API runs, also
-// while `fulcrum serve` holds the embedded database. The API is the configured one
-// (FULCRUM_API_URL, else FULCRUM_API_BIND); the credential is a Keystone token or a Fulcrum
-// API key in OS_AUTH_TOKEN or FULCRUM_API_KEY (none under noauth). A follow stream that the
-// server ends (its lifetime) is opened again from the last line's time.
+// while `fulcrum serve` holds the embedded database (API and credentials: src/cli/api-client.ts).
+// A follow stream that the server ends (its lifetime) is opened again from the last line's time.
+// `fulcrum lb diagnose ID` is in src/cli/lb-diagnose.ts.
 import { Command } from 'commander';
 import type { FulcrumConfig } from '../config.ts';
-import { FulcrumError } from '../errors.ts';
+import { apiBaseUrl, apiFault, apiHeaders } from './api-client.ts';
+import { diagnoseCommand } from './lb-diagnose.ts';
 
 export interface LogLine {
   time: string;
@@ -18,28 +18,6 @@ export interface LogLine {
 /** One printed line: time, listener, the access-log line as HAProxy wrote it. */
 export function formatLogLine(line: LogLine): string {
   return `${line.time} ${line.listener_id} ${line.message}`;
-}
-
-export function apiBaseUrl(config: FulcrumConfig, env: NodeJS.ProcessEnv): string {
-  if (env.FULCRUM_API_URL) return env.FULCRUM_API_URL.replace(/\/+$/, '');
-  const host = config.apiHost === '0.0.0.0' ? '127.0.0.1' : config.apiHost === '::' ? '::1' : config.apiHost;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${config.apiPort}`;
-}
-
-function headers(env: NodeJS.ProcessEnv, accept: string): Record<string, string> {
-  const token = env.OS_AUTH_TOKEN ?? env.FULCRUM_API_KEY;
-  return token ? { accept, 'x-auth-token': token } : { accept };
-}
-
-async function fault(res: Response): Promise<FulcrumError> {
-  const text = await res.text();
-  let message = text.slice(0, 300);
-  try {
-    message = (JSON.parse(text) as { faultstring?: string }).faultstring ?? message;
-  } catch {
-    // not a fault body: the text as it came
-  }
-  return new FulcrumError('LB_ERR_CLI', 1, `the API answered ${res.status}: ${message}`);
 }
 
 interface LogOptions {
@@ -64,8 +42,8 @@ async function follow(url: string, env: NodeJS.ProcessEnv, opts: LogOptions, pri
   let seenAtLast = new Set<string>();
   let lastTime = '';
   for (;;) {
-    const res = await fetch(`${url}${query({ since, limit, follow: true })}`, { headers: headers(env, 'application/x-ndjson') });
-    if (!res.ok || !res.body) throw await fault(res);
+    const res = await fetch(`${url}${query({ since, limit, follow: true })}`, { headers: apiHeaders(env, 'application/x-ndjson') });
+    if (!res.ok || !res.body) throw await apiFault(res);
     let pending = '';
     const decoder = new TextDecoder();
     for await (const chunk of res.body) {
@@ -103,9 +81,10 @@ export function lbCommand(config: () => FulcrumConfig): Command {
       const url = `${apiBaseUrl(config(), process.env)}/v2/fulcrum/loadbalancers/${encodeURIComponent(id)}/logs`;
       const print = (line: string) => process.stdout.write(`${line}\n`);
       if (opts.follow) return follow(url, process.env, opts, print);
-      const res = await fetch(`${url}${query(opts)}`, { headers: headers(process.env, 'application/json') });
-      if (!res.ok) throw await fault(res);
+      const res = await fetch(`${url}${query(opts)}`, { headers: apiHeaders(process.env, 'application/json') });
+      if (!res.ok) throw await apiFault(res);
       for (const line of ((await res.json()) as { logs: LogLine[] }).logs) print(formatLogLine(line));
     });
+  command.addCommand(diagnoseCommand(config));
   return command;
 }
