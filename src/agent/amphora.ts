@@ -4,6 +4,7 @@
 // Each daemon the controller wants running (it applied a configuration and did not stop it)
 // is supervised: if it dies, or is found dead when the agent starts, it is started again from
 // its last configuration without waiting for the controller.
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { Logger } from '../observability/logger.ts';
@@ -37,6 +38,21 @@ interface AmphoraMeta {
   keepalived?: boolean;
 }
 
+async function readOptional(path: string): Promise<Buffer | null> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/** SHA-256 (hex) of a file's bytes; null when there is no such file. */
+async function fileSha256(path: string): Promise<string | null> {
+  const bytes = await readOptional(path);
+  return bytes === null ? null : createHash('sha256').update(bytes).digest('hex');
+}
+
 /** Supervision events shown with an amphora's status. */
 const STATUS_EVENTS = 20;
 
@@ -44,8 +60,17 @@ export interface AmphoraStatus {
   id: string;
   netns: string | null;
   run_dir: string;
-  haproxy: { running: boolean; master_pid: number | null; workers: number[] };
-  keepalived: { running: boolean; pid: number | null };
+  haproxy: {
+    running: boolean;
+    master_pid: number | null;
+    workers: number[];
+    /** Seconds since the master started (null: not running or not answering). */
+    uptime_s: number | null;
+    /** SHA-256 (hex) of the configuration file the agent runs haproxy from (null: none yet). */
+    config_sha256: string | null;
+  };
+  /** `vrrp_state`: the state keepalived last reported (MASTER, BACKUP, FAULT, STOP; null: none yet). */
+  keepalived: { running: boolean; pid: number | null; vrrp_state: string | null };
   /** The value in the track file: requested by the controller, or haproxy not running. */
   fault: boolean;
   fault_requested: boolean;
@@ -170,8 +195,14 @@ export class Amphora {
       id: this.id,
       netns: this.meta.netns,
       run_dir: this.layout.runDir,
-      haproxy: { running: this.haproxy.isRunning(), master_pid: this.haproxy.pid, workers: procs?.workers ?? [] },
-      keepalived: { running: this.keepalived.isRunning(), pid: this.keepalived.pid },
+      haproxy: {
+        running: this.haproxy.isRunning(),
+        master_pid: this.haproxy.pid,
+        workers: procs?.workers ?? [],
+        uptime_s: procs?.uptimeS ?? null,
+        config_sha256: await fileSha256(this.layout.haproxyConfig),
+      },
+      keepalived: { running: this.keepalived.isRunning(), pid: this.keepalived.pid, vrrp_state: await readOptional(this.layout.vrrpState).then((t) => t?.toString('utf8').trim() || null) },
       fault: this.effectiveFault(),
       fault_requested: this.meta.fault,
       supervision: {

@@ -7,6 +7,8 @@ export interface ProcessList {
   /** Reloads attempted since the master started, and how many of them failed. */
   reloads: number;
   failedReloads: number;
+  /** How long the master has run, in seconds (a restart starts it again; a reload does not). */
+  uptimeS: number | null;
   /** Workers serving the current configuration (old workers still draining are left out). */
   workers: number[];
 }
@@ -29,9 +31,10 @@ export function parseShowProc(text: string): ProcessList {
       section = line.replace(/^#\s*/, '');
       continue;
     }
-    const m = /^(\d+)\s+(\S+)\s+(\d+)(?:\s+\[failed:\s*(\d+)\])?/.exec(line);
+    const m = /^(\d+)\s+(\S+)\s+(\d+)(?:\s+\[failed:\s*(\d+)\])?(?:\s+(\d+)d(\d+)h(\d+)m(\d+)s)?/.exec(line);
     if (!m) continue;
-    if (m[2] === 'master') master = { masterPid: Number(m[1]), reloads: Number(m[3]), failedReloads: Number(m[4] ?? 0), workers };
+    const uptimeS = m[5] === undefined ? null : ((Number(m[5]) * 24 + Number(m[6])) * 60 + Number(m[7])) * 60 + Number(m[8]);
+    if (m[2] === 'master') master = { masterPid: Number(m[1]), reloads: Number(m[3]), failedReloads: Number(m[4] ?? 0), uptimeS, workers };
     else if (m[2] === 'worker' && section === 'workers') workers.push(Number(m[1]));
   }
   if (!master) throw new Error(`unexpected answer to "show proc": ${JSON.stringify(text.slice(0, 200))}`);

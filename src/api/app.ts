@@ -43,6 +43,7 @@ import { networkRoutes } from './fulcrum/networks.ts';
 import { neutronRoutes } from './neutron/routes.ts';
 import { certificateRoutes } from './fulcrum/certificates.ts';
 import { drillRoutes } from './fulcrum/drills.ts';
+import { lbOperatorRoutes } from './fulcrum/lb-operator.ts';
 import { healthRoutes } from './fulcrum/health.ts';
 import { amphoraRoutes } from './resources/amphorae.ts';
 import { dashboardRoutes } from './fulcrum/dashboard.ts';
@@ -217,6 +218,7 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(drillRoutes, deps);
   await app.register(healthRoutes, deps);
   await app.register(logRoutes, deps);
+  await app.register(lbOperatorRoutes, deps);
   await app.register(amphoraRoutes, deps);
   await app.register(dashboardRoutes, deps);
   await app.register(metricsRoutes, deps);

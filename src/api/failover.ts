@@ -9,16 +9,17 @@ import { recordEvent } from '../observability/events.ts';
 export const LB_FAILOVER_STATES = ['ACTIVE', 'ERROR'] as const;
 export const AMPHORA_FAILOVER_STATES = ['ACTIVE'] as const;
 
-/** `targetHostId`: a migrate, whose replacements go to that inventory host. */
-export async function failover(deps: ApiDeps, loadBalancerId: string, allowed: readonly string[], amphoraId?: string, targetHostId?: string): Promise<void> {
-  await deps.database.db.transaction().execute(async (trx) => {
+/** `targetHostId`: a migrate, whose replacements go to that inventory host. Returns the failover job's id. */
+export async function failover(deps: ApiDeps, loadBalancerId: string, allowed: readonly string[], amphoraId?: string, targetHostId?: string): Promise<string> {
+  return deps.database.db.transaction().execute(async (trx) => {
     const lb = await lockForSelf(trx, loadBalancerId, allowed, 'PENDING_UPDATE');
-    await enqueueOperation(trx, deps, failoverOperation(lb, amphoraId, targetHostId));
+    const jobId = await enqueueOperation(trx, deps, failoverOperation(lb, amphoraId, targetHostId));
     await recordEvent(trx, {
       type: 'failover.started',
       projectId: lb.project_id,
       loadBalancerId: lb.id,
       detail: { loadbalancer_id: lb.id, ...(amphoraId ? { amphora_id: amphoraId } : {}), ...(targetHostId ? { host_id: targetHostId } : {}), automatic: false },
     });
+    return jobId;
   });
 }

@@ -67,8 +67,9 @@ export async function setPending(trx: Trx, refs: ObjectRef[], status: 'PENDING_U
   }
 }
 
-export async function enqueueOperation(trx: Trx, deps: ApiDeps, op: ProviderOperation): Promise<void> {
-  await enqueueJob(trx, { kind: PROVIDER_OPERATION, payload: op, loadBalancerId: op.loadBalancerId, maxAttempts: deps.config.jobMaxAttempts });
+/** Returns the job's id. */
+export async function enqueueOperation(trx: Trx, deps: ApiDeps, op: ProviderOperation): Promise<string> {
+  return enqueueJob(trx, { kind: PROVIDER_OPERATION, payload: op, loadBalancerId: op.loadBalancerId, maxAttempts: deps.config.jobMaxAttempts });
 }
 
 /**

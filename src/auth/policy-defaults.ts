@@ -195,6 +195,10 @@ export const FULCRUM_RULES: Record<string, string> = {
   'fulcrum:host:delete': ADMIN,
   'fulcrum:host:create_join_token': ADMIN,
   'fulcrum:loadbalancer:migrate': ADMIN,
+  // Diagnostics show agents, hosts and configuration checksums; resync and rebuild act on them.
+  'fulcrum:loadbalancer:get_diagnostics': ADMIN,
+  'fulcrum:loadbalancer:resync': ADMIN,
+  'fulcrum:loadbalancer:rebuild': ADMIN,
 };
 
 /** Every rule of a profile under its full name. */

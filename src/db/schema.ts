@@ -317,6 +317,8 @@ export interface AmphoraTable {
   claimed_by_job: ColumnType<string | null, string | number | null | undefined, string | number | null>;
   /** The inventory host its agent runs on (migration 0028); null for drivers that place on no host. */
   host_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** SHA-256 of the haproxy configuration last pushed and accepted (migration 0031). */
+  haproxy_config_sha256: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** The view behind the operator amphora API (migration 0009): live amphorae and their LB's project. */

@@ -165,7 +165,7 @@ describe('a member going down is an event, delivered to a webhook across a resta
     await sleep(1000);
     assert.equal(receiver.received.length, all.length, 'a delivered event is not sent again');
 
-    const cli = await runFulcrum(['events', '--loadbalancer', lbId, '--type', 'member.error'], { FULCRUM_URL: base2, FULCRUM_DATA_DIR: dataDir });
+    const cli = await runFulcrum(['events', '--loadbalancer', lbId, '--type', 'member.error'], { FULCRUM_API_URL: base2, FULCRUM_DATA_DIR: dataDir });
     assert.equal(cli.code, 0, cli.stderr);
     const lines = cli.stdout.trim().split('\n');
     assert.match(lines[0], /^TIME\s+SEVERITY\s+TYPE\s+LOADBALANCER\s+DETAIL/);

@@ -8,11 +8,14 @@ import { randomInt } from 'node:crypto';
 import { startTestApp, type TestApp } from './app.ts';
 import type { FulcrumConfig } from '../../src/config.ts';
 import { freePort, stopLocalDataPlane } from './data-plane.ts';
+import { createApiKey } from '../../src/auth/apikey-store.ts';
 
 export interface AmphoraApp {
   app: TestApp;
   dataDir: string;
   subnetId: string;
+  /** Under the apikey strategy: an administrator's key (null otherwise). */
+  adminKey: string | null;
   close(): Promise<void>;
 }
 
@@ -39,12 +42,15 @@ export async function startProcessAmphoraApp(
     },
   });
   const cidr = `127.${randomInt(...secondOctet)}.${randomInt(0, 255)}.0/24`;
-  const network = (await app.request('POST', '/v2/fulcrum/networks', { network: { name } })).body.network;
-  const subnetId = (await app.request('POST', '/v2/fulcrum/subnets', { subnet: { network_id: network.id, cidr } })).body.subnet.id;
+  const adminKey = config.authStrategy === 'apikey' ? (await createApiKey(app.rt.database.db, { projectId: 'admin', roles: ['admin'], name: 'admin' })).key : null;
+  const auth: Record<string, string> = adminKey ? { 'x-auth-token': adminKey } : {};
+  const network = (await app.request('POST', '/v2/fulcrum/networks', { network: { name } }, auth)).body.network;
+  const subnetId = (await app.request('POST', '/v2/fulcrum/subnets', { subnet: { network_id: network.id, cidr } }, auth)).body.subnet.id;
   return {
     app,
     dataDir,
     subnetId,
+    adminKey,
     async close() {
       await app.close().catch(() => {});
       stopLocalDataPlane(dataDir);

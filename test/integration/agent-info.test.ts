@@ -46,8 +46,8 @@ test('registration is idempotent, keeps its namespace, and validates names', asy
     id: 'amp-ns',
     netns: 'fulcrum-amp-ns',
     run_dir: `${baseDir}/amp-ns`,
-    haproxy: { running: false, master_pid: null, workers: [] },
-    keepalived: { running: false, pid: null },
+    haproxy: { running: false, master_pid: null, workers: [], uptime_s: null, config_sha256: null },
+    keepalived: { running: false, pid: null, vrrp_state: null },
     fault: true,
     fault_requested: false,
     supervision: {

@@ -62,6 +62,7 @@ describe('a boot that fails after the amphora was placed', () => {
       heartbeatDigest: (...args) => agents.heartbeatDigest(...args),
       configureHeartbeat: (...args) => agents.configureHeartbeat(...args),
       sources: (...args) => agents.sources(...args),
+      probe: (...args) => agents.probe(...args),
     };
     plane.compute = async () => recording;
     plane.agents = async () => failingRegistration;

@@ -25,12 +25,12 @@ describe('fulcrum events', () => {
   after(async () => app?.close());
 
   test('lists the latest events as a table, narrowed by --loadbalancer and --type', async () => {
-    const all = await runFulcrum(['events'], { FULCRUM_URL: url });
+    const all = await runFulcrum(['events'], { FULCRUM_API_URL: url });
     assert.equal(all.code, 0, all.stderr);
     const lines = all.stdout.trim().split('\n');
     assert.equal(lines.length, 3, all.stdout);
     assert.match(lines[1], /WARNING\s+quota\.reached|ERROR\s+member\.error/);
-    const one = await runFulcrum(['events', '--loadbalancer', lb, '--type', 'member.error'], { FULCRUM_URL: url });
+    const one = await runFulcrum(['events', '--loadbalancer', lb, '--type', 'member.error'], { FULCRUM_API_URL: url });
     assert.equal(one.code, 0, one.stderr);
     const rows = one.stdout.trim().split('\n').slice(1);
     assert.equal(rows.length, 1);
@@ -38,10 +38,10 @@ describe('fulcrum events', () => {
   });
 
   test('a refused filter is an error with the API fault, not an empty list', async () => {
-    const bad = await runFulcrum(['events', '--type', 'member.exploded'], { FULCRUM_URL: url });
+    const bad = await runFulcrum(['events', '--type', 'member.exploded'], { FULCRUM_API_URL: url });
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /400 Invalid input for field\/attribute type/);
-    const down = await runFulcrum(['events'], { FULCRUM_URL: 'http://127.0.0.1:9' });
+    const down = await runFulcrum(['events'], { FULCRUM_API_URL: 'http://127.0.0.1:9' });
     assert.equal(down.code, 1);
     assert.match(down.stderr, /cannot reach the Fulcrum API at http:\/\/127\.0\.0\.1:9/);
   });
@@ -49,7 +49,7 @@ describe('fulcrum events', () => {
   test('--follow prints an event recorded after it started, once, until interrupted', async () => {
     const child = spawn(process.execPath, [join(ROOT, 'bin/fulcrum.js'), 'events', '--follow', '--interval', '200', '--type', 'failover.started'], {
       cwd: ROOT,
-      env: cleanEnv({ FULCRUM_URL: url }),
+      env: cleanEnv({ FULCRUM_API_URL: url }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

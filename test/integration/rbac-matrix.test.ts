@@ -145,6 +145,9 @@ Object.assign(EXPECTATIONS, {
   'fulcrum:host:delete': { rule: 'admin', scope: 'global' },
   'fulcrum:host:create_join_token': { rule: 'admin', scope: 'global' },
   'fulcrum:loadbalancer:migrate': { rule: 'admin', scope: 'project' },
+  'fulcrum:loadbalancer:get_diagnostics': { rule: 'admin', scope: 'project' },
+  'fulcrum:loadbalancer:resync': { rule: 'admin', scope: 'project' },
+  'fulcrum:loadbalancer:rebuild': { rule: 'admin', scope: 'project' },
 } satisfies Record<string, Expectation>);
 for (const r of ['flavor', 'availability-zone']) for (const a of ['post', 'put', 'delete']) EXPECTATIONS[`${r}:${a}`] = { rule: 'admin', scope: 'global' };
 for (const r of ['flavor-profile', 'availability-zone-profile']) {
@@ -219,7 +222,7 @@ function bodyFor(action: string, url: string, ids: Record<string, string>, proje
   const make = bodies[action];
   if (make) return make();
   // Actions without a body (failover, config) are PUTs with nothing to send.
-  if (['loadbalancer:put_failover', 'amphora:put_failover', 'amphora:put_config', 'fulcrum:loadbalancer:drill'].includes(action)) return undefined;
+  if (['loadbalancer:put_failover', 'amphora:put_failover', 'amphora:put_config', 'fulcrum:loadbalancer:drill', 'fulcrum:loadbalancer:resync', 'fulcrum:loadbalancer:rebuild'].includes(action)) return undefined;
   return assert.fail(`rbac-matrix has no request body for ${action} (${url}): add one`);
 }
 

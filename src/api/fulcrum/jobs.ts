@@ -13,7 +13,7 @@ import { pageLinks } from '../links.ts';
 
 type JobRow = Selectable<JobTable>;
 
-function serializeJob(row: JobRow) {
+export function serializeJob(row: JobRow) {
   return {
     id: String(row.id),
     kind: row.kind,

@@ -1,15 +1,42 @@
 // AmphoraAgents over the agents' REST API, one mutual-TLS client per agent.
-import { AgentClient, type AgentLogAnswer } from '../../amphora/agent-client.ts';
+import { AgentClient, type AgentLogAnswer, type HaproxyStats } from '../../amphora/agent-client.ts';
 import { backendPoolId } from '../../amphora/render/haproxy-backend.ts';
 import type { ProxyStat } from '../../health/operating-status.ts';
-import type { AmphoraAgents } from './amphora-agents.ts';
+import type { AmphoraAgents, AmphoraProbe } from './amphora-agents.ts';
 import type { AmphoraFileContent } from '../../agent/cert-files.ts';
 import type { HeartbeatSettings } from '../../agent/heartbeat-settings.ts';
 import type { SourcesReport } from '../../agent/stick-table.ts';
 import type { L4Plan } from '../../amphora/render/l4-plan.ts';
 
+/** A diagnosis waits this long for an agent; a slower one counts as unreachable. */
+const PROBE_TIMEOUT_MS = 3000;
+
+/** `show stat` rows as the health code reads them: pools by id, frontends with their counters. */
+function proxyStats(stats: HaproxyStats): ProxyStat[] {
+  return [
+    ...stats.frontends.map((f) => ({
+      proxy: f.name,
+      server: 'FRONTEND',
+      status: f.status,
+      counters: {
+        bytes_in: f.bin ?? 0,
+        bytes_out: f.bout ?? 0,
+        active_connections: f.scur ?? 0,
+        total_connections: f.stot ?? 0,
+        request_errors: f.ereq ?? 0,
+        refused_connections: (f.dcon ?? 0) + (f.dses ?? 0),
+        refused_requests: f.dreq ?? 0,
+      },
+    })),
+    ...stats.backends.map((b) => ({ proxy: backendPoolId(b.name), server: 'BACKEND', status: b.status })),
+    ...stats.servers.map((s) => ({ proxy: backendPoolId(s.backend), server: s.name, status: s.status })),
+  ];
+}
+
 export class AgentGateway implements AmphoraAgents {
   readonly #clients = new Map<string, AgentClient>();
+  /** Clients with a short timeout, so one hung agent does not hold a diagnosis. */
+  readonly #probeClients = new Map<string, AgentClient>();
 
   /** `identityOf`: the certificate name the agent at a URL must present (a joined host's id), or null. */
   constructor(
@@ -62,25 +89,23 @@ export class AgentGateway implements AmphoraAgents {
   }
 
   async stats(agentUrl: string, amphoraId: string): Promise<ProxyStat[]> {
-    const stats = await (await this.#client(agentUrl)).stats(amphoraId);
-    return [
-      ...stats.frontends.map((f) => ({
-        proxy: f.name,
-        server: 'FRONTEND',
-        status: f.status,
-        counters: {
-          bytes_in: f.bin ?? 0,
-          bytes_out: f.bout ?? 0,
-          active_connections: f.scur ?? 0,
-          total_connections: f.stot ?? 0,
-          request_errors: f.ereq ?? 0,
-          refused_connections: (f.dcon ?? 0) + (f.dses ?? 0),
-          refused_requests: f.dreq ?? 0,
-        },
-      })),
-      ...stats.backends.map((b) => ({ proxy: backendPoolId(b.name), server: 'BACKEND', status: b.status })),
-      ...stats.servers.map((s) => ({ proxy: backendPoolId(s.backend), server: s.name, status: s.status })),
-    ];
+    return proxyStats(await (await this.#client(agentUrl)).stats(amphoraId));
+  }
+
+  async probe(agentUrl: string, amphoraId: string): Promise<AmphoraProbe> {
+    let client = this.#probeClients.get(agentUrl);
+    if (!client) {
+      const identity = await this.identityOf(agentUrl);
+      client = new AgentClient({ url: agentUrl, tls: this.tls, identity, connectTimeoutMs: PROBE_TIMEOUT_MS, timeoutMs: PROBE_TIMEOUT_MS });
+      this.#probeClients.set(agentUrl, client);
+    }
+    const status = await client.amphoraStatus(amphoraId);
+    if (!status.haproxy.running) return { status, servers: null, serversError: 'haproxy is not running' };
+    try {
+      return { status, servers: proxyStats(await client.stats(amphoraId)), serversError: null };
+    } catch (err) {
+      return { status, servers: null, serversError: (err as Error).message };
+    }
   }
 
   async sources(agentUrl: string, amphoraId: string, listenerId: string, limit: number): Promise<SourcesReport> {
@@ -109,6 +134,6 @@ export class AgentGateway implements AmphoraAgents {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#clients.values()].map((c) => c.close()));
+    await Promise.all([...this.#clients.values(), ...this.#probeClients.values()].map((c) => c.close()));
   }
 }

@@ -2,9 +2,17 @@
 import type { ProxyStat } from '../../health/operating-status.ts';
 import type { AmphoraFileContent } from '../../agent/cert-files.ts';
 import type { HeartbeatSettings } from '../../agent/heartbeat-settings.ts';
-import type { AgentLogAnswer } from '../../amphora/agent-client.ts';
 import type { SourcesReport } from '../../agent/stick-table.ts';
 import type { L4Plan } from '../../amphora/render/l4-plan.ts';
+import type { AgentLogAnswer, AmphoraStatus } from '../../amphora/agent-client.ts';
+
+/** What an agent says of one amphora now, for diagnostics. */
+export interface AmphoraProbe {
+  status: AmphoraStatus;
+  /** HAProxy's runtime state of every frontend, backend and server; null with the reason when it could not be read. */
+  servers: ProxyStat[] | null;
+  serversError: string | null;
+}
 
 export interface AmphoraAgents {
   /** Whether the agent answers, as the host it should be: an inventory host's liveness. */
@@ -33,4 +41,6 @@ export interface AmphoraAgents {
   configureHeartbeat(agentUrl: string, settings: HeartbeatSettings): Promise<void>;
   /** The top offenders of a listener's protection table on this amphora. */
   sources(agentUrl: string, amphoraId: string, listenerId: string, limit: number): Promise<SourcesReport>;
+  /** The amphora's daemons, running configuration and servers, asked with a short timeout (diagnostics). */
+  probe(agentUrl: string, amphoraId: string): Promise<AmphoraProbe>;
 }

@@ -1,6 +1,7 @@
 // What happens to one amphora, shared by the create, delete and failover flows and the operator
 // flows: placing it (compute driver + agent registration), pushing the configuration rendered
 // for it, and taking it away. Each function is idempotent, so a retried step may call it again.
+import { createHash } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { AmphoraTable, LoadBalancerTable } from '../../db/schema.ts';
 import type { ComputeDriver, VipAddress } from '../../compute/compute-driver.ts';
@@ -146,6 +147,7 @@ export async function configureAmphora(deps: LifecycleDeps, graph: LbGraph, amph
   const files = rendered.files ? await deps.fileContents(rendered.files) : undefined;
   const url = amphora.agent_url;
   await whileAgentReturns(() => agents.applyHaproxy(url, amphora.id, rendered.haproxy, runtime, files), patience);
+  await deps.db.updateTable('amphora').set({ haproxy_config_sha256: createHash('sha256').update(rendered.haproxy).digest('hex') }).where('id', '=', amphora.id).execute();
   if (rendered.keepalived) await whileAgentReturns(() => agents.applyKeepalived(url, amphora.id, rendered.keepalived!), patience);
   // Only an amphora with its own namespace has an nftables table to program; the API refuses
   // UDP and SCTP elsewhere (support.ts).

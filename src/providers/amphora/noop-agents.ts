@@ -7,7 +7,7 @@ import { loadLbGraph } from '../../amphora/graph-loader.ts';
 import { routedPools } from '../../amphora/render/haproxy-frontend.ts';
 import type { ProxyStat } from '../../health/operating-status.ts';
 import type { LbGraph } from '../../model/lb-graph.ts';
-import type { AmphoraAgents } from './amphora-agents.ts';
+import type { AmphoraAgents, AmphoraProbe } from './amphora-agents.ts';
 import type { AgentLogAnswer } from '../../amphora/agent-client.ts';
 import { topOffenders, type SourcesReport } from '../../agent/stick-table.ts';
 
@@ -91,5 +91,25 @@ export class NoopAmphoraAgents implements AmphoraAgents {
     const row = await this.db.selectFrom('amphora').select(['load_balancer_id', 'status']).where('id', '=', amphoraId).executeTakeFirst();
     if (!row?.load_balancer_id || row.status === 'DELETED') throw new Error(`amphora ${amphoraId} serves no load balancer`);
     return idleHealthyStats(await loadLbGraph(this.db, row.load_balancer_id));
+  }
+
+  /** Nothing runs: the answer an agent running exactly what was pushed, with every member healthy, would give. */
+  async probe(agentUrl: string, amphoraId: string): Promise<AmphoraProbe> {
+    const row = await this.db.selectFrom('amphora').select(['role', 'haproxy_config_sha256']).where('id', '=', amphoraId).executeTakeFirst();
+    const idle = { state: 'idle' as const, restarts: 0, recent_crashes: 0 };
+    return {
+      status: {
+        id: amphoraId,
+        netns: null,
+        run_dir: `/noop/${amphoraId}`,
+        haproxy: { running: true, master_pid: null, workers: [], uptime_s: null, config_sha256: row?.haproxy_config_sha256 ?? null },
+        keepalived: { running: row?.role !== 'STANDALONE', pid: null, vrrp_state: row?.role === 'MASTER' ? 'MASTER' : row?.role === 'BACKUP' ? 'BACKUP' : null },
+        fault: false,
+        fault_requested: false,
+        supervision: { haproxy: { wanted: true, ...idle }, keepalived: { wanted: row?.role !== 'STANDALONE', ...idle }, events: [] },
+      },
+      servers: await this.stats(agentUrl, amphoraId),
+      serversError: null,
+    };
   }
 }
