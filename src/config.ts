@@ -6,6 +6,7 @@ import { ConfigError } from './errors.ts';
 import { parseQuotaDefaults, UNLIMITED_DEFAULTS, type QuotaLimits } from './model/quota.ts';
 import { POLICY_PROFILES, type PolicyProfile } from './auth/policy-defaults.ts';
 import { protectionProblem, type ProtectionOverrides } from './model/protection.ts';
+import { DEFAULT_DENIED_CIDRS, parseCidrList } from './model/webhook-addresses.ts';
 
 export interface FulcrumConfig {
   apiHost: string;
@@ -127,6 +128,11 @@ export interface FulcrumConfig {
    * otherwise (src/model/protection.ts), e.g. {"concurrent_connections_per_source": 1000}.
    */
   protectionDefaults: ProtectionOverrides;
+  /** Addresses webhooks may not be delivered to, and the exceptions (model/webhook-addresses.ts). */
+  webhookDeniedCidrs: string[];
+  webhookAllowedCidrs: string[];
+  /** Whether HAProxy logs tenant traffic (Octavia's [haproxy_amphora] connection_logging); the admin log flows either way. */
+  connectionLogging: boolean;
 }
 
 interface Setting<K extends keyof FulcrumConfig> {
@@ -161,6 +167,15 @@ function list(name: string) {
     const out = items.map((i: string) => i.trim()).filter((i: string) => i.length > 0);
     if (out.length === 0) throw new ConfigError(`${name} must name at least one entry`);
     return out;
+  };
+}
+
+/** Comma-separated CIDRs, or `none`. */
+function cidrList(name: string) {
+  return (raw: unknown): string[] => {
+    const parsed = Array.isArray(raw) ? parseCidrList(raw.join(',')) : typeof raw === 'string' ? parseCidrList(raw) : { problem: 'must be a string' };
+    if ('problem' in parsed) throw new ConfigError(`${name}: ${parsed.problem}`);
+    return parsed;
   };
 }
 
@@ -288,6 +303,9 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'certExpiryCheckMs', env: 'FULCRUM_CERT_EXPIRY_CHECK_MS', parse: int('FULCRUM_CERT_EXPIRY_CHECK_MS', 100, 86_400_000) },
   { key: 'eventRetentionDays', env: 'FULCRUM_EVENT_RETENTION_DAYS', parse: int('FULCRUM_EVENT_RETENTION_DAYS', 1, 36_500) },
   { key: 'protectionDefaults', env: 'FULCRUM_PROTECTION_DEFAULTS', parse: parseProtectionDefaults },
+  { key: 'webhookDeniedCidrs', env: 'FULCRUM_WEBHOOK_DENIED_CIDRS', parse: cidrList('FULCRUM_WEBHOOK_DENIED_CIDRS') },
+  { key: 'webhookAllowedCidrs', env: 'FULCRUM_WEBHOOK_ALLOWED_CIDRS', parse: cidrList('FULCRUM_WEBHOOK_ALLOWED_CIDRS') },
+  { key: 'connectionLogging', env: 'FULCRUM_CONNECTION_LOGGING', parse: bool('FULCRUM_CONNECTION_LOGGING') },
 ];
 
 export const DEFAULT_CONFIG: FulcrumConfig = {
@@ -354,6 +372,9 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   certExpiryCheckMs: 3_600_000,
   eventRetentionDays: 30,
   protectionDefaults: {},
+  webhookDeniedCidrs: [...DEFAULT_DENIED_CIDRS],
+  webhookAllowedCidrs: [],
+  connectionLogging: true,
 };
 
 function parseProtectionDefaults(raw: unknown): ProtectionOverrides {

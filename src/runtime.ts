@@ -156,7 +156,7 @@ export async function openRuntime(config: FulcrumConfig, options: RuntimeOptions
   flows.register(
     webhookDeliveryFlow(
       secretStoreFor(config),
-      { maxAttempts: config.webhookMaxAttempts, retryBaseMs: config.webhookRetryBaseMs, retryCapMs: config.webhookRetryCapMs, timeoutMs: config.webhookTimeoutMs },
+      { maxAttempts: config.webhookMaxAttempts, retryBaseMs: config.webhookRetryBaseMs, retryCapMs: config.webhookRetryCapMs, timeoutMs: config.webhookTimeoutMs, addresses: { denied: config.webhookDeniedCidrs, allowed: config.webhookAllowedCidrs } },
       webhookCounts,
     ),
   );
