@@ -141,7 +141,7 @@ export async function openRuntime(config: FulcrumConfig, options: RuntimeOptions
     db: database.db,
     callbacks,
     dataPlane: plane,
-    render: (graph, amphora, peers) => renderAmphora(graph, amphora, peers, config.protectionDefaults),
+    render: (graph, amphora, peers) => renderAmphora(graph, amphora, peers, { protectionDefaults: config.protectionDefaults, connectionLogging: config.connectionLogging }),
     fileContents: (files) => amphoraFileContents(database.db, secretStoreFor(config), files),
     unsupported: amphoraUnsupported,
     computeDriver: config.computeDriver,
