@@ -13,10 +13,10 @@ test('connection logging on by default; off renders no log in the frontend and k
   const g = graph(loadBalancer(), [l], [p]);
   const on = renderAmphora(g, amphora, []).haproxy;
   assert.match(on, new RegExp(`^    log-tag ${l.id}$`, 'm'));
-  assert.doesNotMatch(on, /^    no log$/m);
+  assert.doesNotMatch(on, /^ {4}no log$/m);
   const off = renderAmphora(g, amphora, [], { connectionLogging: false }).haproxy;
-  assert.match(off, /^    no log$/m);
+  assert.match(off, /^ {4}no log$/m);
   assert.doesNotMatch(off, /log-format|log-tag/);
-  assert.match(off, /^    log ring@fulcrum_log len 8192 local1 notice$/m);
-  assert.match(off, /^defaults\n    log global$/m);
+  assert.match(off, /^ {4}log ring@fulcrum_log len 8192 local1 notice$/m);
+  assert.match(off, /^defaults\n {4}log global$/m);
 });
