@@ -1,9 +1,10 @@
 // Cost of access logging on HAProxy throughput: the same rendered haproxy.cfg (one HTTP listener,
 // one member) with logging off, and with Octavia's access-log fields sent through the log ring
 // to the agent's receiver (src/agent/amphora-logs.ts, in a process of its own as in the agent),
-// which parses every line and writes it to the amphora's access log. The member is a third
-// HAProxy answering 200 itself, so neither side is capped by a slow backend. Both HAProxies run
-// in one run, taking turns round by round (the order alternates), wrk -t1 keep-alive; medians
+// which parses every line and writes it to the amphora's access log; and with
+// FULCRUM_CONNECTION_LOGGING=false (the ring kept for the admin log, `no log` in the frontend).
+// The member is a fourth HAProxy answering 200 itself, so no side is capped by a slow backend.
+// All of them run in one run, taking turns round by round (the order alternates), wrk -t1 keep-alive; medians
 // over the rounds and their ratio. Also: the share of requests whose line reached the log (the
 // ring drops lines rather than slowing traffic when the receiver falls behind), HAProxy's CPU per
 // request with and without, and the receiver's CPU per line: on a shared box these explain the
@@ -80,15 +81,22 @@ async function main(): Promise<void> {
 
     const p = pool({ members: [member({ address: '127.0.0.1', protocol_port: backendPort })] });
     const targets: { name: string; url: string; workers: () => number[]; stop: () => Promise<void> }[] = [];
-    for (const [name, logged] of [['logging off', false], ['access log to the agent', true]] as const) {
+    const variants = [
+      { name: 'logging off', dir: 'silent', logged: false, connectionLogging: true },
+      { name: 'access log to the agent', dir: 'logged', logged: true, connectionLogging: true },
+      // FULCRUM_CONNECTION_LOGGING=false: the ring and the admin log stay, the frontend says `no log`.
+      { name: 'connection logging off', dir: 'admin-only', logged: true, connectionLogging: false },
+    ];
+    for (const { name, dir: sub, logged, connectionLogging } of variants) {
       const port = await freePort();
-      const dir = join(scratch.dir, logged ? 'logged' : 'silent');
+      const dir = join(scratch.dir, sub);
       mkdirSync(dir, { recursive: true });
-      const runDir = logged ? layout.runDir : dir;
+      const runDir = name === 'access log to the agent' ? layout.runDir : dir;
       const ctx = amphoraContext({
         vipAddress: '127.0.0.1',
         paths: { runDir, serverStateFile: join(runDir, 'servers.state'), certDir: join(runDir, 'certs') },
         log: logged ? { kind: 'agent', socket: layout.logSocket, ringBytes: 256 * 1024 } : { kind: 'none' },
+        connectionLogging,
       });
       const cfgPath = join(dir, 'haproxy.cfg');
       writeFileSync(cfgPath, renderHaproxyConfig(graph(loadBalancer(), [listener({ protocol_port: port, default_pool_id: p.id })], [p]), ctx));
@@ -138,7 +146,9 @@ async function main(): Promise<void> {
         }),
       ),
     );
+    const adminOnly = median(rps.get(targets[2]!.name)!);
     console.log(`\nratio logging on / off: ${fmt(on / off, 3)} (${fmt((1 - on / off) * 100, 1)} % fewer req/s with access logs)`);
+    console.log(`ratio connection logging off / logging off: ${fmt(adminOnly / off, 3)}`);
     console.log(`lines in the access log: ${lines} of ${loggedRequests} requests (${fmt((lines / loggedRequests) * 100, 1)} %)`);
     console.log(`agent receiver CPU per line: ${fmt(receiverUsPerLine, 1)} µs (the agent shares the host's CPUs with HAProxy)`);
     for (const t of targets) await t.stop();

@@ -6,6 +6,7 @@ import { ConfigError } from './errors.ts';
 import { parseQuotaDefaults, UNLIMITED_DEFAULTS, type QuotaLimits } from './model/quota.ts';
 import { POLICY_PROFILES, type PolicyProfile } from './auth/policy-defaults.ts';
 import { protectionProblem, type ProtectionOverrides } from './model/protection.ts';
+import { DEFAULT_DENIED_CIDRS, parseCidrList } from './model/webhook-addresses.ts';
 
 export interface FulcrumConfig {
   apiHost: string;
@@ -135,6 +136,11 @@ export interface FulcrumConfig {
   hostSilenceGraceMs: number;
   /** How long a failover's call waits for an amphora agent that does not answer (being restarted) before the attempt fails. */
   failoverAgentWaitMs: number;
+  /** Addresses webhooks may not be delivered to, and the exceptions (model/webhook-addresses.ts). */
+  webhookDeniedCidrs: string[];
+  webhookAllowedCidrs: string[];
+  /** Whether HAProxy logs tenant traffic (Octavia's [haproxy_amphora] connection_logging); the admin log flows either way. */
+  connectionLogging: boolean;
 }
 
 interface Setting<K extends keyof FulcrumConfig> {
@@ -169,6 +175,15 @@ function list(name: string) {
     const out = items.map((i: string) => i.trim()).filter((i: string) => i.length > 0);
     if (out.length === 0) throw new ConfigError(`${name} must name at least one entry`);
     return out;
+  };
+}
+
+/** Comma-separated CIDRs, or `none`. */
+function cidrList(name: string) {
+  return (raw: unknown): string[] => {
+    const parsed = Array.isArray(raw) ? parseCidrList(raw.join(',')) : typeof raw === 'string' ? parseCidrList(raw) : { problem: 'must be a string' };
+    if ('problem' in parsed) throw new ConfigError(`${name}: ${parsed.problem}`);
+    return parsed;
   };
 }
 
@@ -298,6 +313,9 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'protectionDefaults', env: 'FULCRUM_PROTECTION_DEFAULTS', parse: parseProtectionDefaults },
   { key: 'hostSilenceGraceMs', env: 'FULCRUM_HOST_SILENCE_GRACE_MS', parse: int('FULCRUM_HOST_SILENCE_GRACE_MS', 0, 3_600_000) },
   { key: 'failoverAgentWaitMs', env: 'FULCRUM_FAILOVER_AGENT_WAIT_MS', parse: int('FULCRUM_FAILOVER_AGENT_WAIT_MS', 0, 3_600_000) },
+  { key: 'webhookDeniedCidrs', env: 'FULCRUM_WEBHOOK_DENIED_CIDRS', parse: cidrList('FULCRUM_WEBHOOK_DENIED_CIDRS') },
+  { key: 'webhookAllowedCidrs', env: 'FULCRUM_WEBHOOK_ALLOWED_CIDRS', parse: cidrList('FULCRUM_WEBHOOK_ALLOWED_CIDRS') },
+  { key: 'connectionLogging', env: 'FULCRUM_CONNECTION_LOGGING', parse: bool('FULCRUM_CONNECTION_LOGGING') },
 ];
 
 export const DEFAULT_CONFIG: FulcrumConfig = {
@@ -366,6 +384,9 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   protectionDefaults: {},
   hostSilenceGraceMs: 15_000,
   failoverAgentWaitMs: 60_000,
+  webhookDeniedCidrs: [...DEFAULT_DENIED_CIDRS],
+  webhookAllowedCidrs: [],
+  connectionLogging: true,
 };
 
 function parseProtectionDefaults(raw: unknown): ProtectionOverrides {

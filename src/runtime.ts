@@ -145,7 +145,7 @@ export async function openRuntime(config: FulcrumConfig, options: RuntimeOptions
     db: database.db,
     callbacks,
     dataPlane: plane,
-    render: (graph, amphora, peers) => renderAmphora(graph, amphora, peers, config.protectionDefaults),
+    render: (graph, amphora, peers) => renderAmphora(graph, amphora, peers, { protectionDefaults: config.protectionDefaults, connectionLogging: config.connectionLogging }),
     fileContents: (files) => amphoraFileContents(database.db, secretStoreFor(config), files),
     unsupported: amphoraUnsupported,
     computeDriver: config.computeDriver,
@@ -161,7 +161,7 @@ export async function openRuntime(config: FulcrumConfig, options: RuntimeOptions
   flows.register(
     webhookDeliveryFlow(
       secretStoreFor(config),
-      { maxAttempts: config.webhookMaxAttempts, retryBaseMs: config.webhookRetryBaseMs, retryCapMs: config.webhookRetryCapMs, timeoutMs: config.webhookTimeoutMs },
+      { maxAttempts: config.webhookMaxAttempts, retryBaseMs: config.webhookRetryBaseMs, retryCapMs: config.webhookRetryCapMs, timeoutMs: config.webhookTimeoutMs, addresses: { denied: config.webhookDeniedCidrs, allowed: config.webhookAllowedCidrs } },
       webhookCounts,
     ),
   );

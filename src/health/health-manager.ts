@@ -15,6 +15,7 @@ import { settingsDigest } from '../agent/heartbeat-settings.ts';
 import { loadLbGraph } from '../amphora/graph-loader.ts';
 import { namedCounters } from './listener-counters.ts';
 import { RefusalWatch } from './refusal-watch.ts';
+import { recordRefusalChange } from './refusal-events.ts';
 import { evaluateBreakers, inClosingGrace, type BreakerPolicy, type DomainState, type MonitoredAmphora } from './circuit-breaker.ts';
 import { failoverCause } from './failover-cause.ts';
 import { quietHosts, waitsForHost, type HeardAmphora } from './host-silence.ts';
@@ -177,16 +178,20 @@ export class HealthManager {
   }
 
   /**
-   * A listener that starts or stops refusing clients at a high rate is logged here; this is
-   * where the durable event ("listener started refusing a source at a high rate", with the top
-   * sources from GET /v2/fulcrum/listeners/{id}/protection/sources) belongs.
+   * A listener that starts or stops refusing clients at a high rate: logged, and recorded as
+   * one event however many managers see it (refusal-events.ts). The top sources are for the
+   * operator to ask for (GET /v2/fulcrum/listeners/{id}/protection/sources).
    */
-  #refusalTransition(amphora: { amphora_id: string; load_balancer_id: string }, listenerId: string, epoch: string, atMs: number, c: { refused_connections: number; refused_requests: number }): void {
+  async #refusalTransition(amphora: { amphora_id: string; load_balancer_id: string }, listenerId: string, epoch: string, atMs: number, c: { refused_connections: number; refused_requests: number }): Promise<void> {
     const t = this.#refusals.observe({ listenerId, amphoraId: amphora.amphora_id, epoch, refused: c.refused_connections + c.refused_requests, atMs });
     if (!t) return;
     const fields = { listener_id: listenerId, load_balancer_id: amphora.load_balancer_id, amphora_id: amphora.amphora_id, refused_per_second: Math.round(t.perSecond) };
     if (t.state === 'started') this.deps.log.warn(fields, 'listener started refusing clients at a high rate');
     else this.deps.log.info(fields, 'listener stopped refusing clients at a high rate');
+    // The event must not cost the batch its counters: a failure is logged and the flush goes on.
+    await recordRefusalChange(this.deps.db, { state: t.state, listenerId, amphoraId: amphora.amphora_id, loadBalancerId: amphora.load_balancer_id, perSecond: t.perSecond }).catch((err) =>
+      this.deps.log.warn({ err, ...fields }, 'could not record the refusal event'),
+    );
   }
 
   /** Writes the heartbeats received since the last flush: liveness, then changed statuses and counters. */
@@ -226,7 +231,7 @@ export class HealthManager {
       }
       for (const p of hb.proxies) {
         if (p.s !== 'FRONTEND' || !p.c || !UUID.test(p.p) || hb.haproxy.epoch === null) continue;
-        this.#refusalTransition(amphora, p.p, hb.haproxy.epoch, hb.ts, namedCounters(p.c));
+        await this.#refusalTransition(amphora, p.p, hb.haproxy.epoch, hb.ts, namedCounters(p.c));
         const key = `${amphora.amphora_id}/${p.p}/${hb.haproxy.epoch}`;
         const value = p.c.join(',');
         if (this.#countersBasis.get(key) === value) continue;

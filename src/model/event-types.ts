@@ -24,7 +24,13 @@ export const EVENT_TYPES: Record<string, Severity> = {
   'host.offline': 'error',
   'certificate.expiring': 'warning',
   'quota.reached': 'warning',
+  'listener.refusing': 'warning',
+  'listener.refusing_stopped': 'info',
 };
+
+/** A listener's amphora refuses clients at a high rate (protection, allowed_cidrs), and when it calms. */
+export const LISTENER_REFUSING = 'listener.refusing';
+export const LISTENER_REFUSING_STOPPED = 'listener.refusing_stopped';
 
 export type EventType = keyof typeof EVENT_TYPES;
 

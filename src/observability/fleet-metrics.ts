@@ -168,10 +168,70 @@ async function controlPlane(db: Db, registry: Registry): Promise<void> {
   for (const r of lbs.rows) lbGauge.set({ provisioning_status: r.provisioning_status, operating_status: r.operating_status }, Number(r.n));
 }
 
+/** What HAProxy refused per listener (protection, allowed_cidrs; every protocol): the statistics totals summed over amphorae. */
+async function refusals(db: Db, registry: Registry): Promise<void> {
+  const rows = await sql<{ listener_id: string; load_balancer_id: string; protocol: string; refused_connections: string; refused_requests: string }>`
+    select s.listener_id, s.load_balancer_id, l.protocol,
+      sum(s.refused_connections) as refused_connections, sum(s.refused_requests) as refused_requests
+    from listener_statistics s
+    join listener l on l.id = s.listener_id and l.provisioning_status <> 'DELETED'
+    group by 1, 2, 3`.execute(db);
+  const labelNames = ['loadbalancer_id', 'listener_id', 'protocol'];
+  const connections = new ScrapedMetric(registry, {
+    name: 'fulcrum_listener_refused_connections_total',
+    help: 'Connections the listener refused: outside allowed_cidrs, over a per-source connection limit',
+    kind: 'counter',
+    labelNames,
+  });
+  const requests = new ScrapedMetric(registry, {
+    name: 'fulcrum_listener_refused_requests_total',
+    help: 'Requests the listener refused: over a per-source request rate, L7 REJECT policies',
+    kind: 'counter',
+    labelNames,
+  });
+  for (const r of rows.rows) {
+    const labels = { loadbalancer_id: r.load_balancer_id, listener_id: r.listener_id, protocol: r.protocol };
+    connections.add(labels, Number(r.refused_connections));
+    requests.add(labels, Number(r.refused_requests));
+  }
+}
+
+/**
+ * Events and webhook deliveries, counted in their tables so every process tells the same (a
+ * process's own delivery counts would tell only what its worker delivered). Deleting a webhook
+ * deletes its deliveries: Prometheus takes the drop for a counter reset.
+ */
+async function eventsAndDeliveries(db: Db, registry: Registry): Promise<void> {
+  const events = await sql<{ type: string; severity: string; n: string }>`select type, severity, count(*) as n from event group by 1, 2`.execute(db);
+  const eventCounter = new ScrapedMetric(registry, { name: 'fulcrum_events_total', help: 'Events recorded, by type and severity', kind: 'counter', labelNames: ['type', 'severity'] });
+  for (const r of events.rows) eventCounter.add({ type: r.type, severity: r.severity }, Number(r.n));
+
+  const d = await sql<{ delivered: string; dead: string; pending: string; attempts: string }>`
+    select count(*) filter (where status = 'delivered') as delivered, count(*) filter (where status = 'dead') as dead,
+      count(*) filter (where status = 'pending') as pending, coalesce(sum(attempts), 0) as attempts
+    from webhook_delivery`.execute(db);
+  const row = d.rows[0];
+  const deliveries = new ScrapedMetric(registry, {
+    name: 'fulcrum_webhook_deliveries_total',
+    help: 'Webhook deliveries ended, by outcome (delivered, dead: dead-lettered after the last attempt)',
+    kind: 'counter',
+    labelNames: ['outcome'],
+  });
+  deliveries.add({ outcome: 'delivered' }, Number(row?.delivered ?? 0));
+  deliveries.add({ outcome: 'dead' }, Number(row?.dead ?? 0));
+  // Every attempt of a delivery but the one that succeeded failed.
+  const failed = new ScrapedMetric(registry, { name: 'fulcrum_webhook_failed_attempts_total', help: 'Webhook delivery attempts that failed (refused, timed out, answered non-2xx)', kind: 'counter' });
+  failed.add({}, Number(row?.attempts ?? 0) - Number(row?.delivered ?? 0));
+  const pending = new ScrapedMetric(registry, { name: 'fulcrum_webhook_deliveries_pending', help: 'Webhook deliveries not yet delivered nor dead-lettered', kind: 'gauge' });
+  pending.add({}, Number(row?.pending ?? 0));
+}
+
 /** A registry holding what the database says now. */
 export async function fleetRegistry(db: Db): Promise<Registry> {
   const registry = new Registry();
   await controlPlane(db, registry);
   await dataPlane(db, registry);
+  await refusals(db, registry);
+  await eventsAndDeliveries(db, registry);
   return registry;
 }

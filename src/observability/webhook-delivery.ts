@@ -10,6 +10,9 @@ import { DELIVERY_ID_HEADER, EVENT_TYPE_HEADER, retryDelayMs, SIGNATURE_HEADER, 
 import { eventView } from './event-view.ts';
 import { WEBHOOK_DELIVERY, type DeliveryPayload } from './events.ts';
 import type { WebhookDeliveryCounts } from './webhook-counters.ts';
+import { fetch, type Agent } from 'undici';
+import { addressRefusal, literalHost, type WebhookAddressPolicy } from '../model/webhook-addresses.ts';
+import { guardedAgent } from './webhook-address-guard.ts';
 
 export interface WebhookDeliverySettings {
   /** Attempts before a delivery is dead-lettered. */
@@ -19,6 +22,8 @@ export interface WebhookDeliverySettings {
   retryCapMs: number;
   /** How long one POST may take, answer included. */
   timeoutMs: number;
+  /** Where deliveries may go (FULCRUM_WEBHOOK_DENIED_CIDRS / FULCRUM_WEBHOOK_ALLOWED_CIDRS). */
+  addresses: WebhookAddressPolicy;
 }
 
 /** The context a webhook's secret is sealed under: it opens only on its own row. */
@@ -37,11 +42,15 @@ interface Attempt {
   error: string | null;
 }
 
-async function post(url: string, headers: Record<string, string>, body: string, timeoutMs: number, signal: AbortSignal): Promise<Attempt> {
+async function post(url: string, headers: Record<string, string>, body: string, timeoutMs: number, signal: AbortSignal, guard: { policy: WebhookAddressPolicy; agent: Agent }): Promise<Attempt> {
+  // A name is checked by the agent's lookup as it connects; an address in the URL has no lookup.
+  const literal = literalHost(new URL(url));
+  const refusal = literal === null ? null : addressRefusal(literal, guard.policy);
+  if (refusal) return { ok: false, status: null, error: refusal };
   try {
     // Redirects are not followed: the signature was made for this URL's owner, and a 3xx from a
     // receiver is a configuration to fix, not a place to send the event on to.
-    const res = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
+    const res = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', dispatcher: guard.agent, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
     await res.body?.cancel().catch(() => {});
     if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status, error: null };
     return { ok: false, status: res.status, error: `the receiver answered ${res.status}` };
@@ -65,6 +74,7 @@ async function loadDelivery(db: Db, deliveryId: string) {
 }
 
 export function webhookDeliveryFlow(secrets: SecretStore, settings: WebhookDeliverySettings, counts: WebhookDeliveryCounts): FlowDefinition<DeliveryPayload> {
+  const guard = { policy: settings.addresses, agent: guardedAgent(settings.addresses) };
   return {
     kind: WEBHOOK_DELIVERY,
     steps: () => [
@@ -84,7 +94,7 @@ export function webhookDeliveryFlow(secrets: SecretStore, settings: WebhookDeliv
             [DELIVERY_ID_HEADER]: d.id,
             [EVENT_TYPE_HEADER]: event.type,
           };
-          const attempt = await post(d.url, headers, body, settings.timeoutMs, signal);
+          const attempt = await post(d.url, headers, body, settings.timeoutMs, signal, guard);
           await db
             .updateTable('webhook_delivery')
             .set({

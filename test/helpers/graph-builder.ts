@@ -439,6 +439,12 @@ export function haproxyCases(): RenderCase[] {
       const tcp = listener({ protocol: 'TCP', protocol_port: 5432, default_pool_id: p.id });
       return { graph: graph(loadBalancer(), [http, tcp], [p]), ctx: { log: { kind: 'agent', socket: `${GOLDEN_ROOT}/run/log.sock`, ringBytes: 262144 } } };
     }),
+    renderCase('connection-logging-off', 'FULCRUM_CONNECTION_LOGGING=false: no frontend logs traffic (no log), the backends and the admin log to the ring stay', () => {
+      const p = pool({ members: [member()] });
+      const http = listener({ default_pool_id: p.id });
+      const tcp = listener({ protocol: 'TCP', protocol_port: 5432, default_pool_id: p.id });
+      return { graph: graph(loadBalancer(), [http, tcp], [p]), ctx: { log: { kind: 'agent', socket: `${GOLDEN_ROOT}/run/log.sock`, ringBytes: 262144 }, connectionLogging: false } };
+    }),
     renderCase('additional-vips', 'additional VIPs (IPv4 and IPv6): every listener binds the primary and each additional VIP', () => {
       const p = pool({ members: [member()] });
       const http = listener({ default_pool_id: p.id });

@@ -16,6 +16,8 @@ import { startMetricsServer } from '../../src/observability/metrics-server.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import type { Heartbeat } from '../../src/agent/heartbeat-codec.ts';
 import { sample } from '../helpers/prometheus-text.ts';
+import { addCounters } from '../../src/health/health-store.ts';
+import { recordEventNow } from '../../src/observability/events.ts';
 
 async function scrape(app: TestApp, headers: Record<string, string> = {}): Promise<string> {
   const res = await app.api.inject({ method: 'GET', url: '/metrics', headers });
@@ -146,6 +148,57 @@ for (const backend of BACKENDS) {
       await app.waitFor(`/v2/lbaas/loadbalancers/${lb.id}`, 'loadbalancer');
       await pruneProxyFigures(db);
       assert.equal(sample(await scrape(app), 'fulcrum_listener_requests_total', labels), null);
+    });
+
+    test('refusals per listener from its statistics (a reload adds, a repeat does not), on TCP and UDP listeners alike', async () => {
+      const lb = await createActiveLoadBalancer(app);
+      const ids: Record<string, string> = {};
+      for (const [protocol, port] of [['HTTP', 81], ['UDP', 53]] as const) {
+        const res = await app.request('POST', '/v2/lbaas/listeners', { listener: { loadbalancer_id: lb.id, protocol, protocol_port: port } });
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+        ids[protocol] = res.body.listener.id;
+        await app.waitFor(`/v2/lbaas/loadbalancers/${lb.id}`, 'loadbalancer');
+      }
+      const amphora = randomUUID();
+      const counters = (listener: string, epoch: string, conns: number, reqs: number) => ({
+        listener_id: listener, amphora_id: amphora, load_balancer_id: lb.id, epoch,
+        bytes_in: 0, bytes_out: 0, active_connections: 0, total_connections: 0, request_errors: 0, refused_connections: conns, refused_requests: reqs,
+      });
+      const db = app.rt.database.db;
+      await addCounters(db, [counters(ids.HTTP, 'w1', 4, 30), counters(ids.UDP, 'w1', 7, 0)]);
+      await addCounters(db, [counters(ids.HTTP, 'w1', 4, 30)]); // a second manager got it too
+      await addCounters(db, [counters(ids.HTTP, 'w2', 1, 5)]); // reloaded: the new worker counts from zero
+      const text = await scrape(app);
+      const http = { loadbalancer_id: lb.id, listener_id: ids.HTTP, protocol: 'HTTP' };
+      const udp = { loadbalancer_id: lb.id, listener_id: ids.UDP, protocol: 'UDP' };
+      assert.equal(sample(text, 'fulcrum_listener_refused_connections_total', http), 5);
+      assert.equal(sample(text, 'fulcrum_listener_refused_requests_total', http), 35);
+      assert.equal(sample(text, 'fulcrum_listener_refused_connections_total', udp), 7);
+      assert.match(text, /^# TYPE fulcrum_listener_refused_requests_total counter$/m);
+    });
+
+    test('events by type and severity, webhook deliveries by outcome and failed attempts, from the database', async () => {
+      const db = app.rt.database.db;
+      const before = await scrape(app);
+      const lbId = randomUUID();
+      for (const type of ['member.error', 'member.error', 'listener.refusing']) await recordEventNow(db, { type, projectId: 'project-metrics', loadBalancerId: lbId, detail: {} });
+      const hook = randomUUID();
+      await sql`insert into webhook (id, project_id, url, sealed_secret) values (${hook}, 'project-metrics', 'http://127.0.0.1:9/', 'sealed')`.execute(db);
+      const events = await db.selectFrom('event').select('id').where('load_balancer_id', '=', lbId).execute();
+      const deliveries: [string, number][] = [['delivered', 1], ['delivered', 3], ['dead', 5]];
+      for (const [i, [status, attempts]] of deliveries.entries()) {
+        await sql`insert into webhook_delivery (id, webhook_id, event_id, status, attempts) values (${randomUUID()}, ${hook}, ${events[i].id}, ${status}, ${attempts})`.execute(db);
+      }
+      const after = await scrape(app);
+      const delta = (name: string, labels: Record<string, string> = {}) => (sample(after, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
+      assert.equal(delta('fulcrum_events_total', { type: 'member.error', severity: 'error' }), 2);
+      assert.equal(delta('fulcrum_events_total', { type: 'listener.refusing', severity: 'warning' }), 1);
+      assert.equal(delta('fulcrum_webhook_deliveries_total', { outcome: 'delivered' }), 2);
+      assert.equal(delta('fulcrum_webhook_deliveries_total', { outcome: 'dead' }), 1);
+      // 1 + 3 + 5 attempts, of which the two deliveries' last succeeded.
+      assert.equal(delta('fulcrum_webhook_failed_attempts_total'), 7);
+      assert.equal(delta('fulcrum_webhook_deliveries_pending'), 0);
+      await sql`delete from webhook where id = ${hook}`.execute(db);
     });
 
     test('FULCRUM_METRICS_BIND serves /metrics alone, without credentials', async () => {

@@ -59,3 +59,16 @@ test('an unknown key in the file is an error, not silently ignored', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('webhook address ranges and connection logging: defaults, overrides, a bad CIDR named', () => {
+  const d = loadConfig({});
+  assert.deepEqual(d.webhookDeniedCidrs, ['169.254.0.0/16', 'fe80::/10', '0.0.0.0/8', '::/128']);
+  assert.deepEqual(d.webhookAllowedCidrs, []);
+  assert.equal(d.connectionLogging, true);
+  const c = loadConfig({ FULCRUM_WEBHOOK_DENIED_CIDRS: 'none', FULCRUM_WEBHOOK_ALLOWED_CIDRS: '10.0.0.0/8, fd00::/8', FULCRUM_CONNECTION_LOGGING: 'false' });
+  assert.deepEqual(c.webhookDeniedCidrs, []);
+  assert.deepEqual(c.webhookAllowedCidrs, ['10.0.0.0/8', 'fd00::/8']);
+  assert.equal(c.connectionLogging, false);
+  assert.throws(() => loadConfig({ FULCRUM_WEBHOOK_DENIED_CIDRS: '169.254.0.0/16,metadata' }), /FULCRUM_WEBHOOK_DENIED_CIDRS: 'metadata' is not a CIDR/);
+  assert.throws(() => loadConfig({ FULCRUM_CONNECTION_LOGGING: 'sometimes' }), /FULCRUM_CONNECTION_LOGGING must be true or false/);
+});

@@ -77,6 +77,12 @@ export interface AmphoraRenderContext {
   peers: HaproxyPeer[];
   /** The operator's protection defaults, under the flavor's and the listener's (src/model/protection.ts). */
   protectionDefaults?: ProtectionOverrides;
+  /**
+   * false: no listener logs its connections or requests (`no log` in each frontend), the
+   * operator's way out of what logging costs HAProxy (FULCRUM_CONNECTION_LOGGING); the
+   * administrative log (servers up and down, alerts) flows as before. Default true.
+   */
+  connectionLogging?: boolean;
   /** ACTIVE_STANDBY only. */
   vrrp: VrrpContext | null;
 }

@@ -59,8 +59,13 @@ export function logRingSection(ctx: AmphoraRenderContext): string[] {
   ];
 }
 
-/** A frontend's logging lines: its tag (the listener id, which the agent files lines under) and format. */
+/**
+ * A frontend's logging lines: its tag (the listener id, which the agent files lines under) and
+ * format; `no log` when connections are not logged (the backends keep `log global` from the
+ * defaults, so their servers' state changes are still logged).
+ */
 export function frontendLogLines(ctx: AmphoraRenderContext, listener: ListenerNode, projectId: string, loadBalancerId: string, mode: 'http' | 'tcp'): string[] {
   if (ctx.log.kind === 'none') return [];
+  if (ctx.connectionLogging === false) return ['no log'];
   return [`log-tag ${checkId(listener.id, `listener ${listener.id} id`)}`, `log-format ${accessLogFormat(projectId, loadBalancerId, mode)}`];
 }

@@ -16,6 +16,7 @@ import { isUuid, parseListQuery, selectFields, type RawQuery } from '../../model
 import { unknownEventTypes, webhookUrlProblem } from '../../model/webhook-rules.ts';
 import { secretStoreFor } from '../../certs/secret-store.ts';
 import { webhookSecretContext } from '../../observability/webhook-delivery.ts';
+import { hostRefusal } from '../../observability/webhook-address-guard.ts';
 import { octaviaTime } from '../octavia/common.ts';
 import { IdParams, Nullable, ProjectId, Strict, Type, Wrapped } from '../octavia/schema-types.ts';
 import { pageLinks } from '../links.ts';
@@ -96,6 +97,8 @@ export async function webhookRoutes(app: Api, deps: ApiDeps): Promise<void> {
     authorize(request, projectId);
     const urlProblem = webhookUrlProblem(body.url);
     if (urlProblem) throw new ValidationFailure(urlProblem);
+    const refusal = await hostRefusal(body.url, { denied: deps.config.webhookDeniedCidrs, allowed: deps.config.webhookAllowedCidrs });
+    if (refusal) throw new ValidationFailure(`Webhook URL ${body.url} is refused: ${refusal}.`);
     const types = [...new Set(body.event_types ?? [])];
     const unknown = unknownEventTypes(types);
     if (unknown.length > 0) throw new ValidationFailure(`Unknown event types: ${unknown.join(', ')}.`);

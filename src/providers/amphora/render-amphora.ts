@@ -8,9 +8,14 @@ import type { AmphoraRecord, RenderedAmphora } from './amphora-types.ts';
 import { DEFAULT_LIMITS, renderContext } from './render-context.ts';
 import type { ProtectionOverrides } from '../../model/protection.ts';
 
-/** `protectionDefaults`: the operator's, from configuration. */
-export function renderAmphora(graph: LbGraph, amphora: AmphoraRecord, peers: AmphoraRecord[], protectionDefaults: ProtectionOverrides = {}): RenderedAmphora {
-  const ctx = { ...renderContext(graph, amphora, peers, DEFAULT_LIMITS), protectionDefaults };
+/** The operator's settings, from configuration. */
+export interface OperatorRenderSettings {
+  protectionDefaults?: ProtectionOverrides;
+  connectionLogging?: boolean;
+}
+
+export function renderAmphora(graph: LbGraph, amphora: AmphoraRecord, peers: AmphoraRecord[], operator: OperatorRenderSettings = {}): RenderedAmphora {
+  const ctx = { ...renderContext(graph, amphora, peers, DEFAULT_LIMITS), protectionDefaults: operator.protectionDefaults ?? {}, connectionLogging: operator.connectionLogging ?? true };
   const rendered = renderHaproxy(graph, ctx);
   return { haproxy: rendered.config, files: rendered.files, keepalived: ctx.vrrp ? renderKeepalivedConfig(graph, ctx) : null, l4: l4Plan(graph) };
 }
