@@ -19,8 +19,11 @@ export interface AgentPatience {
   onWait?: (err: unknown) => void;
 }
 
-/** Runs `call`, again every POLL_MS while it fails with an agent that may come back, until `waitMs` passed. */
-export async function whileAgentReturns<T>(call: () => Promise<T>, patience: AgentPatience): Promise<T> {
+/**
+ * Runs `call`, again every POLL_MS while it fails with an agent that may come back (or, with
+ * `mayReturn`, another failure that passes), until `waitMs` passed.
+ */
+export async function whileAgentReturns<T>(call: () => Promise<T>, patience: AgentPatience, mayReturn: (err: unknown) => boolean = agentMayReturn): Promise<T> {
   const deadline = Date.now() + patience.waitMs;
   let told = false;
   for (;;) {
@@ -28,7 +31,7 @@ export async function whileAgentReturns<T>(call: () => Promise<T>, patience: Age
     try {
       return await call();
     } catch (err) {
-      if (!agentMayReturn(err) || Date.now() + POLL_MS > deadline) throw err;
+      if (!mayReturn(err) || Date.now() + POLL_MS > deadline) throw err;
       if (!told) patience.onWait?.(err);
       told = true;
     }

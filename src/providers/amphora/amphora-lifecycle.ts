@@ -63,13 +63,17 @@ async function adoptBooted(deps: LifecycleDeps, compute: ComputeDriver, amphoraI
  * that place on hosts; null when the inventory is empty. No host that qualifies fails the flow
  * with the scheduler's reason, at once unless a host that is only OFFLINE would qualify.
  */
+/** No host qualifies only because the hosts that would are OFFLINE for now. */
+class HostsOffline extends Error {}
+
 async function scheduledAgent(deps: LifecycleDeps, compute: ComputeDriver, amphoraId: string, lb: LoadBalancerRow, hints: PlacementHints): Promise<string | undefined> {
   if (!compute.placesOnHosts) return undefined;
   const placed = await placeAmphora(deps.db, { id: amphoraId, loadBalancerId: lb.id, topology: lb.topology, availabilityZone: lb.availability_zone }, hints, deps.chooseHost);
   if (placed && 'fault' in placed) {
     const message = `no host for amphora ${amphoraId} of load balancer ${lb.id}: ${placed.fault}`;
-    // A host that is only OFFLINE may answer again (its agent restarting): the flow retries.
-    throw placed.transient ? new Error(message) : new PermanentFailure(message);
+    // A host that is only OFFLINE may answer again (its agent restarting): the flow retries,
+    // or a failover waits for it (bootAmphora).
+    throw placed.transient ? new HostsOffline(message) : new PermanentFailure(message);
   }
   return placed?.agentUrl;
 }
@@ -90,7 +94,7 @@ export async function bootAmphora(
   const [compute, agents] = await Promise.all([deps.dataPlane.compute(), deps.dataPlane.agents()]);
   if (await adoptBooted(deps, compute, amphoraId, lb, [primary, ...additional], options.plugVip)) return;
   const { vrrp_ip: vrrpAddress } = await deps.db.selectFrom('amphora').select('vrrp_ip').where('id', '=', amphoraId).executeTakeFirstOrThrow();
-  const hostAgentUrl = await scheduledAgent(deps, compute, amphoraId, lb, options.placement ?? {});
+  const hostAgentUrl = await whileAgentReturns(() => scheduledAgent(deps, compute, amphoraId, lb, options.placement ?? {}), options.patience ?? NO_PATIENCE, (err) => err instanceof HostsOffline);
   const placement = await compute.createAmphora({
     amphoraId,
     loadBalancerId: lb.id,
