@@ -4,6 +4,7 @@
 // schema (the OpenAPI document), one field at a time. Every answer must be below 500 and every
 // 4xx must carry Octavia's fault body. A few semantic mistakes per resource must also be refused
 // without writing a row. Inputs are fixed lists: the test is deterministic.
+import { randomUUID } from 'node:crypto';
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { BACKENDS } from '../helpers/db.ts';
@@ -306,6 +307,8 @@ for (const backend of BACKENDS) {
       const job = await app.rt.database.db.selectFrom('job').select('id').executeTakeFirstOrThrow();
       const webhook = await create('/v2/fulcrum/webhooks', 'webhook', { webhook: { url: 'http://127.0.0.1:9/hook', secret: 'bad-input-secret-0123456789' } });
       const event = await recordEventNow(app.rt.database.db, { type: 'quota.reached', projectId: 'bad-input', loadBalancerId: lb, detail: {} });
+      const host = randomUUID();
+      await app.rt.database.db.insertInto('host').values({ id: host, name: 'bi-host', address: '192.0.2.10', port: 9443 }).execute();
       ids = {
         'loadbalancers/:id': lb,
         'listeners/:id': listener,
@@ -331,6 +334,7 @@ for (const backend of BACKENDS) {
         'drills/:drill_id': FAKE_UUID,
         'webhooks/:id': webhook,
         'events/:id': event!,
+        'hosts/:id': host,
       };
       // Valid bodies, each mutated one field at a time. The LB body is a whole tree (single-call
       // create with additional VIPs), so the nested objects' fields are attacked too.
@@ -389,6 +393,10 @@ for (const backend of BACKENDS) {
         'POST /v2/fulcrum/health/circuit-breakers/reset': () => ({ circuit_breaker: { domain: 'fleet' } }),
         'POST /v2/fulcrum/webhooks': () => ({ webhook: { url: 'http://127.0.0.1:9/hook', secret: 'bad-input-secret-0123456789', event_types: ['member.error'] } }),
         'PUT /v2/fulcrum/listeners/:id/protection': () => ({ protection: { burst: 1, concurrent_connections_per_source: 100 } }),
+        'PUT /v2/fulcrum/hosts/:id': () => ({ host: { capacity: 10 } }),
+        'POST /v2/fulcrum/hosts/join-tokens': () => ({ join_token: { ttl_seconds: 60 } }),
+        'POST /v2/fulcrum/hosts/join': () => ({ join: { token: 'not-a-token', csr: 'not a csr', name: 'bi-host-2', address: '192.0.2.11', port: 9443 } }),
+        'POST /v2/fulcrum/loadbalancers/:id/migrate': () => ({ host_id: host }),
       };
     });
     after(async () => {

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { startTestApp, createActiveLoadBalancer, type TestApp } from '../helpers/app.ts';
 import { makeCa, serverCert } from '../helpers/tls-pki.ts';
+import { recordEventNow } from '../../src/observability/events.ts';
 
 const INVALID_JSON = 'Request is not in valid JSON format';
 
@@ -129,6 +130,10 @@ describe('API: empty bodies with a JSON content type, over HTTP', () => {
     const pair = await serverCert(await makeCa('bodyless-ca'), 'bodyless.example');
     const cert = await create('/v2/fulcrum/certificates', 'certificate', { certificate: { type: 'certificate', certificate: pair.certPem, private_key: pair.keyPem } });
     const job = await app.rt.database.db.selectFrom('job').select('id').executeTakeFirstOrThrow();
+    const webhook = await create('/v2/fulcrum/webhooks', 'webhook', { webhook: { url: 'http://127.0.0.1:9/hook', secret: 'bodyless-secret-0123456789' } });
+    const event = await recordEventNow(app.rt.database.db, { type: 'quota.reached', projectId: 'project-bodyless', loadBalancerId: lb, detail: {} });
+    const host = randomUUID();
+    await app.rt.database.db.insertInto('host').values({ id: host, name: 'bodyless-host', address: '192.0.2.10', port: 9443 }).execute();
     ids = {
       'loadbalancers/:id': lb,
       'listeners/:id': listener,
@@ -152,6 +157,9 @@ describe('API: empty bodies with a JSON content type, over HTTP', () => {
       'amphorae/:id': randomUUID(),
       // A drill needs an amphora load balancer; these fixtures are the noop provider's.
       'drills/:drill_id': randomUUID(),
+      'webhooks/:id': webhook,
+      'events/:id': event!,
+      'hosts/:id': host,
     };
   });
   after(async () => {

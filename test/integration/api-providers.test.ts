@@ -42,7 +42,7 @@ for (const backend of BACKENDS) {
       assert.equal(flavor.status, 200);
       assert.deepEqual(
         flavor.body.flavor_capabilities.map((c: any) => c.name),
-        ['loadbalancer_topology', 'compute_flavor', 'amp_image_tag', 'sriov_vip', 'allow_member_sriov'],
+        ['loadbalancer_topology', 'compute_flavor', 'amp_image_tag', 'sriov_vip', 'allow_member_sriov', 'protection'],
       );
       assert.ok(flavor.body.flavor_capabilities.every((c: any) => typeof c.description === 'string' && c.description.length > 0));
       const az = await app.request('GET', `${PROVIDERS}/octavia/availability_zone_capabilities`);

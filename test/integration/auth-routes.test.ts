@@ -26,7 +26,7 @@ for (const backend of BACKENDS) {
       assert.ok(table.some((r) => r.url === '/v2/lbaas/loadbalancers' && r.method === 'GET'), 'the route table is recorded');
       const unguarded = table.filter((r) => !isPublicRoute(r.url) && !r.policy).map((r) => `${r.method} ${r.url}`);
       // The host join's credential is its one-time token, checked by the route (api-hosts.test.ts).
-      assert.deepEqual(table.filter((r) => isPublicRoute(r.url)).map((r) => r.url).sort(), ['/', '/v2', '/v2/fulcrum/hosts/join'], 'public routes');
+      assert.deepEqual(table.filter((r) => isPublicRoute(r.url)).map((r) => r.url).sort(), ['/', '/ui', '/ui/*', '/v2', '/v2/fulcrum/hosts/join'], 'public routes');
       assert.deepEqual(unguarded, [], 'routes without config.policy');
       const undefinedRules = table.filter((r) => r.policy && !app.api.policyEngine.has(ruleName(r.policy))).map((r) => `${r.method} ${r.url} → ${r.policy}`);
       assert.deepEqual(undefinedRules, [], 'policy actions without a rule (nobody could call them)');
