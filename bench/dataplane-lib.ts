@@ -235,16 +235,18 @@ export async function startDataplaneServe(connections = 4, env: Record<string, s
   const agentDir = join(dataDir, 'agent');
   const agentPid = () => readPid(join(agentDir, 'agent.pid'));
   // The agent and its HAProxy processes are detached from serve: stopped by their pid files.
+  // The agent first: it restarts a HAProxy that dies while it runs, and that one would outlive
+  // the bench (and spin on the agent's log socket, gone with the data dir).
   const stopDataPlane = register({
     sync: () => {
-      for (const pid of dataPlanePids(agentDir)) killTree(pid);
       const a = agentPid();
       if (a) killPid(a, 'SIGKILL');
+      for (const pid of dataPlanePids(agentDir)) killTree(pid);
     },
     graceful: async () => {
-      await terminate(dataPlanePids(agentDir));
       const a = agentPid();
       if (a) await terminate([a]);
+      await terminate(dataPlanePids(agentDir));
     },
   });
   const port = await freePort();
@@ -252,7 +254,8 @@ export async function startDataplaneServe(connections = 4, env: Record<string, s
   const serve = startProc(
     'fulcrum serve',
     process.execPath,
-    [CLI, 'serve'],
+    // BENCH_SERVE_NODE_ARGS: node options for serve alone, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+    [...(process.env.BENCH_SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean), CLI, 'serve'],
     { env: serveEnv({ ...env, FULCRUM_DATA_DIR: dataDir, FULCRUM_API_BIND: `127.0.0.1:${port}`, FULCRUM_LOCAL_AGENT_PORT: String(agentPort) }) },
   );
   const origin = `http://127.0.0.1:${port}`;

@@ -7,7 +7,7 @@
 // another key. Everything is checked before the body is inflated, and inflating is bounded,
 // so a forged packet costs one HMAC and a small allocation at most.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { constants as zlib, deflateRawSync, inflateRawSync } from 'node:zlib';
 
 const MAGIC = Buffer.from('FHB1', 'ascii');
 const MAC_BYTES = 32;
@@ -80,7 +80,9 @@ function mac(key: Buffer, signed: Buffer[]): Buffer {
 export function encodeHeartbeat(heartbeat: Heartbeat, keyId: string, key: Buffer): Buffer {
   if (!KEY_ID_PATTERN.test(keyId)) throw new Error(`heartbeat key id ${JSON.stringify(keyId)} is not 1-64 of [A-Za-z0-9_.-]`);
   const header = Buffer.concat([MAGIC, Buffer.from([keyId.length]), Buffer.from(keyId, 'ascii')]);
-  const body = deflateRawSync(Buffer.from(JSON.stringify(heartbeat), 'utf8'));
+  // The fastest level: an agent compresses a heartbeat per amphora per second, and on these
+  // small JSON bodies it is several times cheaper than the default for the same size.
+  const body = deflateRawSync(Buffer.from(JSON.stringify(heartbeat), 'utf8'), { level: zlib.Z_BEST_SPEED });
   const packet = Buffer.concat([header, mac(key, [header, body]), body]);
   if (packet.length > MAX_PACKET_BYTES) throw new HeartbeatTooLarge(`heartbeat of amphora ${heartbeat.amphora_id} is ${packet.length} bytes, more than ${MAX_PACKET_BYTES}`);
   return packet;

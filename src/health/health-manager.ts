@@ -77,6 +77,8 @@ const WINDOW_MS = 10_000;
 const PRUNE_EVERY_MS = 60_000;
 /** How often DRAINING hosts are looked at for amphorae still to move. */
 const DRAIN_EVERY_MS = 500;
+/** Heartbeats written per statement in a flush. */
+const FLUSH_SLICE = 100;
 
 export class HealthManager {
   readonly id = randomUUID();
@@ -203,12 +205,19 @@ export class HealthManager {
       return;
     }
     const { db } = this.deps;
-    await store.recordLiveness(
-      db,
-      [...batch.values()].map((hb) => ({ amphora_id: hb.amphora_id, seq: hb.seq, running: hb.haproxy.running, fault: hb.fault ?? null, heals: hb.heals ?? 0 })),
-    );
-    const unhealable = [...batch.values()].some((hb) => hb.fault);
-    const serving = await store.servingAmphorae(db, [...batch.keys()]);
+    const serving: store.ServingAmphora[] = [];
+    // In slices: the embedded database runs each statement on this thread, and one statement
+    // over a whole fleet's heartbeats would hold every API request behind it.
+    const heartbeats = [...batch.values()];
+    for (let i = 0; i < heartbeats.length; i += FLUSH_SLICE) {
+      const slice = heartbeats.slice(i, i + FLUSH_SLICE);
+      await store.recordLiveness(
+        db,
+        slice.map((hb) => ({ amphora_id: hb.amphora_id, seq: hb.seq, running: hb.haproxy.running, fault: hb.fault ?? null, heals: hb.heals ?? 0 })),
+      );
+      serving.push(...(await store.servingAmphorae(db, slice.map((hb) => hb.amphora_id))));
+    }
+    const unhealable = heartbeats.some((hb) => hb.fault);
     const counters: store.ReportedCounters[] = [];
     const figures: ReportedFigures[] = [];
     for (const amphora of serving) {

@@ -220,19 +220,34 @@ export interface MonitoredRow {
   fault: string | null;
 }
 
-/** Every serving amphora that has sent a heartbeat, with whether it is silent or broken past `timeoutMs`. */
+/** Rows per statement of `monitoredAmphorae`. */
+const MONITORED_PAGE = 200;
+
+/**
+ * Every serving amphora that has sent a heartbeat, with whether it is silent or broken past
+ * `timeoutMs`, longest silent first. Read in pages by id, so no one statement holds the embedded
+ * database (and the API requests behind it) for the whole fleet.
+ */
 export async function monitoredAmphorae(db: Db, timeoutMs: number): Promise<MonitoredRow[]> {
-  const result = await sql<MonitoredRow>`
-    select now() as now, a.id, a.agent_url, a.host_id, lb.availability_zone, a.load_balancer_id, lb.provisioning_status as lb_status, h.last_seen,
-      h.last_seen < now() - make_interval(secs => ${timeoutMs / 1000}) as silent,
-      coalesce(h.broken_since < now() - make_interval(secs => ${timeoutMs / 1000}), false) as broken,
-      (h.broken_since is not null and h.fault is not null) as unhealable, h.fault
-    from amphora a
-    join amphora_health h on h.amphora_id = a.id
-    join load_balancer lb on lb.id = a.load_balancer_id
-    where a.status = 'ALLOCATED' and lb.provisioning_status <> 'DELETED'
-    order by h.last_seen, a.id`.execute(db);
-  return result.rows.map((r) => ({ ...r, now: new Date(r.now), last_seen: new Date(r.last_seen) }));
+  const rows: MonitoredRow[] = [];
+  let after = '00000000-0000-0000-0000-000000000000';
+  for (;;) {
+    const page = await sql<MonitoredRow>`
+      select now() as now, a.id, a.agent_url, a.host_id, lb.availability_zone, a.load_balancer_id, lb.provisioning_status as lb_status, h.last_seen,
+        h.last_seen < now() - make_interval(secs => ${timeoutMs / 1000}) as silent,
+        coalesce(h.broken_since < now() - make_interval(secs => ${timeoutMs / 1000}), false) as broken,
+        (h.broken_since is not null and h.fault is not null) as unhealable, h.fault
+      from amphora a
+      join amphora_health h on h.amphora_id = a.id
+      join load_balancer lb on lb.id = a.load_balancer_id
+      where a.status = 'ALLOCATED' and lb.provisioning_status <> 'DELETED' and a.id > ${after}::uuid
+      order by a.id
+      limit ${MONITORED_PAGE}`.execute(db);
+    rows.push(...page.rows.map((r) => ({ ...r, now: new Date(r.now), last_seen: new Date(r.last_seen) })));
+    if (page.rows.length < MONITORED_PAGE) break;
+    after = page.rows[page.rows.length - 1].id;
+  }
+  return rows.sort((x, y) => x.last_seen.getTime() - y.last_seen.getTime() || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
 }
 
 export interface BreakerRow {

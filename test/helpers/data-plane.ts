@@ -49,16 +49,19 @@ function killPidFile(file: string): void {
   }
 }
 
-/** Kills the agent started under `dataDir` and every HAProxy / keepalived it ran. */
+/**
+ * Kills the agent started under `dataDir` and every HAProxy / keepalived it ran. The agent
+ * first: alive, it would restart a killed HAProxy at once, and that one would be left behind.
+ */
 export function stopLocalDataPlane(dataDir: string): void {
   const agentDir = join(dataDir, 'agent');
+  killPidFile(join(agentDir, 'agent.pid'));
   const runDir = join(agentDir, 'run');
   if (existsSync(runDir)) {
     for (const amphora of readdirSync(runDir)) {
       for (const pidFile of ['haproxy.pid', 'keepalived.pid']) killPidFile(join(runDir, amphora, pidFile));
     }
   }
-  killPidFile(join(agentDir, 'agent.pid'));
 }
 
 /** GET through a fresh connection; the body, or an Error. */
