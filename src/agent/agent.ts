@@ -34,15 +34,19 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const identity = verifyCertificate(cert, ca, { purpose: SERVER_AUTH, keyPem: key });
   await mkdir(options.baseDir, { recursive: true, mode: 0o700 });
   const offload = options.logOffload ? new LogOffload(options.logOffload) : null;
+  // A server's state change reported by HAProxy's log goes out in a heartbeat at once, so the
+  // API follows a member going down in well under the heartbeat interval.
+  let heartbeat: HeartbeatSender | null = null;
   const registry = new AmphoraRegistry(options.baseDir, log, {
     accessLogBytes: options.accessLogBytes,
     accessLogRetentionMs: options.accessLogRetentionMs,
     adminLogBytes: options.adminLogBytes,
     offload,
+    serverStateChanged: (id) => heartbeat?.beatNow(id),
   });
   await registry.load();
   // Heartbeats resume with the settings the controller last gave, before it calls again.
-  const heartbeat = new HeartbeatSender({ ids: () => registry.ids(), snapshot: (id, timeoutMs) => snapshot(registry.get(id), timeoutMs) }, log.child({ role: 'heartbeat' }));
+  heartbeat = new HeartbeatSender({ ids: () => registry.ids(), snapshot: (id, timeoutMs) => snapshot(registry.get(id), timeoutMs) }, log.child({ role: 'heartbeat' }));
   heartbeat.configure(await loadSettings(options.heartbeatFile));
   registry.events.onRecord = (event) => heartbeat.beatNow(event.amphora_id);
   const server = buildAgentServer({ tls: { ca, cert, key }, registry, heartbeat, heartbeatFile: options.heartbeatFile, agentVersion: agentVersion(), haproxyVersion: await haproxyVersion(), log });

@@ -8,7 +8,7 @@ import { AccessLogStore, type AccessLogEntry, type AccessLogQuery } from './acce
 import type { AmphoraLayout } from './layout.ts';
 import type { LogOffload } from './log-offload.ts';
 import { BoundedTextLog } from './log-rotation.ts';
-import { ACCESS_FACILITY, ACCESS_SEVERITY, ADMIN_FACILITY, parseSyslog5424, splitSyslogFrames } from './syslog-message.ts';
+import { ACCESS_FACILITY, ACCESS_SEVERITY, ADMIN_FACILITY, announcesServerState, parseSyslog5424, splitSyslogFrames } from './syslog-message.ts';
 
 export interface LogSettings {
   /** Access log bytes on disk per amphora (both files). */
@@ -17,6 +17,8 @@ export interface LogSettings {
   /** haproxy.log, keepalived.log and the administrative log, each. */
   adminLogBytes: number;
   offload: LogOffload | null;
+  /** HAProxy said a server of this amphora changed state: its heartbeat need not wait for the interval. */
+  serverStateChanged?: (amphoraId: string) => void;
 }
 
 export const DEFAULT_LOG_SETTINGS: LogSettings = { accessLogBytes: 4 * 1024 * 1024, accessLogRetentionMs: 24 * 3600_000, adminLogBytes: 1024 * 1024, offload: null };
@@ -88,6 +90,7 @@ export class AmphoraLogs {
       this.access.append(message.timeMs, message.tag, message.text);
     } else if (message.facility === ADMIN_FACILITY) {
       this.admin.append(`${new Date(message.timeMs).toISOString()} ${message.text}`);
+      if (announcesServerState(message.text)) this.settings.serverStateChanged?.(this.amphoraId);
     } else return;
     this.settings.offload?.send(message, this.amphoraId);
   }

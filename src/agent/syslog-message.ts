@@ -31,6 +31,16 @@ export function parseSyslog5424(line: string): SyslogMessage | null {
   return { facility: pri >> 3, severity: pri & 7, timeMs, tag: m[3]!, text: m[4]!.replace(/[\r\n]+$/, '') };
 }
 
+// HAProxy's words when a server's state moves (2.6: "Server be/s1 is DOWN, reason: ...", "... is UP",
+// "... is going DOWN for maintenance", "... was DOWN and now enters maintenance") or a backend
+// loses its last one ("backend be has no server available!").
+const SERVER_STATE = /^(?:Server|Backup Server) \S+\/\S+ (?:is|was) |^backend \S+ has no server available/;
+
+/** Whether an administrative message says a server or backend changed state. */
+export function announcesServerState(text: string): boolean {
+  return SERVER_STATE.test(text);
+}
+
 /**
  * Splits a stream into messages: each either `<len> <msg>` (octet counting) or ends at LF
  * (non-transparent framing). Returns the messages and the unfinished rest.

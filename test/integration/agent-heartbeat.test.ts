@@ -8,6 +8,10 @@ import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { amphoraLayout } from '../../src/agent/layout.ts';
 import { AgentProcess, Cleanup, controllerClient, freePort, haproxyConfig, httpGet, makePki, startBackend, until, type Pki } from './agent-harness.ts';
 import { openHeartbeat, type Heartbeat } from '../../src/agent/heartbeat-codec.ts';
 import { settingsDigest, type HeartbeatSettings } from '../../src/agent/heartbeat-settings.ts';
@@ -85,6 +89,43 @@ test('heartbeats go where the controller says, signed, with HAProxy state and co
   const resumed = await until('heartbeats from the restarted agent', 15_000, () => b.got.slice(before).find((h) => h.seq > lastSeq));
   assert.equal(resumed.amphora_id, id);
   assert.ok(b.got.slice(before).every((h) => h.seq > lastSeq), 'no sequence goes back');
+});
+
+test("a server HAProxy takes down is reported at once, not at the next interval", async () => {
+  const id = 'amp-server-state';
+  const agent = await AgentProcess.start(cleanup, join(dir, 'third', 'amphorae'), pki);
+  const client = controllerClient(pki, agent.url);
+  cleanup.clients.add(client);
+  await client.registerAmphora(id);
+  const member = createServer((_req, res) => res.end('m1'));
+  cleanup.servers.add(member);
+  member.listen(0, '127.0.0.1');
+  await once(member, 'listening');
+  const layout = amphoraLayout(join(dir, 'third', 'amphorae'), id);
+  // The administrative messages go through the log ring to the agent, as Fulcrum renders it.
+  const ring = ['ring fulcrum_log', '  format rfc5424', '  maxlen 8192', '  size 65536', '  timeout connect 1s', '  timeout server 10s', `  server agent unix@${layout.logSocket}`];
+  await client.putHaproxyConfig(
+    id,
+    haproxyConfig({
+      baseDir: join(dir, 'third', 'amphorae'),
+      amphoraId: id,
+      frontendPort: await freePort(),
+      servers: [{ name: 's1', port: (member.address() as AddressInfo).port, check: true }],
+      extra: ['  log ring@fulcrum_log len 8192 local1 notice', ...ring].join('\n'),
+    }),
+  );
+  const c = await collector();
+  const settings = { key_id: 'agent-key-1', key: key.toString('base64'), targets: [{ host: '127.0.0.1', port: c.port }], interval_ms: 100 };
+  await client.putHeartbeatSettings(settings);
+  const server = (h: Heartbeat) => h.proxies.find((p) => p.p === 'be' && p.s === 's1')?.st;
+  await until('a heartbeat with the server UP', 15_000, () => c.got.find((h) => server(h) === 'UP'));
+  // Then an interval far longer than the test: only an unscheduled heartbeat can carry the change.
+  await client.putHeartbeatSettings({ ...settings, interval_ms: 60_000 });
+  await new Promise((r) => setTimeout(r, 300));
+  const before = c.got.length;
+  member.close();
+  const down = await until('a heartbeat with the server DOWN', 20_000, () => c.got.slice(before).find((h) => server(h)?.startsWith('DOWN')));
+  assert.equal(down.amphora_id, id);
 });
 
 test('bad heartbeat settings are refused with a 400', async () => {

@@ -1,7 +1,7 @@
 // Syslog as HAProxy's log ring sends it and as the agent forwards it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatSyslog, parseSyslog5424, splitSyslogFrames } from '../../src/agent/syslog-message.ts';
+import { announcesServerState, formatSyslog, parseSyslog5424, splitSyslogFrames } from '../../src/agent/syslog-message.ts';
 
 const ACCESS = '<134>1 2026-12-06T02:17:25.746935+00:00 - bbbbbbbb-0000-4000-8000-000000000001 17619 - - proj lb f 127.0.0.1 56300 [06/Dec/2026:02:17:25.746] "GET /foo?x=1 HTTP/1.1" 200 49';
 
@@ -41,4 +41,20 @@ test('forwarded messages: RFC 5424 keeps the priority, time and tag; RFC 3164 us
   const m = parseSyslog5424(ACCESS)!;
   assert.equal(formatSyslog(m, 'amp-1', 'rfc5424'), `<134>1 2026-12-06T02:17:25.746Z amp-1 bbbbbbbb-0000-4000-8000-000000000001 - - - ${m.text}`);
   assert.equal(formatSyslog(m, 'amp-1', 'rfc3164'), `<134>Dec  6 02:17:25 amp-1 bbbbbbbb000040008000000000000001: ${m.text}`);
+});
+
+test("server state announcements: HAProxy's words for a server or backend changing state", () => {
+  for (const text of [
+    'Server be/s1 is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: 0ms. 0 active and 0 backup servers left.',
+    'Server be/s1 is UP, reason: Layer7 check passed, code: 200, check duration: 1ms. 1 active and 0 backup servers online.',
+    'Server be/s1 is going DOWN for maintenance. 1 active and 0 backup servers left.',
+    'Server be/s1 was DOWN and now enters maintenance.',
+    'Backup Server be/s2 is DOWN, reason: Layer4 timeout.',
+    'backend be has no server available!',
+  ]) {
+    assert.equal(announcesServerState(text), true, text);
+  }
+  for (const text of ['Proxy fe started.', 'Stopping frontend fe in 0 ms.', 'Health check for server be/s1 failed', 'A Server be/s1 is DOWN quoted in a request']) {
+    assert.equal(announcesServerState(text), false, text);
+  }
 });
