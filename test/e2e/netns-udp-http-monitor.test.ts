@@ -90,8 +90,9 @@ describe('HTTP monitors on UDP pools on the netns compute driver', () => {
       memberIds.set(m.name, res.body.member.id);
       await settle();
     }
+    // Two failures in a row to go down, a probe allowed 3 s: a loaded machine's slow answer is no flap.
     const monitor = await app.request('POST', '/v2/lbaas/healthmonitors', {
-      healthmonitor: { pool_id: poolId, type: 'HTTP', delay: 1, timeout: 1, max_retries: 1, max_retries_down: 1, url_path: '/healthz', expected_codes: '200' },
+      healthmonitor: { pool_id: poolId, type: 'HTTP', delay: 1, timeout: 3, max_retries: 1, max_retries_down: 2, url_path: '/healthz', expected_codes: '200' },
     });
     assert.equal(monitor.status, 201, JSON.stringify(monitor.body));
     await settle();

@@ -160,9 +160,12 @@ function memberCounters(listener: L4Listener, vip: string, member: L4Member, inS
   ].join(' ');
   const name = `member ${commentId(listener.id, 'listener id')} ${commentId(member.id, 'member id')}`;
   const persistence = listener.pool?.persistence;
-  const maps = persistenceMaps(listener.id, family);
-  const client = persistence ? clientKey(family, persistence) : '';
-  const remember = persistence && inSlots ? ` update @${maps.address} { ${client} : ${member.address} } update @${maps.port} { ${client} : ${member.port} }` : '';
+  let remember = '';
+  if (persistence && inSlots) {
+    const maps = persistenceMaps(listener.id, family);
+    const client = clientKey(family, persistence);
+    remember = ` update @${maps.address} { ${client} : ${member.address} } update @${maps.port} { ${client} : ${member.port} }`;
+  }
   return [
     `${match} ct direction original ct state new counter comment "${name} new"`,
     `${match} ct direction original counter${remember} comment "${name} in"`,
