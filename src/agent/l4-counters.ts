@@ -9,7 +9,7 @@ export interface Traffic {
   bytesIn: number;
   packetsOut: number;
   bytesOut: number;
-  /** New flows (the DNAT rule sees only the first packet of each). */
+  /** New flows (their first packets). */
   flows: number;
 }
 
@@ -40,9 +40,9 @@ export function parseNftCounters(json: string): L4Counters {
     const counter = item.rule?.expr?.find((e) => e.counter)?.counter;
     if (!comment || !counter) continue;
     const words = comment.split(' ');
-    if (words[0] === 'listener' && words.length === 2) add(counters.listeners, words[1], { flows: counter.packets });
     if (words[0] === 'member' && words.length === 4) {
-      const part = words[3] === 'in' ? { packetsIn: counter.packets, bytesIn: counter.bytes } : { packetsOut: counter.packets, bytesOut: counter.bytes };
+      const part =
+        words[3] === 'new' ? { flows: counter.packets } : words[3] === 'in' ? { packetsIn: counter.packets, bytesIn: counter.bytes } : { packetsOut: counter.packets, bytesOut: counter.bytes };
       add(counters.members, `${words[1]} ${words[2]}`, part);
       add(counters.listeners, words[1], part);
     }
@@ -50,12 +50,23 @@ export function parseNftCounters(json: string): L4Counters {
   return counters;
 }
 
-/** `conntrack -L` → live flows by original destination `<address> <port>`. */
-export function parseConntrackFlows(text: string): Map<string, number> {
-  const flows = new Map<string, number>();
+export interface ActiveFlows {
+  /** By original destination, `<address> <port>` (a VIP and listener port). */
+  listeners: Map<string, number>;
+  /** By original destination and the member that answers, `<vip> <port> <member address> <member port>`. */
+  members: Map<string, number>;
+}
+
+/** `conntrack -L` → live UDP and SCTP flows. */
+export function parseConntrackFlows(text: string): ActiveFlows {
+  const flows: ActiveFlows = { listeners: new Map(), members: new Map() };
+  const count = (into: Map<string, number>, key: string) => into.set(key, (into.get(key) ?? 0) + 1);
   for (const line of text.split('\n')) {
-    const m = /^(?:udp|sctp)\s.*?\bdst=(\S+)\s.*?\bdport=(\d+)/.exec(line);
-    if (m) flows.set(`${m[1]} ${m[2]}`, (flows.get(`${m[1]} ${m[2]}`) ?? 0) + 1);
+    // The original tuple comes first, then the reply tuple: its source is the member.
+    const m = /^(?:udp|sctp)\s.*?\bdst=(\S+)\s.*?\bdport=(\d+)\s.*?\bsrc=(\S+)\s.*?\bsport=(\d+)/.exec(line);
+    if (!m) continue;
+    count(flows.listeners, `${m[1]} ${m[2]}`);
+    count(flows.members, `${m[1]} ${m[2]} ${m[3]} ${m[4]}`);
   }
   return flows;
 }

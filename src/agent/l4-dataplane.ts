@@ -2,17 +2,19 @@
 // into one nftables table in the amphora's namespace, and the health probes that take failed
 // members out of it and put them back. A member that fails loses its conntrack entries too, so
 // its clients' next datagrams pick a live member; a change of the plan leaves the flows of
-// other members alone (their conntrack entries outlive the table).
+// other members alone (their conntrack entries outlive the table), and the clients the
+// persistence maps remember are read from the old table and written into the new one.
 import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { L4Listener, L4Member, L4Plan } from '../amphora/render/l4-plan.ts';
 import { NFT_TABLE, renderNftables } from '../amphora/render/nftables-ruleset.ts';
-import { backendName } from '../amphora/render/haproxy-backend.ts';
 import type { Logger } from '../observability/logger.ts';
 import { Conflict, InvalidConfig } from './errors.ts';
 import type { HeartbeatProxy } from './heartbeat-codec.ts';
-import { emptyCounters, parseConntrackFlows, parseNftCounters, subtractCounters, sumCounters, type L4Counters, type Traffic } from './l4-counters.ts';
+import { emptyCounters, parseConntrackFlows, parseNftCounters, subtractCounters, sumCounters, type ActiveFlows, type L4Counters, type Traffic } from './l4-counters.ts';
+import { flowsTo, l4HeartbeatProxies } from './l4-heartbeat.ts';
 import { MemberHealthBook } from './l4-member-health.ts';
+import { parseRemembered } from './l4-persistence.ts';
 import { probeMember } from './l4-probe.ts';
 import { run } from './process-runner.ts';
 import { SerialQueue } from './serial-queue.ts';
@@ -107,32 +109,14 @@ export class L4Dataplane {
   }
 
   /**
-   * Listener, pool and member states in the heartbeat's terms (see operating-status.ts), with
-   * listener counters since HAProxy's worker `epoch` became current, as HAProxy counts its own.
+   * Listener, pool and member states and figures in the heartbeat's terms (l4-heartbeat.ts),
+   * counted since HAProxy's worker `epoch` became current, as HAProxy counts its own.
    */
   async heartbeatProxies(epoch: string | null): Promise<HeartbeatProxy[]> {
     if (this.#plan.listeners.length === 0) return [];
     const totals = await this.totals();
     if (epoch !== this.#epoch.id) this.#epoch = { id: epoch, base: totals };
-    const counted = subtractCounters(totals, this.#epoch.base);
-    const active = await this.#activeFlows();
-    const down = this.#down();
-    const proxies: HeartbeatProxy[] = [];
-    for (const listener of this.#plan.listeners) {
-      const t = counted.listeners.get(listener.id) ?? emptyTraffic();
-      proxies.push({ p: listener.id, s: 'FRONTEND', st: 'OPEN', c: [t.bytesIn, t.bytesOut, flowsTo(active, listener), t.flows, 0] });
-      const pool = listener.pool;
-      if (!pool) continue;
-      const backend = backendName(pool.id, listener.id);
-      const statuses = pool.members.map((m) => {
-        const st = !m.enabled ? 'MAINT' : m.weight === 0 ? 'DRAIN' : !pool.monitor ? 'no check' : down.has(m.id) ? 'DOWN' : 'UP';
-        proxies.push({ p: backend, s: m.id, st });
-        return st;
-      });
-      const serving = statuses.some((st) => st === 'UP' || st === 'no check' || st === 'DRAIN');
-      proxies.push({ p: backend, s: 'BACKEND', st: serving || statuses.length === 0 ? 'UP' : 'DOWN' });
-    }
-    return proxies;
+    return l4HeartbeatProxies(this.#plan, subtractCounters(totals, this.#epoch.base), await this.#activeFlows(), this.#down());
   }
 
   #down(plan: L4Plan = this.#plan): Set<string> {
@@ -143,27 +127,35 @@ export class L4Dataplane {
     return down;
   }
 
-  async #readTable(): Promise<L4Counters> {
+  /** The live table as `nft -j` shows it; null when there is none. */
+  async #listTable(): Promise<string | null> {
     const netns = this.netns();
-    if (netns === null || this.#plan.listeners.length === 0) return emptyCounters();
+    if (netns === null || this.#plan.listeners.length === 0) return null;
     const result = await run(netns, 'nft', ['-j', 'list', 'table', ...NFT_TABLE.split(' ')]);
-    return result.code === 0 ? parseNftCounters(result.stdout) : emptyCounters();
+    return result.code === 0 ? result.stdout : null;
   }
 
-  async #activeFlows(): Promise<Map<string, number>> {
+  async #readTable(): Promise<L4Counters> {
+    const table = await this.#listTable();
+    return table === null ? emptyCounters() : parseNftCounters(table);
+  }
+
+  async #activeFlows(): Promise<ActiveFlows> {
     const netns = this.netns();
-    if (netns === null || this.#plan.listeners.length === 0) return new Map();
+    const none: ActiveFlows = { listeners: new Map(), members: new Map() };
+    if (netns === null || this.#plan.listeners.length === 0) return none;
     const result = await run(netns, 'conntrack', ['-L']);
-    return result.code === 0 ? parseConntrackFlows(result.stdout) : new Map();
+    return result.code === 0 ? parseConntrackFlows(result.stdout) : none;
   }
 
   async #program(plan: L4Plan): Promise<void> {
     const netns = this.netns();
     if (netns === null) return;
-    const counted = await this.#readTable();
+    const live = await this.#listTable();
+    const counted = live === null ? emptyCounters() : parseNftCounters(live);
     let text: string;
     try {
-      text = renderNftables(plan, this.#down(plan));
+      text = renderNftables(plan, this.#down(plan), live === null ? new Map() : parseRemembered(live));
     } catch (err) {
       throw new InvalidConfig('the UDP/SCTP plan cannot be rendered', (err as Error).message);
     }
@@ -197,7 +189,7 @@ export class L4Dataplane {
         const timer = setInterval(() => {
           if (probing) return;
           probing = true;
-          probeMember(this.netns(), monitor.type, member.probeAddress, member.probePort, monitor.timeoutMs)
+          probeMember(this.netns(), monitor, member.probeAddress, member.probePort)
             .then((up) => this.#record(listener, member, up, monitor.rise, monitor.fall))
             .catch((err: unknown) => this.log.error({ amphora_id: this.amphoraId, member_id: member.id, err }, 'member probe failed'))
             .finally(() => (probing = false));
@@ -227,11 +219,6 @@ export class L4Dataplane {
 
 function emptyTraffic(): Traffic {
   return { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, flows: 0 };
-}
-
-/** Live flows to any of the listener's VIPs on its port. */
-function flowsTo(active: Map<string, number>, listener: L4Listener): number {
-  return listener.vips.reduce((n, vip) => n + (active.get(`${vip} ${listener.port}`) ?? 0), 0);
 }
 
 function healthKey(listener: L4Listener, member: L4Member): string {

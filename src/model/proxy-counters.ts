@@ -1,7 +1,8 @@
-// The HAProxy statistics Fulcrum carries from the amphorae to /metrics, in one list: the
-// agent reads these `show stat` columns into each heartbeat, the health manager keeps their
-// totals across reloads, and the exporter names them. A further figure HAProxy counts is one
-// more entry here. Pure.
+// The data plane's statistics Fulcrum carries from the amphorae to /metrics, in one list: the
+// agent reads these `show stat` columns into each heartbeat (and counts the same ones for UDP
+// and SCTP listeners from nftables and conntrack, agent/l4-heartbeat.ts), the health manager
+// keeps their totals across reloads, and the exporter names them. A further figure HAProxy
+// counts is one more entry here. Pure.
 
 /** Which `show stat` rows a figure is taken from: frontends (listeners), backends (pools), servers (members). */
 export type ProxyScope = 'listener' | 'pool' | 'member';
@@ -17,6 +18,11 @@ export interface ProxyFigure {
   scopes: readonly ProxyScope[];
   /** Labels that tell apart figures exported under one name (response code classes). */
   labels?: Readonly<Record<string, string>>;
+  /**
+   * Counted only by the UDP/SCTP data plane (HAProxy has no such column): never read from
+   * `show stat`, and exported only for the objects that reported it.
+   */
+  nftablesOnly?: true;
 }
 
 const ALL: readonly ProxyScope[] = ['listener', 'pool', 'member'];
@@ -48,6 +54,8 @@ export const PROXY_FIGURES: readonly ProxyFigure[] = [
   { stat: 'eresp', kind: 'counter', metric: 'response_errors', help: 'Responses from members that failed or were aborted', scopes: ['pool', 'member'] },
   { stat: 'wretr', kind: 'counter', metric: 'retries', help: 'Connection attempts retried', scopes: ['pool', 'member'] },
   { stat: 'chkfail', kind: 'counter', metric: 'check_failures', help: 'Failed health checks', scopes: ['member'] },
+  { stat: 'pkts_in', kind: 'counter', metric: 'packets_in', help: 'Packets received from clients (UDP and SCTP listeners)', scopes: ALL, nftablesOnly: true },
+  { stat: 'pkts_out', kind: 'counter', metric: 'packets_out', help: 'Packets sent to clients (UDP and SCTP listeners)', scopes: ALL, nftablesOnly: true },
 ];
 
 /** A heartbeat's or a database row's figures: `show stat` column → value. */
@@ -64,7 +72,7 @@ export function scopeOfRowType(type: string): ProxyScope | null {
 export function figuresOf(scope: ProxyScope, column: (stat: string) => string): Figures {
   const figures: Figures = {};
   for (const f of PROXY_FIGURES) {
-    if (!f.scopes.includes(scope)) continue;
+    if (!f.scopes.includes(scope) || f.nftablesOnly) continue;
     const raw = column(f.stat);
     if (raw === '') continue;
     const value = Number(raw);

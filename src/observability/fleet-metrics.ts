@@ -87,7 +87,10 @@ function figureMetricName(scope: ProxyScope, f: ProxyFigure): string {
   return `fulcrum_${scope}_${f.metric}${f.kind === 'counter' ? '_total' : ''}`;
 }
 
-/** Adds the data plane's figures to `registry`: every figure of a scope for every object, zero when not counted yet. */
+/**
+ * Adds the data plane's figures to `registry`: every figure of a scope for every object, zero
+ * when not counted yet; a figure only nftables counts only for the objects that reported it.
+ */
 export function registerFigures(registry: Registry, aggregates: Aggregate[]): void {
   const metrics = new Map<string, ScrapedMetric>();
   const metricFor = (scope: ProxyScope, f: ProxyFigure) => {
@@ -101,7 +104,7 @@ export function registerFigures(registry: Registry, aggregates: Aggregate[]): vo
   };
   for (const agg of aggregates) {
     for (const f of PROXY_FIGURES) {
-      if (!f.scopes.includes(agg.scope)) continue;
+      if (!f.scopes.includes(agg.scope) || (f.nftablesOnly && agg.values[f.stat] === undefined)) continue;
       const metric = metricFor(agg.scope, f);
       metric.add(f.labels ? { ...agg.labels, ...f.labels } : agg.labels, agg.values[f.stat] ?? 0);
     }

@@ -1,7 +1,8 @@
 // UDP end to end on the netns compute driver (root): datagrams from the host to the VIP reach UDP
 // echo members in their own namespaces through the nftables table the agent programs in the
 // amphora's namespace; the algorithms spread or pin flows as they promise, member changes leave
-// running flows alone, and a UDP-CONNECT monitor takes a stopped member out and marks it ERROR.
+// running flows alone, and a UDP-CONNECT monitor takes a stopped member out and marks it ERROR;
+// the traffic shows in the listener's statistics and in /metrics.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { freePort } from '../helpers/data-plane.ts';
 import { MemberNet, freeTestSubnet, testPrefix, type Member } from '../helpers/netns.ts';
 import { tearDownNetnsTest } from '../helpers/netns-teardown.ts';
+import { sample } from '../helpers/prometheus-text.ts';
 import { udpAsk, UdpFlow } from '../helpers/udp.ts';
 
 const PORT = 5300;
@@ -194,6 +196,24 @@ describe('UDP listeners on the netns compute driver', () => {
     }
     assert.ok(stats.total_connections >= 9, `new flows counted: ${JSON.stringify(stats)}`);
     assert.ok(stats.bytes_in > 0 && stats.bytes_out > 0, `bytes both ways counted: ${JSON.stringify(stats)}`);
+
+    // And /metrics: HAProxy's names where they mean the same (flows are connections), packets besides.
+    const listenerLabels = { loadbalancer_id: lbId, listener_id: listener.body.listener.id };
+    const memberLabels = { loadbalancer_id: lbId, pool_id: poolId, member_id: memberIds.get('m1')! };
+    const scrape = async () => (await app.api.inject({ method: 'GET', url: '/metrics' })).body;
+    let text = await scrape();
+    const metricsBy = Date.now() + 15_000;
+    while ((sample(text, 'fulcrum_listener_packets_in_total', listenerLabels) ?? 0) === 0 && Date.now() < metricsBy) {
+      await sleep(300);
+      text = await scrape();
+    }
+    assert.ok((sample(text, 'fulcrum_listener_connections_total', listenerLabels) ?? 0) >= 9, 'new flows are the listener\'s connections');
+    assert.ok((sample(text, 'fulcrum_listener_packets_in_total', listenerLabels) ?? 0) >= 9, 'datagrams from clients');
+    assert.ok((sample(text, 'fulcrum_listener_packets_out_total', listenerLabels) ?? 0) >= 9, 'answers to clients');
+    assert.ok((sample(text, 'fulcrum_listener_bytes_out_total', listenerLabels) ?? 0) > 0);
+    assert.ok((sample(text, 'fulcrum_member_bytes_in_total', memberLabels) ?? 0) > 0, 'per member too');
+    assert.ok((sample(text, 'fulcrum_member_connections_total', memberLabels) ?? 0) > 0);
+    assert.notEqual(sample(text, 'fulcrum_listener_active_connections', listenerLabels), null, 'live flows are the active connections gauge');
 
     const del = await app.request('DELETE', `/v2/lbaas/loadbalancers/${lbId}?cascade=true`);
     assert.equal(del.status, 204);

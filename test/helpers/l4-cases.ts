@@ -1,6 +1,7 @@
 // The representative UDP/SCTP cases, rendered to nftables by the golden test and checked by
 // `nft -c` in the integration test.
 import type { LbGraph } from '../../src/model/lb-graph.ts';
+import { persistenceMaps, type Remembered } from '../../src/amphora/render/nftables-ruleset.ts';
 import { graph, healthMonitor, listener, loadBalancer, member, pool, resetIds } from './graph-builder.ts';
 
 export interface L4Case {
@@ -9,12 +10,14 @@ export interface L4Case {
   graph: LbGraph;
   /** Member ids the agent's probes hold down. */
   down: string[];
+  /** What the replaced table's persistence maps held. */
+  remembered: Remembered;
 }
 
-function l4Case(name: string, covers: string, build: () => { graph: LbGraph; down?: string[] }): L4Case {
+function l4Case(name: string, covers: string, build: () => { graph: LbGraph; down?: string[]; remembered?: Remembered }): L4Case {
   resetIds();
   const built = build();
-  return { name, covers, graph: built.graph, down: built.down ?? [] };
+  return { name, covers, graph: built.graph, down: built.down ?? [], remembered: built.remembered ?? new Map() };
 }
 
 export function l4Cases(): L4Case[] {
@@ -33,7 +36,7 @@ export function l4Cases(): L4Case[] {
       const l = listener({ protocol: 'UDP', protocol_port: 53, default_pool_id: p.id });
       return { graph: graph(loadBalancer(), [l, listener({ protocol: 'TCP', protocol_port: 80 })], [p]) };
     }),
-    l4Case('udp-source-ip', 'UDP SOURCE_IP persistence with a /24 granularity, allowed_cidrs, a member down by its probes, an IPv6 additional VIP', () => {
+    l4Case('udp-source-ip', 'UDP SOURCE_IP persistence with a /24 granularity and clients remembered by the replaced table, allowed_cidrs, a member down by its probes, an IPv6 additional VIP', () => {
       const lb = loadBalancer({ additional_vips: [{ subnet_id: 'subnet-v6', ip_address: '2001:db8::10', port_id: 'port-v6' }] });
       const down = member({ address: '10.0.1.2', protocol_port: 514 });
       const p = pool({
@@ -43,7 +46,11 @@ export function l4Cases(): L4Case[] {
         healthMonitor: healthMonitor({ type: 'UDP-CONNECT', delay: 3, timeout: 1 }),
       });
       const l = listener({ protocol: 'UDP', protocol_port: 514, default_pool_id: p.id, allowed_cidrs: ['192.0.2.0/24', '2001:db8:1::/48'] });
-      return { graph: graph(lb, [l], [p]), down: [down.id] };
+      const remembered = new Map([
+        [persistenceMaps(l.id, 4).address, [{ client: '192.0.2.0', address: '10.0.1.1', port: 514, expiresS: 200 }]],
+        [persistenceMaps(l.id, 6).address, [{ client: '2001:db8:1::7', address: '2001:db8::1', port: 514, expiresS: 30 }]],
+      ]);
+      return { graph: graph(lb, [l], [p]), down: [down.id], remembered };
     }),
     l4Case('sctp-source-ip-port', 'SCTP SOURCE_IP_PORT (jhash of address and port); all primaries down, the backup serves', () => {
       const a = member({ address: '10.0.1.1', protocol_port: 3868 });

@@ -76,7 +76,18 @@ describe('UDP and SCTP on the amphora provider (noop compute driver)', () => {
 
     fault(await app.request('POST', '/v2/lbaas/healthmonitors', { healthmonitor: { pool_id: pools.SCTP, type: 'HTTPS', delay: 3, timeout: 1, max_retries: 2 } }), 400, /only a UDP-CONNECT\/SCTP\/TCP\/HTTP health monitor/);
     fault(await app.request('POST', '/v2/lbaas/healthmonitors', { healthmonitor: { pool_id: pools.SCTP, type: 'UDP-CONNECT', delay: 2, timeout: 1, max_retries: 2 } }), 400, /should be larger than 3 for UDP-CONNECT/);
-    fault(await app.request('POST', '/v2/lbaas/healthmonitors', { healthmonitor: { pool_id: pools.SCTP, type: 'HTTP', delay: 3, timeout: 1, max_retries: 2 } }), 501, /HTTP health monitors on SCTP pools/);
+    fault(await app.request('POST', '/v2/lbaas/healthmonitors', { healthmonitor: { pool_id: pools.SCTP, type: 'PING', delay: 3, timeout: 1, max_retries: 2 } }), 400, /pool protocol is SCTP, so only a UDP-CONNECT\/SCTP\/TCP\/HTTP health monitor/);
+    fault(await app.request('POST', '/v2/lbaas/healthmonitors', { healthmonitor: { pool_id: pools.SCTP, type: 'TLS-HELLO', delay: 3, timeout: 1, max_retries: 2 } }), 400, /only a UDP-CONNECT\/SCTP\/TCP\/HTTP health monitor/);
     fault(await app.request('PUT', `/v2/lbaas/pools/${pools.SCTP}`, { pool: { lb_algorithm: 'LEAST_CONNECTIONS' } }), 501, /LEAST_CONNECTIONS load balancing algorithm on SCTP pools/);
+  });
+
+  test('an HTTP monitor on an SCTP pool is accepted with its method, path and codes, as Octavia accepts it', async () => {
+    const monitor = await app.request('POST', '/v2/lbaas/healthmonitors', {
+      healthmonitor: { pool_id: pools.SCTP, type: 'HTTP', delay: 3, timeout: 1, max_retries: 2, http_method: 'HEAD', url_path: '/healthz', expected_codes: '200-204' },
+    });
+    assert.equal(monitor.status, 201, JSON.stringify(monitor.body));
+    await settle();
+    const shown = (await app.request('GET', `/v2/lbaas/healthmonitors/${monitor.body.healthmonitor.id}`)).body.healthmonitor;
+    assert.deepEqual([shown.type, shown.http_method, shown.url_path, shown.expected_codes, shown.provisioning_status], ['HTTP', 'HEAD', '/healthz', '200-204', 'ACTIVE']);
   });
 });

@@ -23,7 +23,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 for (const c of l4Cases()) {
   test(`nft -c accepts ${c.name}`, async () => {
     const file = join(dir, `${c.name}.nft`);
-    writeFileSync(file, renderNftables(l4Plan(c.graph), new Set(c.down)));
+    writeFileSync(file, renderNftables(l4Plan(c.graph), new Set(c.down), c.remembered));
     const result = await run('nft', ['-c', '-f', file]).catch((err: { stderr: string }) => ({ stderr: err.stderr, failed: true }));
     assert.ok(!('failed' in result), `${c.name}: ${result.stderr}`);
   });

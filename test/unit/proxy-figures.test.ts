@@ -133,3 +133,19 @@ test('a heartbeat too large with its figures is sent without them; one small eno
   assert.equal(small.figuresShed, false);
   assert.deepEqual(decodeBody(parsePacket(small.packet).body).proxies[3].m, servers[3].m);
 });
+
+test('packets, which only the UDP/SCTP data plane counts, are exported where reported and never read from show stat', async () => {
+  const L4_LISTENER = '55555555-5555-4555-8555-555555555555';
+  const rows: FigureRow[] = [
+    { load_balancer_id: LB, listener_id: L4_LISTENER, pool_id: null, member_id: null, counters: { stot: 9, bin: 900, pkts_in: 12, pkts_out: 11 }, gauges: { scur: 1 } },
+    { load_balancer_id: LB, listener_id: LISTENER, pool_id: null, member_id: null, counters: { stot: 4 }, gauges: {} },
+  ];
+  const registry = new Registry();
+  registerFigures(registry, aggregateFigures(rows));
+  const text = await registry.metrics();
+  assert.match(text, new RegExp(`^fulcrum_listener_packets_in_total\\{loadbalancer_id="${LB}",listener_id="${L4_LISTENER}"\\} 12$`, 'm'));
+  assert.match(text, new RegExp(`^fulcrum_listener_packets_out_total\\{loadbalancer_id="${LB}",listener_id="${L4_LISTENER}"\\} 11$`, 'm'));
+  assert.match(text, new RegExp(`^fulcrum_listener_connections_total\\{loadbalancer_id="${LB}",listener_id="${L4_LISTENER}"\\} 9$`, 'm'), 'flows under the connections name');
+  assert.doesNotMatch(text, new RegExp(`packets_in_total\\{[^}]*listener_id="${LISTENER}"`), 'an HAProxy listener has no packet series');
+  assert.deepEqual(figuresOf('listener', (stat) => (stat === 'pkts_in' ? '5' : '')), {}, 'no show stat column is read as packets');
+});

@@ -4,9 +4,10 @@
 // because its own health probes take failed members out of the maps without asking anyone.
 // Pure.
 import { isIP } from 'node:net';
-import type { LbGraph, ListenerNode, Member, PoolNode } from '../../model/lb-graph.ts';
+import type { HealthMonitor, LbGraph, ListenerNode, Member, PoolNode } from '../../model/lb-graph.ts';
 import { isDatagramProtocol } from '../../model/protocol-rules.ts';
-import { checkId } from './haproxy-quote.ts';
+import { HTTP_METHODS } from '../../model/enums.ts';
+import { checkEnum, checkHostname, checkId, checkUrlPath, parseExpectedCodes } from './haproxy-quote.ts';
 import { UnsafeConfigValue } from './errors.ts';
 
 export type L4Protocol = 'udp' | 'sctp';
@@ -26,14 +27,35 @@ export interface L4Member {
   probePort: number;
 }
 
+/** What an HTTP monitor asks a UDP/SCTP member's HTTP port, and which answers count as up. */
+export interface L4HttpCheck {
+  method: string;
+  path: string;
+  version: '1.0' | '1.1';
+  /** Sent as the Host header with HTTP/1.1 (the probed address otherwise). */
+  host: string | null;
+  expectedCodes: number[];
+}
+
 export interface L4Monitor {
-  type: 'UDP-CONNECT' | 'TCP' | 'SCTP';
+  type: 'UDP-CONNECT' | 'TCP' | 'SCTP' | 'HTTP';
   delayMs: number;
   timeoutMs: number;
   /** Successes in a row that bring a down member back. */
   rise: number;
   /** Failures in a row that take a member out. */
   fall: number;
+  /** Only for HTTP monitors. */
+  http: L4HttpCheck | null;
+}
+
+/**
+ * SOURCE_IP session persistence: a client (its address masked by `prefix`, IPv4 only) keeps the
+ * member it reached until `timeoutS` pass without a packet from it.
+ */
+export interface L4Persistence {
+  timeoutS: number;
+  prefix: number;
 }
 
 export interface L4Listener {
@@ -46,8 +68,7 @@ export interface L4Listener {
   pool: {
     id: string;
     selection: L4Selection;
-    /** SOURCE_IP persistence granularity as a prefix length (32 for 255.255.255.255). */
-    sourcePrefix: number | null;
+    persistence: L4Persistence | null;
     members: L4Member[];
     monitor: L4Monitor | null;
   } | null;
@@ -68,10 +89,22 @@ export function netmaskPrefix(mask: string): number {
   return bits.indexOf('0') < 0 ? 32 : bits.indexOf('0');
 }
 
+/** The API's default persistence_timeout for UDP/SCTP pools (docs/octavia-compatibility.md §6.3). */
+export const DEFAULT_PERSISTENCE_TIMEOUT_S = 360;
+
 function selectionOf(pool: PoolNode): L4Selection {
   if (pool.lb_algorithm === 'SOURCE_IP_PORT') return 'source-ip-port';
-  if (pool.lb_algorithm === 'SOURCE_IP' || pool.session_persistence?.type === 'SOURCE_IP') return 'source-ip';
+  if (pool.lb_algorithm === 'SOURCE_IP') return 'source-ip';
   return 'round-robin';
+}
+
+function persistenceOf(pool: PoolNode): L4Persistence | null {
+  const sp = pool.session_persistence;
+  if (sp?.type !== 'SOURCE_IP') return null;
+  return {
+    timeoutS: sp.persistence_timeout || DEFAULT_PERSISTENCE_TIMEOUT_S,
+    prefix: sp.persistence_granularity ? netmaskPrefix(sp.persistence_granularity) : 32,
+  };
 }
 
 function member(m: Member): L4Member {
@@ -87,11 +120,31 @@ function member(m: Member): L4Member {
   };
 }
 
+function httpCheckOf(hm: HealthMonitor): L4HttpCheck {
+  const field = `health monitor ${hm.id}`;
+  // As on HAProxy pools: HTTP/1.0 unless 1.1 is asked for, and a Host header only with 1.1.
+  const version = hm.http_version === null ? '1.0' : (checkEnum(hm.http_version.toFixed(1), ['1.0', '1.1'], `${field} http_version`) as '1.0' | '1.1');
+  return {
+    method: checkEnum(hm.http_method ?? 'GET', HTTP_METHODS, `${field} http_method`),
+    path: checkUrlPath(hm.url_path ?? '/', `${field} url_path`),
+    version,
+    host: version === '1.1' && hm.domain_name !== null ? checkHostname(hm.domain_name, `${field} domain_name`) : null,
+    expectedCodes: parseExpectedCodes(hm.expected_codes ?? '200', `${field} expected_codes`),
+  };
+}
+
 function monitorOf(pool: PoolNode): L4Monitor | null {
   const hm = pool.healthMonitor;
-  // Other types are refused at the API for UDP and SCTP pools (providers/amphora/support.ts).
-  if (!hm?.admin_state_up || (hm.type !== 'UDP-CONNECT' && hm.type !== 'TCP' && hm.type !== 'SCTP')) return null;
-  return { type: hm.type, delayMs: hm.delay * 1000, timeoutMs: hm.timeout * 1000, rise: hm.max_retries, fall: hm.max_retries_down };
+  // Other types are refused at the API for UDP and SCTP pools (model/protocol-rules.ts).
+  if (!hm?.admin_state_up || (hm.type !== 'UDP-CONNECT' && hm.type !== 'TCP' && hm.type !== 'SCTP' && hm.type !== 'HTTP')) return null;
+  return {
+    type: hm.type,
+    delayMs: hm.delay * 1000,
+    timeoutMs: hm.timeout * 1000,
+    rise: hm.max_retries,
+    fall: hm.max_retries_down,
+    http: hm.type === 'HTTP' ? httpCheckOf(hm) : null,
+  };
 }
 
 function l4Listener(listener: ListenerNode, pools: Map<string, PoolNode>, vips: string[]): L4Listener {
@@ -107,7 +160,7 @@ function l4Listener(listener: ListenerNode, pools: Map<string, PoolNode>, vips: 
         ? {
             id: checkId(pool.id, 'pool id'),
             selection: selectionOf(pool),
-            sourcePrefix: pool.session_persistence?.persistence_granularity ? netmaskPrefix(pool.session_persistence.persistence_granularity) : null,
+            persistence: persistenceOf(pool),
             members: pool.members.map(member).sort((a, b) => a.id.localeCompare(b.id)),
             monitor: monitorOf(pool),
           }

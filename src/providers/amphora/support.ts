@@ -8,8 +8,6 @@ import type { SupportQuery } from '../driver.ts';
 
 /** Compute drivers whose amphorae get the nftables data plane (noop: accepts what netns does). */
 const L4_COMPUTE_DRIVERS = new Set(['netns', 'noop']);
-/** Monitors the agent runs itself against UDP and SCTP members. */
-const L4_MONITOR_TYPES = new Set(['UDP-CONNECT', 'TCP', 'SCTP']);
 const L4_ALGORITHMS = new Set(['ROUND_ROBIN', 'SOURCE_IP', 'SOURCE_IP_PORT']);
 
 function needsNamespace(what: string, computeDriver: string): string | null {
@@ -23,9 +21,10 @@ function l4Unsupported(query: SupportQuery, computeDriver: string): string | nul
     const refusal = needsNamespace(`${protocol} protocol ${query.listenerProtocol ? 'listeners' : 'pools'}`, computeDriver);
     if (refusal) return refusal;
   }
+  // Every monitor type the API lets onto a UDP or SCTP pool (model/protocol-rules.ts) the agent
+  // runs itself (agent/l4-probe.ts).
   if (query.poolProtocol && isDatagramProtocol(query.poolProtocol)) {
     if (query.lbAlgorithm && !L4_ALGORITHMS.has(query.lbAlgorithm)) return `the ${query.lbAlgorithm} load balancing algorithm on ${query.poolProtocol} pools`;
-    if (query.healthMonitorType && !L4_MONITOR_TYPES.has(query.healthMonitorType)) return `${query.healthMonitorType} health monitors on ${query.poolProtocol} pools`;
   }
   return null;
 }
