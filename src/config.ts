@@ -121,6 +121,12 @@ export interface FulcrumConfig {
   certExpiryWarnDays: number;
   /** How often housekeeping looks for certificates near their expiry (and purges events past their retention). */
   certExpiryCheckMs: number;
+  /** How long the agent certificate a joined host gets (at the join and at each renewal) is valid. */
+  hostCertValiditySeconds: number;
+  /** Housekeeping renews a joined host's certificate in this last percentage of its lifetime. */
+  hostCertRenewPercent: number;
+  /** How often housekeeping looks for joined hosts whose certificate is due, and retries a failed renewal. */
+  hostCertCheckMs: number;
   /** Events older than this many days are purged by housekeeping, with their webhook deliveries. */
   eventRetentionDays: number;
   /**
@@ -309,6 +315,9 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'webhookTimeoutMs', env: 'FULCRUM_WEBHOOK_TIMEOUT_MS', parse: int('FULCRUM_WEBHOOK_TIMEOUT_MS', 100, 600_000) },
   { key: 'certExpiryWarnDays', env: 'FULCRUM_CERT_EXPIRY_WARN_DAYS', parse: int('FULCRUM_CERT_EXPIRY_WARN_DAYS', 0, 3650) },
   { key: 'certExpiryCheckMs', env: 'FULCRUM_CERT_EXPIRY_CHECK_MS', parse: int('FULCRUM_CERT_EXPIRY_CHECK_MS', 100, 86_400_000) },
+  { key: 'hostCertValiditySeconds', env: 'FULCRUM_HOST_CERT_VALIDITY_SECONDS', parse: int('FULCRUM_HOST_CERT_VALIDITY_SECONDS', 10, 10 * 365 * 86_400) },
+  { key: 'hostCertRenewPercent', env: 'FULCRUM_HOST_CERT_RENEW_PERCENT', parse: int('FULCRUM_HOST_CERT_RENEW_PERCENT', 1, 90) },
+  { key: 'hostCertCheckMs', env: 'FULCRUM_HOST_CERT_CHECK_MS', parse: int('FULCRUM_HOST_CERT_CHECK_MS', 100, 86_400_000) },
   { key: 'eventRetentionDays', env: 'FULCRUM_EVENT_RETENTION_DAYS', parse: int('FULCRUM_EVENT_RETENTION_DAYS', 1, 36_500) },
   { key: 'protectionDefaults', env: 'FULCRUM_PROTECTION_DEFAULTS', parse: parseProtectionDefaults },
   { key: 'hostSilenceGraceMs', env: 'FULCRUM_HOST_SILENCE_GRACE_MS', parse: int('FULCRUM_HOST_SILENCE_GRACE_MS', 0, 3_600_000) },
@@ -380,6 +389,9 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   webhookTimeoutMs: 10_000,
   certExpiryWarnDays: 30,
   certExpiryCheckMs: 3_600_000,
+  hostCertValiditySeconds: 365 * 86_400,
+  hostCertRenewPercent: 33,
+  hostCertCheckMs: 600_000,
   eventRetentionDays: 30,
   protectionDefaults: {},
   hostSilenceGraceMs: 15_000,

@@ -22,7 +22,7 @@ import { LocalAgentWatchdog } from './compute/local-agent-watchdog.ts';
 import { controllerCa, controllerClientTls, sealPlaintextCaKeys } from './pki/ca-store.ts';
 import { AmphoraProviderDriver } from './providers/amphora/amphora-driver.ts';
 import { AgentGateway } from './providers/amphora/agent-gateway.ts';
-import type { AmphoraAgents } from './providers/amphora/amphora-agents.ts';
+import type { AmphoraAgents, HostCertificateAgents } from './providers/amphora/amphora-agents.ts';
 import { NoopAmphoraAgents } from './providers/amphora/noop-agents.ts';
 import { amphoraUnsupported } from './providers/amphora/support.ts';
 import { renderAmphora } from './providers/amphora/render-amphora.ts';
@@ -33,6 +33,8 @@ import { expectedIdentity, registerLocalHost } from './inventory/host-store.ts';
 import { SparePoolKeeper } from './housekeeping/spare-pool-keeper.ts';
 import { CertificateExpiryWatch } from './housekeeping/certificate-expiry-watch.ts';
 import { EventRetention } from './housekeeping/event-retention.ts';
+import { HostCertificateRenewal } from './housekeeping/host-cert-renewal.ts';
+import { servedSerial } from './compute/agent-cert-renewal.ts';
 import { webhookDeliveryFlow } from './observability/webhook-delivery.ts';
 import { newDeliveryCounts, type WebhookDeliveryCounts } from './observability/webhook-counters.ts';
 
@@ -65,6 +67,8 @@ export interface DataPlane {
   compute(): Promise<ComputeDriver>;
   /** Clients for every host's agent, with the controller's certificate. */
   agents(): Promise<AmphoraAgents>;
+  /** The same clients, for renewing joined hosts' certificates; absent where no agent runs (noop). */
+  hostCertificates?(): Promise<HostCertificateAgents>;
 }
 
 /** Runs `make` once and keeps its result; a failure is not kept, so the next call tries again. */
@@ -109,6 +113,7 @@ function dataPlane(config: FulcrumConfig, database: Database, log: Logger): Data
   return {
     compute: compute.get,
     agents: agents.get,
+    hostCertificates: agents.get,
     async close() {
       await watchdog?.stop();
       await (await agents.peek()?.catch(() => null))?.close();
@@ -226,6 +231,24 @@ export function startEventRetention(rt: Runtime): EventRetention {
   const retention = new EventRetention(rt.database.db, rt.config.eventRetentionDays, rt.config.certExpiryCheckMs, rt.log.child({ role: 'housekeeping' }));
   retention.start();
   return retention;
+}
+/** Housekeeping's renewal of joined hosts' agent certificates, or null where no agent runs (noop). */
+export function startHostCertificateRenewal(rt: Runtime): HostCertificateRenewal | null {
+  const agents = rt.dataPlane.hostCertificates;
+  if (!agents) return null;
+  const c = rt.config;
+  const renewal = new HostCertificateRenewal({
+    db: rt.database.db,
+    ca: () => controllerCa(rt.database.db, secretStoreFor(c)),
+    agents,
+    servedSerial,
+    log: rt.log.child({ role: 'housekeeping' }),
+    validitySeconds: c.hostCertValiditySeconds,
+    renewShare: c.hostCertRenewPercent / 100,
+    intervalMs: c.hostCertCheckMs,
+  });
+  renewal.start();
+  return renewal;
 }
 /** How often health managers check that every agent sends heartbeats to the live managers. */
 const HEARTBEAT_SYNC_MS = 5000;

@@ -12,7 +12,8 @@ import { loadSettings } from './heartbeat-settings.ts';
 import { snapshot } from './heartbeat-snapshot.ts';
 import { buildAgentServer } from './server.ts';
 import { watchDirectory } from './data-dir-watch.ts';
-import { reloadCertificatesOnHangup } from './cert-reload.ts';
+import { reloadCertificates, reloadCertificatesOnHangup } from './cert-reload.ts';
+import { CertificateRenewal, recoverInterruptedInstall } from './certificate-renewal.ts';
 import { agentVersion, haproxyVersion } from './versions.ts';
 import { LogOffload } from './log-offload.ts';
 import { truncateIfOver } from './log-rotation.ts';
@@ -29,6 +30,7 @@ export interface RunningAgent {
 
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const log = createLogger(options.logLevel, 'fulcrum-amphora-agent');
+  recoverInterruptedInstall(options);
   const [ca, cert, key] = await Promise.all([options.caCertPath, options.certPath, options.keyPath].map((p) => readFile(p, 'utf8')));
   // A wrong file shows up here as a sentence, not later as a handshake every client fails.
   const identity = verifyCertificate(cert, ca, { purpose: SERVER_AUTH, keyPem: key });
@@ -49,7 +51,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   heartbeat = new HeartbeatSender({ ids: () => registry.ids(), snapshot: (id, timeoutMs) => snapshot(registry.get(id), timeoutMs) }, log.child({ role: 'heartbeat' }));
   heartbeat.configure(await loadSettings(options.heartbeatFile));
   registry.events.onRecord = (event) => heartbeat.beatNow(event.amphora_id);
-  const server = buildAgentServer({ tls: { ca, cert, key }, registry, heartbeat, heartbeatFile: options.heartbeatFile, agentVersion: agentVersion(), haproxyVersion: await haproxyVersion(), log });
+  // The renewal reloads the server built with it, once that exists.
+  let reload = async () => false;
+  const certificate = new CertificateRenewal(options, () => reload(), log);
+  const server = buildAgentServer({ tls: { ca, cert, key }, registry, heartbeat, heartbeatFile: options.heartbeatFile, agentVersion: agentVersion(), haproxyVersion: await haproxyVersion(), log, certificate });
+  reload = () => reloadCertificates(server.server as unknown as HttpsServer, options, log);
   const address = await server.listen({ host: options.host, port: options.port });
   log.info({ address, base_dir: options.baseDir, amphorae: registry.ids(), certificate: identity.subject, not_after: identity.notAfter }, 'amphora agent listening');
   // Only now: an agent that could not take the port (another one serves this base directory)

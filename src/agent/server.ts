@@ -11,6 +11,7 @@ import { NAME_PATTERN, type AmphoraRegistry } from './registry.ts';
 import type { HeartbeatSender } from './heartbeat-sender.ts';
 import { saveSettings } from './heartbeat-settings.ts';
 import type { L4Plan } from '../amphora/render/l4-plan.ts';
+import type { CertificateRenewal } from './certificate-renewal.ts';
 
 export interface AgentTls {
   key: string;
@@ -26,6 +27,8 @@ export interface AgentServerOptions {
   agentVersion: string;
   haproxyVersion: string;
   log: Logger;
+  /** The agent's own certificate: what it serves, and its renewal by the controller. */
+  certificate: CertificateRenewal;
 }
 
 /** Supervision events in /1.0/info; the rest through /1.0/supervision/events. */
@@ -107,6 +110,18 @@ export function buildAgentServer(options: AgentServerOptions) {
       options.heartbeat.configure(request.body);
       return options.heartbeat.status();
     },
+  );
+
+  // The certificate this agent serves, and its renewal (certificate-renewal.ts): a new key
+  // stays here, only its signing request leaves.
+  app.get('/1.0/certificate', async () => options.certificate.served());
+
+  app.post('/1.0/certificate/csr', async (_request, reply) => reply.status(201).send(await options.certificate.request()));
+
+  app.put(
+    '/1.0/certificate',
+    { schema: { body: Type.Object({ certificate: Type.String({ minLength: 1, maxLength: 20_000 }) }, { additionalProperties: false }) } },
+    async (request) => options.certificate.install(request.body.certificate),
   );
 
   // What supervision did since `since` (a `seq` from an earlier answer), for whoever reports it.

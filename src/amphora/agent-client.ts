@@ -17,6 +17,7 @@ import type { HaproxyStats } from '../agent/stats.ts';
 import type { SourcesReport } from '../agent/stick-table.ts';
 import type { HeartbeatSettings } from '../agent/heartbeat-settings.ts';
 import type { SupervisionEvent, SupervisionEventKind } from '../agent/supervision-log.ts';
+import type { ServedCertificate } from '../agent/certificate-renewal.ts';
 import { CLIENT_AUTH, verifyCertificate } from '../pki/verify.ts';
 
 /** One amphora's access-log lines as its agent answers (src/agent/access-log-store.ts). */
@@ -25,7 +26,7 @@ export interface AgentLogAnswer {
   logs: { seq: number; time: string; listener_id: string; message: string }[];
 }
 
-export type { AmphoraStatus, HaproxyApplyResult, HaproxyStats, KeepalivedApplyResult, NetworkInterface, RuntimeResult, SupervisionEvent };
+export type { AmphoraStatus, ServedCertificate, HaproxyApplyResult, HaproxyStats, KeepalivedApplyResult, NetworkInterface, RuntimeResult, SupervisionEvent };
 
 export interface AgentInfo {
   agent_version: string;
@@ -247,6 +248,21 @@ export class AgentClient {
     return this.call('the amphora agent', 'PUT', '/1.0/heartbeat', settings);
   }
 
+  /** The certificate the agent serves (as its files say). */
+  certificate(): Promise<ServedCertificate> {
+    return this.call('the amphora agent', 'GET', '/1.0/certificate');
+  }
+
+  /** A signing request for a new key the agent keeps pending. */
+  async certificateRequest(): Promise<string> {
+    return (await this.call<{ csr: string }>('the amphora agent', 'POST', '/1.0/certificate/csr')).csr;
+  }
+
+  /** Gives the agent its renewed certificate (for the pending key); it serves it to new connections. */
+  installCertificate(certificatePem: string): Promise<ServedCertificate> {
+    return this.call('the amphora agent', 'PUT', '/1.0/certificate', { certificate: certificatePem });
+  }
+
   close(): Promise<void> {
     return this.dispatcher.close();
   }
@@ -259,7 +275,7 @@ export class AgentClient {
     return `/1.0/amphorae/${encodeURIComponent(id)}${sub ? `/${sub}` : ''}`;
   }
 
-  private async call<T>(who: string, method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  private async call<T>(who: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
     let response;
     try {
       response = await request(this.url + path, {

@@ -1,15 +1,17 @@
 // A host joining the inventory (POST /v2/fulcrum/hosts/join): the one-time token is the
 // credential. In one transaction the token is locked and checked, the host registered and the
 // token spent; the certificate is signed for the host's own key (its CSR) with the host id as
-// its common name, which the controller checks whenever it calls that agent, so a host
-// presenting another host's certificate is refused. A bad request spends no token.
+// its common name (src/inventory/host-certificate.ts, where renewals are signed too), which
+// the controller checks whenever it calls that agent, so a host presenting another host's
+// certificate is refused. A bad request spends no token.
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { ApiDeps } from './deps.ts';
 import { Conflict, FulcrumError, InvalidInput } from '../errors.ts';
 import { controllerCa } from '../pki/ca-store.ts';
 import { secretStoreFor } from '../certs/secret-store.ts';
-import { signServerCsr, UnacceptableCsr } from '../pki/certificate-authority.ts';
+import { UnacceptableCsr } from '../pki/certificate-authority.ts';
+import { certificateColumns, signHostCertificate, type HostCertificateRecord } from '../inventory/host-certificate.ts';
 import { lockJoinToken, spendJoinToken } from '../inventory/join-tokens.ts';
 import type { HostRow } from '../inventory/host-store.ts';
 import { isUniqueViolation } from '../db/unique-violation.ts';
@@ -37,9 +39,10 @@ export async function joinHost(deps: ApiDeps, request: JoinRequest): Promise<{ h
   const ca = await controllerCa(deps.database.db, secretStoreFor(deps.config));
   const id = randomUUID();
   let certificatePem: string;
+  let record: HostCertificateRecord;
   try {
     // Signed before the transaction: a CSR that cannot be signed spends no token.
-    certificatePem = await signServerCsr(ca, request.csr, { commonName: id, ipAddresses: [request.address] });
+    ({ certificatePem, record } = await signHostCertificate(ca, request.csr, { id, address: request.address }, deps.config.hostCertValiditySeconds));
   } catch (err) {
     if (err instanceof UnacceptableCsr) throw new InvalidInput(`Invalid input: ${err.message}.`);
     throw err;
@@ -60,6 +63,7 @@ export async function joinHost(deps: ApiDeps, request: JoinRequest): Promise<{ h
           capacity: request.capacity ?? null,
           labels: JSON.stringify(request.labels ?? {}),
           last_seen_at: new Date(),
+          ...certificateColumns(record),
         })
         .returningAll()
         .executeTakeFirstOrThrow();

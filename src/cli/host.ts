@@ -20,6 +20,10 @@ interface HostView {
   capacity: number | null;
   labels: Record<string, string>;
   last_seen_at: string | null;
+  certificate_serial: string | null;
+  certificate_expires_at: string | null;
+  certificate_renewed_at: string | null;
+  certificate_renewal_error: string | null;
   amphora_ids?: string[];
 }
 
@@ -41,6 +45,15 @@ function ago(iso: string | null): string {
   if (!iso) return 'never';
   const s = Math.max(0, Math.round((Date.now() - Date.parse(iso.endsWith('Z') ? iso : `${iso}Z`)) / 1000));
   return s < 120 ? `${s}s ago` : `${Math.round(s / 60)}m ago`;
+}
+
+/** How long until `iso` (an API time, UTC without the zone). */
+function within(iso: string | null): string {
+  if (!iso) return '-';
+  const s = Math.round((Date.parse(iso.endsWith('Z') ? iso : `${iso}Z`) - Date.now()) / 1000);
+  if (s < 0) return `${iso} (EXPIRED)`;
+  const left = s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : s < 172_800 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86_400)}d`;
+  return `${iso} (in ${left})`;
 }
 
 function labelsText(labels: Record<string, string>): string {
@@ -102,6 +115,14 @@ export function hostCommand(config: () => FulcrumConfig): Command {
       ['labels', labelsText(h.labels)],
       ['last_seen_at', `${h.last_seen_at ?? 'never'} (${ago(h.last_seen_at)})`],
       ['amphorae', String(h.amphora_count)],
+      ...(h.certificate_serial
+        ? ([
+            ['certificate', h.certificate_serial],
+            ['cert_expires_at', within(h.certificate_expires_at)],
+            ['cert_renewed_at', h.certificate_renewed_at ?? 'never'],
+            ...(h.certificate_renewal_error ? [['cert_renewal_error', h.certificate_renewal_error]] : []),
+          ] as [string, string][])
+        : []),
     ];
     console.log(rows.map(([k, v]) => `${k.padEnd(18)}${v}`).join('\n'));
     for (const id of h.amphora_ids ?? []) console.log(`  ${id}`);

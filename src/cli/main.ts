@@ -6,7 +6,7 @@ import { FulcrumError } from '../errors.ts';
 import { openDatabase } from '../db/database.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { startMetricsServer } from '../observability/metrics-server.ts';
-import { adoptDataPlane, createApi, databaseUrl, openRuntime, startCertificateExpiryWatch, startEventRetention, startHealthManager, startHousekeeping, startWorker, type Runtime } from '../runtime.ts';
+import { adoptDataPlane, createApi, databaseUrl, openRuntime, startCertificateExpiryWatch, startEventRetention, startHealthManager, startHostCertificateRenewal, startHousekeeping, startWorker, type Runtime } from '../runtime.ts';
 import { ensureNetwork } from '../network/registration.ts';
 import { ensurePrivateDir } from '../private-files.ts';
 import { amphoraAgentCommand } from '../agent/command.ts';
@@ -110,6 +110,7 @@ async function runRoles(roles: { api: boolean; worker: boolean; health: boolean;
   const housekeeping = roles.housekeeping ? startHousekeeping(rt) : null;
   const expiryWatch = roles.housekeeping ? startCertificateExpiryWatch(rt) : null;
   const eventRetention = roles.housekeeping ? startEventRetention(rt) : null;
+  const hostCertificates = roles.housekeeping ? startHostCertificateRenewal(rt) : null;
   await worker?.start();
   // A checkout that skipped `npm ci` (which builds it), or changed it since, gets a current
   // dashboard; one that cannot build (a read-only install) still serves the API.
@@ -134,6 +135,7 @@ async function runRoles(roles: { api: boolean; worker: boolean; health: boolean;
     await housekeeping?.stop();
     await expiryWatch?.stop();
     await eventRetention?.stop();
+    await hostCertificates?.stop();
     await rt.closeDataPlane();
     await rt.database.close();
     if (roles.worker) {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Logger } from '../observability/logger.ts';
 import { issueServerCertificate, type PemPair } from '../pki/certificate-authority.ts';
 import { identify, readCmdline, readPidFile } from '../agent/process-table.ts';
+import { renewalDue as dueWithin } from '../pki/renewal-window.ts';
 import { PRIVATE_FILE_MODE } from '../private-files.ts';
 import { isAgentCommandLine } from './agent-command-line.ts';
 
@@ -18,7 +19,7 @@ export const RENEW_BEFORE_MS = 30 * DAY_MS;
 
 /** Whether a certificate valid until `notAfter` is renewed at `now`. */
 export function renewalDue(notAfter: Date, now: Date): boolean {
-  return notAfter.getTime() - now.getTime() < RENEW_BEFORE_MS;
+  return dueWithin(notAfter, now, RENEW_BEFORE_MS);
 }
 
 export interface AgentPemFiles {

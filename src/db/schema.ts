@@ -462,6 +462,13 @@ export interface HostTable {
   last_seen_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: Timestamp;
   updated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** The agent certificate the host serves (migration 0033); null for the local host. */
+  certificate_serial: ColumnType<string | null, string | null | undefined, string | null>;
+  certificate_not_before: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  certificate_not_after: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  certificate_renewed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  certificate_renewal_error: ColumnType<string | null, string | null | undefined, string | null>;
+  certificate_retry_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface HostJoinTokenTable {

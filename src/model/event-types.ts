@@ -22,6 +22,7 @@ export const EVENT_TYPES: Record<string, Severity> = {
   'circuit_breaker.reset': 'info',
   'host.online': 'info',
   'host.offline': 'error',
+  'host.certificate_renewal_failing': 'error',
   'certificate.expiring': 'warning',
   'quota.reached': 'warning',
   'listener.refusing': 'warning',

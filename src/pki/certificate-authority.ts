@@ -15,7 +15,11 @@ x509.cryptoProvider.set(webcrypto as Crypto);
 
 const SIGNING: EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
 const DAY_MS = 86_400_000;
-/** Issued certificates start a little in the past so a peer whose clock lags still accepts them. */
+/**
+ * Issued certificates start a little in the past so a peer whose clock lags still accepts them;
+ * a short-lived one (minutes, for tests of renewal) by a tenth of its validity at most, so the
+ * backdating does not make up most of its lifetime.
+ */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
 export interface PemPair {
@@ -25,6 +29,8 @@ export interface PemPair {
 
 interface Validity {
   validityDays?: number;
+  /** Overrides `validityDays` where a lifetime is configured in seconds (joined hosts). */
+  validitySeconds?: number;
   /** The issuing time; tests move it to make expired certificates. */
   now?: Date;
 }
@@ -56,9 +62,16 @@ function serialNumber(): string {
 
 function validity(options: Validity, defaultDays: number): { notBefore: Date; notAfter: Date } {
   const now = (options.now ?? new Date()).getTime();
-  const days = options.validityDays ?? defaultDays;
-  if (!Number.isInteger(days) || days < 1) throw new Error(`validityDays must be a positive integer, got ${days}`);
-  return { notBefore: new Date(now - CLOCK_SKEW_MS), notAfter: new Date(now + days * DAY_MS) };
+  let lifetimeMs: number;
+  if (options.validitySeconds !== undefined) {
+    if (!Number.isInteger(options.validitySeconds) || options.validitySeconds < 1) throw new Error(`validitySeconds must be a positive integer, got ${options.validitySeconds}`);
+    lifetimeMs = options.validitySeconds * 1000;
+  } else {
+    const days = options.validityDays ?? defaultDays;
+    if (!Number.isInteger(days) || days < 1) throw new Error(`validityDays must be a positive integer, got ${days}`);
+    lifetimeMs = days * DAY_MS;
+  }
+  return { notBefore: new Date(now - Math.min(CLOCK_SKEW_MS, lifetimeMs / 10)), notAfter: new Date(now + lifetimeMs) };
 }
 
 function dn(commonName: string): string {

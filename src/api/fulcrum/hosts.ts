@@ -77,6 +77,11 @@ function hostView(h: HostRow, amphoraCount: number) {
     capacity: h.capacity,
     labels: h.labels,
     last_seen_at: octaviaTime(h.last_seen_at),
+    // The agent certificate of a joined host (null for the local one), renewed by housekeeping.
+    certificate_serial: h.certificate_serial,
+    certificate_expires_at: octaviaTime(h.certificate_not_after),
+    certificate_renewed_at: octaviaTime(h.certificate_renewed_at),
+    certificate_renewal_error: h.certificate_renewal_error,
     created_at: octaviaTime(h.created_at),
     updated_at: octaviaTime(h.updated_at),
   };

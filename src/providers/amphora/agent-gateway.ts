@@ -1,8 +1,8 @@
 // AmphoraAgents over the agents' REST API, one mutual-TLS client per agent.
-import { AgentClient, type AgentLogAnswer, type HaproxyStats } from '../../amphora/agent-client.ts';
+import { AgentClient, type AgentLogAnswer, type HaproxyStats, type ServedCertificate } from '../../amphora/agent-client.ts';
 import { backendPoolId } from '../../amphora/render/haproxy-backend.ts';
 import type { ProxyStat } from '../../health/operating-status.ts';
-import type { AmphoraAgents, AmphoraProbe } from './amphora-agents.ts';
+import type { AmphoraAgents, AmphoraProbe, HostCertificateAgents } from './amphora-agents.ts';
 import type { AmphoraFileContent } from '../../agent/cert-files.ts';
 import type { HeartbeatSettings } from '../../agent/heartbeat-settings.ts';
 import type { SourcesReport } from '../../agent/stick-table.ts';
@@ -33,7 +33,7 @@ function proxyStats(stats: HaproxyStats): ProxyStat[] {
   ];
 }
 
-export class AgentGateway implements AmphoraAgents {
+export class AgentGateway implements AmphoraAgents, HostCertificateAgents {
   readonly #clients = new Map<string, AgentClient>();
   /** Clients with a short timeout, so one hung agent does not hold a diagnosis. */
   readonly #probeClients = new Map<string, AgentClient>();
@@ -131,6 +131,18 @@ export class AgentGateway implements AmphoraAgents {
 
   async configureHeartbeat(agentUrl: string, settings: HeartbeatSettings): Promise<void> {
     await (await this.#client(agentUrl)).putHeartbeatSettings(settings);
+  }
+
+  certificate(agentUrl: string): Promise<ServedCertificate> {
+    return this.#client(agentUrl).then((c) => c.certificate());
+  }
+
+  certificateRequest(agentUrl: string): Promise<string> {
+    return this.#client(agentUrl).then((c) => c.certificateRequest());
+  }
+
+  installCertificate(agentUrl: string, certificatePem: string): Promise<ServedCertificate> {
+    return this.#client(agentUrl).then((c) => c.installCertificate(certificatePem));
   }
 
   async close(): Promise<void> {

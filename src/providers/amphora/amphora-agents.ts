@@ -4,7 +4,7 @@ import type { AmphoraFileContent } from '../../agent/cert-files.ts';
 import type { HeartbeatSettings } from '../../agent/heartbeat-settings.ts';
 import type { SourcesReport } from '../../agent/stick-table.ts';
 import type { L4Plan } from '../../amphora/render/l4-plan.ts';
-import type { AgentLogAnswer, AmphoraStatus } from '../../amphora/agent-client.ts';
+import type { AgentLogAnswer, AmphoraStatus, ServedCertificate } from '../../amphora/agent-client.ts';
 
 /** What an agent says of one amphora now, for diagnostics. */
 export interface AmphoraProbe {
@@ -43,4 +43,14 @@ export interface AmphoraAgents {
   sources(agentUrl: string, amphoraId: string, listenerId: string, limit: number): Promise<SourcesReport>;
   /** The amphora's daemons, running configuration and servers, asked with a short timeout (diagnostics). */
   probe(agentUrl: string, amphoraId: string): Promise<AmphoraProbe>;
+}
+
+/** A host agent's own certificate, renewed by the controller without the key leaving the host. */
+export interface HostCertificateAgents {
+  /** The certificate the agent serves. */
+  certificate(agentUrl: string): Promise<ServedCertificate>;
+  /** A signing request for a new key the agent keeps pending. */
+  certificateRequest(agentUrl: string): Promise<string>;
+  /** The signed certificate for the pending key; the agent checks, installs and serves it. */
+  installCertificate(agentUrl: string, certificatePem: string): Promise<ServedCertificate>;
 }
