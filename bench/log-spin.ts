@@ -95,7 +95,6 @@ async function measure(transport: string): Promise<Figures> {
       await sleep(SETTLE_MS);
     }
     // Orphaned: no watchdog any more, then no agent.
-    await serve.client.close();
     killPid(serve.servePid, 'SIGTERM');
     for (const deadline = performance.now() + 15_000; pidAlive(serve.servePid) && performance.now() < deadline; ) await sleep(20);
     const agent = serve.agentPid()!;
@@ -126,6 +125,7 @@ async function main(): Promise<void> {
     row('    all workers together, CPU % of one core', f.allWorkersPct);
     row('(b) kill → every amphora re-adopted, ms', f.readoptMs);
     row('(c) orphaned HAProxy worker CPU %, 2 s', f.orphanPct);
+    console.log(table(['transport', 'figure', 'n', 'median', 'min', 'max'], rows.slice(-4)));
   }
   console.log(table(['transport', 'figure', 'n', 'median', 'min', 'max'], rows));
   const ring = medians.get('ring');
