@@ -1,14 +1,15 @@
 // Cost of access logging on HAProxy throughput: the same rendered haproxy.cfg (one HTTP listener,
-// one member) with logging off, and with Octavia's access-log fields sent through the log ring
-// to the agent's receiver (src/agent/amphora-logs.ts, in a process of its own as in the agent),
-// which parses every line and writes it to the amphora's access log; and with
-// FULCRUM_CONNECTION_LOGGING=false (the ring kept for the admin log, `no log` in the frontend).
-// The member is a fourth HAProxy answering 200 itself, so no side is capped by a slow backend.
+// one member) with logging off; with Octavia's access-log fields sent to the agent's receiver
+// (src/agent/amphora-logs.ts, in a process of its own as in the agent), which parses every line
+// and writes it to the amphora's access log, by each transport (FULCRUM_HAPROXY_LOG_TRANSPORT:
+// the named pipe HAProxy inherits, and the log ring forwarded to the receiver's socket); and with
+// FULCRUM_CONNECTION_LOGGING=false (the admin log kept, `no log` in the frontend).
+// The member is another HAProxy answering 200 itself, so no side is capped by a slow backend.
 // All of them run in one run, taking turns round by round (the order alternates), wrk -t1 keep-alive; medians
-// over the rounds and their ratio. Also: the share of requests whose line reached the log (the
-// ring drops lines rather than slowing traffic when the receiver falls behind), HAProxy's CPU per
-// request with and without, and the receiver's CPU per line: on a shared box these explain the
-// req/s figures better than req/s alone.
+// over the rounds and their ratio. Also: the share of each logged target's requests whose line
+// reached the log (both transports drop lines rather than slow traffic when the receiver falls
+// behind), HAProxy's CPU per request, and the receiver's CPU per line: on a shared box these
+// explain the req/s figures better than req/s alone.
 //
 //   node --import tsx bench/access-log.ts          (BENCH_AL_ROUNDS=5 BENCH_AL_SECONDS=5 BENCH_AL_CONNECTIONS=20)
 import { spawn } from 'node:child_process';
@@ -19,6 +20,7 @@ import { childPids, cpuMs, firstOk, freePort, haproxyCheck, loadNote, median, mi
 import { renderHaproxyConfig } from '../src/amphora/render/haproxy-config.ts';
 import { amphoraContext, graph, listener, loadBalancer, member, pool } from '../test/helpers/graph-builder.ts';
 import { amphoraLayout } from '../src/agent/layout.ts';
+import type { LogTarget } from '../src/amphora/render/context.ts';
 import { AmphoraLogs } from '../src/agent/amphora-logs.ts';
 import { createLogger } from '../src/observability/logger.ts';
 
@@ -57,9 +59,17 @@ function wrk(url: string): Promise<{ rps: number; requests: number }> {
   });
 }
 
-function countLines(path: string): number {
-  let n = 0;
-  for (const p of [`${path}.1`, path]) if (existsSync(p)) n += readFileSync(p, 'utf8').split('\n').filter((l) => l !== '').length;
+/** Lines in the access log per listener id (each target has its own listener). */
+function countLines(path: string): Map<string, number> {
+  const n = new Map<string, number>();
+  for (const p of [`${path}.1`, path]) {
+    if (!existsSync(p)) continue;
+    for (const line of readFileSync(p, 'utf8').split('\n')) {
+      if (line === '') continue;
+      const l = (JSON.parse(line) as { l: string }).l;
+      n.set(l, (n.get(l) ?? 0) + 1);
+    }
+  }
   return n;
 }
 
@@ -80,32 +90,35 @@ async function main(): Promise<void> {
     if (!recv.output().includes('receiver ready')) throw new Error(`the receiver did not start:\n${recv.output()}`);
 
     const p = pool({ members: [member({ address: '127.0.0.1', protocol_port: backendPort })] });
-    const targets: { name: string; url: string; workers: () => number[]; stop: () => Promise<void> }[] = [];
-    const variants = [
-      { name: 'logging off', dir: 'silent', logged: false, connectionLogging: true },
-      { name: 'access log to the agent', dir: 'logged', logged: true, connectionLogging: true },
-      // FULCRUM_CONNECTION_LOGGING=false: the ring and the admin log stay, the frontend says `no log`.
-      { name: 'connection logging off', dir: 'admin-only', logged: true, connectionLogging: false },
+    const targets: { name: string; url: string; listenerId: string; logged: boolean; workers: () => number[]; stop: () => Promise<void> }[] = [];
+    const pipe: LogTarget = { kind: 'agent-pipe', fd: 3 };
+    const ring: LogTarget = { kind: 'agent', socket: layout.logSocket, ringBytes: 256 * 1024 };
+    const variants: { name: string; dir: string; log: LogTarget; connectionLogging: boolean }[] = [
+      { name: 'logging off', dir: 'silent', log: { kind: 'none' }, connectionLogging: true },
+      { name: 'access log to the agent, pipe', dir: 'pipe', log: pipe, connectionLogging: true },
+      { name: 'access log to the agent, ring', dir: 'ring', log: ring, connectionLogging: true },
+      // FULCRUM_CONNECTION_LOGGING=false: the admin log stays, the frontend says `no log`.
+      { name: 'connection logging off', dir: 'admin-only', log: pipe, connectionLogging: false },
     ];
-    for (const { name, dir: sub, logged, connectionLogging } of variants) {
+    for (const { name, dir: sub, log, connectionLogging } of variants) {
       const port = await freePort();
       const dir = join(scratch.dir, sub);
       mkdirSync(dir, { recursive: true });
-      const runDir = name === 'access log to the agent' ? layout.runDir : dir;
       const ctx = amphoraContext({
         vipAddress: '127.0.0.1',
-        paths: { runDir, serverStateFile: join(runDir, 'servers.state'), certDir: join(runDir, 'certs') },
-        log: logged ? { kind: 'agent', socket: layout.logSocket, ringBytes: 256 * 1024 } : { kind: 'none' },
+        paths: { runDir: dir, serverStateFile: join(dir, 'servers.state'), certDir: join(dir, 'certs') },
+        log,
         connectionLogging,
       });
+      const l = listener({ protocol_port: port, default_pool_id: p.id });
       const cfgPath = join(dir, 'haproxy.cfg');
-      writeFileSync(cfgPath, renderHaproxyConfig(graph(loadBalancer(), [listener({ protocol_port: port, default_pool_id: p.id })], [p]), ctx));
+      writeFileSync(cfgPath, renderHaproxyConfig(graph(loadBalancer(), [l], [p]), ctx));
       const check = haproxyCheck(cfgPath);
       if (!check.ok) throw new Error(`${name}: haproxy -c refused the rendered config:\n${check.output}`);
-      const haproxy = startHaproxy(cfgPath);
+      const haproxy = startHaproxy(cfgPath, log.kind === 'agent-pipe' ? layout.logPipe : undefined);
       const url = `http://127.0.0.1:${port}/bench/path?q=1`;
       await firstOk(url, 10_000, 10);
-      targets.push({ name, url, workers: () => haproxy.workerPids(), stop: () => haproxy.stop() });
+      targets.push({ name, url, listenerId: l.id, logged: log.kind !== 'none' && connectionLogging, workers: () => haproxy.workerPids(), stop: () => haproxy.stop() });
     }
     await new Promise((r) => setTimeout(r, 500));
     const linesBefore = countLines(layout.accessLog);
@@ -117,7 +130,7 @@ async function main(): Promise<void> {
     // The receiver runs under `node --import tsx`: its own pid and any children.
     const receiverCpu = () => cpuOf([recv.pid, ...childPids(recv.pid)]);
     const receiverCpuStart = receiverCpu();
-    let loggedRequests = 0;
+    const requests = new Map<string, number>(targets.map((t) => [t.name, 0]));
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? targets : [...targets].reverse();
       for (const t of order) {
@@ -125,17 +138,18 @@ async function main(): Promise<void> {
         const r = await wrk(t.url);
         cpuPerRequest.get(t.name)!.push(((cpuOf(t.workers()) - cpu0) * 1000) / r.requests);
         rps.get(t.name)!.push(r.rps);
-        if (t === targets[1]) loggedRequests += r.requests;
+        requests.set(t.name, requests.get(t.name)! + r.requests);
         process.stdout.write(`  round ${round + 1} ${t.name}: ${fmt(r.rps, 0)} req/s\n`);
       }
     }
     // wrk's requests include those still in flight when it stopped; give the last lines a moment.
     await new Promise((r) => setTimeout(r, 1500));
-    const lines = countLines(layout.accessLog) - linesBefore;
+    const linesAfter = countLines(layout.accessLog);
+    const linesOf = (t: (typeof targets)[number]) => (linesAfter.get(t.listenerId) ?? 0) - (linesBefore.get(t.listenerId) ?? 0);
+    const lines = targets.reduce((sum, t) => sum + linesOf(t), 0);
     const receiverUsPerLine = ((receiverCpu() - receiverCpuStart) * 1000) / lines;
 
     const off = median(rps.get(targets[0]!.name)!);
-    const on = median(rps.get(targets[1]!.name)!);
     console.log('');
     console.log(
       table(
@@ -146,11 +160,13 @@ async function main(): Promise<void> {
         }),
       ),
     );
-    const adminOnly = median(rps.get(targets[2]!.name)!);
-    console.log(`\nratio logging on / off: ${fmt(on / off, 3)} (${fmt((1 - on / off) * 100, 1)} % fewer req/s with access logs)`);
-    console.log(`ratio connection logging off / logging off: ${fmt(adminOnly / off, 3)}`);
-    console.log(`lines in the access log: ${lines} of ${loggedRequests} requests (${fmt((lines / loggedRequests) * 100, 1)} %)`);
-    console.log(`agent receiver CPU per line: ${fmt(receiverUsPerLine, 1)} µs (the agent shares the host's CPUs with HAProxy)`);
+    console.log('');
+    for (const t of targets.slice(1)) console.log(`ratio ${t.name} / logging off: ${fmt(median(rps.get(t.name)!) / off, 3)}`);
+    for (const t of targets.filter((x) => x.logged)) {
+      const n = requests.get(t.name)!;
+      console.log(`${t.name}: ${linesOf(t)} lines in the access log for ${n} requests (${fmt((linesOf(t) / n) * 100, 1)} %)`);
+    }
+    console.log(`agent receiver CPU per line: ${fmt(receiverUsPerLine, 1)} µs, both transports together (the agent shares the host's CPUs with HAProxy)`);
     for (const t of targets) await t.stop();
     await backend.stop();
     await recv.stop();

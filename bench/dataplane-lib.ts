@@ -4,7 +4,7 @@
 // starts it stops by PID — serve, the detached amphora agent and its HAProxy masters (by their
 // pid files), nginx, haproxy — and every temp dir it makes it removes, also on Ctrl-C.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import { connect, createServer as createNetServer } from 'node:net';
 import { randomInt } from 'node:crypto';
@@ -152,8 +152,9 @@ function killTree(pid: number): void {
  * comparisons: with the kernel's autogroup scheduling (on here) every session is its own
  * CPU-share group, so a process in the bench's session shares its CPU slice with wrk.
  */
-export function startProc(label: string, file: string, args: string[], options: { env?: NodeJS.ProcessEnv; detached?: boolean } = {}): Proc {
-  const proc = spawn(file, args, { cwd: ROOT, env: options.env ?? process.env, detached: options.detached ?? false, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startProc(label: string, file: string, args: string[], options: { env?: NodeJS.ProcessEnv; detached?: boolean; fd3?: number } = {}): Proc {
+  const stdio = ['ignore', 'pipe', 'pipe', ...(options.fd3 === undefined ? [] : [options.fd3])] as ('ignore' | 'pipe' | number)[];
+  const proc = spawn(file, args, { cwd: ROOT, env: options.env ?? process.env, detached: options.detached ?? false, stdio });
   let tail = '';
   const keep = (chunk: Buffer) => {
     tail = (tail + chunk.toString()).slice(-8000);
@@ -576,9 +577,15 @@ export interface OwnHaproxy {
 }
 
 /** `haproxy -Ws -f cfg`, our child in a session of its own: master-worker, as the agent runs it. */
-export function startHaproxy(cfgPath: string): OwnHaproxy {
-  const proc = startProc('haproxy', 'haproxy', ['-Ws', '-f', cfgPath], { detached: true });
-  return { proc, workerPids: () => childPids(proc.pid), stop: () => proc.stop() };
+/** `logPipe`: a named pipe HAProxy inherits as descriptor 3, as the agent passes it (`log fd@3`). */
+export function startHaproxy(cfgPath: string, logPipe?: string): OwnHaproxy {
+  const fd3 = logPipe === undefined ? undefined : openSync(logPipe, constants.O_RDWR | constants.O_NONBLOCK);
+  try {
+    const proc = startProc('haproxy', 'haproxy', ['-Ws', '-f', cfgPath], { detached: true, fd3 });
+    return { proc, workerPids: () => childPids(proc.pid), stop: () => proc.stop() };
+  } finally {
+    if (fd3 !== undefined) closeSync(fd3);
+  }
 }
 
 export function haproxyCheck(cfgPath: string): { ok: boolean; ms: number; output: string } {

@@ -147,6 +147,8 @@ export interface FulcrumConfig {
   webhookAllowedCidrs: string[];
   /** Whether HAProxy logs tenant traffic (Octavia's [haproxy_amphora] connection_logging); the admin log flows either way. */
   connectionLogging: boolean;
+  /** How each amphora's HAProxy sends its log to the agent: a named pipe, or HAProxy's ring (docs/access-logs.md §1). */
+  haproxyLogTransport: 'pipe' | 'ring';
 }
 
 interface Setting<K extends keyof FulcrumConfig> {
@@ -325,6 +327,7 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'webhookDeniedCidrs', env: 'FULCRUM_WEBHOOK_DENIED_CIDRS', parse: cidrList('FULCRUM_WEBHOOK_DENIED_CIDRS') },
   { key: 'webhookAllowedCidrs', env: 'FULCRUM_WEBHOOK_ALLOWED_CIDRS', parse: cidrList('FULCRUM_WEBHOOK_ALLOWED_CIDRS') },
   { key: 'connectionLogging', env: 'FULCRUM_CONNECTION_LOGGING', parse: bool('FULCRUM_CONNECTION_LOGGING') },
+  { key: 'haproxyLogTransport', env: 'FULCRUM_HAPROXY_LOG_TRANSPORT', parse: oneOf('FULCRUM_HAPROXY_LOG_TRANSPORT', ['pipe', 'ring'] as const) },
 ];
 
 export const DEFAULT_CONFIG: FulcrumConfig = {
@@ -399,6 +402,7 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   webhookDeniedCidrs: [...DEFAULT_DENIED_CIDRS],
   webhookAllowedCidrs: [],
   connectionLogging: true,
+  haproxyLogTransport: 'pipe',
 };
 
 function parseProtectionDefaults(raw: unknown): ProtectionOverrides {

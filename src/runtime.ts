@@ -150,7 +150,7 @@ export async function openRuntime(config: FulcrumConfig, options: RuntimeOptions
     db: database.db,
     callbacks,
     dataPlane: plane,
-    render: (graph, amphora, peers) => renderAmphora(graph, amphora, peers, { protectionDefaults: config.protectionDefaults, connectionLogging: config.connectionLogging }),
+    render: (graph, amphora, peers) => renderAmphora(graph, amphora, peers, { protectionDefaults: config.protectionDefaults, connectionLogging: config.connectionLogging, logTransport: config.haproxyLogTransport }),
     fileContents: (files) => amphoraFileContents(database.db, secretStoreFor(config), files),
     unsupported: amphoraUnsupported,
     computeDriver: config.computeDriver,

@@ -1,8 +1,11 @@
-// One amphora's logs: the unix socket its HAProxy's log ring connects to (layout.logSocket), the
-// access log kept per load balancer (access-log-store.ts), HAProxy's administrative messages in
-// a bounded file, and the copy for the operator's collector, if one is configured.
-import { rmSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+// One amphora's logs: the named pipe its HAProxy writes them to (layout.logPipe) or, with the
+// ring transport, the unix socket its log ring connects to (layout.logSocket); the access log kept
+// per load balancer (access-log-store.ts), HAProxy's administrative messages in a bounded file,
+// and the copy for the operator's collector, if one is configured.
+import { execFile } from 'node:child_process';
+import { constants, lstatSync, openSync, rmSync } from 'node:fs';
+import { createServer, Socket, type Server } from 'node:net';
+import { promisify } from 'node:util';
 import type { Logger } from '../observability/logger.ts';
 import { AccessLogStore, type AccessLogEntry, type AccessLogQuery } from './access-log-store.ts';
 import type { AmphoraLayout } from './layout.ts';
@@ -30,6 +33,7 @@ export class AmphoraLogs {
   readonly access: AccessLogStore;
   private readonly admin: BoundedTextLog;
   private server: Server | null = null;
+  private pipe: Socket | null = null;
   private readonly connections = new Set<Socket>();
 
   constructor(
@@ -42,9 +46,17 @@ export class AmphoraLogs {
     this.admin = new BoundedTextLog(layout.adminLog, settings.adminLogBytes);
   }
 
-  /** Opens the stored log and listens; a socket a previous agent left behind is replaced. */
+  /**
+   * Opens the stored log, reads the pipe and listens on the socket. The pipe a previous agent
+   * made is kept, with what HAProxy wrote into it meanwhile; a socket it left is replaced.
+   */
   async start(): Promise<void> {
     this.access.open();
+    await makeNamedPipe(this.layout.logPipe);
+    // Opened for writing too, so the pipe never reads as ended while no HAProxy runs.
+    const pipe = new Socket({ fd: openSync(this.layout.logPipe, constants.O_RDWR | constants.O_NONBLOCK), readable: true, writable: false });
+    this.consume(pipe);
+    this.pipe = pipe;
     rmSync(this.layout.logSocket, { force: true });
     const server = createServer((socket) => this.accept(socket));
     await new Promise<void>((resolve, reject) => {
@@ -62,8 +74,13 @@ export class AmphoraLogs {
     return { last_seq: this.access.lastSeq, logs: this.access.read(query) };
   }
 
-  /** Stops listening (HAProxy's ring keeps the newest messages until the next agent connects). */
+  /**
+   * Stops reading and listening: what HAProxy writes meanwhile waits in the pipe (or its ring)
+   * for the next agent, as much as the pipe holds.
+   */
   close(): void {
+    this.pipe?.destroy();
+    this.pipe = null;
     for (const socket of this.connections) socket.destroy();
     this.server?.close();
     this.server = null;
@@ -72,15 +89,26 @@ export class AmphoraLogs {
 
   private accept(socket: Socket): void {
     this.connections.add(socket);
+    this.consume(socket);
+    socket.on('close', () => this.connections.delete(socket));
+  }
+
+  /** Receives the messages of a stream, the pipe or a ring connection. */
+  private consume(stream: Socket): void {
     let pending: Buffer = Buffer.alloc(0);
-    socket.on('data', (data) => {
+    stream.on('data', (data) => {
       const { frames, rest } = splitSyslogFrames(pending.length > 0 ? Buffer.concat([pending, data]) : data);
       pending = rest;
       for (const frame of frames) this.receive(frame);
-      if (pending.length > MAX_PENDING) socket.destroy();
+      // A writer that never ends a line: on the pipe its bytes are dropped, a connection is cut.
+      if (pending.length > MAX_PENDING) {
+        if (stream === this.pipe) pending = Buffer.alloc(0);
+        else stream.destroy();
+      }
     });
-    socket.on('error', () => {});
-    socket.on('close', () => this.connections.delete(socket));
+    stream.on('error', (err) => {
+      if (stream === this.pipe) this.log.error({ err, amphora_id: this.amphoraId }, 'log pipe failed');
+    });
   }
 
   private receive(frame: string): void {
@@ -94,4 +122,17 @@ export class AmphoraLogs {
     } else return;
     this.settings.offload?.send(message, this.amphoraId);
   }
+}
+
+const execFileAsync = promisify(execFile);
+
+/** Node cannot make a named pipe: coreutils' mkfifo does. Something else at the path is replaced. */
+async function makeNamedPipe(path: string): Promise<void> {
+  try {
+    if (lstatSync(path).isFIFO()) return;
+    rmSync(path, { force: true, recursive: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await execFileAsync('mkfifo', ['-m', '600', path]);
 }

@@ -33,6 +33,8 @@ export interface DaemonSpec {
   args: string[];
   pidFile: string;
   logPath: string;
+  /** A named pipe the daemon inherits as descriptor 3 (process-runner.ts). */
+  namedPipe?: string;
   /** Recognises this daemon in /proc/<pid>/cmdline when re-adopting. */
   owns: (cmdline: string[]) => boolean;
 }
@@ -80,7 +82,7 @@ export class Daemon {
   async start(): Promise<number> {
     if (this.isRunning()) throw new Error(`${this.spec.name} is already running (pid ${this.tracked!.pid})`);
     const logOffset = await this.logSize();
-    const child: ChildProcess = await spawnDaemon(this.netns(), this.spec.file, this.spec.args, this.spec.logPath);
+    const child: ChildProcess = await spawnDaemon(this.netns(), this.spec.file, this.spec.args, this.spec.logPath, this.spec.namedPipe);
     const running = () => child.exitCode === null && child.signalCode === null;
     this.track(child.pid!, running, (fire) => {
       child.once('exit', fire);

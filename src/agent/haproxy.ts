@@ -52,6 +52,7 @@ export class Haproxy extends SupervisedProgram {
         args: ['-Ws', '-S', `${layout.masterSocket},mode,600`, '-f', layout.haproxyConfig, '-p', layout.haproxyPid],
         pidFile: layout.haproxyPid,
         logPath: layout.haproxyLog,
+        namedPipe: layout.logPipe,
         owns: (cmdline) => basename(cmdline[0] ?? '') === HAPROXY && cmdline.includes(layout.haproxyConfig),
       },
       netns,

@@ -28,7 +28,12 @@ export interface AmphoraLayout {
   vrrpState: string;
   /** The PEM files haproxy.cfg names (`<runDir>/certs`, as the controller renders it). */
   certDir: string;
-  /** Unix stream socket HAProxy's log ring connects to (`server agent unix@<this>`). */
+  /**
+   * Named pipe HAProxy logs to: each HAProxy the agent starts inherits it, opened for reading and
+   * writing (so it never sees a closed pipe), as HAPROXY_LOG_FD (`log fd@3`).
+   */
+  logPipe: string;
+  /** Unix stream socket HAProxy's log ring connects to (`server agent unix@<this>`), for FULCRUM_HAPROXY_LOG_TRANSPORT=ring. */
   logSocket: string;
   /** The access log, JSON lines, with `<this>.1` before it (access-log-store.ts). */
   accessLog: string;
@@ -38,6 +43,9 @@ export interface AmphoraLayout {
   l4Plan: string;
   l4Ruleset: string;
 }
+
+/** The descriptor HAProxy inherits the log pipe as; the renderer writes `log fd@3` (src/providers/amphora/render-context.ts). */
+export const HAPROXY_LOG_FD = 3;
 
 /** Unix socket paths are limited to 107 bytes (sun_path). */
 export const MAX_SOCKET_PATH = 107;
@@ -62,6 +70,7 @@ export function amphoraLayout(baseDir: string, amphoraId: string): AmphoraLayout
     notifyScript: file('keepalived-notify.sh'),
     vrrpState: file('vrrp.state'),
     certDir: file('certs'),
+    logPipe: file('log.pipe'),
     logSocket: file('log.sock'),
     accessLog: file('access.log'),
     adminLog: file('haproxy-admin.log'),

@@ -2,7 +2,7 @@
 // is applied in exactly one place, and arguments always travel as an array (no shell ever
 // parses a name, a path or a config).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, constants, openSync } from 'node:fs';
 import { ProgramMissing } from './errors.ts';
 
 export interface Command {
@@ -43,13 +43,16 @@ export function run(netns: string | null, file: string, args: string[], timeoutM
  * Starts a long-running daemon that must outlive the agent: its own session and process group
  * (a signal to the agent's group does not reach it) and its output appended to a file rather
  * than a pipe (a pipe would break, and the daemon get EPIPE, the moment the agent exits).
+ * `namedPipe`, when given, is opened for reading and writing and inherited as descriptor 3: the
+ * daemon holds both ends, so the pipe never breaks under it either, and its writes never block.
  * Resolves once the program is running, rejects if it could not be executed.
  */
-export function spawnDaemon(netns: string | null, file: string, args: string[], logPath: string): Promise<ChildProcess> {
+export function spawnDaemon(netns: string | null, file: string, args: string[], logPath: string, namedPipe?: string): Promise<ChildProcess> {
   const command = commandFor(netns, file, args);
   const logFd = openSync(logPath, 'a', 0o600);
+  const pipeFd = namedPipe === undefined ? null : openSync(namedPipe, constants.O_RDWR | constants.O_NONBLOCK);
   try {
-    const child = spawn(command.file, command.args, { detached: true, stdio: ['ignore', logFd, logFd] });
+    const child = spawn(command.file, command.args, { detached: true, stdio: ['ignore', logFd, logFd, ...(pipeFd === null ? [] : [pipeFd])] });
     child.unref();
     return new Promise((resolve, reject) => {
       child.once('spawn', () => resolve(child));
@@ -59,5 +62,6 @@ export function spawnDaemon(netns: string | null, file: string, args: string[], 
     });
   } finally {
     closeSync(logFd);
+    if (pipeFd !== null) closeSync(pipeFd);
   }
 }

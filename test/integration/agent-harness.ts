@@ -213,6 +213,8 @@ export interface ConfigOptions {
   amphoraId: string;
   frontendPort: number;
   servers: { name: string; port: number; weight?: number; check?: boolean }[];
+  /** Extra lines for the global section. */
+  globalLines?: string[];
   /** Extra lines for the frontend section. */
   frontendLines?: string[];
   /** Extra sections appended at the end. */
@@ -228,6 +230,7 @@ export function haproxyConfig(o: ConfigOptions): string {
     `  stats socket ${layout.statsSocket} mode 600 level admin expose-fd listeners`,
     `  server-state-file ${layout.serverState}`,
     '  hard-stop-after 30s',
+    ...(o.globalLines ?? []).map((l) => `  ${l}`),
     'defaults',
     '  mode http',
     '  timeout connect 2s',

@@ -2,7 +2,7 @@
 // would silently lose server state across reloads (the agent dumps it to its own path).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { amphoraLayout } from '../../src/agent/layout.ts';
+import { amphoraLayout, HAPROXY_LOG_FD } from '../../src/agent/layout.ts';
 import { renderContext } from '../../src/providers/amphora/render-context.ts';
 import { statsSocketPath } from '../../src/amphora/render/amphora-files.ts';
 import type { LbGraph } from '../../src/model/lb-graph.ts';
@@ -13,4 +13,8 @@ test('rendered state file and stats socket match the agent layout', () => {
   const ctx = renderContext(graph, { id: 'amp-1', role: 'STANDALONE', run_dir: layout.runDir, netns: null, agent_url: null, vrrp_interface: null, vrrp_ip: null, vrrp_id: null, vrrp_priority: null });
   assert.equal(ctx.paths.serverStateFile, layout.serverState);
   assert.equal(statsSocketPath(ctx.paths), layout.statsSocket);
+  // The descriptor the agent passes its log pipe as is the one haproxy.cfg logs to.
+  assert.deepEqual(ctx.log, { kind: 'agent-pipe', fd: HAPROXY_LOG_FD });
+  const ring = renderContext(graph, { id: 'amp-1', role: 'STANDALONE', run_dir: layout.runDir, netns: null, agent_url: null, vrrp_interface: null, vrrp_ip: null, vrrp_id: null, vrrp_priority: null }, [], undefined, 'ring');
+  assert.equal(ring.log.kind === 'agent' && ring.log.socket, layout.logSocket);
 });

@@ -72,3 +72,9 @@ test('webhook address ranges and connection logging: defaults, overrides, a bad 
   assert.throws(() => loadConfig({ FULCRUM_WEBHOOK_DENIED_CIDRS: '169.254.0.0/16,metadata' }), /FULCRUM_WEBHOOK_DENIED_CIDRS: 'metadata' is not a CIDR/);
   assert.throws(() => loadConfig({ FULCRUM_CONNECTION_LOGGING: 'sometimes' }), /FULCRUM_CONNECTION_LOGGING must be true or false/);
 });
+
+test('HAProxy log transport: the pipe by default, the ring when asked, anything else refused', () => {
+  assert.equal(loadConfig({}).haproxyLogTransport, 'pipe');
+  assert.equal(loadConfig({ FULCRUM_HAPROXY_LOG_TRANSPORT: 'ring' }).haproxyLogTransport, 'ring');
+  assert.throws(() => loadConfig({ FULCRUM_HAPROXY_LOG_TRANSPORT: 'udp' }), /FULCRUM_HAPROXY_LOG_TRANSPORT/);
+});

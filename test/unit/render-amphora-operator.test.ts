@@ -1,5 +1,5 @@
-// The operator's settings reach what an amphora is sent: FULCRUM_CONNECTION_LOGGING through
-// renderAmphora (the function the amphora provider renders with).
+// The operator's settings reach what an amphora is sent: FULCRUM_CONNECTION_LOGGING and
+// FULCRUM_HAPROXY_LOG_TRANSPORT through renderAmphora (the function the amphora provider renders with).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderAmphora } from '../../src/providers/amphora/render-amphora.ts';
@@ -17,6 +17,18 @@ test('connection logging on by default; off renders no log in the frontend and k
   const off = renderAmphora(g, amphora, [], { connectionLogging: false }).haproxy;
   assert.match(off, /^ {4}no log$/m);
   assert.doesNotMatch(off, /log-format|log-tag/);
-  assert.match(off, /^ {4}log ring@fulcrum_log len 8192 local1 notice$/m);
+  assert.match(off, /^ {4}log fd@3 len 4096 format rfc5424 local1 notice$/m);
   assert.match(off, /^defaults\n {4}log global$/m);
+});
+
+test('HAProxy logs to the inherited pipe by default, through the ring to the socket when the operator says ring', () => {
+  const l = listener();
+  const g = graph(loadBalancer(), [l], []);
+  const pipe = renderAmphora(g, amphora, []).haproxy;
+  assert.match(pipe, /^global\n(?: {4}.*\n)*? {4}log fd@3 len 4096 format rfc5424 local0 info\n {4}log fd@3 len 4096 format rfc5424 local1 notice$/m);
+  assert.doesNotMatch(pipe, /ring|unix@/);
+  const ring = renderAmphora(g, amphora, [], { logTransport: 'ring' }).haproxy;
+  assert.match(ring, /^ {4}log ring@fulcrum_log len 8192 local0 info$/m);
+  assert.match(ring, /^ring fulcrum_log\n(?: {4}.*\n)* {4}server agent unix@\/run\/fulcrum\/a\/log\.sock$/m);
+  assert.doesNotMatch(ring, /fd@3/);
 });

@@ -18,10 +18,16 @@ export interface AmphoraPaths {
 }
 
 /**
- * `agent`: a ring buffer of `ringBytes` in HAProxy, forwarded to the agent's unix stream socket
- * `socket` (haproxy-logging.ts).
+ * `agent-pipe`: lines written to the file descriptor `fd` HAProxy inherits from its agent, a
+ * named pipe the agent reads (haproxy-logging.ts). `agent`: a ring buffer of `ringBytes` in
+ * HAProxy, forwarded to the agent's unix stream socket `socket`.
  */
-export type LogTarget = { kind: 'none' } | { kind: 'stdout' } | { kind: 'unix'; path: string } | { kind: 'agent'; socket: string; ringBytes: number };
+export type LogTarget =
+  | { kind: 'none' }
+  | { kind: 'stdout' }
+  | { kind: 'unix'; path: string }
+  | { kind: 'agent-pipe'; fd: number }
+  | { kind: 'agent'; socket: string; ringBytes: number };
 
 export interface HaproxyPeer {
   /** The amphora id; the local one is the peer named `AmphoraRenderContext.amphoraId`. */
@@ -134,6 +140,9 @@ export function checkContext(ctx: AmphoraRenderContext): void {
   for (const [field, path] of Object.entries(ctx.paths)) checkFilePath(path, `paths.${field}`);
   if (ctx.log.kind === 'unix') checkFilePath(ctx.log.path, 'log.path');
   if (ctx.log.kind === 'agent') checkFilePath(ctx.log.socket, 'log.socket');
+  if (ctx.log.kind === 'agent-pipe' && !(Number.isInteger(ctx.log.fd) && ctx.log.fd > 2 && ctx.log.fd < 1024)) {
+    throw new ConfigError(`amphora render context: log.fd must be an inherited descriptor above 2, not ${ctx.log.fd}.`);
+  }
   if (ctx.topology === 'ACTIVE_STANDBY' && !ctx.peers.some((p) => p.name === ctx.amphoraId)) {
     throw new ConfigError('amphora render context: ACTIVE_STANDBY peers must include this amphora (named by its id).');
   }

@@ -1,10 +1,14 @@
-// How an amphora's HAProxy logs, when it logs to its agent: a `ring` buffer in HAProxy's own
-// memory, forwarded over a stream connection to the agent's unix socket in the run directory.
-// A ring rather than a datagram socket or a file: it is bounded (a slow or restarting agent costs
-// old messages, never memory or disk), it keeps what arrived while the agent was away, and a unix
-// path reaches the agent from inside a network namespace. Traffic goes to facility local0 and the
-// administrative messages (server up/down, alerts) to local1 at notice and above, the split
-// Octavia's amphorae use (docs/access-logs.md §1). Pure.
+// How an amphora's HAProxy logs, when it logs to its agent. By default (`agent-pipe`) it writes
+// each line to a descriptor it inherited from the agent: a named pipe in the run directory that
+// the agent reads. The pipe outlives the agent: while no agent reads, the kernel keeps its buffer
+// (the oldest 64 KiB of lines), further lines are dropped by a write that fails at once, and
+// with no traffic nothing happens at all. The alternative (`agent`, FULCRUM_HAPROXY_LOG_TRANSPORT
+// =ring) is a `ring` buffer in HAProxy's memory forwarded over a stream connection to the agent's
+// unix socket; HAProxy 2.6 retries that connection without any delay while nobody listens, about
+// a thousand failed connects per second per HAProxy, for as long as the agent is away
+// (docs/access-logs.md §1). Both reach the agent from inside a network namespace (a path, not an
+// address). Traffic goes to facility local0 and the administrative messages (server up/down,
+// alerts) to local1 at notice and above, the split Octavia's amphorae use. Pure.
 import type { ListenerNode } from '../../model/lb-graph.ts';
 import type { AmphoraRenderContext } from './context.ts';
 import { checkId, checkInteger, quote } from './haproxy-quote.ts';
@@ -12,6 +16,12 @@ import { checkId, checkInteger, quote } from './haproxy-quote.ts';
 export const LOG_RING = 'fulcrum_log';
 /** The longest message the ring carries; longer request lines are cut, not dropped. */
 export const LOG_MAX_LENGTH = 8192;
+/**
+ * The longest line written to the pipe, its line feed included: PIPE_BUF, so that a line is
+ * written whole or not at all (also by the old and new workers of a reload sharing the pipe),
+ * never cut in the middle by a full pipe.
+ */
+export const PIPE_LOG_MAX_LENGTH = 4096;
 
 /**
  * Octavia's default access-log fields (its `user_log_format`): project, load balancer, frontend
@@ -36,6 +46,8 @@ export function globalLogLines(ctx: AmphoraRenderContext): string[] {
       return ['log stdout format raw local0'];
     case 'unix':
       return [`log ${ctx.log.path} local0`];
+    case 'agent-pipe':
+      return [`log fd@${ctx.log.fd} len ${PIPE_LOG_MAX_LENGTH} format rfc5424 local0 info`, `log fd@${ctx.log.fd} len ${PIPE_LOG_MAX_LENGTH} format rfc5424 local1 notice`];
     case 'agent':
       return [`log ring@${LOG_RING} len ${LOG_MAX_LENGTH} local0 info`, `log ring@${LOG_RING} len ${LOG_MAX_LENGTH} local1 notice`];
     case 'none':

@@ -16,6 +16,14 @@ export const DEFAULT_LIMITS: AmphoraLimits = { maxconn: 9000, hardStopAfterMs: 3
 /** HAProxy's log buffer: what it keeps while the agent is away (a restart), about 1000 lines. */
 export const LOG_RING_BYTES = 256 * 1024;
 
+/**
+ * How HAProxy's log reaches the agent (FULCRUM_HAPROXY_LOG_TRANSPORT): `pipe`, the default, a
+ * named pipe HAProxy inherits as this descriptor (the agent's HAPROXY_LOG_FD, src/agent/layout.ts);
+ * `ring`, HAProxy's ring forwarded to the agent's log socket (docs/access-logs.md §1).
+ */
+export type HaproxyLogTransport = 'pipe' | 'ring';
+export const HAPROXY_LOG_FD = 3;
+
 /** Where the two HAProxy peers of a pair replicate stick tables, on their VRRP addresses. */
 export const HAPROXY_PEER_PORT = 1025;
 
@@ -40,7 +48,13 @@ function vrrpContext(amphora: AmphoraRecord, peers: AmphoraRecord[], runDir: str
 }
 
 /** `peers`: the other live amphorae of the load balancer (ACTIVE_STANDBY: the other of the pair). */
-export function renderContext(graph: LbGraph, amphora: AmphoraRecord, peers: AmphoraRecord[] = [], limits: AmphoraLimits = DEFAULT_LIMITS): AmphoraRenderContext {
+export function renderContext(
+  graph: LbGraph,
+  amphora: AmphoraRecord,
+  peers: AmphoraRecord[] = [],
+  limits: AmphoraLimits = DEFAULT_LIMITS,
+  logTransport: HaproxyLogTransport = 'pipe',
+): AmphoraRenderContext {
   if (!amphora.run_dir) throw new Error(`amphora ${amphora.id} is not registered with an agent yet`);
   const runDir = amphora.run_dir;
   const pair = graph.loadBalancer.topology === 'ACTIVE_STANDBY';
@@ -58,9 +72,9 @@ export function renderContext(graph: LbGraph, amphora: AmphoraRecord, peers: Amp
     },
     maxconn: limits.maxconn,
     hardStopAfterMs: limits.hardStopAfterMs,
-    // HAProxy logs through a ring to the agent's socket (src/agent/layout.ts), which keeps the
-    // load balancer's access log.
-    log: { kind: 'agent', socket: `${runDir}/log.sock`, ringBytes: LOG_RING_BYTES },
+    // HAProxy logs to its agent (src/agent/layout.ts: the pipe it passes, the socket it serves),
+    // which keeps the load balancer's access log.
+    log: logTransport === 'ring' ? { kind: 'agent', socket: `${runDir}/log.sock`, ringBytes: LOG_RING_BYTES } : { kind: 'agent-pipe', fd: HAPROXY_LOG_FD },
     peers: pair ? [amphora, ...vrrpPeers].map((a) => ({ name: a.id, address: a.vrrp_ip ?? '', port: HAPROXY_PEER_PORT })) : [],
     vrrp: pair ? vrrpContext(amphora, vrrpPeers, runDir) : null,
   };
