@@ -63,7 +63,6 @@ async function main(): Promise<void> {
     );
 
     const rows: string[][] = [];
-    // The victim's topology matters where the round hits one load balancer's amphora.
     // The victim's topology matters where the round hits one load balancer's amphora, and in a
     // pair whether that amphora was the MASTER (inflict names its role).
     const groupOf = (round: ChaosRound & { what: string }) => {

@@ -50,11 +50,12 @@ async function runChaos(t: TestContext, install: ChaosInstall, rounds: number, s
   for (const lb of install.lbs) probers.push(new VipProber(lb, 20, 500, 10 * 60_000));
   const log: string[] = [];
   const played: ChaosRound[] = [];
+  const start = Date.now();
   for (let r = 0; r < rounds; r++) {
     const round = nextRound(install, random);
     const what = await install.inflict(round.kind, round.victim, round.pick);
     played.push(round);
-    log.push(`round ${r}: ${round.kind}: ${what}; next in ${round.pauseMs} ms`);
+    log.push(`round ${r} at ${Date.now() - start} ms: ${round.kind}: ${what}; next in ${round.pauseMs} ms`);
     t.diagnostic(log.at(-1)!);
     await sleep(round.pauseMs);
   }
@@ -70,7 +71,8 @@ async function runChaos(t: TestContext, install: ChaosInstall, rounds: number, s
   await install.settle(SETTLE_POLLS).catch((err: Error) => assert.fail(`seed ${seed}: ${err.message}\n${log.join('\n')}\n${serveLines()}`));
   for (const p of probers) {
     const { failed, outageMs } = p.outage(0, end);
-    t.diagnostic(`${p.lb.url} (${p.lb.topology}): ${failed} failed requests of ${p.samples.length}, first outage ${outageMs} ms`);
+    const runs = p.failures(start, Date.now()).map((f) => `${f.from - start}-${f.to - start} ms (${f.failed})`);
+    t.diagnostic(`${p.lb.url} (${p.lb.topology}): ${failed} failed requests of ${p.samples.length}, first outage ${outageMs} ms; failures at ${runs.join(', ') || 'none'}`);
   }
   // The probers saw the failures: the rounds did hit the data plane.
   if (played.some(interruptsService)) assert.ok(probers.some((p) => p.outage(0, end).failed > 0), `no prober saw a failure: ${log.join('\n')}`);

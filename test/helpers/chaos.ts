@@ -82,6 +82,21 @@ export class VipProber {
     return { failed: window.filter((s) => !s.ok).length, outageMs: (back?.at ?? to) - window[firstBad].at };
   }
 
+  /** The runs of failed requests sent in [from, to): when each began and ended, and its requests. */
+  failures(from: number, to: number): { from: number; to: number; failed: number }[] {
+    const runs: { from: number; to: number; failed: number }[] = [];
+    let open: { from: number; to: number; failed: number } | null = null;
+    for (const s of this.samples) {
+      if (s.at < from || s.at >= to) continue;
+      if (s.ok) open = null;
+      else if (open) {
+        open.to = s.at;
+        open.failed++;
+      } else runs.push((open = { from: s.at, to: s.at, failed: 1 }));
+    }
+    return runs;
+  }
+
   async stop(): Promise<void> {
     this.running = false;
     await this.done;
