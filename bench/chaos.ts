@@ -115,7 +115,7 @@ async function main(): Promise<void> {
       console.log(`serve, ${entry.time - (rounds[round]?.at ?? entry.time)} ms into round ${round}: ${entry.msg}: ${entry.amphora_id ?? ''} ${entry.reason ?? entry.err ?? ''}`.slice(0, 400));
     }
     const problems = await install.problems();
-    console.log(`final: ${settled}; consistency: ${problems.length === 0 ? 'OK (none pending, one ALLOCATED amphora per LB, one agent, one HAProxy master per amphora, no orphan)' : problems.join('; ')}`);
+    console.log(`final: ${settled}; consistency: ${problems.length === 0 ? 'OK (none pending, every LB with its whole set of ALLOCATED amphorae, one agent, each daemon once per amphora, no orphan)' : problems.join('; ')}`);
     if (problems.length > 0 || settled.startsWith('NOT')) {
       // For the report: what serve logged about the load balancers left wrong.
       const wrong = install.lbs.filter((lb) => problems.some((p) => p.includes(lb.id)) || settled.includes(lb.id));
