@@ -39,6 +39,10 @@
 #                                load killing an amphora's HAProxy, the agent, or the agent and every
 #                                HAProxy; outage and failed requests per failure kind, and the final
 #                                consistency check. Not part of `all`.
+#   bench/run.sh chaos-netns     the same on the netns compute driver (root): SINGLE and ACTIVE_STANDBY
+#                                load balancers, rounds killing an amphora's HAProxy or keepalived, the
+#                                agent, or deleting an amphora's namespace; outage per failure kind,
+#                                topology and role of the victim. Not part of `all`.
 #   bench/run.sh hosts           the device inventory: scheduler decisions/s, 200 LBs placed over 5
 #                                hosts (noop compute), and the drain of a host with 20 LBs (two
 #                                `fulcrum host join` agents, process compute) with the longest
@@ -72,7 +76,7 @@
 # spare: BENCH_SPARE_ROUNDS=15  BENCH_SPARE_POOL=2
 # active-standby (root, netns driver: drill → outage, pair whole again): BENCH_AS_ROUNDS=10
 # single-lost (root, netns driver: namespace deleted → replacement serving): BENCH_SL_ROUNDS=10
-# chaos: BENCH_CHAOS_ROUNDS=30  BENCH_CHAOS_LBS=3  BENCH_CHAOS_LOAD=2  FULCRUM_TEST_SEED=<seed to replay>
+# chaos: BENCH_CHAOS_ROUNDS=30  BENCH_CHAOS_LBS=3 (chaos-netns: 4)  BENCH_CHAOS_LOAD=2  FULCRUM_TEST_SEED=<seed to replay>
 # protection: BENCH_PROTECTION_SECONDS=5  BENCH_PROTECTION_ROUNDS=5  BENCH_PROTECTION_FLOOD=1000
 # udp (root, netns driver: UDP dgram/s and latency VIP vs direct, member change → flows follow): BENCH_UDP_RUNS=5 BENCH_UDP_ROUNDS=5
 # auto-failover: BENCH_AF_ROUNDS=10   heartbeat: BENCH_HB_AMPHORAE=500  BENCH_HB_SECONDS=10  BENCH_HB_PACKETS=20000
@@ -114,6 +118,7 @@ case "${1:-all}" in
   auto-failover) run auto-failover ;;
   heartbeat) run heartbeat-rate ;;
   chaos) run chaos ;;
+  chaos-netns) BENCH_CHAOS_DRIVER=netns run chaos ;;
   metrics) run metrics ;;
   protection) run protection ;;
   udp) run udp ;;
@@ -124,7 +129,7 @@ case "${1:-all}" in
     run create-to-active
     ;;
   *)
-    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|spare|active-standby|single-lost|auto-failover|heartbeat|chaos|metrics|webhooks|protection|udp|scale|hosts|all]" >&2
+    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|spare|active-standby|single-lost|auto-failover|heartbeat|chaos|chaos-netns|metrics|webhooks|protection|udp|scale|hosts|all]" >&2
     exit 2
     ;;
 esac

@@ -43,7 +43,7 @@ describe('an agent kept away past the heartbeat timeout', () => {
   let agentPort: number;
 
   before(async () => {
-    install = await startChaosInstall('agent-restart', 2);
+    install = await startChaosInstall('agent-restart', { topologies: ['SINGLE', 'SINGLE'] });
     await install.settle(SETTLE_POLLS);
     await install.heard(SETTLE_POLLS);
     agentPort = (JSON.parse(readFileSync(join(install.agentDir, 'agent.json'), 'utf8')) as { port: number }).port;

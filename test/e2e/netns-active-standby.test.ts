@@ -8,27 +8,16 @@
 // saw. Nothing is left behind.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { freePort } from '../helpers/data-plane.ts';
-import { MemberNet, freeTestSubnet, httpGet, testPrefix } from '../helpers/netns.ts';
-import { ip } from '../../src/compute/netns/ip-command.ts';
+import type { TestApp } from '../helpers/app.ts';
+import { httpGet } from '../helpers/netns.ts';
 import { killNamespaceProcesses } from '../../src/compute/netns/namespace.ts';
-import { tearDownNetnsTest } from '../helpers/netns-teardown.ts';
+import { addresses, createHttpLb, namespaces, startNetnsApp, type NetnsApp } from '../helpers/netns-app.ts';
 
 const MAX_REQUESTS = 20_000;
 const MAX_LOAD_MS = 60_000;
-
-async function namespaces(): Promise<string[]> {
-  return (await ip(['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
-}
-
-async function addresses(netns: string): Promise<string[]> {
-  return JSON.parse((await ip(['-n', netns, '-j', 'addr', 'show', 'dev', 'eth0'])).stdout)[0].addr_info.map((a: { local: string }) => a.local);
-}
 
 async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -78,19 +67,12 @@ interface ApiAmphora {
 }
 
 describe('ACTIVE_STANDBY on the netns compute driver', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fulcrum-e2e-netns-as-'));
-  const prefix = testPrefix();
+  let env: NetnsApp;
   let app: TestApp;
-  let memberNet: MemberNet | null = null;
-  let net: string;
-  let subnetId: string;
   let lbId: string;
   let vip: string;
 
-  const settle = async () => {
-    const lb = await app.waitFor(`/v2/lbaas/loadbalancers/${lbId}`, 'loadbalancer', ['ACTIVE', 'ERROR'], 60_000);
-    assert.equal(lb.provisioning_status, 'ACTIVE', JSON.stringify((await app.request('GET', `/v2/fulcrum/jobs?load_balancer_id=${lbId}`)).body));
-  };
+  const settle = () => env.settle(lbId, 60_000);
   const amphorae = async (): Promise<ApiAmphora[]> => {
     const res = await app.request('GET', `/v2/octavia/amphorae?loadbalancer_id=${lbId}`);
     assert.equal(res.status, 200);
@@ -100,43 +82,18 @@ describe('ACTIVE_STANDBY on the netns compute driver', () => {
     (await app.rt.database.db.selectFrom('amphora').select('netns').where('id', '=', id).executeTakeFirstOrThrow()).netns!;
 
   before(async () => {
-    net = await freeTestSubnet();
-    app = await startTestApp('pglite', {
-      config: {
-        defaultProvider: 'amphora',
-        defaultTopology: 'ACTIVE_STANDBY',
-        networkDriver: 'local',
-        computeDriver: 'netns',
-        dataDir,
-        localAgentPort: await freePort(),
-        netnsPrefix: prefix,
-        netnsBridgeAddress: `${net}.1/24`,
-      },
-    });
-    const network = (await app.request('POST', '/v2/fulcrum/networks', { network: { name: 'e2e-netns-as' } })).body.network;
-    const s = await app.request('POST', '/v2/fulcrum/subnets', { subnet: { network_id: network.id, cidr: `${net}.0/24`, gateway_ip: `${net}.1` } });
-    subnetId = s.body.subnet.id;
-    memberNet = new MemberNet({ prefix, bridge: `${prefix}-br0`, prefixLength: 24, bridgeAddress: `${net}.1/24` });
-    await memberNet.add('m1', `${net}.201`, 8080);
+    env = await startNetnsApp('e2e-netns-as', { config: { defaultTopology: 'ACTIVE_STANDBY' } });
+    app = env.app;
+    await env.members.add('m1', `${env.net}.201`, 8080);
   });
 
   after(async () => {
-    await tearDownNetnsTest({ app, dataDir, memberNet, prefix });
+    await env?.close();
   });
 
   test('a MASTER/BACKUP pair serves the VIP, survives its MASTER dying and is rebuilt whole', async () => {
-    const created = await app.request('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: subnetId } });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    lbId = created.body.loadbalancer.id;
-    vip = created.body.loadbalancer.vip_address;
-    await settle();
-    const listener = await app.request('POST', '/v2/lbaas/listeners', { listener: { loadbalancer_id: lbId, protocol: 'HTTP', protocol_port: 80 } });
-    await settle();
-    const pool = await app.request('POST', '/v2/lbaas/pools', { pool: { listener_id: listener.body.listener.id, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN' } });
-    await settle();
-    const m = await app.request('POST', `/v2/lbaas/pools/${pool.body.pool.id}/members`, { member: { address: `${net}.201`, protocol_port: 8080, subnet_id: subnetId } });
-    assert.equal(m.status, 201);
-    await settle();
+    const net = env.net;
+    ({ lbId, vip } = await createHttpLb(env, { address: `${net}.201`, port: 8080 }, {}, 60_000));
 
     const pair = await amphorae();
     assert.equal(pair.length, 2);

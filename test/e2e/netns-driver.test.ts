@@ -4,19 +4,11 @@
 // namespace, the agent's run directory and the VIP allocation away again.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { freePort } from '../helpers/data-plane.ts';
-import { MemberNet, freeTestSubnet, httpGet, testPrefix, type Member } from '../helpers/netns.ts';
+import { httpGet, type Member } from '../helpers/netns.ts';
 import { ip } from '../../src/compute/netns/ip-command.ts';
-import { tearDownNetnsTest } from '../helpers/netns-teardown.ts';
-
-async function namespaces(): Promise<string[]> {
-  return (await ip(['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
-}
+import { namespaces, startNetnsApp, waitMemberStatus, type NetnsApp } from '../helpers/netns-app.ts';
 
 /** Which servers answer `n` requests through `url`, each on a fresh connection. */
 async function answering(url: string, n: number): Promise<string[]> {
@@ -30,54 +22,26 @@ async function answering(url: string, n: number): Promise<string[]> {
 }
 
 describe('amphora provider on the netns compute driver', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fulcrum-e2e-netns-'));
-  const prefix = testPrefix();
-  let app: TestApp;
-  let memberNet: MemberNet | null = null;
-  let net: string;
-  let subnetId: string;
+  let env: NetnsApp;
   const members: Member[] = [];
 
   before(async () => {
-    net = await freeTestSubnet();
-    app = await startTestApp('pglite', {
-      health: true,
-      config: {
-        defaultProvider: 'amphora',
-        networkDriver: 'local',
-        computeDriver: 'netns',
-        dataDir,
-        localAgentPort: await freePort(),
-        netnsPrefix: prefix,
-        netnsBridgeAddress: `${net}.1/24`,
-        healthPollMs: 300,
-      },
-    });
-    const network = (await app.request('POST', '/v2/fulcrum/networks', { network: { name: 'e2e-netns' } })).body.network;
-    const subnet = await app.request('POST', '/v2/fulcrum/subnets', { subnet: { network_id: network.id, cidr: `${net}.0/24`, gateway_ip: `${net}.1` } });
-    assert.equal(subnet.status, 201, JSON.stringify(subnet.body));
-    subnetId = subnet.body.subnet.id;
-    // The members share the amphorae's bridge and subnet (the bridge is made here if the first
-    // amphora has not made it yet; both sides give it the same address).
-    memberNet = new MemberNet({ prefix, bridge: `${prefix}-br0`, prefixLength: 24, bridgeAddress: `${net}.1/24` });
-    for (const [i, name] of ['m1', 'm2', 'm3'].entries()) members.push(await memberNet.add(name, `${net}.${101 + i}`, 8080));
+    env = await startNetnsApp('e2e-netns', { health: true, config: { healthPollMs: 300 } });
+    for (const [i, name] of ['m1', 'm2', 'm3'].entries()) members.push(await env.members.add(name, `${env.net}.${101 + i}`, 8080));
   });
 
   after(async () => {
-    await tearDownNetnsTest({ app, dataDir, memberNet, prefix });
+    await env?.close();
   });
 
   test('create → traffic from the host through the VIP; changes follow; deletes leave nothing behind', async () => {
+    const { app, net, subnetId, prefix, dataDir } = env;
     const created = await app.request('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { name: 'e2e-netns', vip_subnet_id: subnetId } });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const lbId = created.body.loadbalancer.id;
     const vip: string = created.body.loadbalancer.vip_address;
     assert.ok(vip.startsWith(`${net}.`) && vip !== `${net}.1`, `VIP ${vip} comes from the subnet and is not its gateway`);
-    const settle = async () => {
-      const lb = await app.waitFor(`/v2/lbaas/loadbalancers/${lbId}`, 'loadbalancer', ['ACTIVE', 'ERROR'], 30_000);
-      assert.equal(lb.provisioning_status, 'ACTIVE', JSON.stringify((await app.request('GET', `/v2/fulcrum/jobs?load_balancer_id=${lbId}`)).body));
-      return lb;
-    };
+    const settle = () => env.settle(lbId);
     await settle();
 
     const [amphora] = await app.rt.database.db.selectFrom('amphora').selectAll().where('load_balancer_id', '=', lbId).execute();
@@ -134,15 +98,7 @@ describe('amphora provider on the netns compute driver', () => {
     await settle();
     const memberStatus = async (name: string) =>
       (await app.request('GET', `/v2/lbaas/pools/${poolId}/members/${memberIds.get(name)}`)).body.member.operating_status as string;
-    const waitStatus = async (name: string, wanted: string) => {
-      const deadline = Date.now() + 15_000;
-      let status = await memberStatus(name);
-      while (status !== wanted && Date.now() < deadline) {
-        await sleep(200);
-        status = await memberStatus(name);
-      }
-      return status;
-    };
+    const waitStatus = (name: string, wanted: string) => waitMemberStatus(app, poolId, memberIds.get(name)!, wanted, 15_000);
     assert.equal(await waitStatus('m3', 'ONLINE'), 'ONLINE', 'a checked, answering member is ONLINE');
     await m3.stop();
     assert.equal(await waitStatus('m3', 'ERROR'), 'ERROR', 'the monitor marks the stopped member down');

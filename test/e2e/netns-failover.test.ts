@@ -4,71 +4,37 @@
 // (address + gratuitous ARP) and removes the old namespace, and both VIPs keep answering.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { freePort } from '../helpers/data-plane.ts';
-import { MemberNet, freeTestSubnet, httpGet, testPrefix, type Member } from '../helpers/netns.ts';
+import { freeTestSubnet, httpGet, type Member } from '../helpers/netns.ts';
 import { ip } from '../../src/compute/netns/ip-command.ts';
-import { tearDownNetnsTest } from '../helpers/netns-teardown.ts';
+import { addresses, namespaces, startNetnsApp, type NetnsApp } from '../helpers/netns-app.ts';
 
 const MAX_REQUESTS = 20_000;
 const MAX_LOAD_MS = 60_000;
 
-async function namespaces(): Promise<string[]> {
-  return (await ip(['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
-}
-
-async function addresses(netns: string): Promise<string[]> {
-  return JSON.parse((await ip(['-n', netns, '-j', 'addr', 'show', 'dev', 'eth0'])).stdout)[0].addr_info.map((a: { local: string }) => a.local);
-}
-
 describe('failover and additional VIPs on the netns compute driver', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fulcrum-e2e-netns-fo-'));
-  const prefix = testPrefix();
-  let app: TestApp;
-  let memberNet: MemberNet | null = null;
-  let net: string;
+  let env: NetnsApp;
   let net2: string;
-  let subnetId: string;
   let subnet2Id: string;
   let member: Member;
 
   before(async () => {
-    net = await freeTestSubnet();
+    env = await startNetnsApp('e2e-netns-fo', { health: true, config: { healthPollMs: 300 } });
     do net2 = await freeTestSubnet();
-    while (net2 === net);
-    app = await startTestApp('pglite', {
-      health: true,
-      config: {
-        defaultProvider: 'amphora',
-        networkDriver: 'local',
-        computeDriver: 'netns',
-        dataDir,
-        localAgentPort: await freePort(),
-        netnsPrefix: prefix,
-        netnsBridgeAddress: `${net}.1/24`,
-        healthPollMs: 300,
-      },
-    });
-    const network = (await app.request('POST', '/v2/fulcrum/networks', { network: { name: 'e2e-netns-fo' } })).body.network;
-    const s1 = await app.request('POST', '/v2/fulcrum/subnets', { subnet: { network_id: network.id, cidr: `${net}.0/24`, gateway_ip: `${net}.1` } });
-    const s2 = await app.request('POST', '/v2/fulcrum/subnets', { subnet: { network_id: network.id, cidr: `${net2}.0/24`, gateway_ip: `${net2}.1` } });
+    while (net2 === env.net);
+    const s2 = await env.app.request('POST', '/v2/fulcrum/subnets', { subnet: { network_id: env.networkId, cidr: `${net2}.0/24`, gateway_ip: `${net2}.1` } });
     assert.equal(s2.status, 201, JSON.stringify(s2.body));
-    subnetId = s1.body.subnet.id;
     subnet2Id = s2.body.subnet.id;
-    memberNet = new MemberNet({ prefix, bridge: `${prefix}-br0`, prefixLength: 24, bridgeAddress: `${net}.1/24` });
-    member = await memberNet.add('m1', `${net}.101`, 8080);
+    member = await env.members.add('m1', `${env.net}.101`, 8080);
     // The host reaches the second subnet over the same bridge (the bridge goes with the prefix).
-    await ip(['addr', 'replace', `${net2}.1/24`, 'dev', `${prefix}-br0`]);
+    await ip(['addr', 'replace', `${net2}.1/24`, 'dev', `${env.prefix}-br0`]);
   });
 
   after(async () => {
-    await tearDownNetnsTest({ app, dataDir, memberNet, prefix });
+    await env?.close();
   });
 
   test('both VIPs answer, before and after a failover that moves them to a new namespace', async () => {
+    const { app, subnetId } = env;
     const created = await app.request('POST', '/v2/lbaas/loadbalancers', {
       loadbalancer: { vip_subnet_id: subnetId, additional_vips: [{ subnet_id: subnet2Id }] },
     });
@@ -76,10 +42,7 @@ describe('failover and additional VIPs on the netns compute driver', () => {
     const lbId = created.body.loadbalancer.id;
     const vips: string[] = [created.body.loadbalancer.vip_address, created.body.loadbalancer.additional_vips[0].ip_address];
     assert.ok(vips[1].startsWith(`${net2}.`), `the additional VIP ${vips[1]} is on the second subnet`);
-    const settle = async () => {
-      const lb = await app.waitFor(`/v2/lbaas/loadbalancers/${lbId}`, 'loadbalancer', ['ACTIVE', 'ERROR'], 30_000);
-      assert.equal(lb.provisioning_status, 'ACTIVE', JSON.stringify((await app.request('GET', `/v2/fulcrum/jobs?load_balancer_id=${lbId}`)).body));
-    };
+    const settle = () => env.settle(lbId);
     await settle();
     const listener = await app.request('POST', '/v2/lbaas/listeners', { listener: { loadbalancer_id: lbId, protocol: 'HTTP', protocol_port: 80 } });
     await settle();

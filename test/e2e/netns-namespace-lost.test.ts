@@ -6,21 +6,10 @@
 // serves the VIP again. Nothing is left behind.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { freePort } from '../helpers/data-plane.ts';
-import { MemberNet, freeTestSubnet, httpGet, testPrefix } from '../helpers/netns.ts';
-import { ip } from '../../src/compute/netns/ip-command.ts';
-import { removeNamespace } from '../../src/compute/netns/namespace.ts';
-import { namesOfComputeId } from '../../src/compute/netns/names.ts';
-import { tearDownNetnsTest } from '../helpers/netns-teardown.ts';
-
-async function namespaces(): Promise<string[]> {
-  return (await ip(['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
-}
+import type { TestApp } from '../helpers/app.ts';
+import { deleteAmphoraNamespace, httpGet } from '../helpers/netns.ts';
+import { createHttpLb, namespaces, startNetnsApp, type NetnsApp } from '../helpers/netns-app.ts';
 
 async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -37,17 +26,10 @@ interface ApiAmphora {
 }
 
 describe('a deleted amphora namespace is failed over by the health manager', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fulcrum-e2e-netns-lost-'));
-  const prefix = testPrefix();
+  let env: NetnsApp;
   let app: TestApp;
-  let memberNet: MemberNet | null = null;
-  let net: string;
-  let subnetId: string;
 
-  const settle = async (lbId: string) => {
-    const lb = await app.waitFor(`/v2/lbaas/loadbalancers/${lbId}`, 'loadbalancer', ['ACTIVE', 'ERROR'], 60_000);
-    assert.equal(lb.provisioning_status, 'ACTIVE', JSON.stringify((await app.request('GET', `/v2/fulcrum/jobs?load_balancer_id=${lbId}`)).body));
-  };
+  const settle = (lbId: string) => env.settle(lbId, 60_000);
   const amphorae = async (lbId: string): Promise<ApiAmphora[]> => {
     const res = await app.request('GET', `/v2/octavia/amphorae?loadbalancer_id=${lbId}`);
     assert.equal(res.status, 200);
@@ -56,45 +38,20 @@ describe('a deleted amphora namespace is failed over by the health manager', () 
   const row = (id: string) => app.rt.database.db.selectFrom('amphora').select(['status', 'compute_id', 'fault']).where('id', '=', id).executeTakeFirstOrThrow();
 
   /** A load balancer with an HTTP listener on port 80 and the one member; returns its id and VIP. */
-  async function createLb(extra: Record<string, unknown> = {}): Promise<{ lbId: string; vip: string }> {
-    const created = await app.request('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: subnetId, ...extra } });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    const lbId = created.body.loadbalancer.id;
-    await settle(lbId);
-    const listener = await app.request('POST', '/v2/lbaas/listeners', { listener: { loadbalancer_id: lbId, protocol: 'HTTP', protocol_port: 80 } });
-    await settle(lbId);
-    const pool = await app.request('POST', '/v2/lbaas/pools', { pool: { listener_id: listener.body.listener.id, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN' } });
-    await settle(lbId);
-    const m = await app.request('POST', `/v2/lbaas/pools/${pool.body.pool.id}/members`, { member: { address: `${net}.201`, protocol_port: 8080, subnet_id: subnetId } });
-    assert.equal(m.status, 201);
-    await settle(lbId);
-    return { lbId, vip: created.body.loadbalancer.vip_address };
-  }
+  const createLb = (extra: Record<string, unknown> = {}) => createHttpLb(env, { address: `${env.net}.201`, port: 8080 }, extra, 60_000);
 
   /** Deletes the amphora's namespace as an operator's mistake or a host fault would. */
-  async function loseNamespace(amphoraId: string): Promise<string> {
-    const { netns, veth } = namesOfComputeId((await row(amphoraId)).compute_id!);
-    await removeNamespace(netns, veth);
-    return netns;
-  }
+  const loseNamespace = async (amphoraId: string) => deleteAmphoraNamespace((await row(amphoraId)).compute_id!);
 
   /** API calls made by this test after the loss: none may be a failover. */
   const failoverJobsBy = async (lbId: string) =>
     app.rt.database.db.selectFrom('job').select(['id', 'state', 'dedupe_key']).where('load_balancer_id', '=', lbId).where('dedupe_key', 'like', 'failover:%').execute();
 
   before(async () => {
-    net = await freeTestSubnet();
-    app = await startTestApp('pglite', {
+    env = await startNetnsApp('e2e-netns-lost', {
       health: true,
       config: {
-        defaultProvider: 'amphora',
         defaultTopology: 'ACTIVE_STANDBY',
-        networkDriver: 'local',
-        computeDriver: 'netns',
-        dataDir,
-        localAgentPort: await freePort(),
-        netnsPrefix: prefix,
-        netnsBridgeAddress: `${net}.1/24`,
         autoFailover: true,
         heartbeatIntervalMs: 250,
         // Long enough that the failovers below come from the agent's report, not the timeout
@@ -103,16 +60,13 @@ describe('a deleted amphora namespace is failed over by the health manager', () 
         jobMaxAttempts: 2,
       },
     });
-    const network = (await app.request('POST', '/v2/fulcrum/networks', { network: { name: 'e2e-netns-lost' } })).body.network;
-    const s = await app.request('POST', '/v2/fulcrum/subnets', { subnet: { network_id: network.id, cidr: `${net}.0/24`, gateway_ip: `${net}.1` } });
-    subnetId = s.body.subnet.id;
-    memberNet = new MemberNet({ prefix, bridge: `${prefix}-br0`, prefixLength: 24, bridgeAddress: `${net}.1/24` });
-    await memberNet.add('m1', `${net}.201`, 8080);
+    app = env.app;
+    await env.members.add('m1', `${env.net}.201`, 8080);
   });
 
   after(async () => {
-    await tearDownNetnsTest({ app, dataDir, memberNet, prefix });
-    assert.deepEqual((await namespaces()).filter((n) => n.startsWith(prefix)), [], 'no namespace left');
+    await env?.close();
+    if (env) assert.deepEqual((await namespaces()).filter((n) => n.startsWith(env.prefix)), [], 'no namespace left');
   });
 
   test('ACTIVE_STANDBY: the MASTER namespace deleted, the BACKUP serves and the pair is rebuilt with no API call', async () => {

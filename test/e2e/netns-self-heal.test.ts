@@ -5,16 +5,13 @@
 // runs in the namespace.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { freePort } from '../helpers/data-plane.ts';
-import { MemberNet, freeTestSubnet, httpGet, testPrefix, type Member } from '../helpers/netns.ts';
+import { httpGet } from '../helpers/netns.ts';
 import { ip } from '../../src/compute/netns/ip-command.ts';
 import { parentOf, pidRunning } from '../../src/agent/process-table.ts';
-import { tearDownNetnsTest } from '../helpers/netns-teardown.ts';
+import { startNetnsApp, type NetnsApp } from '../helpers/netns-app.ts';
 
 async function until<T>(what: string, timeoutMs: number, probe: () => T | false | null | Promise<T | false | null>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -33,43 +30,26 @@ async function pidsIn(netns: string): Promise<number[]> {
 }
 
 describe('self-healing on the netns compute driver', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fulcrum-e2e-netns-heal-'));
-  const agentDir = join(dataDir, 'agent');
-  const prefix = testPrefix();
-  let app: TestApp;
-  let memberNet: MemberNet | null = null;
-  let member: Member;
+  let env: NetnsApp;
+  let agentDir: string;
   let url: string;
   let netns: string;
   let amphoraDir: string;
 
   before(async () => {
-    const net = await freeTestSubnet();
-    app = await startTestApp('pglite', {
-      config: {
-        defaultProvider: 'amphora',
-        networkDriver: 'local',
-        computeDriver: 'netns',
-        dataDir,
-        localAgentPort: await freePort(),
-        netnsPrefix: prefix,
-        netnsBridgeAddress: `${net}.1/24`,
-      },
-    });
-    const network = (await app.request('POST', '/v2/fulcrum/networks', { network: { name: 'e2e-netns-heal' } })).body.network;
-    const subnet = await app.request('POST', '/v2/fulcrum/subnets', { subnet: { network_id: network.id, cidr: `${net}.0/24`, gateway_ip: `${net}.1` } });
-    assert.equal(subnet.status, 201, JSON.stringify(subnet.body));
-    memberNet = new MemberNet({ prefix, bridge: `${prefix}-br0`, prefixLength: 24, bridgeAddress: `${net}.1/24` });
-    member = await memberNet.add('m1', `${net}.101`, 8080);
+    env = await startNetnsApp('e2e-netns-heal');
+    const { app } = env;
+    agentDir = join(env.dataDir, 'agent');
+    const member = await env.members.add('m1', `${env.net}.101`, 8080);
     const created = await app.request('POST', '/v2/lbaas/loadbalancers', {
       loadbalancer: {
         name: 'e2e-netns-heal',
-        vip_subnet_id: subnet.body.subnet.id,
+        vip_subnet_id: env.subnetId,
         listeners: [
           {
             protocol: 'HTTP',
             protocol_port: 80,
-            default_pool: { name: 'p', protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN', members: [{ address: member.address, protocol_port: member.port, subnet_id: subnet.body.subnet.id }] },
+            default_pool: { name: 'p', protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN', members: [{ address: member.address, protocol_port: member.port, subnet_id: env.subnetId }] },
           },
         ],
       },
@@ -85,7 +65,7 @@ describe('self-healing on the netns compute driver', () => {
   });
 
   after(async () => {
-    await tearDownNetnsTest({ app, dataDir, memberNet, prefix });
+    await env?.close();
   });
 
   const serves = () => until(`${url} to serve`, 60_000, async () => (await httpGet(url, 1000).catch(() => null))?.body === 'm1');

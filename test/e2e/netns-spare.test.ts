@@ -3,55 +3,26 @@
 // gratuitous ARP) and serves traffic from the host. Everything is removed afterwards.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { freePort } from '../helpers/data-plane.ts';
-import { MemberNet, freeTestSubnet, httpGet, testPrefix, type Member } from '../helpers/netns.ts';
-import { ip } from '../../src/compute/netns/ip-command.ts';
+import { httpGet, type Member } from '../helpers/netns.ts';
 import { SparePoolKeeper } from '../../src/housekeeping/spare-pool-keeper.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import { tearDownNetnsTest } from '../helpers/netns-teardown.ts';
-
-async function addresses(netns: string): Promise<string[]> {
-  return JSON.parse((await ip(['-n', netns, '-j', 'addr', 'show', 'dev', 'eth0'])).stdout)[0].addr_info.map((a: { local: string }) => a.local);
-}
+import { addresses, startNetnsApp, type NetnsApp } from '../helpers/netns-app.ts';
 
 describe('a spare amphora on the netns compute driver', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fulcrum-e2e-netns-spare-'));
-  const prefix = testPrefix();
-  let app: TestApp;
-  let memberNet: MemberNet | null = null;
-  let net: string;
-  let subnetId: string;
+  let env: NetnsApp;
   let member: Member;
 
   before(async () => {
-    net = await freeTestSubnet();
-    app = await startTestApp('pglite', {
-      config: {
-        defaultProvider: 'amphora',
-        networkDriver: 'local',
-        computeDriver: 'netns',
-        dataDir,
-        localAgentPort: await freePort(),
-        netnsPrefix: prefix,
-        netnsBridgeAddress: `${net}.1/24`,
-      },
-    });
-    const network = (await app.request('POST', '/v2/fulcrum/networks', { network: { name: 'e2e-netns-spare' } })).body.network;
-    const subnet = await app.request('POST', '/v2/fulcrum/subnets', { subnet: { network_id: network.id, cidr: `${net}.0/24`, gateway_ip: `${net}.1` } });
-    subnetId = subnet.body.subnet.id;
-    memberNet = new MemberNet({ prefix, bridge: `${prefix}-br0`, prefixLength: 24, bridgeAddress: `${net}.1/24` });
-    member = await memberNet.add('m1', `${net}.101`, 8080);
+    env = await startNetnsApp('e2e-netns-spare');
+    member = await env.members.add('m1', `${env.net}.101`, 8080);
   });
 
   after(async () => {
-    await tearDownNetnsTest({ app, dataDir, memberNet, prefix });
+    await env?.close();
   });
 
   test('the spare namespace has no VIP until a create takes it; then it serves the VIP', async () => {
+    const { app, net, prefix, subnetId } = env;
     const keeper = new SparePoolKeeper({ db: app.rt.database.db, dataPlane: app.rt.dataPlane }, 1, 60_000, createLogger(process.env.FULCRUM_TEST_LOG ?? 'silent'));
     assert.equal(await keeper.fillOnce(), 1);
     const [spare] = await app.rt.database.db.selectFrom('amphora').selectAll().where('status', '=', 'READY').execute();
@@ -62,10 +33,7 @@ describe('a spare amphora on the netns compute driver', () => {
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const lbId = created.body.loadbalancer.id;
     const vip = created.body.loadbalancer.vip_address;
-    const settle = async () => {
-      const lb = await app.waitFor(`/v2/lbaas/loadbalancers/${lbId}`, 'loadbalancer', ['ACTIVE', 'ERROR'], 30_000);
-      assert.equal(lb.provisioning_status, 'ACTIVE', JSON.stringify((await app.request('GET', `/v2/fulcrum/jobs?load_balancer_id=${lbId}`)).body));
-    };
+    const settle = () => env.settle(lbId);
     await settle();
     const serving = await app.rt.database.db.selectFrom('amphora').select(['id', 'status']).where('load_balancer_id', '=', lbId).execute();
     assert.deepEqual(serving, [{ id: spare.id, status: 'ALLOCATED' }]);

@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ip, spawnInNetns } from '../../src/compute/netns/ip-command.ts';
+import { namesOfComputeId } from '../../src/compute/netns/names.ts';
 import { checkedCidr, parseCidr, plugNamespace, removeNamespace } from '../../src/compute/netns/namespace.ts';
 
 /** `n` + 5 random characters: unique per test file, and never a prefix of another such name. */
@@ -186,4 +187,11 @@ export class MemberNet {
       await removeNamespace(slot.netns, slot.veth);
     }
   }
+}
+
+/** Deletes an amphora's namespace and veth, as a host fault or an operator's mistake would; the namespace's name. */
+export async function deleteAmphoraNamespace(computeId: string): Promise<string> {
+  const { netns, veth } = namesOfComputeId(computeId);
+  await removeNamespace(netns, veth);
+  return netns;
 }
