@@ -49,15 +49,18 @@ function killPidFile(file: string): void {
   }
 }
 
+/** Kills every HAProxy / keepalived an agent ran under `runDir` (one directory per amphora). */
+export function killAmphoraDaemons(runDir: string): void {
+  if (!existsSync(runDir)) return;
+  for (const amphora of readdirSync(runDir)) {
+    for (const pidFile of ['haproxy.pid', 'keepalived.pid']) killPidFile(join(runDir, amphora, pidFile));
+  }
+}
+
 /** Kills the agent started under `dataDir` and every HAProxy / keepalived it ran. */
 export function stopLocalDataPlane(dataDir: string): void {
   const agentDir = join(dataDir, 'agent');
-  const runDir = join(agentDir, 'run');
-  if (existsSync(runDir)) {
-    for (const amphora of readdirSync(runDir)) {
-      for (const pidFile of ['haproxy.pid', 'keepalived.pid']) killPidFile(join(runDir, amphora, pidFile));
-    }
-  }
+  killAmphoraDaemons(join(agentDir, 'run'));
   killPidFile(join(agentDir, 'agent.pid'));
 }
 
