@@ -176,8 +176,16 @@ describe('load balancer diagnostics (process driver, real HAProxy)', () => {
     assert.match(checkOf(a, 'agent').detail, /unreachable|could not be reached|did not answer|dropped the connection/);
     for (const name of ['haproxy', 'config', 'servers']) assert.equal(checkOf(a, name).status, 'skipped', name);
     // Silent past the heartbeat timeout, the host goes OFFLINE: now the host is where it breaks.
-    await until('the host OFFLINE', async () => (await diagnostics()).broken_at === `amphora:${a.id}:host`, 20_000);
-    assert.match(checkOf((await diagnostics()).amphorae[0], 'host').detail, /^local \([0-9a-f-]{36}\), ENABLED, OFFLINE: its agent last reached \d+ ms ago \(timeout 2000 ms\)$/);
+    let offline = d;
+    await until(
+      'the host OFFLINE',
+      async () => {
+        offline = await diagnostics();
+        return offline.broken_at === `amphora:${a.id}:host` && checkOf(offline.amphorae[0], 'host').detail.includes(', OFFLINE:');
+      },
+      20_000,
+    );
+    assert.match(checkOf(offline.amphorae[0], 'host').detail, /^local \([0-9a-f-]{36}\), ENABLED, OFFLINE: its agent last reached \d+ ms ago \(timeout 2000 ms\)$/);
     const cli = await runFulcrum(['lb', 'diagnose', lbId], { FULCRUM_API_URL: apiUrl, FULCRUM_API_KEY: keys.admin });
     assert.equal(cli.code, 1, cli.stderr);
     assert.match(cli.stdout, /\n {2}FAILED +host +local /);

@@ -112,7 +112,7 @@ test('the host check: healthy with its admin state, stale while ONLINE, gone fro
   assert.equal(check(draining, 'm', 'host').detail, 'h1 (host-1), DRAINING, ONLINE, its agent last reached 300 ms ago');
   const stale = diagnose(pair({ host: { name: 'h1', admin_state: 'ENABLED', operating_status: 'ONLINE', lastSeenAt: new Date(NOW.getTime() - 3001) } }));
   assert.equal(stale.broken_at, 'amphora:m:host');
-  assert.match(check(stale, 'm', 'host').detail, /ONLINE but its agent last reached 3001 ms ago \(timeout 3000 ms\): is a health manager running\?$/);
+  assert.match(check(stale, 'm', 'host').detail, /ONLINE as last judged, but its agent last reached 3001 ms ago \(timeout 3000 ms\): silent, or no health manager watches it$/);
   const never = diagnose(pair({ host: { name: 'h1', admin_state: 'ENABLED', operating_status: 'ONLINE', lastSeenAt: null } }));
   assert.match(check(never, 'm', 'host').detail, /its agent was never reached/);
   const missing = diagnose(pair({ host: null }));

@@ -130,8 +130,8 @@ function computeCheck(a: AmphoraFacts): Check {
 
 /**
  * The host comes before its agent: an OFFLINE host explains an agent that does not answer, and
- * every amphora on it. ONLINE with no recent contact means no health manager reaches the host
- * now, so its ONLINE is an old verdict.
+ * every amphora on it. ONLINE with no contact within the timeout is an old verdict: the host went
+ * silent since (a health manager marks it OFFLINE at its next probe), or no manager watches it.
  */
 function hostCheck(a: AmphoraFacts, now: Date, timeoutMs: number): Check {
   if (a.host_id === null) return skipped('host', `no inventory host recorded (the ${a.compute_driver} compute driver places amphorae itself)`);
@@ -141,7 +141,7 @@ function hostCheck(a: AmphoraFacts, now: Date, timeoutMs: number): Check {
   const heard = ageMs === null ? 'its agent was never reached' : `its agent last reached ${ageMs} ms ago`;
   const what = `${h.name} (${a.host_id}), ${h.admin_state}`;
   if (h.operating_status !== 'ONLINE') return failed('host', `${what}, ${h.operating_status}: ${heard} (timeout ${timeoutMs} ms)`);
-  if (ageMs === null || ageMs > timeoutMs) return failed('host', `${what}, ONLINE but ${heard} (timeout ${timeoutMs} ms): is a health manager running?`);
+  if (ageMs === null || ageMs > timeoutMs) return failed('host', `${what}, ONLINE as last judged, but ${heard} (timeout ${timeoutMs} ms): silent, or no health manager watches it`);
   return ok('host', `${what}, ONLINE, ${heard}`);
 }
 
