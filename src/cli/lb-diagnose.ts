@@ -40,7 +40,7 @@ export function formatDiagnostics(d: DiagnosticsView): string[] {
 
 export function addDiagnoseCommand(lb: Command, config: () => FulcrumConfig): void {
   withApi(lb.command('diagnose'))
-    .description("walk a load balancer's chain (API row, jobs, amphorae, agents, haproxy, configuration, servers, heartbeats, VRRP) and say where it breaks")
+    .description("walk a load balancer's chain (API row, jobs, amphorae, their hosts, agents, haproxy, configuration, servers, heartbeats, VRRP) and say where it breaks")
     .argument('<id>', 'load balancer id')
     .action(async (id: string, opts: ApiFlags) => {
       const path = `/v2/fulcrum/loadbalancers/${encodeURIComponent(id)}/diagnostics`;

@@ -28,7 +28,6 @@ import { isEmptyUpdate, onlyChanges, operatingStatuses } from './operating-statu
 import { NoopHeartbeats } from './noop-heartbeats.ts';
 import { recordEvent } from '../observability/events.ts';
 import { HostMonitor } from './host-monitor.ts';
-import type { HostRow } from '../inventory/host-store.ts';
 
 export interface HealthManagerSettings {
   bindHost: string;
@@ -67,8 +66,6 @@ export interface HealthManagerDeps {
   settings: HealthManagerSettings;
   /** The noop compute driver's amphorae have no agent: this process makes their heartbeats. */
   noopAmphorae?: boolean;
-  /** A host went ONLINE or OFFLINE (for the event stream). */
-  onHostStatus?: (host: HostRow, status: 'ONLINE' | 'OFFLINE') => void;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -114,7 +111,6 @@ export class HealthManager {
       timeoutMs: deps.settings.timeoutMs,
       maxConcurrentFailovers: deps.settings.maxConcurrentFailovers,
       jobMaxAttempts: deps.settings.jobMaxAttempts,
-      onHostStatus: deps.onHostStatus,
     });
     this.receiver = new HeartbeatReceiver(
       {

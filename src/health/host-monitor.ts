@@ -6,10 +6,13 @@
 // DRAINING host gets a failover job whose replacement the scheduler puts elsewhere (it never
 // picks a DRAINING host), one amphora per load balancer at a time, so a pair moves one side
 // at a time and a SINGLE's replacement serves before the old one is retired. Any number of
-// managers may run this: the writes are idempotent and the failover queue dedupes.
+// managers may run this: the writes are idempotent and the failover queue dedupes. A change of
+// liveness is recorded as a host.online / host.offline event in the transaction that commits it
+// (docs/architecture.md §8), so of two managers seeing the same change, one records it.
 import type { Db } from '../db/database.ts';
 import type { Logger } from '../observability/logger.ts';
-import { agentUrlOf, allHosts, drainWork, markSilentHostsOffline, recordHostsSeen, type HostRow } from '../inventory/host-store.ts';
+import { recordEvent } from '../observability/events.ts';
+import { agentUrlOf, allHosts, amphoraCounts, drainWork, markSilentHostsOffline, recordHostsSeen, type HostRow } from '../inventory/host-store.ts';
 import * as store from './health-store.ts';
 
 export interface HostMonitorDeps {
@@ -19,8 +22,33 @@ export interface HostMonitorDeps {
   timeoutMs: number;
   maxConcurrentFailovers: number;
   jobMaxAttempts: number;
-  /** A host changed liveness (the event stream's seam: host ONLINE / OFFLINE). */
-  onHostStatus?: (host: HostRow, status: 'ONLINE' | 'OFFLINE') => void;
+}
+
+/** Commits a liveness change (`change` returns the hosts it changed) with one event per host. */
+async function withEvents(db: Db, type: 'host.online' | 'host.offline', change: (trx: Db) => Promise<HostRow[]>, detail: Record<string, unknown>): Promise<HostRow[]> {
+  return db.transaction().execute(async (trx) => {
+    const changed = await change(trx);
+    if (changed.length === 0) return changed;
+    const counts = await amphoraCounts(trx, changed.map((h) => h.id));
+    for (const host of changed) {
+      await recordEvent(trx, {
+        type,
+        projectId: null,
+        loadBalancerId: null,
+        detail: {
+          host_id: host.id,
+          name: host.name,
+          address: host.address,
+          port: host.port,
+          availability_zone: host.availability_zone,
+          amphora_count: counts.get(host.id) ?? 0,
+          last_seen_at: host.last_seen_at?.toISOString() ?? null,
+          ...detail,
+        },
+      });
+    }
+    return changed;
+  });
 }
 
 export class HostMonitor {
@@ -33,13 +61,13 @@ export class HostMonitor {
     const { db, log } = this.deps;
     const hosts = await allHosts(db);
     const answered = await Promise.all(hosts.map(async (h) => ((await this.deps.ping(agentUrlOf(h))) ? h.id : null)));
-    for (const host of await recordHostsSeen(db, answered.filter((id): id is string => id !== null))) {
+    const seen = answered.filter((id): id is string => id !== null);
+    for (const host of await withEvents(db, 'host.online', (trx) => recordHostsSeen(trx, seen), {})) {
       log.warn({ host_id: host.id, name: host.name }, 'host is ONLINE again: its agent answers');
-      this.deps.onHostStatus?.(host, 'ONLINE');
     }
-    for (const host of await markSilentHostsOffline(db, this.deps.timeoutMs)) {
-      log.error({ host_id: host.id, name: host.name, last_seen_at: host.last_seen_at }, `host is OFFLINE: its agent has not answered for ${this.deps.timeoutMs} ms; its amphorae are failed over to other hosts`);
-      this.deps.onHostStatus?.(host, 'OFFLINE');
+    const { timeoutMs } = this.deps;
+    for (const host of await withEvents(db, 'host.offline', (trx) => markSilentHostsOffline(trx, timeoutMs), { timeout_ms: timeoutMs })) {
+      log.error({ host_id: host.id, name: host.name, last_seen_at: host.last_seen_at }, `host is OFFLINE: its agent has not answered for ${timeoutMs} ms; its amphorae are failed over to other hosts`);
     }
   }
 

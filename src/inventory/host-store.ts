@@ -149,15 +149,25 @@ export async function allHosts(db: Db): Promise<HostRow[]> {
   return db.selectFrom('host').selectAll().orderBy('name').execute();
 }
 
-/** Marks hosts whose agent answered as seen now; returns those that were OFFLINE until now. */
+/**
+ * Marks hosts whose agent answered as seen now; returns those that were OFFLINE until now. The
+ * status changes in one conditional UPDATE, so of several managers recording the same return
+ * at once exactly one gets the host back (the others wait for its row lock, then find it ONLINE).
+ */
 export async function recordHostsSeen(db: Db, ids: string[]): Promise<HostRow[]> {
   if (ids.length === 0) return [];
-  const back = await db.selectFrom('host').selectAll().where('id', 'in', ids).where('operating_status', '=', 'OFFLINE').execute();
-  await db.updateTable('host').set({ last_seen_at: sql<Date>`now()`, operating_status: 'ONLINE' }).where('id', 'in', ids).execute();
+  const back = await db
+    .updateTable('host')
+    .set({ last_seen_at: sql<Date>`now()`, operating_status: 'ONLINE', updated_at: sql<Date>`now()` })
+    .where('id', 'in', ids)
+    .where('operating_status', '=', 'OFFLINE')
+    .returningAll()
+    .execute();
+  await db.updateTable('host').set({ last_seen_at: sql<Date>`now()` }).where('id', 'in', ids).execute();
   return back;
 }
 
-/** Hosts not seen within `timeoutMs` become OFFLINE; returns those that just did. */
+/** Hosts not seen within `timeoutMs` become OFFLINE; returns those that just did (to one caller only, as above). */
 export async function markSilentHostsOffline(db: Db, timeoutMs: number): Promise<HostRow[]> {
   return db
     .updateTable('host')

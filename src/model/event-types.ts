@@ -23,11 +23,15 @@ export const EVENT_TYPES: Record<string, Severity> = {
   'host.online': 'info',
   'host.offline': 'error',
   'host.certificate_renewal_failing': 'error',
+  'host.admin_state': 'info',
   'certificate.expiring': 'warning',
   'quota.reached': 'warning',
   'listener.refusing': 'warning',
   'listener.refusing_stopped': 'info',
 };
+
+/** An operator changed a host's admin_state (ENABLED, DISABLED, DRAINING). */
+export const HOST_ADMIN_STATE = 'host.admin_state';
 
 /** A listener's amphora refuses clients at a high rate (protection, allowed_cidrs), and when it calms. */
 export const LISTENER_REFUSING = 'listener.refusing';

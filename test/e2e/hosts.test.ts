@@ -6,12 +6,12 @@
 // come back on the others with no API call.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestApp } from '../helpers/app.ts';
 import { startProcessAmphoraApp, type AmphoraApp } from '../helpers/amphora-app.ts';
-import { fetchText, freePort, startBackend, type Backend } from '../helpers/data-plane.ts';
+import { fetchText, freePort, killAmphoraDaemons, startBackend, type Backend } from '../helpers/data-plane.ts';
 import { exitOf, startFulcrum, type FulcrumProcess } from '../helpers/processes.ts';
 import { AgentClient } from '../../src/amphora/agent-client.ts';
 import { controllerCa, controllerClientTls } from '../../src/pki/ca-store.ts';
@@ -67,23 +67,6 @@ async function until<T>(what: string, fn: () => Promise<T | null | undefined | f
   }
 }
 
-/** Kills what a host's agent ran (its HAProxies), as the death of that machine would. */
-function killHostDaemons(dir: string): void {
-  const runDir = join(dir, 'run');
-  if (!existsSync(runDir)) return;
-  for (const amphora of readdirSync(runDir)) {
-    for (const pidFile of ['haproxy.pid', 'keepalived.pid']) {
-      const file = join(runDir, amphora, pidFile);
-      if (!existsSync(file)) continue;
-      try {
-        process.kill(Number(readFileSync(file, 'utf8').trim()), 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
-  }
-}
-
 describe('many hosts on one machine (process compute driver)', () => {
   let env: AmphoraApp;
   let app: TestApp;
@@ -129,7 +112,7 @@ describe('many hosts on one machine (process compute driver)', () => {
   after(async () => {
     for (const h of joined) {
       await h.proc.stop('SIGKILL');
-      killHostDaemons(h.dir);
+      killAmphoraDaemons(join(h.dir, 'run'));
       rmSync(h.dir, { recursive: true, force: true });
     }
     await backend?.close();
@@ -241,7 +224,7 @@ describe('many hosts on one machine (process compute driver)', () => {
     const lb = (await Promise.all(lbs.map(async (l) => ({ l, a: await amphoraOf(l.id) })))).find((x) => x.a?.host_id === victim.id)?.l;
     assert.ok(lb, 'h2 runs a load balancer');
     await victim.proc.stop('SIGKILL');
-    killHostDaemons(victim.dir);
+    killAmphoraDaemons(join(victim.dir, 'run'));
     await until('h2 to be OFFLINE', async () => ((await hostRow(victim.id)).operating_status === 'OFFLINE' ? true : null), 30_000);
     const moved = await until(
       'the load balancer to run on another host',

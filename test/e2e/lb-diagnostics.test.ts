@@ -3,7 +3,8 @@
 // through `fulcrum lb diagnose`, exit 0); a configuration changed on the agent behind the
 // controller's back is drift, and `resync` puts the pushed one back; HAProxy stopped through
 // the agent fails the haproxy check until a resync starts it again; `rebuild` replaces the
-// amphora; the agent killed by its PID fails the agent check (the CLI exits 1). Only
+// amphora; the agent killed by its PID fails the agent check, and once the health manager
+// finds its host silent, the host check before it (the CLI exits 1). Only
 // administrators may ask (403), an unknown load balancer is 404, a PENDING one is 409.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -88,7 +89,8 @@ describe('load balancer diagnostics (process driver, real HAProxy)', () => {
     assert.ok(d.jobs.length >= 1 && d.jobs.every((j: { load_balancer_id: string }) => j.load_balancer_id === lbId));
     assert.equal(d.amphorae.length, 1);
     const a = d.amphorae[0];
-    for (const name of ['record', 'compute', 'agent', 'haproxy', 'config', 'servers', 'heartbeat']) assert.equal(checkOf(a, name).status, 'ok', `${name}: ${checkOf(a, name).detail}`);
+    for (const name of ['record', 'compute', 'host', 'agent', 'haproxy', 'config', 'servers', 'heartbeat']) assert.equal(checkOf(a, name).status, 'ok', `${name}: ${checkOf(a, name).detail}`);
+    assert.match(checkOf(a, 'host').detail, /^local \([0-9a-f-]{36}\), ENABLED, ONLINE, its agent last reached \d+ ms ago$/);
     assert.equal(checkOf(a, 'vrrp').status, 'skipped', 'SINGLE has no VRRP');
     assert.match(checkOf(a, 'haproxy').detail, /master pid \d+, up \d+ s, \d+ worker/);
     assert.equal(checkOf(a, 'servers').detail, '1 no check', 'one member, no health monitor');
@@ -173,9 +175,21 @@ describe('load balancer diagnostics (process driver, real HAProxy)', () => {
     assert.equal(d.broken_at, `amphora:${a.id}:agent`);
     assert.match(checkOf(a, 'agent').detail, /unreachable|could not be reached|did not answer|dropped the connection/);
     for (const name of ['haproxy', 'config', 'servers']) assert.equal(checkOf(a, name).status, 'skipped', name);
+    // Silent past the heartbeat timeout, the host goes OFFLINE: now the host is where it breaks.
+    let offline = d;
+    await until(
+      'the host OFFLINE',
+      async () => {
+        offline = await diagnostics();
+        return offline.broken_at === `amphora:${a.id}:host` && checkOf(offline.amphorae[0], 'host').detail.includes(', OFFLINE:');
+      },
+      20_000,
+    );
+    assert.match(checkOf(offline.amphorae[0], 'host').detail, /^local \([0-9a-f-]{36}\), ENABLED, OFFLINE: its agent last reached \d+ ms ago \(timeout 2000 ms\)$/);
     const cli = await runFulcrum(['lb', 'diagnose', lbId], { FULCRUM_API_URL: apiUrl, FULCRUM_API_KEY: keys.admin });
     assert.equal(cli.code, 1, cli.stderr);
+    assert.match(cli.stdout, /\n {2}FAILED +host +local /);
     assert.match(cli.stdout, /\n {2}FAILED +agent /);
-    assert.match(cli.stdout, new RegExp(`broken at: amphora:${a.id}:agent\\n$`));
+    assert.match(cli.stdout, new RegExp(`broken at: amphora:${a.id}:host\\n$`));
   });
 });

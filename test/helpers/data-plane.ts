@@ -49,6 +49,14 @@ function killPidFile(file: string): void {
   }
 }
 
+/** Kills every HAProxy / keepalived an agent ran under `runDir` (one directory per amphora). */
+export function killAmphoraDaemons(runDir: string): void {
+  if (!existsSync(runDir)) return;
+  for (const amphora of readdirSync(runDir)) {
+    for (const pidFile of ['haproxy.pid', 'keepalived.pid']) killPidFile(join(runDir, amphora, pidFile));
+  }
+}
+
 /**
  * Kills the agent started under `dataDir` and every HAProxy / keepalived it ran. The agent
  * first: alive, it would restart a killed HAProxy at once, and that one would be left behind.
@@ -56,12 +64,7 @@ function killPidFile(file: string): void {
 export function stopLocalDataPlane(dataDir: string): void {
   const agentDir = join(dataDir, 'agent');
   killPidFile(join(agentDir, 'agent.pid'));
-  const runDir = join(agentDir, 'run');
-  if (existsSync(runDir)) {
-    for (const amphora of readdirSync(runDir)) {
-      for (const pidFile of ['haproxy.pid', 'keepalived.pid']) killPidFile(join(runDir, amphora, pidFile));
-    }
-  }
+  killAmphoraDaemons(join(agentDir, 'run'));
 }
 
 /** GET through a fresh connection; the body, or an Error. */

@@ -2,7 +2,7 @@
 // amphora provider and the scheduler run for real): joining with one-time tokens and their
 // misuse, admin-only policy, lists with filters and pages, updates and their faults, placement
 // spreading over the hosts, anti-affinity of a pair (and its fault when it cannot hold),
-// migrate, drain, and delete of an empty host only.
+// migrate, drain, and delete of an empty host only; admin_state changes as events.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -157,6 +157,28 @@ describe('the host inventory API (noop compute)', () => {
     assert.equal(ok.status, 200);
     assert.equal(ok.body.host.capacity, 50);
     assert.deepEqual(ok.body.host.amphora_ids, []);
+  });
+
+  test('an operator changing admin_state records a host.admin_state event; other updates and a repeat do not', async () => {
+    const put = (body: Record<string, unknown>) => admin('PUT', `/v2/fulcrum/hosts/${hosts.h1}`, { host: body });
+    const ofH1 = async (who: (m: string, p: string) => ReturnType<typeof admin>) => {
+      const res = await who('GET', '/v2/fulcrum/events?type=host.admin_state&sort=created_at:asc&limit=100');
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body.events.filter((e: any) => e.detail.host_id === hosts.h1).map((e: any) => [e.detail.from, e.detail.to]);
+    };
+    assert.deepEqual(await ofH1(admin), []);
+    assert.equal((await put({ capacity: 60 })).status, 200);
+    assert.equal((await put({ admin_state: 'DISABLED' })).status, 200);
+    assert.equal((await put({ admin_state: 'DISABLED', capacity: 50 })).status, 200);
+    assert.equal((await put({ admin_state: 'ENABLED' })).status, 200);
+    assert.deepEqual(await ofH1(admin), [
+      ['ENABLED', 'DISABLED'],
+      ['DISABLED', 'ENABLED'],
+    ]);
+    const [event] = (await admin('GET', '/v2/fulcrum/events?type=host.admin_state&sort=created_at:asc&limit=100')).body.events.filter((e: any) => e.detail.host_id === hosts.h1);
+    assert.equal(event.project_id, null);
+    assert.equal(event.detail.name, 'h1');
+    assert.deepEqual(await ofH1(as('member')), [], 'a tenant does not see control-plane events');
   });
 
   test('load balancers spread evenly over the enabled hosts', async () => {

@@ -37,6 +37,8 @@ test('every type an operating status change can produce is in the catalogue, wit
   assert.equal(severityOf('member.online'), 'info');
   assert.equal(severityOf('failover.started'), 'warning');
   assert.equal(severityOf('host.offline'), 'error');
+  assert.equal(severityOf('host.online'), 'info');
+  assert.equal(severityOf('host.admin_state'), 'info');
   assert.ok(!isEventType('constructor'), 'names of Object.prototype are not event types');
   assert.ok(Object.keys(EVENT_TYPES).includes('quota.reached'));
 });

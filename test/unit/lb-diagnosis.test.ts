@@ -1,6 +1,6 @@
 // The verdicts of a load balancer diagnosis from gathered facts: a healthy pair passes every
-// check; each broken link (agent, haproxy, configuration drift, silent heartbeat, down server,
-// VRRP) fails its own check, skips what depends on it, and is where `broken_at` points.
+// check; each broken link (host, agent, haproxy, configuration drift, silent heartbeat, down
+// server, VRRP) fails its own check, skips what depends on it, and is where `broken_at` points.
 // Also haproxy's uptime as `show proc` reports it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,6 +34,8 @@ function amphora(id: string, over: Partial<AmphoraFacts> = {}): AmphoraFacts {
     compute_id: `pid-${id}`,
     agent_url: 'https://127.0.0.1:9443',
     fault: null,
+    host_id: 'host-1',
+    host: { name: 'h1', admin_state: 'ENABLED', operating_status: 'ONLINE', lastSeenAt: new Date(NOW.getTime() - 300) },
     pushedConfigSha256: SHA,
     heartbeat: { lastSeen: new Date(NOW.getTime() - 500), haproxyRunning: true, fault: null },
     heartbeatsExpected: true,
@@ -92,6 +94,34 @@ test('an agent that does not answer fails the agent check and skips what only it
   assert.match(check(d, 'm', 'agent').detail, /ECONNREFUSED/);
   for (const name of ['haproxy', 'config', 'servers', 'vrrp']) assert.equal(check(d, 'm', name).status, 'skipped', name);
   assert.equal(check(d, 'm', 'heartbeat').status, 'ok', 'the heartbeat is judged from the database, not the agent');
+});
+
+test('an OFFLINE host fails the host check before the agent check, naming the host', () => {
+  const gone = { name: 'h1', admin_state: 'ENABLED', operating_status: 'OFFLINE', lastSeenAt: new Date(NOW.getTime() - 4200) };
+  const d = diagnose(pair({ host: gone, probe: { reachable: false, error: 'amphora m is unreachable at https://127.0.0.1:9443 (ECONNREFUSED)' } }));
+  assert.equal(d.broken_at, 'amphora:m:host');
+  assert.equal(check(d, 'm', 'host').detail, 'h1 (host-1), ENABLED, OFFLINE: its agent last reached 4200 ms ago (timeout 3000 ms)');
+  assert.equal(check(d, 'm', 'agent').status, 'failed', 'the agent check still says what it saw');
+  const names = d.amphorae[0].checks.map((c) => c.name);
+  assert.ok(names.indexOf('host') < names.indexOf('agent'), names.join(','));
+});
+
+test('the host check: healthy with its admin state, stale while ONLINE, gone from the inventory, or none recorded', () => {
+  const draining = diagnose(pair({ host: { name: 'h1', admin_state: 'DRAINING', operating_status: 'ONLINE', lastSeenAt: new Date(NOW.getTime() - 300) } }));
+  assert.equal(draining.broken_at, null, 'a DRAINING host still serves');
+  assert.equal(check(draining, 'm', 'host').detail, 'h1 (host-1), DRAINING, ONLINE, its agent last reached 300 ms ago');
+  const stale = diagnose(pair({ host: { name: 'h1', admin_state: 'ENABLED', operating_status: 'ONLINE', lastSeenAt: new Date(NOW.getTime() - 3001) } }));
+  assert.equal(stale.broken_at, 'amphora:m:host');
+  assert.match(check(stale, 'm', 'host').detail, /ONLINE as last judged, but its agent last reached 3001 ms ago \(timeout 3000 ms\): silent, or no health manager watches it$/);
+  const never = diagnose(pair({ host: { name: 'h1', admin_state: 'ENABLED', operating_status: 'ONLINE', lastSeenAt: null } }));
+  assert.match(check(never, 'm', 'host').detail, /its agent was never reached/);
+  const missing = diagnose(pair({ host: null }));
+  assert.equal(missing.broken_at, 'amphora:m:host');
+  assert.equal(check(missing, 'm', 'host').detail, 'host host-1 is not in the inventory');
+  const unplaced = diagnose(pair({ host_id: null, host: null, compute_driver: 'netns' }));
+  assert.equal(unplaced.broken_at, null);
+  assert.equal(check(unplaced, 'm', 'host').status, 'skipped');
+  assert.match(check(unplaced, 'm', 'host').detail, /netns compute driver places amphorae itself/);
 });
 
 test('haproxy not running fails the haproxy check, and its servers are not judged', () => {

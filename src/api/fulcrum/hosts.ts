@@ -19,6 +19,8 @@ import { pageLinks } from '../links.ts';
 import { IdParams, Nullable, Port, StringEnum, Strict, Type, Uuid, Wrapped } from '../octavia/schema-types.ts';
 import { joinHost } from '../host-join.ts';
 import { failover } from '../failover.ts';
+import { recordEvent } from '../../observability/events.ts';
+import { HOST_ADMIN_STATE } from '../../model/event-types.ts';
 
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,62}$/;
 const Labels = Type.Record(Type.String(), Type.String({ maxLength: 255 }), { maxProperties: 64 });
@@ -122,16 +124,28 @@ export async function hostRoutes(app: Api, deps: ApiDeps): Promise<void> {
     const host = await findHost(db, request.params.id);
     const body = request.body.host;
     checkLabels(body.labels);
-    await db
-      .updateTable('host')
-      .set({
-        ...(body.admin_state !== undefined ? { admin_state: body.admin_state } : {}),
-        ...(body.capacity !== undefined ? { capacity: body.capacity } : {}),
-        ...(body.labels !== undefined ? { labels: JSON.stringify(body.labels) } : {}),
-        updated_at: new Date(),
-      })
-      .where('id', '=', host.id)
-      .execute();
+    await db.transaction().execute(async (trx) => {
+      // The state replaced is read under the row lock: of two operators changing it at once,
+      // each event names the state its own change replaced.
+      const before = await trx.selectFrom('host').select('admin_state').where('id', '=', host.id).forUpdate().executeTakeFirstOrThrow();
+      await trx
+        .updateTable('host')
+        .set({
+          ...(body.admin_state !== undefined ? { admin_state: body.admin_state } : {}),
+          ...(body.capacity !== undefined ? { capacity: body.capacity } : {}),
+          ...(body.labels !== undefined ? { labels: JSON.stringify(body.labels) } : {}),
+          updated_at: new Date(),
+        })
+        .where('id', '=', host.id)
+        .execute();
+      if (body.admin_state === undefined || body.admin_state === before.admin_state) return;
+      await recordEvent(trx, {
+        type: HOST_ADMIN_STATE,
+        projectId: null,
+        loadBalancerId: null,
+        detail: { host_id: host.id, name: host.name, from: before.admin_state, to: body.admin_state, by: 'operator', caller_project_id: request.auth.projectId },
+      });
+    });
     const updated = await findHost(db, host.id);
     const amphoraIds = await amphoraIdsOn(db, host.id);
     return { host: { ...hostView(updated, amphoraIds.length), amphora_ids: amphoraIds } };

@@ -1,5 +1,6 @@
 // Where a load balancer's chain breaks, decided from facts already gathered (the API row, its
-// jobs, each amphora's record, what its agent answered, its last heartbeat): no I/O here, so
+// jobs, each amphora's record, its inventory host, what its agent answered, its last
+// heartbeat): no I/O here, so
 // every verdict is unit-tested. Checks run in the order a request depends on them; a check
 // that cannot be judged because an earlier link failed is `skipped`, never guessed.
 import type { AmphoraStatus } from '../../agent/amphora.ts';
@@ -27,6 +28,15 @@ export interface JobFacts {
   last_error: string | null;
 }
 
+/** The inventory host an amphora was placed on, as the health managers last judged it. */
+export interface HostFacts {
+  name: string;
+  admin_state: string;
+  operating_status: string;
+  /** When a health manager last reached its agent (null: never). */
+  lastSeenAt: Date | null;
+}
+
 /** What the agent answered for one amphora, or why it did not. */
 export type ProbeFacts =
   | { reachable: true; elapsedMs: number; status: AmphoraStatus; servers: ProxyStat[] | null; serversError: string | null }
@@ -40,6 +50,10 @@ export interface AmphoraFacts {
   compute_id: string | null;
   agent_url: string | null;
   fault: string | null;
+  /** The host recorded on the amphora (null: none, the compute driver placed it on its own). */
+  host_id: string | null;
+  /** That host's inventory row; null when the row is gone. */
+  host: HostFacts | null;
   /** Checksum of the configuration the controller last pushed (null: none recorded). */
   pushedConfigSha256: string | null;
   /** The newest heartbeat the health managers stored (null: none). */
@@ -114,6 +128,23 @@ function computeCheck(a: AmphoraFacts): Check {
   return ok('compute', `${a.compute_driver} instance ${a.compute_id}`);
 }
 
+/**
+ * The host comes before its agent: an OFFLINE host explains an agent that does not answer, and
+ * every amphora on it. ONLINE with no contact within the timeout is an old verdict: the host went
+ * silent since (a health manager marks it OFFLINE at its next probe), or no manager watches it.
+ */
+function hostCheck(a: AmphoraFacts, now: Date, timeoutMs: number): Check {
+  if (a.host_id === null) return skipped('host', `no inventory host recorded (the ${a.compute_driver} compute driver places amphorae itself)`);
+  if (a.host === null) return failed('host', `host ${a.host_id} is not in the inventory`);
+  const h = a.host;
+  const ageMs = h.lastSeenAt === null ? null : Math.max(0, now.getTime() - h.lastSeenAt.getTime());
+  const heard = ageMs === null ? 'its agent was never reached' : `its agent last reached ${ageMs} ms ago`;
+  const what = `${h.name} (${a.host_id}), ${h.admin_state}`;
+  if (h.operating_status !== 'ONLINE') return failed('host', `${what}, ${h.operating_status}: ${heard} (timeout ${timeoutMs} ms)`);
+  if (ageMs === null || ageMs > timeoutMs) return failed('host', `${what}, ONLINE as last judged, but ${heard} (timeout ${timeoutMs} ms): silent, or no health manager watches it`);
+  return ok('host', `${what}, ONLINE, ${heard}`);
+}
+
 function agentCheck(a: AmphoraFacts): Check {
   if (a.probe === null) return failed('agent', 'no agent recorded for this amphora');
   if (!a.probe.reachable) return failed('agent', a.probe.error);
@@ -179,6 +210,7 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
     checks: [
       recordCheck(a),
       computeCheck(a),
+      hostCheck(a, input.now, input.heartbeatTimeoutMs),
       agentCheck(a),
       haproxyCheck(a),
       configCheck(a),

@@ -1,7 +1,7 @@
-// Gathers what a diagnosis of one load balancer needs (its row, its newest jobs, its amphorae,
-// each agent's answer, each last heartbeat) and lets src/providers/amphora/lb-diagnosis.ts
+// Gathers what a diagnosis of one load balancer needs (its row, its newest jobs, its amphorae
+// and their hosts, each agent's answer, each last heartbeat) and lets src/providers/amphora/lb-diagnosis.ts
 // judge it. The agents are asked in parallel, each with a short timeout.
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db } from '../../db/database.ts';
 import type { JobTable } from '../../db/schema.ts';
 import type { AmphoraAgents } from './amphora-agents.ts';
@@ -13,7 +13,7 @@ const JOBS_SHOWN = 10;
 export interface LbDiagnostics {
   loadbalancer: { id: string; name: string | null; provisioning_status: string; operating_status: string; topology: string; vip_address: string | null };
   jobs: Selectable<JobTable>[];
-  amphorae: { id: string; role: string | null; status: string; compute_driver: string; compute_id: string | null; agent_url: string | null }[];
+  amphorae: { id: string; role: string | null; status: string; compute_driver: string; compute_id: string | null; host_id: string | null; agent_url: string | null }[];
   diagnosis: Diagnosis;
 }
 
@@ -40,6 +40,7 @@ export async function gatherDiagnostics(db: Db, agents: AmphoraAgents, loadBalan
   const rows = await db
     .selectFrom('amphora')
     .leftJoin('amphora_health', 'amphora_health.amphora_id', 'amphora.id')
+    .leftJoin('host', 'host.id', 'amphora.host_id')
     .select([
       'amphora.id',
       'amphora.role',
@@ -48,6 +49,12 @@ export async function gatherDiagnostics(db: Db, agents: AmphoraAgents, loadBalan
       'amphora.compute_id',
       'amphora.agent_url',
       'amphora.fault',
+      'amphora.host_id',
+      'host.id as host_row_id',
+      'host.name as host_name',
+      'host.admin_state as host_admin_state',
+      'host.operating_status as host_operating_status',
+      'host.last_seen_at as host_last_seen_at',
       'amphora.haproxy_config_sha256',
       'amphora_health.last_seen',
       'amphora_health.haproxy_running',
@@ -59,7 +66,8 @@ export async function gatherDiagnostics(db: Db, agents: AmphoraAgents, loadBalan
     .execute();
   // The MASTER first, as a request meets it.
   rows.sort((a, b) => Number(b.role === 'MASTER') - Number(a.role === 'MASTER'));
-  const now = new Date();
+  // The database's clock, which wrote last_seen and last_seen_at.
+  const { now } = (await sql<{ now: Date }>`select now() as now`.execute(db)).rows[0];
   const facts: AmphoraFacts[] = await Promise.all(
     rows.map(async (r) => ({
       id: r.id,
@@ -69,6 +77,8 @@ export async function gatherDiagnostics(db: Db, agents: AmphoraAgents, loadBalan
       compute_id: r.compute_id,
       agent_url: r.agent_url,
       fault: r.fault,
+      host_id: r.host_id,
+      host: r.host_row_id ? { name: r.host_name!, admin_state: r.host_admin_state!, operating_status: r.host_operating_status!, lastSeenAt: r.host_last_seen_at } : null,
       pushedConfigSha256: r.haproxy_config_sha256,
       heartbeat: r.last_seen ? { lastSeen: r.last_seen, haproxyRunning: r.haproxy_running ?? false, fault: r.heartbeat_fault } : null,
       heartbeatsExpected: r.compute_driver !== 'noop',
@@ -85,7 +95,7 @@ export async function gatherDiagnostics(db: Db, agents: AmphoraAgents, loadBalan
   return {
     loadbalancer: lb,
     jobs,
-    amphorae: rows.map((r) => ({ id: r.id, role: r.role, status: r.status, compute_driver: r.compute_driver, compute_id: r.compute_id, agent_url: r.agent_url })),
+    amphorae: rows.map((r) => ({ id: r.id, role: r.role, status: r.status, compute_driver: r.compute_driver, compute_id: r.compute_id, host_id: r.host_id, agent_url: r.agent_url })),
     diagnosis,
   };
 }
