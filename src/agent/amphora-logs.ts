@@ -10,6 +10,7 @@ import type { Logger } from '../observability/logger.ts';
 import { AccessLogStore, type AccessLogEntry, type AccessLogQuery } from './access-log-store.ts';
 import type { AmphoraLayout } from './layout.ts';
 import type { LogOffload } from './log-offload.ts';
+import { ProgramMissing } from './errors.ts';
 import { BoundedTextLog } from './log-rotation.ts';
 import { ACCESS_FACILITY, ACCESS_SEVERITY, ADMIN_FACILITY, announcesServerState, parseSyslog5424, splitSyslogFrames } from './syslog-message.ts';
 
@@ -134,5 +135,7 @@ async function makeNamedPipe(path: string): Promise<void> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  await execFileAsync('mkfifo', ['-m', '600', path]);
+  await execFileAsync('mkfifo', ['-m', '600', path]).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === 'ENOENT' ? new ProgramMissing('mkfifo') : err;
+  });
 }

@@ -142,8 +142,12 @@ export class Amphora {
   static async create(baseDir: string, id: string, netns: string | null, log: Logger, events: SupervisionLog, logSettings: LogSettings): Promise<Amphora> {
     const amphora = new Amphora(id, baseDir, { netns, fault: false, haproxy: false, keepalived: false }, log, events, logSettings);
     await mkdir(amphora.layout.runDir, { recursive: true, mode: 0o700 });
-    await amphora.logs.start();
+    // Meta first: a directory without it is taken for a registration that never finished.
     await amphora.saveMeta();
+    await amphora.logs.start().catch(async (err: unknown) => {
+      await rm(amphora.layout.runDir, { recursive: true, force: true });
+      throw err;
+    });
     amphora.updateTrackFile();
     await amphora.trackWrites;
     return amphora;

@@ -1,6 +1,6 @@
 // The amphorae this agent serves. The base directory is the registry: one run directory per
 // amphora with its amphora.json, so a restarted agent finds every amphora and its daemons.
-import { access, readdir } from 'node:fs/promises';
+import { access, readdir, rm } from 'node:fs/promises';
 import type { Logger } from '../observability/logger.ts';
 import { Amphora } from './amphora.ts';
 import { DEFAULT_LOG_SETTINGS, type LogSettings } from './amphora-logs.ts';
@@ -29,7 +29,13 @@ export class AmphoraRegistry {
     for (const entry of await readdir(this.baseDir, { withFileTypes: true })) {
       if (!entry.isDirectory() || !new RegExp(NAME_PATTERN).test(entry.name)) continue;
       const layout = amphoraLayout(this.baseDir, entry.name);
-      if (!(await access(layout.meta).then(() => true, () => false))) continue;
+      if (!(await access(layout.meta).then(() => true, () => false))) {
+        // A registration cut short (the agent killed before it answered): nothing ran there, and
+        // the controller, which got no answer, retries or gives the amphora up.
+        await rm(layout.runDir, { recursive: true, force: true });
+        this.log.warn({ amphora_id: entry.name }, 'removed an amphora directory whose registration never finished');
+        continue;
+      }
       this.amphorae.set(entry.name, await Amphora.load(this.baseDir, entry.name, this.log, this.events, this.logSettings));
     }
   }

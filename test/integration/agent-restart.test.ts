@@ -3,6 +3,8 @@
 // the master is no longer its child, notices when it dies and starts it again.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AgentClient } from '../../src/amphora/agent-client.ts';
 import { identify } from '../../src/agent/process-table.ts';
 import { AgentProcess, Cleanup, controllerClient, freePort, haproxyConfig, httpGet, makePki, readTrack, requestLoop, startBackend, until, type Pki } from './agent-harness.ts';
@@ -76,4 +78,25 @@ test('a restarted agent re-adopts the running haproxy, which never stopped servi
   assert.equal(readTrack(baseDir, id), '0');
   assert.deepEqual(await httpGet(port, '/app'), { status: 200, body: 'be1' });
   assert.equal((await client.putHaproxyConfig(id, config)).action, 'reloaded', 'the restarted master is supervised like any other');
+});
+
+test('a directory left by a registration cut short is removed when the next agent starts', async () => {
+  const dir = cleanup.tempDir('fulcrum-agent-restart-cut-');
+  const base = `${dir}/amphorae`;
+  const agentPki = await makePki(dir);
+  const id = 'amp-cut-short';
+  const first = await AgentProcess.start(cleanup, base, agentPki);
+  const client = controllerClient(agentPki, first.url);
+  cleanup.clients.add(client);
+  await client.registerAmphora(id);
+  assert.equal(await first.stop(), 0);
+  // As if the agent had died between making the directory and writing its meta.
+  rmSync(join(base, id, 'amphora.json'), { force: true });
+  assert.ok(existsSync(join(base, id)));
+  const second = await AgentProcess.start(cleanup, base, agentPki);
+  const again = controllerClient(agentPki, second.url);
+  cleanup.clients.add(again);
+  assert.equal(existsSync(join(base, id)), false, 'the unfinished directory is gone');
+  await again.registerAmphora(id);
+  assert.ok(existsSync(join(base, id)), 'and the amphora can be registered again');
 });

@@ -30,7 +30,8 @@ describe('permanent errors from the data plane', () => {
   test('an agent without keepalived answers PROGRAM_MISSING, which the client marks permanent', async () => {
     const dir = cleanup.tempDir('fulcrum-agent-perm-');
     const pki = await makePki(dir);
-    process.env.PATH = pathWith(['haproxy']);
+    // mkfifo (coreutils) makes the log pipe; keepalived is the one missing.
+    process.env.PATH = pathWith(['haproxy', 'mkfifo']);
     let agent: AgentProcess;
     try {
       agent = await AgentProcess.start(cleanup, `${dir}/amphorae`, pki);
