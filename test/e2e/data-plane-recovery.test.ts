@@ -213,7 +213,8 @@ describe('the local data plane recovers without an operator', () => {
     const again = await assertOneOfEach();
     assert.notEqual(again.agent, before.agent, 'a new agent');
     for (const [id, master] of again.masters) assert.notEqual(master, before.masters.get(id));
-    assert.match(serve.output(), /the local amphora agent runs again/);
+    // The watchdog says so once the new agent answers, which may be after HAProxy serves again.
+    await until('serve to log the restarted agent', 15_000, () => /the local amphora agent runs again/.test(serve.output()));
   });
 
   test('power loss: serve, agent and every HAProxy killed; the next serve brings every load balancer back', async () => {
