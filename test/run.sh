@@ -11,4 +11,14 @@ case "${1:-all}" in
 esac
 mapfile -t files < <(find "${dirs[@]}" -name '*.test.ts' 2>/dev/null | sort)
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
-exec node --import tsx --test --test-concurrency="${FULCRUM_TEST_CONCURRENCY:-2}" --test-timeout=600000 "${files[@]}"
+# TAP goes to the log as it happens; the failures are repeated at the end, where a log that is
+# read from its tail shows them.
+summary="$(mktemp)"
+trap 'rm -f "$summary"' EXIT
+status=0
+node --import tsx --test --test-concurrency="${FULCRUM_TEST_CONCURRENCY:-2}" --test-timeout=600000 \
+  --test-reporter=tap --test-reporter-destination=stdout \
+  --test-reporter=./test/failure-summary-reporter.mjs --test-reporter-destination="$summary" \
+  "${files[@]}" || status=$?
+cat "$summary"
+exit "$status"
