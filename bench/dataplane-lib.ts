@@ -128,6 +128,22 @@ export function cpuMs(pid: number): number {
   return stat ? (stat.utime + stat.stime) * 10 : NaN;
 }
 
+/**
+ * The scheduler's own count of a process's time on a CPU, in ms: the sum over its threads of
+ * the first field of `schedstat` (nanoseconds). utime and stime are sampled at each clock tick,
+ * which charges a whole tick to whoever runs at that instant: a process that wakes briefly once
+ * a second in step with the tick (an idle HAProxy's timers) is charged many times its real time.
+ */
+export function runtimeMs(pid: number): number {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    return ns / 1e6;
+  } catch {
+    return NaN;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Child processes started here (serve, nginx, haproxy): kept by PID, output tail kept.
 

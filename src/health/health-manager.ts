@@ -18,7 +18,7 @@ import { RefusalWatch } from './refusal-watch.ts';
 import { recordRefusalChange } from './refusal-events.ts';
 import { evaluateBreakers, inClosingGrace, type BreakerPolicy, type DomainState, type MonitoredAmphora } from './circuit-breaker.ts';
 import { failoverCause } from './failover-cause.ts';
-import { quietHosts, waitsForHost, type HeardAmphora } from './host-silence.ts';
+import { quietHosts, returnGraceEndsMs, waitsForHost, type HeardAmphora } from './host-silence.ts';
 import { HeartbeatReceiver } from './heartbeat-receiver.ts';
 import { proxyStats, statusFingerprint } from './heartbeat-stats.ts';
 import { reportedFigures, type ReportedFigures } from './heartbeat-figures.ts';
@@ -99,6 +99,8 @@ export class HealthManager {
   #port = 0;
   /** Hosts this manager saw quiet as a whole, and whether their grace ran out: logged once each way. */
   readonly #quietHosts = new Map<string, boolean>();
+  /** Hosts heard again after being quiet, and until when their amphorae's silence is still theirs. */
+  readonly #returningHosts = new Map<string, number>();
   failoversStarted = 0;
   #noop: NoopHeartbeats | null = null;
   readonly hosts: HostMonitor;
@@ -353,10 +355,12 @@ export class HealthManager {
     for (const host of this.#quietHosts.keys()) {
       if (quiet.has(host)) continue;
       this.#quietHosts.delete(host);
+      this.#returningHosts.set(host, returnGraceEndsMs(now, settings));
       this.deps.log.warn({ host }, 'a silent host is heard again');
     }
+    for (const [host, graceEnds] of this.#returningHosts) if (now >= graceEnds) this.#returningHosts.delete(host);
     const byId = new Map(heard.map((a) => [a.id, a]));
-    return { waits: (a) => waitsForHost(byId.get(a.id)!, quiet, now) };
+    return { waits: (a) => waitsForHost(byId.get(a.id)!, quiet, now, this.#returningHosts) };
   }
 
   async #saveBreaker(state: DomainState, previous: store.BreakerRow | undefined): Promise<void> {

@@ -69,9 +69,24 @@ export function quietHosts(amphorae: HeardAmphora[], nowMs: number, s: HostSilen
   return quiet;
 }
 
-/** A silent amphora whose whole host is quiet and still within its grace: not failed over yet. */
-export function waitsForHost(a: HeardAmphora, quiet: ReadonlyMap<string, QuietHost>, nowMs: number): boolean {
+/**
+ * Until when the amphorae of a host heard again at `heardAgainMs` may stay silent. Their silence
+ * so far was the host's, and an agent that comes back takes up its amphorae one by one (each
+ * adopted, each heartbeat in its slice of the interval), so each gets a heartbeat timeout from
+ * the host's return before its own silence counts.
+ */
+export function returnGraceEndsMs(heardAgainMs: number, s: Pick<HostSilenceSettings, 'timeoutMs'>): number {
+  return heardAgainMs + s.timeoutMs;
+}
+
+/**
+ * A silent amphora whose whole host is quiet and still within its grace, or whose host was
+ * heard again too recently to judge it (`returning`: host → returnGraceEndsMs): not failed over yet.
+ */
+export function waitsForHost(a: HeardAmphora, quiet: ReadonlyMap<string, QuietHost>, nowMs: number, returning: ReadonlyMap<string, number> = new Map()): boolean {
   if (!a.silent || a.host === null) return false;
   const host = quiet.get(a.host);
-  return host !== undefined && nowMs < host.graceEndsMs;
+  if (host !== undefined) return nowMs < host.graceEndsMs;
+  const graceEnds = returning.get(a.host);
+  return graceEnds !== undefined && nowMs < graceEnds;
 }

@@ -2,7 +2,7 @@
 // grace period; one amphora silent on a host that is still heard is failed over as before.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostQuietMs, quietHosts, waitsForHost, type HeardAmphora } from '../../src/health/host-silence.ts';
+import { hostQuietMs, quietHosts, returnGraceEndsMs, waitsForHost, type HeardAmphora } from '../../src/health/host-silence.ts';
 
 const S = { intervalMs: 1000, timeoutMs: 3000, graceMs: 15_000 };
 const NOW = 1_000_000;
@@ -67,4 +67,19 @@ test('hosts are judged apart; an amphora without a known host is judged alone', 
   assert.equal(waitsForHost(amphorae[0], quiet, NOW), true);
   assert.equal(waitsForHost(amphorae[2], quiet, NOW), false);
   assert.equal(waitsForHost(amphorae[4], quiet, NOW), false);
+});
+
+test('a host heard again gives its amphorae a heartbeat timeout to be heard before their silence is their own', () => {
+  // The restarted agent's first heartbeat is for one amphora; the other is still silent.
+  const amphorae = host('h1', [100, 9000]);
+  const quiet = quietHosts(amphorae, NOW, S);
+  assert.equal(quiet.size, 0);
+  const returning = new Map([['h1', returnGraceEndsMs(NOW - 100, S)]]);
+  assert.equal(waitsForHost(amphorae[1], quiet, NOW, returning), true);
+  // Without the host's return, a silent amphora on a heard host is failed over at once.
+  assert.equal(waitsForHost(amphorae[1], quiet, NOW), false);
+  // Past the timeout from the return, its silence is its own.
+  assert.equal(waitsForHost(amphorae[1], quiet, NOW - 100 + S.timeoutMs, returning), false);
+  // Another host's return holds nothing here.
+  assert.equal(waitsForHost(amphorae[1], quiet, NOW, new Map([['h2', NOW + S.timeoutMs]])), false);
 });
