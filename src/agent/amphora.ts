@@ -121,16 +121,19 @@ export class Amphora {
         daemon,
         log,
         events,
-        restart: () =>
+        restart: (current) =>
           this.exclusive(async () => {
             const program = daemon === 'haproxy' ? this.haproxy : this.keepalived;
-            if (!this.meta[daemon] || program.isRunning()) return null;
+            if (!current() || !this.meta[daemon] || program.isRunning()) return null;
+            let pid: number;
             try {
-              return await restart();
+              pid = await restart();
             } finally {
               this.updateTrackFile();
               await this.trackWrites;
             }
+            // Died again while the track file was written: its exit is already reported.
+            return program.pid === pid ? pid : null;
           }),
       });
     this.supervisors = {
@@ -192,22 +195,35 @@ export class Amphora {
     });
   }
 
+  /**
+   * Everything that can change while the agent waits (a daemon's exit, the supervisor's
+   * decision on it) is read in one go after the last wait, so one answer never shows a master
+   * as running beside the supervisor's giving up on it, and the fault of an exit it reports is
+   * already in the track file.
+   */
   async status(): Promise<AmphoraStatus> {
     // The master CLI is briefly away while the master re-executes itself during a reload.
     const procs = await this.haproxy.processes().catch(() => null);
+    const configSha256 = await fileSha256(this.layout.haproxyConfig);
+    const vrrpState = await readOptional(this.layout.vrrpState).then((t) => t?.toString('utf8').trim() || null);
+    await this.trackWritesSettled();
+    const master = this.haproxy.pid;
+    // The process list answered before the last wait: it counts only if that master still runs.
+    const current = master !== null && procs?.masterPid === master ? procs : null;
+    const keepalived = this.keepalived.pid;
     return {
       id: this.id,
       netns: this.meta.netns,
       run_dir: this.layout.runDir,
       haproxy: {
-        running: this.haproxy.isRunning(),
-        master_pid: this.haproxy.pid,
-        workers: procs?.workers ?? [],
-        uptime_s: procs?.uptimeS ?? null,
-        config_sha256: await fileSha256(this.layout.haproxyConfig),
+        running: master !== null,
+        master_pid: master,
+        workers: current?.workers ?? [],
+        uptime_s: current?.uptimeS ?? null,
+        config_sha256: configSha256,
       },
-      keepalived: { running: this.keepalived.isRunning(), pid: this.keepalived.pid, vrrp_state: await readOptional(this.layout.vrrpState).then((t) => t?.toString('utf8').trim() || null) },
-      fault: this.effectiveFault(),
+      keepalived: { running: keepalived !== null, pid: keepalived, vrrp_state: vrrpState },
+      fault: this.effectiveFault(master !== null),
       fault_requested: this.meta.fault,
       supervision: {
         haproxy: { wanted: this.meta.haproxy ?? false, ...this.supervisors.haproxy.status() },
@@ -364,8 +380,16 @@ export class Amphora {
     await this.saveMeta();
   }
 
-  private effectiveFault(): boolean {
-    return this.meta.fault || !this.haproxy.isRunning();
+  private effectiveFault(haproxyRunning = this.haproxy.isRunning()): boolean {
+    return this.meta.fault || !haproxyRunning;
+  }
+
+  /** Resolves once no track-file write is pending, including ones queued while waiting. */
+  private async trackWritesSettled(): Promise<void> {
+    for (let pending = this.trackWrites; ; pending = this.trackWrites) {
+      await pending;
+      if (pending === this.trackWrites) return;
+    }
   }
 
   /**

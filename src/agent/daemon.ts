@@ -12,7 +12,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { open, stat } from 'node:fs/promises';
 import { spawnDaemon } from './process-runner.ts';
-import { identify, isAlive, readCmdline, readPidFile } from './process-table.ts';
+import { identify, isAlive, pidRunning, readCmdline, readPidFile } from './process-table.ts';
 import { adoptedProcesses } from './process-watch.ts';
 
 const STOP_GRACE_MS = 10_000;
@@ -65,7 +65,10 @@ export class Daemon {
     return this.tracked !== null && this.tracked.alive();
   }
 
-  /** Resolves when the current process exits (at once when none runs). */
+  /**
+   * Resolves when the current process exits (at once when none runs), after its exit callback
+   * ran: a caller that saw it dead can wait here until the exit has been handled and reported.
+   */
   exited(): Promise<void> {
     return this.tracked?.exited ?? Promise.resolve();
   }
@@ -83,7 +86,10 @@ export class Daemon {
     if (this.isRunning()) throw new Error(`${this.spec.name} is already running (pid ${this.tracked!.pid})`);
     const logOffset = await this.logSize();
     const child: ChildProcess = await spawnDaemon(this.netns(), this.spec.file, this.spec.args, this.spec.logPath, this.spec.namedPipe);
-    const running = () => child.exitCode === null && child.signalCode === null;
+    // Node hears of a child's death only when its event loop reaches the SIGCHLD; until then the
+    // dead child is a zombie, which /proc tells at once. Without that, a status read in between
+    // would report a killed master as running.
+    const running = () => child.exitCode === null && child.signalCode === null && pidRunning(child.pid!);
     this.track(child.pid!, running, (fire) => {
       child.once('exit', fire);
       if (!running()) fire();
@@ -102,19 +108,21 @@ export class Daemon {
    */
   async stop(): Promise<void> {
     const tracked = this.tracked;
-    if (!tracked || !tracked.alive()) return;
+    if (!tracked) return;
     this.stopping = true;
     try {
-      sendSignal(tracked.pid, 'SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      const graceOver = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STOP_GRACE_MS)));
-      const exited = await Promise.race([tracked.exited.then(() => true), graceOver]);
-      clearTimeout(timer);
-      if (!exited) {
+      // Dead but its exit not yet seen: no signal (its pid may name another process by now), but
+      // the exit is still awaited, so it counts as this stop's and not as a crash after it.
+      if (tracked.alive()) {
+        sendSignal(tracked.pid, 'SIGTERM');
+        let timer: NodeJS.Timeout | undefined;
+        const graceOver = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STOP_GRACE_MS)));
+        const exited = await Promise.race([tracked.exited.then(() => true), graceOver]);
+        clearTimeout(timer);
         // The daemon leads its own process group (it was started detached).
-        sendSignal(-tracked.pid, 'SIGKILL');
-        await tracked.exited;
+        if (!exited) sendSignal(-tracked.pid, 'SIGKILL');
       }
+      await tracked.exited;
     } finally {
       this.stopping = false;
     }

@@ -116,11 +116,15 @@ export class Haproxy extends SupervisedProgram {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
       if (!this.daemon.isRunning()) {
+        // /proc can show it dead before its exit is handled: the supervisor hears of the exit
+        // first, so a restart that died is one crash, not also a failed restart.
+        await this.daemon.exited();
         const log = await this.daemon.logSince(logOffset);
         throw new ApplyFailed(`haproxy exited while starting: ${alerts(log)}`, log);
       }
       const procs = await showProc(this.layout.masterSocket).catch(() => null);
-      if (procs && procs.workers.length > 0) return { action: 'started', master_pid: procs.masterPid, workers: procs.workers };
+      // The master may have died since it answered: then the next pass reports that.
+      if (procs && procs.workers.length > 0 && this.daemon.isRunning()) return { action: 'started', master_pid: procs.masterPid, workers: procs.workers };
       if (Date.now() > deadline) {
         await this.daemon.stop();
         throw new ApplyFailed(`haproxy started no worker within ${READY_TIMEOUT_MS} ms`, await this.daemon.logSince(logOffset));
@@ -142,6 +146,7 @@ export class Haproxy extends SupervisedProgram {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
       if (!this.daemon.isRunning()) {
+        await this.daemon.exited();
         throw new ApplyFailed('the haproxy master exited during the reload', await this.daemon.logSince(logOffset));
       }
       // The socket is briefly unavailable while the master re-executes itself.

@@ -38,20 +38,30 @@ function toProxies(csv: string): HeartbeatProxy[] {
   ];
 }
 
+/**
+ * HAProxy's statistics are asked for first; whether it runs and whether it can be healed are
+ * read after every wait, in one go. So a heartbeat never says running beside a fault of the
+ * same moment, and one started as a daemon's exit is recorded (`beatNow`) already carries the
+ * supervisor's decision on it, not the state from before it.
+ */
 export async function snapshot(amphora: Amphora, timeoutMs: number): Promise<Snapshot> {
-  const heals = amphora.heals;
-  const fault = unhealableReason(amphora.healFacts());
-  // UDP and SCTP listeners are served by nftables, HAProxy or not.
-  const l4 = (epoch: string | null) => amphora.l4.heartbeatProxies(epoch).catch(() => []);
-  if (!amphora.haproxy.isRunning()) return { running: false, epoch: null, proxies: await l4(null), fault, heals };
-  try {
-    const { pid, csv } = parseInfoAndStat(await socketRequest(amphora.layout.statsSocket, 'show info;show stat', timeoutMs));
-    // A pid alone can be handed out again; with its start time it names one process.
-    const identity = pid === null ? null : identify(pid);
-    const epoch = identity ? `${identity.pid}.${identity.startTime}` : pid === null ? null : String(pid);
-    return { running: true, epoch, proxies: [...toProxies(csv), ...(await l4(epoch))], fault, heals };
-  } catch {
-    // Running but not answering (a reload in progress): liveness without statistics this time.
-    return { running: true, epoch: null, proxies: await l4(null), fault, heals };
+  let stats: { epoch: string | null; proxies: HeartbeatProxy[] } | null = null;
+  if (amphora.haproxy.isRunning()) {
+    try {
+      const { pid, csv } = parseInfoAndStat(await socketRequest(amphora.layout.statsSocket, 'show info;show stat', timeoutMs));
+      // A pid alone can be handed out again; with its start time it names one process.
+      const identity = pid === null ? null : identify(pid);
+      stats = { epoch: identity ? `${identity.pid}.${identity.startTime}` : pid === null ? null : String(pid), proxies: toProxies(csv) };
+    } catch {
+      // Running but not answering (a reload in progress): liveness without statistics this time.
+    }
   }
+  // UDP and SCTP listeners are served by nftables, HAProxy or not.
+  const l4 = await amphora.l4.heartbeatProxies(stats?.epoch ?? null).catch(() => []);
+  const facts = amphora.healFacts();
+  const fault = unhealableReason(facts);
+  const heals = amphora.heals;
+  // Statistics from a master that has died since are dropped with it.
+  if (!facts.haproxyRunning) return { running: false, epoch: null, proxies: l4, fault, heals };
+  return { running: true, epoch: stats?.epoch ?? null, proxies: [...(stats?.proxies ?? []), ...l4], fault, heals };
 }

@@ -5,7 +5,7 @@
 // agent's supervision log.
 import type { Logger } from '../observability/logger.ts';
 import { RestartPolicy, type RestartPolicyOptions } from './restart-policy.ts';
-import type { DaemonName, NewSupervisionEvent, SupervisionLog } from './supervision-log.ts';
+import type { DaemonName, NewSupervisionEvent, SupervisionEvent, SupervisionLog } from './supervision-log.ts';
 
 export type SupervisionState = 'idle' | 'restarting' | 'gave_up';
 
@@ -49,11 +49,13 @@ export interface SupervisorOptions {
   log: Logger;
   events: SupervisionLog;
   /**
-   * Starts the daemon again, in turn with the amphora's other operations. Resolves with the new
-   * pid, or with null when there is nothing to do any more (stopped or removed meanwhile, or
-   * already running again).
+   * Starts the daemon again, in turn with the amphora's other operations, unless `current()` is
+   * false by the time its turn comes (the supervisor gave up, was reset or closed meanwhile).
+   * Resolves with the new pid, or with null when there is nothing to do any more (stopped or
+   * removed meanwhile, already running again, or the new daemon died again before the restart
+   * was done: its exit is then reported instead, and a restart after its exit never is).
    */
-  restart: () => Promise<number | null>;
+  restart: (current: () => boolean) => Promise<number | null>;
   policy?: RestartPolicyOptions;
 }
 
@@ -75,9 +77,11 @@ export class DaemonSupervisor {
 
   /** The daemon exited without being asked to. */
   exited(pid: number | null): void {
-    this.record({ kind: 'exited', ...(pid === null ? {} : { pid }) });
+    const event = this.record({ kind: 'exited', ...(pid === null ? {} : { pid }) });
     this.options.log.error({ amphora_id: this.options.amphoraId, daemon: this.options.daemon, pid }, `${this.options.daemon} exited unexpectedly`);
-    this.crashed('exited', Date.now());
+    // The policy counts the crash at the time its event shows, so the window can be checked
+    // from the log alone.
+    this.crashed('exited', Date.now(), Date.parse(event.at));
   }
 
   /** The agent started and found the daemon, which should run, not running. */
@@ -104,9 +108,9 @@ export class DaemonSupervisor {
     this.timer = null;
   }
 
-  private crashed(reason: 'exited' | 'agent_start', downSince: number): void {
+  private crashed(reason: 'exited' | 'agent_start', downSince: number, at: number): void {
     if (this.state === 'gave_up') return;
-    const decision = this.policy.onCrash(Date.now());
+    const decision = this.policy.onCrash(at);
     if (decision.action === 'give_up') {
       this.cancel();
       this.state = 'gave_up';
@@ -131,17 +135,19 @@ export class DaemonSupervisor {
   private async attempt(reason: 'exited' | 'agent_start', downSince: number, generation: number): Promise<void> {
     let pid: number | null;
     try {
-      pid = await restartSlots.run(() => (generation === this.generation ? this.options.restart() : Promise.resolve(null)));
+      const current = () => generation === this.generation;
+      pid = await restartSlots.run(() => (current() ? this.options.restart(current) : Promise.resolve(null)));
     } catch (err) {
       if (generation !== this.generation) return;
       const detail = err instanceof Error ? err.message : String(err);
-      this.record({ kind: 'restart_failed', detail });
+      const event = this.record({ kind: 'restart_failed', detail });
       this.options.log.error({ amphora_id: this.options.amphoraId, daemon: this.options.daemon, err }, `cannot restart ${this.options.daemon}`);
-      this.crashed(reason, downSince);
+      this.crashed(reason, downSince, Date.parse(event.at));
       return;
     }
-    // A restart that ran is counted even if the daemon died again meanwhile (a newer attempt is
-    // then scheduled and owns the state).
+    // A pid here was running when `restart` resolved, and nothing but promise callbacks ran
+    // since, so the daemon's exit cannot have been reported before its restart is. A reset
+    // meanwhile (the controller took over) leaves the restart counted and the state to the reset.
     if (generation === this.generation) this.state = 'idle';
     if (pid === null) return;
     this.restarts++;
@@ -150,7 +156,7 @@ export class DaemonSupervisor {
     this.options.log.warn({ amphora_id: this.options.amphoraId, daemon: this.options.daemon, pid, reason, down_ms: downMs }, `${this.options.daemon} restarted`);
   }
 
-  private record(event: Omit<NewSupervisionEvent, 'amphora_id' | 'daemon'>): void {
-    this.options.events.record({ amphora_id: this.options.amphoraId, daemon: this.options.daemon, ...event });
+  private record(event: Omit<NewSupervisionEvent, 'amphora_id' | 'daemon'>): SupervisionEvent {
+    return this.options.events.record({ amphora_id: this.options.amphoraId, daemon: this.options.daemon, ...event });
   }
 }

@@ -1,13 +1,17 @@
 // The agent supervises the daemons it runs: a haproxy killed with SIGKILL is started again from
 // its last configuration and server state without any controller call, the event is recorded
-// and visible through the API, a daemon that keeps dying is left down and reported, and a
-// restarted agent brings back every amphora whose haproxy should run. Nothing runs twice.
+// and visible through the API, a daemon that keeps dying is left down and reported (by the
+// status and the heartbeat alike), and a restarted agent brings back every amphora whose haproxy
+// should run. Nothing runs twice.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
 import type { AgentClient, AmphoraStatus, SupervisionEvent } from '../../src/amphora/agent-client.ts';
 import { identify } from '../../src/agent/process-table.ts';
 import { amphoraLayout } from '../../src/agent/layout.ts';
 import { DEFAULT_RESTART_POLICY } from '../../src/agent/restart-policy.ts';
+import { openHeartbeat, type Heartbeat } from '../../src/agent/heartbeat-codec.ts';
 import { AgentProcess, Cleanup, bodies, controllerClient, freePort, haproxyConfig, httpGet, makePki, pidsUnder, readTrack, startBackend, until, type Pki } from './agent-harness.ts';
 
 const cleanup = new Cleanup();
@@ -29,7 +33,23 @@ before(async () => {
   await startAgent();
 });
 
-after(() => cleanup.run());
+const heartbeatKey = randomBytes(32);
+let heartbeats: Socket | null = null;
+
+after(async () => {
+  heartbeats?.close();
+  await cleanup.run();
+});
+
+/** Makes the agent send its heartbeats, every `intervalMs`, to a socket that keeps them. */
+async function receiveHeartbeats(intervalMs: number): Promise<Heartbeat[]> {
+  const got: Heartbeat[] = [];
+  heartbeats = createSocket('udp4');
+  heartbeats.on('message', (packet) => got.push(openHeartbeat(packet, () => heartbeatKey, Date.now(), 60_000).heartbeat));
+  await new Promise<void>((resolve) => heartbeats!.bind(0, '127.0.0.1', () => resolve()));
+  await client.putHeartbeatSettings({ key_id: 'heal-key', key: heartbeatKey.toString('base64'), targets: [{ host: '127.0.0.1', port: heartbeats.address().port }], interval_ms: intervalMs });
+  return got;
+}
 
 /** Every live process started for this amphora: its haproxy master and workers, nothing else. */
 function processesOf(id: string): number[] {
@@ -80,7 +100,9 @@ test('kill -9 of haproxy: restarted from its last configuration and server state
   process.kill(started.master_pid, 'SIGKILL');
   const status = await restartedAfter(id, started.master_pid);
   assert.equal(identify(started.master_pid), null, 'the killed master is gone');
-  for (const worker of started.workers) assert.equal(identify(worker), null, `old worker ${worker} is gone`);
+  // They leave on their own once they see their master gone, which on a loaded machine can take
+  // longer than the restart.
+  await until('the killed master\'s workers to leave', 30_000, () => started.workers.every((worker) => identify(worker) === null));
   assertNoStrays(id, status);
   assert.deepEqual(await httpGet(port, '/ok'), { status: 200, body: 'ok' });
   assert.deepEqual(new Set(await bodies(port, '/app', 6)), new Set(['be1']), 'the runtime change survived the restart');
@@ -119,6 +141,8 @@ test('a haproxy that keeps dying is left down and reported; the next configurati
   const port = await freePort();
   const config = haproxyConfig({ baseDir, amphoraId: id, frontendPort: port, servers: [{ name: 's1', port: await startBackend(cleanup, 'be1') }] });
   let master = (await client.putHaproxyConfig(id, config)).master_pid;
+  // Frequent, so some are being built while haproxy is killed.
+  const beats = await receiveHeartbeats(50);
   let status: AmphoraStatus;
   // The agent gives up on the crash that puts more than `limit` within `windowMs` (by its own
   // clock, the times of its `exited` events). How fast this loop kills depends on how fast the
@@ -145,8 +169,15 @@ test('a haproxy that keeps dying is left down and reported; the next configurati
     master = status.haproxy.master_pid!;
   }
   assert.equal(status.haproxy.running, false, JSON.stringify({ haproxy: status.haproxy, supervision: status.supervision }));
+  assert.equal(status.haproxy.master_pid, null);
   assert.equal(status.fault, true);
   assert.equal(readTrack(baseDir, id), '1');
+  // The heartbeat says the same from the first one that says it: none after it (by sequence, as
+  // the health manager orders them) shows haproxy running or healable.
+  const own = () => beats.filter((h) => h.amphora_id === id).sort((a, b) => a.seq - b.seq);
+  const firstGaveUp = await until('a heartbeat saying haproxy cannot be healed', 30_000, () => own().find((h) => h.fault === 'gave_up'));
+  await until('more heartbeats after it', 30_000, () => own().filter((h) => h.seq > firstGaveUp.seq).length >= 5);
+  for (const h of own().filter((b) => b.seq >= firstGaveUp.seq)) assert.deepEqual({ running: h.haproxy.running, fault: h.fault }, { running: false, fault: 'gave_up' }, `heartbeat ${h.seq}`);
   // The last master's workers leave on their own once they see their master gone.
   await until('nothing of it to run', 30_000, () => processesOf(id).length === 0);
   const gaveUp = eventsOf(status, 'gave_up');

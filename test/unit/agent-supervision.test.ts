@@ -158,3 +158,36 @@ test('supervisor: restarts after an exit, retries a failed restart, gives up at 
   assert.deepEqual([last.kind, last.pid, last.reason], ['restarted', 103, 'agent_start']);
   supervisor.close();
 });
+
+test('supervisor: a restart whose turn comes only after the supervisor gave up starts nothing', async () => {
+  const { DaemonSupervisor } = await import('../../src/agent/supervisor.ts');
+  const { createLogger } = await import('../../src/observability/logger.ts');
+  const events = new SupervisionLog();
+  let turn!: () => void;
+  const queued = new Promise<void>((resolve) => (turn = resolve));
+  const started: number[] = [];
+  const supervisor = new DaemonSupervisor({
+    amphoraId: 'amp',
+    daemon: 'haproxy',
+    log: createLogger('silent'),
+    events,
+    policy: { delaysMs: [0], limit: 1, windowMs: 60_000 },
+    // As the amphora's restart does: wait for its turn, then start only if still asked to.
+    restart: async (current) => {
+      await queued;
+      if (!current()) return null;
+      started.push(301);
+      return 301;
+    },
+  });
+  supervisor.exited(300);
+  await new Promise((r) => setTimeout(r, 20));
+  supervisor.exited(300);
+  assert.equal(supervisor.status().state, 'gave_up');
+  turn();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(started, []);
+  assert.equal(supervisor.status().state, 'gave_up');
+  assert.deepEqual(events.since(0).map((e) => e.kind), ['exited', 'exited', 'gave_up'], 'no restart reported after giving up');
+  supervisor.close();
+});
