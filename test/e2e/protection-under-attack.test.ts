@@ -114,7 +114,9 @@ describe('protection under attack (process compute driver)', () => {
     const url = `http://${vip}:8080/`;
     const [attack, legit] = await Promise.all([
       paced(500, 4000, 300, () => getFrom(url, ATTACKER)),
-      paced(10, 4000, 10, () => getFrom(url, LEGIT)),
+      // Never skips a request: on a loaded machine one may take over a second under the attack,
+      // and the client is to be served throughout, not to give up.
+      paced(10, 4000, 40, () => getFrom(url, LEGIT)),
     ]);
     const sent = attack.results.length;
     const served = count(attack.results, 200);

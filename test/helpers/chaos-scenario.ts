@@ -76,10 +76,10 @@ async function runChaos(t: TestContext, install: ChaosInstall, rounds: number, s
   }
   // The probers saw the failures: the rounds did hit the data plane.
   if (played.some(interruptsService)) assert.ok(probers.some((p) => p.outage(0, end).failed > 0), `no prober saw a failure: ${log.join('\n')}`);
-  // What a failover retired while the agent was down goes at the next agent sync (every 5 s):
-  // leftovers get a bounded wait, the rest must already hold.
+  // What a failover retired while the agent was down (its run directory, its processes) goes at
+  // the next agent sync (every 5 s): leftovers get a bounded wait, the rest must already hold.
   let problems = await install.problems();
-  for (let i = 0; i < 30 && problems.length > 0 && problems.every((p) => p.includes('which is not live, is left')); i++) {
+  for (let i = 0; i < 30 && problems.length > 0 && problems.every((p) => p.includes('is not live')); i++) {
     await sleep(500);
     problems = await install.problems();
   }
