@@ -236,7 +236,7 @@ async function drainBench(): Promise<void> {
   const hosts: { dir: string; proc: ChildProcess; id?: string }[] = [];
   try {
     await c.rt.dataPlane.compute();
-    const local = (await c.call('GET', '/v2/fulcrum/hosts?name=local')).hosts[0];
+    const local = (await c.call('GET', '/v2/fulcrum/hosts?kind=local')).hosts[0];
     await c.call('PUT', `/v2/fulcrum/hosts/${local.id}`, { host: { admin_state: 'DISABLED' } });
     const network = (await c.call('POST', '/v2/fulcrum/networks', { network: { name: 'bench' } })).network;
     const subnet = (await c.call('POST', '/v2/fulcrum/subnets', { subnet: { network_id: network.id, cidr: `127.${220 + Math.floor(Math.random() * 20)}.${Math.floor(Math.random() * 250)}.0/24` } })).subnet;

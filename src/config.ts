@@ -1,12 +1,14 @@
 // One typed configuration object, read from an optional JSON file and then from
 // FULCRUM_* environment variables (which win), validated once at start.
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError } from './errors.ts';
 import { parseQuotaDefaults, UNLIMITED_DEFAULTS, type QuotaLimits } from './model/quota.ts';
 import { POLICY_PROFILES, type PolicyProfile } from './auth/policy-defaults.ts';
 import { protectionProblem, type ProtectionOverrides } from './model/protection.ts';
 import { DEFAULT_DENIED_CIDRS, parseCidrList } from './model/webhook-addresses.ts';
+import { hostNameOfMachine, isHostName } from './model/host-name.ts';
 
 export interface FulcrumConfig {
   apiHost: string;
@@ -40,6 +42,11 @@ export interface FulcrumConfig {
   localAgentPort: number | null;
   /** How often the controller checks that its host's agent runs, to start it again; 0: never (a service manager keeps it). */
   localAgentWatchMs: number;
+  /**
+   * The inventory host this controller's own agent is registered as: one row per machine, shared
+   * by the processes of one data dir. Default: the machine's name.
+   */
+  hostName: string;
   /** netns driver: name prefix of namespaces and links, and the bridge's address (CIDR) if any. */
   netnsPrefix: string;
   netnsBridgeAddress: string | null;
@@ -255,6 +262,15 @@ const SETTINGS: Setting<keyof FulcrumConfig>[] = [
   { key: 'localAgentPort', env: 'FULCRUM_LOCAL_AGENT_PORT', parse: int('FULCRUM_LOCAL_AGENT_PORT', 1, 65535) },
   { key: 'localAgentWatchMs', env: 'FULCRUM_LOCAL_AGENT_WATCH_MS', parse: int('FULCRUM_LOCAL_AGENT_WATCH_MS', 0, 60_000) },
   {
+    key: 'hostName',
+    env: 'FULCRUM_HOST_NAME',
+    parse: (raw) => {
+      const v = str('FULCRUM_HOST_NAME')(raw);
+      if (!isHostName(v)) throw new ConfigError(`FULCRUM_HOST_NAME must be letters, digits, '_', '.' or '-' (starting with a letter or digit, at most 255), got ${JSON.stringify(v)}`);
+      return v;
+    },
+  },
+  {
     key: 'netnsPrefix',
     env: 'FULCRUM_NETNS_PREFIX',
     parse: (raw) => {
@@ -346,6 +362,7 @@ export const DEFAULT_CONFIG: FulcrumConfig = {
   computeDriver: 'process',
   localAgentPort: null,
   localAgentWatchMs: 500,
+  hostName: hostNameOfMachine(hostname()),
   netnsPrefix: 'fc',
   netnsBridgeAddress: null,
   healthPollMs: 500,

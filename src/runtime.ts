@@ -98,8 +98,13 @@ function dataPlane(config: FulcrumConfig, database: Database, log: Logger): Data
   const compute = once(async (): Promise<ComputeDriver> => {
     const local: LocalAgentOptions = { ca: await ca.get(), dir: join(config.dataDir, 'agent'), host: '127.0.0.1', port: config.localAgentPort, log, agentSettings: agentLogSettings(config) };
     const url = await ensureLocalAgent(local);
-    // The controller's own agent is the inventory's host `local`, beside the joined ones.
-    await registerLocalHost(database.db, local.host, Number(new URL(url).port));
+    // The controller's own agent is the inventory host named for this machine, beside the joined ones.
+    const { host, movedFrom } = await registerLocalHost(database.db, config.hostName, local.host, Number(new URL(url).port));
+    log.info({ host_id: host.id, host: host.name, url }, "this machine's agent is registered as an inventory host");
+    if (movedFrom) {
+      // Two data dirs of one machine under one name would take the row from each other at every start.
+      log.warn({ host: host.name, from: movedFrom, url }, `host ${host.name} named the agent at ${movedFrom} until now; if that is another data dir's agent sharing this database, give each data dir its own FULCRUM_HOST_NAME`);
+    }
     // The agent is detached so that it outlives the controller; while the controller runs, it
     // starts the agent again if it dies (and the agent then brings back its amphorae).
     if (config.localAgentWatchMs > 0) {
@@ -107,8 +112,8 @@ function dataPlane(config: FulcrumConfig, database: Database, log: Logger): Data
       watchdog.start();
     }
     return config.computeDriver === 'netns'
-      ? new NetnsComputeDriver({ agentUrl: url, prefix: config.netnsPrefix, bridgeAddress: config.netnsBridgeAddress })
-      : new ProcessComputeDriver(url);
+      ? new NetnsComputeDriver({ agentUrl: url, hostId: host.id, prefix: config.netnsPrefix, bridgeAddress: config.netnsBridgeAddress })
+      : new ProcessComputeDriver(url, host.id);
   });
   return {
     compute: compute.get,

@@ -34,6 +34,11 @@ export interface AmphoraPlacement {
   vipInterface: string;
   /** The amphora's management address (for the operator API). */
   lbNetworkIp: string;
+  /**
+   * The inventory host of the agent, when the driver placed on its own machine's agent. Not
+   * found from the agent URL: the controllers' agents of several machines share one loopback URL.
+   */
+  hostId?: string;
 }
 
 export interface ComputeDriver {

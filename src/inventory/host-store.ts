@@ -1,22 +1,24 @@
 // All of the device inventory's SQL: the hosts with their load, placement of one amphora (the
-// scheduler's choice recorded on the amphora row), the local host, liveness, and the amphorae
-// a drain still has to move. The database's clock decides liveness, as for heartbeats.
+// scheduler's choice recorded on the amphora row), the controllers' own agents, liveness, and
+// the amphorae a drain still has to move. The database's clock decides liveness, as for
+// heartbeats.
 import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { HostTable } from '../db/schema.ts';
+import { ConfigError } from '../errors.ts';
+import { LEGACY_LOCAL_HOST } from '../model/host-name.ts';
 import { chooseHost, type HostCandidate, type HostChooser, type Placement } from './scheduler.ts';
 
 export type HostRow = Selectable<HostTable>;
-
-/** The name of the host of the controller's own agent (`fulcrum serve`, a worker's local agent). */
-export const LOCAL_HOST = 'local';
 
 /** Amphorae that occupy a host: everything not gone. */
 const GONE = ['DELETED'];
 /** The advisory lock that serialises placements. */
 const PLACEMENT_LOCK = 0x5f_a2e1;
+/** The advisory lock that serialises the registrations of controllers' own agents. */
+const REGISTRATION_LOCK = 0x5f_a2e2;
 
 export function agentUrlOf(host: { address: string; port: number }): string {
   return `https://${host.address.includes(':') ? `[${host.address}]` : host.address}:${host.port}`;
@@ -126,14 +128,48 @@ export async function hostOfAmphora(db: Db, amphoraId: string): Promise<string |
   return row?.host_id ?? null;
 }
 
-/** Records the controller's own agent as host `local` (its address and port may have moved). */
-export async function registerLocalHost(db: Db, address: string, port: number): Promise<HostRow> {
-  await db
-    .insertInto('host')
-    .values({ id: randomUUID(), name: LOCAL_HOST, kind: 'local', address, port, last_seen_at: sql<Date>`now()` })
-    .onConflict((oc) => oc.column('name').doUpdateSet({ address, port, updated_at: sql<Date>`now()` }))
-    .execute();
-  return db.selectFrom('host').selectAll().where('name', '=', LOCAL_HOST).executeTakeFirstOrThrow();
+export interface LocalRegistration {
+  host: HostRow;
+  /** The agent URL the row named before, when it named another: moved, or another data dir's. */
+  movedFrom: string | null;
+}
+
+/**
+ * Records this controller's own agent as host `name` (its address and port may have moved).
+ * Processes of one data dir share the row; each machine has its own. The row of an install
+ * from before (named `local`) becomes this one, id and amphorae kept, when it names this very
+ * agent (same address and port); a `local` row naming another agent is left to the machine
+ * whose agent it is. Registrations take turns, so two processes starting at once neither both
+ * rename nor both insert.
+ */
+export async function registerLocalHost(db: Db, name: string, address: string, port: number): Promise<LocalRegistration> {
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(${REGISTRATION_LOCK})`.execute(trx);
+    const own = await trx.selectFrom('host').select(['id', 'kind', 'address', 'port']).where('name', '=', name).executeTakeFirst();
+    if (own && own.kind !== 'local') {
+      throw new ConfigError(`FULCRUM_HOST_NAME ${JSON.stringify(name)} is the name of joined host ${own.id}: give this controller's agent another name`);
+    }
+    const legacy = own
+      ? undefined
+      : await trx
+          .selectFrom('host')
+          .select('id')
+          .where('name', '=', LEGACY_LOCAL_HOST)
+          .where('kind', '=', 'local')
+          .where('address', '=', address)
+          .where('port', '=', port)
+          .executeTakeFirst();
+    const id = own?.id ?? legacy?.id;
+    const movedFrom = own && (own.address !== address || own.port !== port) ? agentUrlOf(own) : null;
+    const host = id
+      ? await trx.updateTable('host').set({ name, address, port, updated_at: sql<Date>`now()` }).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
+      : await trx
+          .insertInto('host')
+          .values({ id: randomUUID(), name, kind: 'local', address, port, last_seen_at: sql<Date>`now()` })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+    return { host, movedFrom };
+  });
 }
 
 /**
@@ -213,10 +249,4 @@ export async function drainWork(db: Db): Promise<DrainItem[]> {
     work.push({ hostId: r.host_id!, amphoraId: r.id, loadBalancerId: r.load_balancer_id! });
   }
   return work;
-}
-
-/** The host whose agent is at `agentUrl` (a driver that places on its own names its agent). */
-export async function hostIdByAgentUrl(db: Db, agentUrl: string): Promise<string | null> {
-  const hosts = await db.selectFrom('host').select(['id', 'address', 'port']).execute();
-  return hosts.find((h) => agentUrlOf(h) === agentUrl)?.id ?? null;
 }

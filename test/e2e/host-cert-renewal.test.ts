@@ -87,7 +87,7 @@ describe('renewal of a joined host agent certificate', () => {
     controller = await app.api.listen({ host: '127.0.0.1', port: 0 });
     [a, b] = await Promise.all([startBackend('a'), startBackend('b')]);
     await app.rt.dataPlane.compute();
-    const local = (await app.request('GET', '/v2/fulcrum/hosts?name=local')).body.hosts[0];
+    const local = (await app.request('GET', '/v2/fulcrum/hosts?kind=local')).body.hosts[0];
     await app.request('PUT', `/v2/fulcrum/hosts/${local.id}`, { host: { admin_state: 'DISABLED' } });
     dir = mkdtempSync(join(tmpdir(), 'fulcrum-host-cert-'));
     port = await freePort();

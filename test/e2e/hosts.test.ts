@@ -95,9 +95,9 @@ describe('many hosts on one machine (process compute driver)', () => {
     app = env.app;
     controller = await app.api.listen({ host: '127.0.0.1', port: 0 });
     backend = await startBackend('backend');
-    // The controller's own agent is host `local`; it is kept out of these placements.
+    // The controller's own agent (the one host of kind `local`) is kept out of these placements.
     await app.rt.dataPlane.compute();
-    const local = (await app.request('GET', '/v2/fulcrum/hosts?name=local')).body.hosts[0];
+    const local = (await app.request('GET', '/v2/fulcrum/hosts?kind=local')).body.hosts[0];
     assert.equal((await app.request('PUT', `/v2/fulcrum/hosts/${local.id}`, { host: { admin_state: 'DISABLED' } })).status, 200);
     for (const name of ['h1', 'h2', 'h3']) {
       const dir = mkdtempSync(join(tmpdir(), `fulcrum-host-${name}-`));

@@ -146,13 +146,15 @@ describe('production shape: api, two workers, two health managers, three joined 
     drop = pg.drop;
     database = await openDatabase(pg.url, { migrate: true, poolSize: 3 });
     const workerPorts = [await freePort(), await freePort()];
-    // The controllers' own agents (host `local`, which a worker registers when it first places
-    // an amphora) are kept out of these placements, as in hosts.test.ts. An operator's PUT can
-    // only disable the row once it exists, after the first placement; here it is written
-    // DISABLED before any worker starts, and the workers' registrations keep that state.
+    // The controllers' own agents (one host per worker, named by FULCRUM_HOST_NAME, which a
+    // worker registers when it first places an amphora) are kept out of these placements, as in
+    // hosts.test.ts. An operator's PUT can only disable a row once it exists, after the first
+    // placement; here they are written DISABLED before any worker starts, and the workers'
+    // registrations keep that state.
+    const workerHosts = workerPorts.map((port, i) => ({ name: `prodshape-worker-${i}`, port }));
     await db()
       .insertInto('host')
-      .values({ id: randomUUID(), name: 'local', kind: 'local', address: '127.0.0.1', port: workerPorts[0], admin_state: 'DISABLED', last_seen_at: sql<Date>`now()` })
+      .values(workerHosts.map((h) => ({ id: randomUUID(), name: h.name, kind: 'local', address: '127.0.0.1', port: h.port, admin_state: 'DISABLED', last_seen_at: sql<Date>`now()` })))
       .execute();
     const base = {
       FULCRUM_DATABASE_URL: pg.url,
@@ -168,8 +170,8 @@ describe('production shape: api, two workers, two health managers, three joined 
     };
     const env = (dir: string, extra: Record<string, string> = {}) => cleanEnv({ ...base, FULCRUM_DATA_DIR: dir, ...extra }) as Record<string, string>;
     const apiProc = start(['api'], env(tempDir('api')));
-    for (const port of workerPorts) {
-      const workerEnv = env(tempDir('worker'), { FULCRUM_LOCAL_AGENT_PORT: String(port) });
+    for (const h of workerHosts) {
+      const workerEnv = env(tempDir('worker'), { FULCRUM_LOCAL_AGENT_PORT: String(h.port), FULCRUM_HOST_NAME: h.name });
       workers.push({ proc: start(['worker'], workerEnv), env: workerEnv });
     }
     for (let i = 0; i < 2; i++) managers.push(start(['health-manager'], env(tempDir('health'))));

@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { loadConfig } from '../../src/config.ts';
+import { hostNameOfMachine } from '../../src/model/host-name.ts';
 
 test('defaults', () => {
   const c = loadConfig({});
@@ -77,4 +78,13 @@ test('HAProxy log transport: the pipe by default, the ring when asked, anything 
   assert.equal(loadConfig({}).haproxyLogTransport, 'pipe');
   assert.equal(loadConfig({ FULCRUM_HAPROXY_LOG_TRANSPORT: 'ring' }).haproxyLogTransport, 'ring');
   assert.throws(() => loadConfig({ FULCRUM_HAPROXY_LOG_TRANSPORT: 'udp' }), /FULCRUM_HAPROXY_LOG_TRANSPORT/);
+});
+
+test('the host name of the controller\'s agent: the machine\'s name by default, FULCRUM_HOST_NAME, a bad one named', () => {
+  assert.equal(loadConfig({}).hostName, hostNameOfMachine(hostname()));
+  assert.equal(loadConfig({ FULCRUM_HOST_NAME: 'ctl-2.rack1' }).hostName, 'ctl-2.rack1');
+  assert.throws(() => loadConfig({ FULCRUM_HOST_NAME: '-bad name' }), /FULCRUM_HOST_NAME must be letters, digits/);
+  assert.equal(hostNameOfMachine('box-1.example.org'), 'box-1.example.org');
+  assert.equal(hostNameOfMachine('_weird name!'), 'weird-name-');
+  assert.equal(hostNameOfMachine(''), 'local');
 });

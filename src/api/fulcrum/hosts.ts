@@ -11,6 +11,7 @@ import { listRows } from '../../db/list-rows.ts';
 import { Conflict, InvalidInput, NotFound } from '../../errors.ts';
 import { authorize } from '../../auth/policy.ts';
 import { isUuid, parseListQuery, selectFields, type RawQuery } from '../../model/list-query.ts';
+import { HOST_NAME_MAX_LENGTH, HOST_NAME_PATTERN } from '../../model/host-name.ts';
 import { amphoraCounts, type HostRow } from '../../inventory/host-store.ts';
 import { createJoinToken, DEFAULT_TOKEN_TTL_S, MAX_TOKEN_TTL_S } from '../../inventory/join-tokens.ts';
 import { ADMIN_STATES, refusal } from '../../inventory/scheduler.ts';
@@ -37,7 +38,7 @@ const Join = Wrapped(
   Strict({
     token: Type.String({ minLength: 1, maxLength: 200 }),
     csr: Type.String({ minLength: 1, maxLength: 20_000 }),
-    name: Type.String({ minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' }),
+    name: Type.String({ minLength: 1, maxLength: HOST_NAME_MAX_LENGTH, pattern: HOST_NAME_PATTERN }),
     address: Type.String({ minLength: 1, maxLength: 64 }),
     port: Port,
     availability_zone: Type.Optional(Zone),

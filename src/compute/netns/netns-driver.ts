@@ -10,6 +10,8 @@ export { cleanupPrefix } from './cleanup.ts';
 export interface NetnsComputeOptions {
   /** Base URL of the host's amphora agent, returned in every placement. */
   agentUrl: string;
+  /** The inventory host of that agent, returned in every placement. */
+  hostId?: string;
   /** Starts every name this driver makes (see names.ts); default `fc`. */
   prefix?: string;
   /** Default `<prefix>-br0`; created (and brought up) when missing. */
@@ -27,6 +29,7 @@ export class NetnsComputeDriver implements ComputeDriver {
   // Its namespaces live on this machine's bridge, served by this machine's agent.
   readonly placesOnHosts = false;
   readonly #agentUrl: string;
+  readonly #hostId: string | undefined;
   readonly #prefix: string;
   readonly #bridge: string;
   readonly #bridgeAddress: Cidr | null;
@@ -38,6 +41,7 @@ export class NetnsComputeDriver implements ComputeDriver {
     assertInterfaceName(this.#bridge);
     this.#bridgeAddress = options.bridgeAddress ? parseCidr(options.bridgeAddress) : null;
     this.#agentUrl = options.agentUrl;
+    this.#hostId = options.hostId;
   }
 
   async createAmphora(spec: AmphoraSpec): Promise<AmphoraPlacement> {
@@ -62,6 +66,7 @@ export class NetnsComputeDriver implements ComputeDriver {
     return {
       computeId: netns,
       agentUrl: this.#agentUrl,
+      hostId: this.#hostId,
       netns,
       vipInterface: INNER_INTERFACE,
       lbNetworkIp: spec.vrrpAddress ?? spec.vipAddress,

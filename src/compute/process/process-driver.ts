@@ -8,10 +8,15 @@ export class ProcessComputeDriver implements ComputeDriver {
   readonly name = 'process';
   readonly placesOnHosts = true;
 
-  constructor(private readonly agentUrl: string) {}
+  /** `hostId`: the inventory host of this machine's agent, at `agentUrl`. */
+  constructor(
+    private readonly agentUrl: string,
+    private readonly hostId?: string,
+  ) {}
 
   async createAmphora(spec: AmphoraSpec): Promise<AmphoraPlacement> {
-    return { computeId: `process:${spec.amphoraId}`, agentUrl: spec.hostAgentUrl ?? this.agentUrl, netns: null, vipInterface: 'lo', lbNetworkIp: '127.0.0.1' };
+    const place = { computeId: `process:${spec.amphoraId}`, netns: null, vipInterface: 'lo', lbNetworkIp: '127.0.0.1' };
+    return spec.hostAgentUrl ? { ...place, agentUrl: spec.hostAgentUrl } : { ...place, agentUrl: this.agentUrl, hostId: this.hostId };
   }
 
   // Loopback VIPs are local already; HAProxy binds them with SO_REUSEPORT, so the new

@@ -8,7 +8,7 @@ import type { ComputeDriver, VipAddress } from '../../compute/compute-driver.ts'
 import type { LbGraph } from '../../model/lb-graph.ts';
 import { PermanentFailure } from '../../flows/flow.ts';
 import { cidrContains } from '../../model/cidr.ts';
-import { hostIdByAgentUrl, placeAmphora, type PlacementHints } from '../../inventory/host-store.ts';
+import { placeAmphora, type PlacementHints } from '../../inventory/host-store.ts';
 import type { AmphoraDriverDeps, AmphoraRecord } from './amphora-types.ts';
 import { whileAgentReturns, type AgentPatience } from './agent-patience.ts';
 
@@ -105,7 +105,7 @@ export async function bootAmphora(
     vrrpAddress,
     hostAgentUrl,
   });
-  const hostId = hostAgentUrl ? undefined : await hostIdByAgentUrl(deps.db, placement.agentUrl);
+  const hostId = hostAgentUrl ? undefined : (placement.hostId ?? null);
   await deps.db
     .updateTable('amphora')
     .set({

@@ -6,7 +6,6 @@ import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/database.ts';
 import type { LifecycleDeps } from './amphora-lifecycle.ts';
-import { hostIdByAgentUrl } from '../../inventory/host-store.ts';
 
 export const SPARE_STATUS = 'READY';
 
@@ -90,7 +89,7 @@ export async function bootSpare(deps: Pick<LifecycleDeps, 'db' | 'dataPlane'>, a
     .set({
       compute_id: placement.computeId,
       agent_url: placement.agentUrl,
-      host_id: await hostIdByAgentUrl(deps.db, placement.agentUrl),
+      host_id: placement.hostId ?? null,
       netns: placement.netns,
       vrrp_interface: placement.vipInterface,
       lb_network_ip: placement.lbNetworkIp || null,
