@@ -3,6 +3,7 @@
 // instances on one host apart (docs/dataplane.md §7.8).
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigFile } from './config-file.ts';
 import { Daemon, SupervisedProgram } from './daemon.ts';
 import { ApplyFailed, InvalidConfig } from './errors.ts';
@@ -14,6 +15,13 @@ import { placedAddresses } from './vrrp-addresses.ts';
 const KEEPALIVED = 'keepalived';
 const POLL_MS = 20;
 const READY_TIMEOUT_MS = 15_000;
+/**
+ * keepalived's check that HAProxy lives, for when the agent is dead. It is copied into the run
+ * directory rather than named where it is shipped: script security wants the script and every
+ * directory above it writable by root alone, which holds for the 0700 run directory but not for
+ * wherever Fulcrum happens to be installed.
+ */
+const HAPROXY_CHECK = fileURLToPath(new URL('./haproxy-alive.sh', import.meta.url));
 
 export interface KeepalivedApplyResult {
   /** `unchanged`: the running keepalived already has this configuration (no reload). */
@@ -23,12 +31,18 @@ export interface KeepalivedApplyResult {
 
 /**
  * keepalived's `notify` script: the state (third argument) goes to a file, replaced whole so a
- * reader never sees half of it. keepalived with script security runs it only when it and its
- * directories are writable by root alone, which the 0700 run directory ensures.
+ * reader never sees half of it. keepalived with script security runs it (and the check script)
+ * only when it and its directories are writable by root alone, which the 0700 run directory ensures.
  */
 function notifyScript(stateFile: string): string {
   if (stateFile.includes("'")) throw new Error(`the VRRP state file path ${stateFile} cannot be quoted for the notify script`);
   return `#!/bin/sh\n# Written by the Fulcrum amphora agent.\nprintf '%s\\n' "$3" > '${stateFile}.tmp' && mv -f '${stateFile}.tmp' '${stateFile}'\n`;
+}
+
+/** Replaced whole: keepalived may run the old one at any moment. */
+async function installScript(path: string, text: string): Promise<void> {
+  await writeFile(`${path}.tmp`, text, { mode: 0o700 });
+  await rename(`${path}.tmp`, path);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -79,7 +93,7 @@ export class Keepalived extends SupervisedProgram {
     if (this.daemon.isRunning() && (await readFile(this.layout.keepalivedConfig, 'utf8').catch(() => null)) === text) {
       return { action: 'unchanged', pid: this.daemon.pid! };
     }
-    await this.writeNotifyScript();
+    await this.installScripts();
     const staged = await this.config.stage(text);
     // keepalived 2.2.7 exits 0 from -t when the file is missing, so the check relies on us
     // having just written it. Warnings (no VIP, a rounded advert interval) also fail it.
@@ -104,13 +118,14 @@ export class Keepalived extends SupervisedProgram {
   /** Starts keepalived again from the file as it is (it only ever holds a configuration that ran). */
   async restart(): Promise<KeepalivedApplyResult> {
     if (!(await this.config.exists())) throw new ApplyFailed('keepalived has no configuration to restart from', '');
+    // An agent of a newer version may ship a newer check script.
+    await this.installScripts();
     return this.start();
   }
 
-  private async writeNotifyScript(): Promise<void> {
-    const path = this.layout.notifyScript;
-    await writeFile(`${path}.tmp`, notifyScript(this.layout.vrrpState), { mode: 0o700 });
-    await rename(`${path}.tmp`, path);
+  private async installScripts(): Promise<void> {
+    await installScript(this.layout.notifyScript, notifyScript(this.layout.vrrpState));
+    await installScript(this.layout.haproxyCheckScript, await readFile(HAPROXY_CHECK, 'utf8'));
   }
 
   /** Started means the VRRP child is running, as keepalived's own child. */

@@ -1,6 +1,6 @@
 // Where an amphora's files live. This is the contract with the config renderer: the rendered
 // haproxy.cfg must name the stats socket and server-state file below, and keepalived.conf the
-// track file. Everything else (pid files, the master CLI) the agent passes on the command line.
+// track file, the notify script, the check script and HAProxy's pid file. Everything else (pid files, the master CLI) the agent passes on the command line.
 import { join } from 'node:path';
 
 export interface AmphoraLayout {
@@ -24,6 +24,8 @@ export interface AmphoraLayout {
   trackFile: string;
   /** keepalived's `notify` script, written by the agent: records each VRRP state in `vrrpState`. */
   notifyScript: string;
+  /** keepalived's `vrrp_script`, haproxy-alive.sh copied here by the agent: is `haproxyPid`'s process alive? */
+  haproxyCheckScript: string;
   /** The instance's last VRRP state (MASTER, BACKUP, FAULT, STOP), one word. */
   vrrpState: string;
   /** The PEM files haproxy.cfg names (`<runDir>/certs`, as the controller renders it). */
@@ -68,6 +70,7 @@ export function amphoraLayout(baseDir: string, amphoraId: string): AmphoraLayout
     keepalivedLog: file('keepalived.log'),
     trackFile: file('haproxy.track'),
     notifyScript: file('keepalived-notify.sh'),
+    haproxyCheckScript: file('haproxy-alive.sh'),
     vrrpState: file('vrrp.state'),
     certDir: file('certs'),
     logPipe: file('log.pipe'),

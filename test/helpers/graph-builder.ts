@@ -223,6 +223,8 @@ export function vrrpContext(root = GOLDEN_ROOT, over: Partial<VrrpContext> = {})
     peerIps: ['10.0.2.2'],
     trackFile: `${root}/run/haproxy-serving`,
     notifyScript: `${root}/bin/vrrp-notify`,
+    haproxyCheckScript: `${root}/bin/haproxy-alive`,
+    haproxyPidFile: `${root}/run/haproxy.pid`,
     scriptUser: 'root',
     ...over,
   };

@@ -4,11 +4,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { renderHaproxy } from '../../src/amphora/render/haproxy-config.ts';
 import { renderKeepalivedConfig } from '../../src/amphora/render/keepalived-config.ts';
@@ -18,6 +19,7 @@ import { amphoraContext, graph, haproxyCases, keepalivedCases, l7policy, l7rule,
 const run = promisify(execFile);
 const HAPROXY = '/usr/sbin/haproxy';
 const KEEPALIVED = '/usr/sbin/keepalived';
+const HAPROXY_CHECK = fileURLToPath(new URL('../../src/agent/haproxy-alive.sh', import.meta.url));
 
 let dir = '';
 const pem = { bundle: '', cert: '', crl: '' };
@@ -92,6 +94,11 @@ describe('keepalived -t accepts every rendered case', () => {
       const root = join(dir, c.name);
       mkdirSync(root, { recursive: true });
       const ctx = c.ctx(root);
+      // keepalived -t refuses a check script that is missing or that script security forbids:
+      // the shipped one, installed as the agent installs it.
+      mkdirSync(dirname(ctx.vrrp!.haproxyCheckScript), { recursive: true });
+      copyFileSync(HAPROXY_CHECK, ctx.vrrp!.haproxyCheckScript);
+      chmodSync(ctx.vrrp!.haproxyCheckScript, 0o700);
       const config = renderKeepalivedConfig(c.graph, { ...ctx, vrrp: { ...ctx.vrrp!, interface: iface! } });
       const path = join(root, 'keepalived.conf');
       writeFileSync(path, config);

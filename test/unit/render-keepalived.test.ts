@@ -40,6 +40,12 @@ test('HAProxy health comes from the agent-written track file', () => {
   assert.match(config, /track_file \{\n {8}haproxy_serving\n {4}\}/);
 });
 
+test('keepalived also checks HAProxy itself every second, the fallback when no agent writes the track file', () => {
+  const config = render({ haproxyCheckScript: '/run/amp/haproxy-alive.sh', haproxyPidFile: '/run/amp/haproxy.pid' });
+  assert.match(config, /\nvrrp_script haproxy_alive \{\n {4}script "\/run\/amp\/haproxy-alive\.sh \/run\/amp\/haproxy\.pid"\n {4}interval 1\n {4}weight 0\n {4}fall 2\n {4}rise 1\n\}\n/);
+  assert.match(config, /track_script \{\n {8}haproxy_alive\n {4}\}/);
+});
+
 test('only ACTIVE_STANDBY amphorae with a consistent VRRP context get a keepalived config', () => {
   const configError = { name: 'LB_ERR_CONFIG', status: 500 } as never;
   assert.throws(() => renderKeepalivedConfig(lbGraph, amphoraContext()), configError);
@@ -53,6 +59,8 @@ test('only ACTIVE_STANDBY amphorae with a consistent VRRP context get a keepaliv
     { sourceIp: '2001:db8::1', peerIps: ['2001:db8::2'] },
     { trackFile: '/run/x"y' },
     { notifyScript: 'relative/script' },
+    { haproxyCheckScript: '/run/check "x"' },
+    { haproxyPidFile: '/run/haproxy.pid /etc/shadow' },
     { scriptUser: 'root\nscript_user evil' },
     { garp: { masterRefreshRepeat: 0 } },
   ];

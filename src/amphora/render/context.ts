@@ -53,6 +53,13 @@ export interface VrrpContext {
   advertIntSeconds?: number;
   /** The file the agent writes 0 (HAProxy serving) or 1 (not) into; keepalived goes FAULT on 1. */
   trackFile: string;
+  /**
+   * keepalived's own check, run as `<haproxyCheckScript> <haproxyPidFile>`: exits 0 while the
+   * HAProxy master named by the pid file lives. The fallback for `trackFile` when the agent that
+   * writes it is dead (docs/dataplane.md §5).
+   */
+  haproxyCheckScript: string;
+  haproxyPidFile: string;
   notifyScript: string;
   /** User keepalived runs the notify script as (keepalived refuses scripts without one). */
   scriptUser: string;
@@ -172,4 +179,6 @@ export function checkVrrpContext(vrrp: VrrpContext, vipAddress: string): void {
   });
   checkFilePath(vrrp.trackFile, 'vrrp.trackFile');
   checkFilePath(vrrp.notifyScript, 'vrrp.notifyScript');
+  checkFilePath(vrrp.haproxyCheckScript, 'vrrp.haproxyCheckScript');
+  checkFilePath(vrrp.haproxyPidFile, 'vrrp.haproxyPidFile');
 }

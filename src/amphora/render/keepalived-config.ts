@@ -2,7 +2,8 @@
 // the two amphorae, the VIP as the virtual address. Both start as BACKUP with nopreempt, so a
 // returning amphora does not take the VIP back (priority only decides the first election).
 // HAProxy's health reaches keepalived through a file the agent writes: process tracking does not
-// work inside a network namespace (docs/dataplane.md §7). Pure.
+// work inside a network namespace (docs/dataplane.md §7). A script keepalived runs itself every
+// second is the fallback for when the agent is dead. Pure.
 import { isIP } from 'node:net';
 import { ConfigError } from '../../errors.ts';
 import type { LbGraph } from '../../model/lb-graph.ts';
@@ -11,6 +12,7 @@ import { checkId } from './haproxy-quote.ts';
 
 export const VRRP_PRIORITY = { MASTER: 100, BACKUP: 90 } as const;
 const TRACK_NAME = 'haproxy_serving';
+const CHECK_NAME = 'haproxy_alive';
 
 /** `lb` + the first 13 hex digits of the load balancer id: ≤ 15 characters, like interface names. */
 export function vrrpInstanceName(loadBalancerId: string): string {
@@ -54,6 +56,7 @@ export function renderKeepalivedConfig(graph: LbGraph, ctx: AmphoraRenderContext
     ...block('virtual_ipaddress', [ctx.vipAddress, ...sameFamily].map(host)),
     ...(otherFamily.length > 0 ? block('virtual_ipaddress_excluded', otherFamily.map(host)) : []),
     ...block('track_file', [TRACK_NAME]),
+    ...block('track_script', [CHECK_NAME]),
     `notify "${vrrp.notifyScript}"`,
   ];
   const lines = [
@@ -63,7 +66,7 @@ export function renderKeepalivedConfig(graph: LbGraph, ctx: AmphoraRenderContext
     ...block('global_defs', [
       `router_id ${ctx.amphoraId}`,
       'vrrp_version 3',
-      // keepalived refuses to run scripts (the notify script) unless told whom to run them as.
+      // keepalived refuses to run scripts (notify, check) unless told whom to run them as.
       'enable_script_security',
       `script_user ${vrrp.scriptUser}`,
     ]),
@@ -71,6 +74,12 @@ export function renderKeepalivedConfig(graph: LbGraph, ctx: AmphoraRenderContext
     // weight 0: any non-zero value in the file puts the instance in FAULT. Until the agent has
     // written the file, HAProxy is assumed not serving.
     ...block(`vrrp_track_file ${TRACK_NAME}`, [`file "${vrrp.trackFile}"`, 'weight 0', 'init_file 1']),
+    '',
+    // The fallback when no agent writes the file: a failure is FAULT too (weight 0). Intervals
+    // are whole seconds. Two failures in a row: a pid file read while HAProxy rewrites it, or the
+    // moment between an agent-restarted HAProxy's death and its new pid, is no failover (the
+    // track file has the agent's word on those); one success is enough to recover.
+    ...block(`vrrp_script ${CHECK_NAME}`, [`script "${vrrp.haproxyCheckScript} ${vrrp.haproxyPidFile}"`, 'interval 1', 'weight 0', 'fall 2', 'rise 1']),
     '',
     ...block(`vrrp_instance ${vrrpInstanceName(graph.loadBalancer.id)}`, instance),
   ];

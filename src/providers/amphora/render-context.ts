@@ -40,9 +40,12 @@ function vrrpContext(amphora: AmphoraRecord, peers: AmphoraRecord[], runDir: str
     virtualRouterId,
     sourceIp,
     peerIps: peers.map((p) => p.vrrp_ip!),
-    // The agent's layout (src/agent/layout.ts): it writes the track file and the notify script.
+    // The agent's layout (src/agent/layout.ts): it writes the track file and installs the
+    // notify and check scripts; HAProxy writes its pid file.
     trackFile: `${runDir}/haproxy.track`,
     notifyScript: `${runDir}/keepalived-notify.sh`,
+    haproxyCheckScript: `${runDir}/haproxy-alive.sh`,
+    haproxyPidFile: `${runDir}/haproxy.pid`,
     scriptUser: 'root',
   };
 }
