@@ -14,6 +14,8 @@ export interface FailoverEvidence {
   fault: string | null;
   lb_status: string;
   last_seen: Date;
+  /** Never sent a heartbeat; `last_seen` is when its (now OFFLINE) host was last heard. */
+  never_heard?: boolean;
 }
 
 export type FailoverCause = { kind: 'silent' | 'broken' | 'unhealable'; reason: string };
@@ -21,6 +23,7 @@ export type FailoverCause = { kind: 'silent' | 'broken' | 'unhealable'; reason: 
 export function failoverCause(e: FailoverEvidence, timeoutMs: number): FailoverCause | null {
   // A flow at work on the load balancer owns it; its failover would collide.
   if (e.lb_status !== 'ACTIVE') return null;
+  if (e.silent && e.never_heard) return { kind: 'silent', reason: `automatic failover: never heard from, and its host is OFFLINE since ${e.last_seen.toISOString()}` };
   if (e.silent) return { kind: 'silent', reason: `automatic failover: no heartbeat since ${e.last_seen.toISOString()} (timeout ${timeoutMs} ms)` };
   if (e.unhealable) return { kind: 'unhealable', reason: `automatic failover: its agent cannot restart or reach HAProxy (${e.fault ?? 'no reason given'})` };
   if (e.broken) return { kind: 'broken', reason: `automatic failover: HAProxy reported not running for more than ${timeoutMs} ms and not restarted` };
