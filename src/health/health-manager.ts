@@ -18,7 +18,7 @@ import { RefusalWatch } from './refusal-watch.ts';
 import { recordRefusalChange } from './refusal-events.ts';
 import { evaluateBreakers, inClosingGrace, type BreakerPolicy, type DomainState, type MonitoredAmphora } from './circuit-breaker.ts';
 import { failoverCause } from './failover-cause.ts';
-import { quietHosts, waitsForHost, type HeardAmphora } from './host-silence.ts';
+import { quietHosts, waitsAfterReturn, waitsForHost, type HeardAmphora } from './host-silence.ts';
 import { HeartbeatReceiver } from './heartbeat-receiver.ts';
 import { proxyStats, statusFingerprint } from './heartbeat-stats.ts';
 import { reportedFigures, type ReportedFigures } from './heartbeat-figures.ts';
@@ -99,6 +99,8 @@ export class HealthManager {
   #port = 0;
   /** Hosts this manager saw quiet as a whole, and whether their grace ran out: logged once each way. */
   readonly #quietHosts = new Map<string, boolean>();
+  /** When each host that was quiet was heard again, while its amphorae may still be catching up. */
+  readonly #returnedAt = new Map<string, number>();
   failoversStarted = 0;
   #noop: NoopHeartbeats | null = null;
   readonly hosts: HostMonitor;
@@ -353,10 +355,17 @@ export class HealthManager {
     for (const host of this.#quietHosts.keys()) {
       if (quiet.has(host)) continue;
       this.#quietHosts.delete(host);
+      this.#returnedAt.set(host, now);
       this.deps.log.warn({ host }, 'a silent host is heard again');
     }
+    for (const [host, at] of this.#returnedAt) if (now >= at + s.timeoutMs) this.#returnedAt.delete(host);
     const byId = new Map(heard.map((a) => [a.id, a]));
-    return { waits: (a) => waitsForHost(byId.get(a.id)!, quiet, now) };
+    return {
+      waits: (a) => {
+        const amphora = byId.get(a.id)!;
+        return waitsForHost(amphora, quiet, now) || waitsAfterReturn(amphora, amphora.host === null ? undefined : this.#returnedAt.get(amphora.host), now, s);
+      },
+    };
   }
 
   async #saveBreaker(state: DomainState, previous: store.BreakerRow | undefined): Promise<void> {

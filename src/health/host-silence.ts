@@ -75,3 +75,13 @@ export function waitsForHost(a: HeardAmphora, quiet: ReadonlyMap<string, QuietHo
   const host = quiet.get(a.host);
   return host !== undefined && nowMs < host.graceEndsMs;
 }
+
+/**
+ * A silent amphora of a host heard again after it was quiet. The first heartbeat of a returning
+ * agent is for one amphora (the one whose HAProxy it restarted first, sent at once); the others
+ * follow within an interval or so. Each is given a heartbeat timeout from the host's return
+ * before its own silence counts, instead of being failed over in the moment between the two.
+ */
+export function waitsAfterReturn(a: HeardAmphora, returnedAtMs: number | undefined, nowMs: number, s: Pick<HostSilenceSettings, 'timeoutMs'>): boolean {
+  return a.silent && a.host !== null && returnedAtMs !== undefined && nowMs < returnedAtMs + s.timeoutMs;
+}

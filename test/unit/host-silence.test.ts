@@ -2,7 +2,7 @@
 // grace period; one amphora silent on a host that is still heard is failed over as before.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostQuietMs, quietHosts, waitsForHost, type HeardAmphora } from '../../src/health/host-silence.ts';
+import { hostQuietMs, quietHosts, waitsAfterReturn, waitsForHost, type HeardAmphora } from '../../src/health/host-silence.ts';
 
 const S = { intervalMs: 1000, timeoutMs: 3000, graceMs: 15_000 };
 const NOW = 1_000_000;
@@ -67,4 +67,17 @@ test('hosts are judged apart; an amphora without a known host is judged alone', 
   assert.equal(waitsForHost(amphorae[0], quiet, NOW), true);
   assert.equal(waitsForHost(amphorae[2], quiet, NOW), false);
   assert.equal(waitsForHost(amphorae[4], quiet, NOW), false);
+});
+
+test('an amphora not heard yet from a host just heard again waits a heartbeat timeout, then counts', () => {
+  // The returning agent's first heartbeat was for amphora 0; amphora 1's is still to come.
+  const amphorae = host('h1', [50, 20_000]);
+  const returnedAt = NOW - 50;
+  assert.equal(quietHosts(amphorae, NOW, S).size, 0, 'the host is heard');
+  assert.equal(waitsForHost(amphorae[1], quietHosts(amphorae, NOW, S), NOW), false);
+  assert.equal(waitsAfterReturn(amphorae[1], returnedAt, NOW, S), true);
+  assert.equal(waitsAfterReturn(amphorae[1], returnedAt, returnedAt + S.timeoutMs, S), false);
+  // A host that never went quiet holds nothing back.
+  assert.equal(waitsAfterReturn(amphorae[1], undefined, NOW, S), false);
+  assert.equal(waitsAfterReturn(amphorae[0], returnedAt, NOW, S), false, 'heard: not silent');
 });
