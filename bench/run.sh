@@ -26,6 +26,9 @@
 #   bench/run.sh self-heal       outage (probes every 10 ms) when one amphora's HAProxy is killed,
 #                                when the agent and every HAProxy are killed under a running serve,
 #                                and after a power loss of serve + agent + HAProxy. Not part of `all`.
+#   bench/run.sh agent-start     spawn → first HTTPS answer and first heartbeat of an amphora agent,
+#                                idle and under busy loops: the TypeScript sources through tsx against
+#                                the bundle npm ci builds (dist/agent). Not part of `all`.
 #   bench/run.sh adopted-watch   CPU the agent spends watching adopted daemons (no exit event):
 #                                per-daemon timers against the shared watch. Not part of `all`.
 #   bench/run.sh spare           what the spare pool saves: create and LB failover → ACTIVE with
@@ -72,6 +75,7 @@
 # BENCH_DP_WRK_SECONDS=5  BENCH_DP_WRK_RUNS=5  BENCH_DP_BACKENDS=2
 # failover: BENCH_FO_ROUNDS=10  BENCH_DP_SETTLE_MS=300
 # self-heal: BENCH_SH_LBS=3  BENCH_SH_ROUNDS=10  BENCH_SH_POWER_ROUNDS=10  BENCH_SH_KINDS=haproxy,agent,power
+# agent-start: BENCH_AGENT_START_RUNS=7  BENCH_AGENT_START_LOAD=2
 # adopted-watch: BENCH_AW_DAEMONS=500  BENCH_AW_SECONDS=5  BENCH_AW_RUNS=3
 # spare: BENCH_SPARE_ROUNDS=15  BENCH_SPARE_POOL=2
 # active-standby (root, netns driver: drill → outage, pair whole again): BENCH_AS_ROUNDS=10
@@ -111,6 +115,7 @@ case "${1:-all}" in
     ;;
   failover) run failover ;;
   self-heal) run self-heal ;;
+  agent-start) run agent-start ;;
   adopted-watch) run adopted-watch ;;
   spare) run spare-pool ;;
   active-standby) run active-standby ;;
@@ -129,7 +134,7 @@ case "${1:-all}" in
     run create-to-active
     ;;
   *)
-    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|adopted-watch|spare|active-standby|single-lost|auto-failover|heartbeat|chaos|chaos-netns|metrics|webhooks|protection|udp|scale|hosts|all]" >&2
+    echo "usage: bench/run.sh [throughput|active|keystone|dataplane [create|changes|throughput]|failover|self-heal|agent-start|adopted-watch|spare|active-standby|single-lost|auto-failover|heartbeat|chaos|chaos-netns|metrics|webhooks|protection|udp|scale|hosts|all]" >&2
     exit 2
     ;;
 esac

@@ -11,6 +11,9 @@ case "${1:-all}" in
 esac
 mapfile -t files < <(find "${dirs[@]}" -name '*.test.ts' 2>/dev/null | sort)
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
+# The agent a test's controller starts runs from the bundle when it matches the sources: built
+# here from the sources as they are, so the tests run what `npm ci` ships, also after an edit.
+if [ "${1:-all}" != unit ]; then node bin/fulcrum.js agent-bundle build >/dev/null; fi
 # TAP goes to the log as it happens; the failures are repeated at the end, where a log that is
 # read from its tail shows them.
 summary="$(mktemp)"

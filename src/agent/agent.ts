@@ -3,6 +3,7 @@
 // traffic and the next agent adopts them.
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Server as HttpsServer } from 'node:https';
+import { fileURLToPath } from 'node:url';
 import { createLogger } from '../observability/logger.ts';
 import { SERVER_AUTH, verifyCertificate } from '../pki/verify.ts';
 import type { AgentOptions } from './options.ts';
@@ -57,7 +58,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const server = buildAgentServer({ tls: { ca, cert, key }, registry, heartbeat, heartbeatFile: options.heartbeatFile, agentVersion: agentVersion(), haproxyVersion: await haproxyVersion(), log, certificate });
   reload = () => reloadCertificates(server.server as unknown as HttpsServer, options, log);
   const address = await server.listen({ host: options.host, port: options.port });
-  log.info({ address, base_dir: options.baseDir, amphorae: registry.ids(), certificate: identity.subject, not_after: identity.notAfter }, 'amphora agent listening');
+  // `code`: this module's file, the agent bundle (dist/agent) or the TypeScript sources (src/agent).
+  log.info({ address, base_dir: options.baseDir, amphorae: registry.ids(), certificate: identity.subject, not_after: identity.notAfter, code: fileURLToPath(import.meta.url) }, 'amphora agent listening');
   // Only now: an agent that could not take the port (another one serves this base directory)
   // must not start daemons beside that one's.
   registry.recover();

@@ -9,7 +9,6 @@
 // fails leaves the current files and certificate serving, and the controller tries again.
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { createCsr } from '../pki/certificate-authority.ts';
 import { SERVER_AUTH, summarizeCertificate, verifyCertificate, type CertificateSummary } from '../pki/verify.ts';
 import { PRIVATE_FILE_MODE } from '../private-files.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -81,6 +80,8 @@ export class CertificateRenewal {
     return this.#queue.run(async () => {
       const subject = summarizeCertificate(await readFile(this.paths.certPath, 'utf8')).subject;
       const commonName = /^CN=(.+)$/m.exec(subject)?.[1] ?? 'fulcrum-agent';
+      // Loaded on the first renewal, not at start: the X.509 library was a tenth of the agent's start-up CPU.
+      const { createCsr } = await import('../pki/certificate-authority.ts');
       const { csrPem, keyPem } = await createCsr(commonName);
       this.#pendingKey = keyPem;
       this.log.info({ certificate: subject }, 'made a new key and its certificate signing request for a renewal');

@@ -5,7 +5,7 @@
 // runs find the certificate in the data dir and need no token.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCsr } from '../pki/certificate-authority.ts';
+import { Command } from 'commander';
 import { ensurePrivateDir, writePrivateFile } from '../private-files.ts';
 import { startAgent } from '../agent/agent.ts';
 import { agentOptions } from '../agent/options.ts';
@@ -55,6 +55,8 @@ export async function joinOnce(options: JoinOptions): Promise<HostRecord & { joi
   if (!options.token) throw new FulcrumError('LB_ERR_CONFIG', 1, `${options.dataDir} holds no host certificate yet: pass --token with a join token (POST /v2/fulcrum/hosts/join-tokens)`);
   ensurePrivateDir(options.dataDir);
   ensurePrivateDir(files.pki);
+  // Loaded for the first join only: a host that restarts already holds its certificate.
+  const { createCsr } = await import('../pki/certificate-authority.ts');
   const { csrPem, keyPem } = await createCsr(`fulcrum-host-${options.name}`.slice(0, 64));
   const target: ApiTarget = { url: options.controller.replace(/\/+$/, ''), token: null };
   const answer = await callApi<JoinAnswer>(target, 'POST', '/v2/fulcrum/hosts/join', {
@@ -97,4 +99,26 @@ export async function runJoinedHost(options: JoinOptions): Promise<void> {
     process.once('SIGTERM', stop);
     void agent.orphaned.then(stop);
   });
+}
+
+/** `fulcrum host join`, also run on its own by src/cli/host-join-main.ts. */
+export function hostJoinCommand(): Command {
+  return new Command('join')
+    .description('join this machine to a controller as an amphora host and run its agent in the foreground')
+    .requiredOption('--controller <url>', 'the controller API, e.g. http://10.0.0.1:9876')
+    .option('--token <token>', 'a one-time join token (POST /v2/fulcrum/hosts/join-tokens); not needed once joined')
+    .requiredOption('--name <name>', 'the host name in the inventory')
+    .requiredOption('--address <ip>', 'the address the controller reaches the agent on (and the agent listens on)')
+    .requiredOption('--port <port>', 'the agent port')
+    .requiredOption('--data-dir <dir>', 'the host key, certificate and amphora run directories')
+    .option('--availability-zone <az>', 'the availability zone of the host')
+    .option('--capacity <n>', 'most amphorae the scheduler puts here')
+    .action(async (opts: { controller: string; token?: string; name: string; address: string; port: string; dataDir: string; availabilityZone?: string; capacity?: string }) => {
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new FulcrumError('LB_ERR_CONFIG', 1, `--port must be a port number, got ${opts.port}`);
+      const capacity = opts.capacity === undefined ? undefined : Number(opts.capacity);
+      if (capacity !== undefined && (!Number.isInteger(capacity) || capacity < 0)) throw new FulcrumError('LB_ERR_CONFIG', 1, `--capacity must be a whole number, got ${opts.capacity}`);
+      await runJoinedHost({ ...opts, port, capacity });
+      process.exit(0);
+    });
 }

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import type { FulcrumConfig } from '../config.ts';
 import { FulcrumError } from '../errors.ts';
 import { apiTarget, callApi, withApi, type ApiFlags, type ApiTarget } from './api-client.ts';
-import { runJoinedHost } from './host-join.ts';
+import { hostJoinCommand } from './host-join.ts';
 import { table } from './network.ts';
 
 interface HostView {
@@ -147,25 +147,7 @@ export function hostCommand(config: () => FulcrumConfig): Command {
     const host = await setAdminState(target(config, opts), ref, 'DISABLED');
     console.log(`host ${host.name}: DISABLED`);
   });
-  command
-    .command('join')
-    .description('join this machine to a controller as an amphora host and run its agent in the foreground')
-    .requiredOption('--controller <url>', 'the controller API, e.g. http://10.0.0.1:9876')
-    .option('--token <token>', 'a one-time join token (POST /v2/fulcrum/hosts/join-tokens); not needed once joined')
-    .requiredOption('--name <name>', 'the host name in the inventory')
-    .requiredOption('--address <ip>', 'the address the controller reaches the agent on (and the agent listens on)')
-    .requiredOption('--port <port>', 'the agent port')
-    .requiredOption('--data-dir <dir>', 'the host key, certificate and amphora run directories')
-    .option('--availability-zone <az>', 'the availability zone of the host')
-    .option('--capacity <n>', 'most amphorae the scheduler puts here')
-    .action(async (opts: { controller: string; token?: string; name: string; address: string; port: string; dataDir: string; availabilityZone?: string; capacity?: string }) => {
-      const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new FulcrumError('LB_ERR_CONFIG', 1, `--port must be a port number, got ${opts.port}`);
-      const capacity = opts.capacity === undefined ? undefined : Number(opts.capacity);
-      if (capacity !== undefined && (!Number.isInteger(capacity) || capacity < 0)) throw new FulcrumError('LB_ERR_CONFIG', 1, `--capacity must be a whole number, got ${opts.capacity}`);
-      await runJoinedHost({ ...opts, port, capacity });
-      process.exit(0);
-    });
+  command.addCommand(hostJoinCommand());
   return command;
 }
 
