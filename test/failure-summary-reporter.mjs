@@ -1,3 +1,5 @@
+import { inspect } from 'node:util';
+
 // A node:test reporter that keeps only the failed tests and writes them once the run ends,
 // so a long run's verdict and its reasons are together at the very end of the log.
 export default async function* failureSummary(source) {
@@ -11,7 +13,7 @@ export default async function* failureSummary(source) {
     failures.push({
       where: `${event.data.file ?? '?'}${event.data.line ? `:${event.data.line}` : ''}`,
       name: event.data.name,
-      reason: String(reason?.stack ?? reason?.message ?? reason).split('\n').slice(0, 12).join('\n    '),
+      reason: (typeof reason?.stack === 'string' ? reason.stack : inspect(reason, { depth: 3 })).split('\n').slice(0, 12).join('\n    '),
     });
   }
   if (failures.length === 0) return;

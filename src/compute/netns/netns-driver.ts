@@ -66,7 +66,7 @@ export class NetnsComputeDriver implements ComputeDriver {
     return {
       computeId: netns,
       agentUrl: this.#agentUrl,
-      hostId: this.#hostId,
+      ...(this.#hostId === undefined ? {} : { hostId: this.#hostId }),
       netns,
       vipInterface: INNER_INTERFACE,
       lbNetworkIp: spec.vrrpAddress ?? spec.vipAddress,
