@@ -23,7 +23,11 @@ import { HeartbeatReceiver } from './heartbeat-receiver.ts';
 import { proxyStats, statusFingerprint } from './heartbeat-stats.ts';
 import { reportedFigures, type ReportedFigures } from './heartbeat-figures.ts';
 import { addProxyFigures, pruneProxyFigures } from './proxy-figures-store.ts';
-import * as store from './health-store.ts';
+import { ensureAgentKey, knownAmphorae, loadAgentKeys } from './heartbeat-auth-store.ts';
+import { addCounters, pruneHealth, recordLiveness, servingAmphorae, type ReportedCounters, type ServingAmphora } from './heartbeat-flush-store.ts';
+import { monitoredAmphorae, type MonitoredRow } from './monitored-amphorae-store.ts';
+import { breakerRows, enqueueFailover, failoversInFlight, lockBreaker, saveBreaker, type BreakerRow } from './failover-store.ts';
+import { agentUrls, deletedAmphorae, liveManagers, registerManager, removeManager } from './manager-registry-store.ts';
 import { isEmptyUpdate, onlyChanges, operatingStatuses } from './operating-status.ts';
 import { NoopHeartbeats } from './noop-heartbeats.ts';
 import { recordEvent } from '../observability/events.ts';
@@ -116,8 +120,8 @@ export class HealthManager {
     });
     this.receiver = new HeartbeatReceiver(
       {
-        keys: () => store.loadAgentKeys(deps.db, deps.secrets),
-        amphorae: () => store.knownAmphorae(deps.db),
+        keys: () => loadAgentKeys(deps.db, deps.secrets),
+        amphorae: () => knownAmphorae(deps.db),
       },
       (hb) => this.accept(hb),
       { windowMs: WINDOW_MS, maxPerSecond: Math.max(5, Math.ceil((3 * 1000) / deps.settings.intervalMs)) },
@@ -159,7 +163,7 @@ export class HealthManager {
     await this.receiver.close();
     await this.flush().catch((err) => this.deps.log.warn({ err }, 'last heartbeat flush failed'));
     // The other managers stop sending this one's address to the agents at their next sync.
-    await store.removeManager(this.deps.db, this.id).catch(() => {});
+    await removeManager(this.deps.db, this.id).catch(() => {});
   }
 
   #every(name: string, ms: number, fn: () => Promise<void>): void {
@@ -203,20 +207,20 @@ export class HealthManager {
       return;
     }
     const { db } = this.deps;
-    const serving: store.ServingAmphora[] = [];
+    const serving: ServingAmphora[] = [];
     // In slices: the embedded database runs each statement on this thread, and one statement
     // over a whole fleet's heartbeats would hold every API request behind it.
     const heartbeats = [...batch.values()];
     for (let i = 0; i < heartbeats.length; i += FLUSH_SLICE) {
       const slice = heartbeats.slice(i, i + FLUSH_SLICE);
-      await store.recordLiveness(
+      await recordLiveness(
         db,
         slice.map((hb) => ({ amphora_id: hb.amphora_id, seq: hb.seq, running: hb.haproxy.running, fault: hb.fault ?? null, heals: hb.heals ?? 0 })),
       );
-      serving.push(...(await store.servingAmphorae(db, slice.map((hb) => hb.amphora_id))));
+      serving.push(...(await servingAmphorae(db, slice.map((hb) => hb.amphora_id))));
     }
     const unhealable = heartbeats.some((hb) => hb.fault);
-    const counters: store.ReportedCounters[] = [];
+    const counters: ReportedCounters[] = [];
     const figures: ReportedFigures[] = [];
     for (const amphora of serving) {
       const hb = batch.get(amphora.amphora_id)!;
@@ -252,7 +256,7 @@ export class HealthManager {
         });
       }
     }
-    await store.addCounters(db, counters);
+    await addCounters(db, counters);
     await addProxyFigures(db, figures);
     this.#flushedAt = Date.now();
     // An amphora its agent cannot heal is acted on now, not at the next detection tick.
@@ -265,9 +269,9 @@ export class HealthManager {
     const { db, log } = this.deps;
     if (Date.now() - this.#prunedAt > PRUNE_EVERY_MS) {
       this.#prunedAt = Date.now();
-      await store.pruneHealth(db);
+      await pruneHealth(db);
       await pruneProxyFigures(db);
-      const live = new Set((await store.knownAmphorae(db)).keys());
+      const live = new Set((await knownAmphorae(db)).keys());
       for (const key of this.#statusBasis.keys()) if (!live.has(key)) this.#statusBasis.delete(key);
       for (const key of this.#countersBasis.keys()) if (!live.has(key.split('/')[0])) this.#countersBasis.delete(key);
       for (const key of this.#figuresBasis.keys()) if (!live.has(key.split('/')[0])) this.#figuresBasis.delete(key);
@@ -279,13 +283,13 @@ export class HealthManager {
     // Nor while this process's own writes lag (its database busy, its event loop stalled):
     // last_seen would be old because of us, not because of the amphorae.
     if (Date.now() - this.#flushedAt > 2 * s.flushMs + s.timeoutMs / 2) return;
-    const rows = await store.monitoredAmphorae(db, s.timeoutMs);
+    const rows = await monitoredAmphorae(db, s.timeoutMs);
     const heardLately = (id: string) => Date.now() - (this.#heardAt.get(id) ?? 0) < s.timeoutMs;
-    const monitored: (MonitoredAmphora & { row: store.MonitoredRow })[] = rows.map((r) => {
+    const monitored: (MonitoredAmphora & { row: MonitoredRow })[] = rows.map((r) => {
       const silent = r.silent && !heardLately(r.id);
       return { id: r.id, host: r.host_id ?? r.agent_url, availabilityZone: r.availability_zone, silent, lastSeen: r.last_seen, row: { ...r, silent } };
     });
-    const previous = new Map((await store.breakerRows(db)).map((b) => [b.domain, b]));
+    const previous = new Map((await breakerRows(db)).map((b) => [b.domain, b]));
     const resets = new Map([...previous.values()].filter((b) => b.reset_at).map((b) => [b.domain, b.reset_at!]));
     const verdict = evaluateBreakers(monitored, s.breaker, resets);
     for (const state of verdict.domains) await this.#saveBreaker(state, previous.get(state.domain));
@@ -309,14 +313,14 @@ export class HealthManager {
       .map((a) => ({ ...a, cause: failoverCause(a.row, s.timeoutMs) }))
       .filter((a) => a.cause !== null && verdict.allowed(a) && !inClosingGrace(a, closedAt, a.row.now, s.timeoutMs) && !hosts.waits(a));
     if (due.length === 0) return;
-    let slots = s.maxConcurrentFailovers - (await store.failoversInFlight(db));
+    let slots = s.maxConcurrentFailovers - (await failoversInFlight(db));
     for (const a of due) {
       if (slots <= 0) {
         log.warn({ waiting: due.length }, 'automatic failovers are rate-limited; the rest wait for a free slot');
         break;
       }
       const reason = a.cause!.reason;
-      const jobId = await store.enqueueFailover(db, { amphoraId: a.id, loadBalancerId: a.row.load_balancer_id, reason, maxAttempts: s.jobMaxAttempts });
+      const jobId = await enqueueFailover(db, { amphoraId: a.id, loadBalancerId: a.row.load_balancer_id, reason, maxAttempts: s.jobMaxAttempts });
       if (jobId) {
         slots--;
         this.failoversStarted++;
@@ -363,12 +367,12 @@ export class HealthManager {
     return { waits: (a) => waitsForHost(byId.get(a.id)!, quiet, now, this.#returningHosts) };
   }
 
-  async #saveBreaker(state: DomainState, previous: store.BreakerRow | undefined): Promise<void> {
+  async #saveBreaker(state: DomainState, previous: BreakerRow | undefined): Promise<void> {
     const wrote = await this.deps.db.transaction().execute(async (trx) => {
       // Decided on the locked row, not on what this manager read before: of several managers
       // seeing the same domain trip, the first records the event and the others find it open.
-      const wasOpen = await store.lockBreaker(trx, state.domain);
-      if (!(await store.saveBreaker(trx, state, previous))) return false;
+      const wasOpen = await lockBreaker(trx, state.domain);
+      if (!(await saveBreaker(trx, state, previous))) return false;
       const opened = state.open && !wasOpen;
       if (opened || (!state.open && wasOpen)) {
         await recordEvent(trx, {
@@ -392,7 +396,7 @@ export class HealthManager {
    * deleted is removed again.
    */
   async #removeLeftovers(agents: HeartbeatAgents, url: string): Promise<void> {
-    for (const id of await store.deletedAmphorae(this.deps.db, await agents.hosted(url))) {
+    for (const id of await deletedAmphorae(this.deps.db, await agents.hosted(url))) {
       await agents.remove(url, id);
       this.deps.log.warn({ agent_url: url, amphora_id: id }, 'removed a deleted amphora its agent still ran');
     }
@@ -402,15 +406,15 @@ export class HealthManager {
   async syncAgents(): Promise<void> {
     const s = this.deps.settings;
     const { db, secrets, log } = this.deps;
-    await store.registerManager(db, this.id, s.advertiseHost ?? s.bindHost, this.#port, this.receiver.counters);
-    const urls = await store.agentUrls(db);
+    await registerManager(db, this.id, s.advertiseHost ?? s.bindHost, this.#port, this.receiver.counters);
+    const urls = await agentUrls(db);
     if (urls.length === 0) return;
-    const targets = await store.liveManagers(db, Math.max(3 * s.syncMs, 30_000));
+    const targets = await liveManagers(db, Math.max(3 * s.syncMs, 30_000));
     const agents = await this.deps.agents();
     await Promise.all(
       urls.map(async (url) => {
         try {
-          const key = await store.ensureAgentKey(db, secrets, url);
+          const key = await ensureAgentKey(db, secrets, url);
           const settings: HeartbeatSettings = { key_id: key.keyId, key: key.key.toString('base64'), targets, interval_ms: s.intervalMs };
           if ((await agents.heartbeatDigest(url)) === settingsDigest(settings)) return;
           await agents.configureHeartbeat(url, settings);

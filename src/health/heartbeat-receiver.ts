@@ -8,7 +8,7 @@ import { isIPv6 } from 'node:net';
 import type { Logger } from '../observability/logger.ts';
 import { heartbeatsAccepted, heartbeatsReceived, heartbeatsRejected } from '../observability/metrics.ts';
 import { HeartbeatRejected, openHeartbeat, type Heartbeat, type RejectReason } from '../agent/heartbeat-codec.ts';
-import type { AgentKey, KnownAmphora } from './health-store.ts';
+import type { AgentKey, KnownAmphora } from './heartbeat-auth-store.ts';
 
 export interface ReceiverDirectory {
   keys(): Promise<Map<string, AgentKey>>;

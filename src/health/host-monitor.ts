@@ -13,7 +13,7 @@ import type { Db } from '../db/database.ts';
 import type { Logger } from '../observability/logger.ts';
 import { recordEvent } from '../observability/events.ts';
 import { agentUrlOf, allHosts, amphoraCounts, drainWork, markSilentHostsOffline, recordHostsSeen, type HostRow } from '../inventory/host-store.ts';
-import * as store from './health-store.ts';
+import { enqueueFailover, failoversInFlight } from './failover-store.ts';
 
 export interface HostMonitorDeps {
   db: Db;
@@ -76,11 +76,11 @@ export class HostMonitor {
     const { db, log } = this.deps;
     const work = await drainWork(db);
     if (work.length === 0) return;
-    let slots = this.deps.maxConcurrentFailovers - (await store.failoversInFlight(db));
+    let slots = this.deps.maxConcurrentFailovers - (await failoversInFlight(db));
     for (const item of work) {
       if (slots <= 0) break;
       const reason = `drain of host ${item.hostId}: moved to another host`;
-      const jobId = await store.enqueueFailover(db, { amphoraId: item.amphoraId, loadBalancerId: item.loadBalancerId, reason, maxAttempts: this.deps.jobMaxAttempts });
+      const jobId = await enqueueFailover(db, { amphoraId: item.amphoraId, loadBalancerId: item.loadBalancerId, reason, maxAttempts: this.deps.jobMaxAttempts });
       if (!jobId) continue;
       slots--;
       this.drainsStarted++;

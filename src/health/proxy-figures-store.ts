@@ -1,7 +1,7 @@
 // The SQL of the figures /metrics exports from the data plane (migration 0022). Like the
-// listener statistics (health-store.ts addCounters), totals grow by what each HAProxy worker
-// counted since its figures were last stored; the worker's rows are locked in key order first,
-// so a heartbeat that several health managers receive is counted once.
+// listener statistics (heartbeat-flush-store.ts addCounters), totals grow by what each HAProxy
+// worker counted since its figures were last stored; the worker's rows are locked in key order
+// first, so a heartbeat that several health managers receive is counted once.
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { figuresIncrement, gaugesOf, type Figures } from '../model/proxy-counters.ts';

@@ -5,14 +5,8 @@
 // it comes back, ONLINE and in the map, when the endpoint does.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { freePort } from '../helpers/data-plane.ts';
-import { MemberNet, freeTestSubnet, startHttpServer, testPrefix, type HttpServer, type Member } from '../helpers/netns.ts';
-import { tearDownNetnsTest } from '../helpers/netns-teardown.ts';
+import { startHttpServer, type HttpServer, type Member } from '../helpers/netns.ts';
+import { startNetnsApp, waitMemberStatus, type NetnsApp } from '../helpers/netns-app.ts';
 import { udpAsk } from '../helpers/udp.ts';
 
 const PORT = 5300;
@@ -20,12 +14,7 @@ const MEMBER_PORT = 5353;
 const HEALTH_PORT = 8080;
 
 describe('HTTP monitors on UDP pools on the netns compute driver', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fulcrum-e2e-udp-http-'));
-  const prefix = testPrefix();
-  let app: TestApp;
-  let memberNet: MemberNet | null = null;
-  let net: string;
-  let subnetId: string;
+  let env: NetnsApp;
   const members: Member[] = [];
   const health = new Map<string, HttpServer>();
   const startHealth = async (m: Member) => health.set(m.name, await startHttpServer(m.netns, m.address, HEALTH_PORT, 'healthy'));
@@ -35,27 +24,9 @@ describe('HTTP monitors on UDP pools on the netns compute driver', () => {
   };
 
   before(async () => {
-    net = await freeTestSubnet();
-    app = await startTestApp('pglite', {
-      health: true,
-      config: {
-        defaultProvider: 'amphora',
-        networkDriver: 'local',
-        computeDriver: 'netns',
-        dataDir,
-        localAgentPort: await freePort(),
-        netnsPrefix: prefix,
-        netnsBridgeAddress: `${net}.1/24`,
-        healthPollMs: 300,
-      },
-    });
-    const network = (await app.request('POST', '/v2/fulcrum/networks', { network: { name: 'e2e-udp-http' } })).body.network;
-    const subnet = await app.request('POST', '/v2/fulcrum/subnets', { subnet: { network_id: network.id, cidr: `${net}.0/24`, gateway_ip: `${net}.1` } });
-    assert.equal(subnet.status, 201, JSON.stringify(subnet.body));
-    subnetId = subnet.body.subnet.id;
-    memberNet = new MemberNet({ prefix, bridge: `${prefix}-br0`, prefixLength: 24, bridgeAddress: `${net}.1/24` });
+    env = await startNetnsApp('e2e-udp-http', { health: true, config: { healthPollMs: 300 } });
     for (const [i, name] of ['m1', 'm2'].entries()) {
-      const m = await memberNet.add(name, `${net}.${101 + i}`, MEMBER_PORT, 'udp');
+      const m = await env.members.add(name, `${env.net}.${101 + i}`, MEMBER_PORT, 'udp');
       members.push(m);
       await startHealth(m);
     }
@@ -63,18 +34,16 @@ describe('HTTP monitors on UDP pools on the netns compute driver', () => {
 
   after(async () => {
     for (const server of health.values()) await server.stop().catch(() => {});
-    await tearDownNetnsTest({ app, dataDir, memberNet, prefix });
+    await env?.close();
   });
 
   test('a member whose HTTP health endpoint stops answering leaves the map and turns ERROR; it comes back with the endpoint', async () => {
+    const { app, subnetId } = env;
     const created = await app.request('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { name: 'e2e-udp-http', vip_subnet_id: subnetId } });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const lbId = created.body.loadbalancer.id;
     const vip: string = created.body.loadbalancer.vip_address;
-    const settle = async () => {
-      const lb = await app.waitFor(`/v2/lbaas/loadbalancers/${lbId}`, 'loadbalancer', ['ACTIVE', 'ERROR'], 30_000);
-      assert.equal(lb.provisioning_status, 'ACTIVE', JSON.stringify((await app.request('GET', `/v2/fulcrum/jobs?load_balancer_id=${lbId}`)).body));
-    };
+    const settle = () => env.settle(lbId);
     await settle();
     const listener = await app.request('POST', '/v2/lbaas/listeners', { listener: { loadbalancer_id: lbId, protocol: 'UDP', protocol_port: PORT } });
     assert.equal(listener.status, 201, JSON.stringify(listener.body));
@@ -99,15 +68,7 @@ describe('HTTP monitors on UDP pools on the netns compute driver', () => {
 
     const memberStatus = async (name: string) =>
       (await app.request('GET', `/v2/lbaas/pools/${poolId}/members/${memberIds.get(name)}`)).body.member.operating_status as string;
-    const waitStatus = async (name: string, wanted: string) => {
-      const deadline = Date.now() + 20_000;
-      let status = await memberStatus(name);
-      while (status !== wanted && Date.now() < deadline) {
-        await sleep(200);
-        status = await memberStatus(name);
-      }
-      return status;
-    };
+    const waitStatus = (name: string, wanted: string) => waitMemberStatus(app, poolId, memberIds.get(name)!, wanted, 20_000);
     // Each ask a new flow (a fresh source port), so the map, not conntrack, picks its member.
     let nextPort = 21_000;
     const answering = async (n: number) => {

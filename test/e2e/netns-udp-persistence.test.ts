@@ -5,15 +5,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { freePort } from '../helpers/data-plane.ts';
-import { MemberNet, freeTestSubnet, testPrefix, type Member } from '../helpers/netns.ts';
-import { tearDownNetnsTest } from '../helpers/netns-teardown.ts';
+import type { Member } from '../helpers/netns.ts';
+import { startNetnsApp, type NetnsApp } from '../helpers/netns-app.ts';
 import { udpAsk } from '../helpers/udp.ts';
 
 const PORT = 5300;
@@ -21,48 +16,25 @@ const MEMBER_PORT = 5353;
 const TIMEOUT_S = 5;
 
 describe('UDP SOURCE_IP persistence on the netns compute driver', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fulcrum-e2e-udp-persist-'));
-  const prefix = testPrefix();
-  let app: TestApp;
-  let memberNet: MemberNet | null = null;
-  let net: string;
-  let subnetId: string;
+  let env: NetnsApp;
   const members: Member[] = [];
 
   before(async () => {
-    net = await freeTestSubnet();
-    app = await startTestApp('pglite', {
-      config: {
-        defaultProvider: 'amphora',
-        networkDriver: 'local',
-        computeDriver: 'netns',
-        dataDir,
-        localAgentPort: await freePort(),
-        netnsPrefix: prefix,
-        netnsBridgeAddress: `${net}.1/24`,
-      },
-    });
-    const network = (await app.request('POST', '/v2/fulcrum/networks', { network: { name: 'e2e-udp-persist' } })).body.network;
-    const subnet = await app.request('POST', '/v2/fulcrum/subnets', { subnet: { network_id: network.id, cidr: `${net}.0/24`, gateway_ip: `${net}.1` } });
-    assert.equal(subnet.status, 201, JSON.stringify(subnet.body));
-    subnetId = subnet.body.subnet.id;
-    memberNet = new MemberNet({ prefix, bridge: `${prefix}-br0`, prefixLength: 24, bridgeAddress: `${net}.1/24` });
-    for (const [i, name] of ['m1', 'm2', 'm3'].entries()) members.push(await memberNet.add(name, `${net}.${101 + i}`, MEMBER_PORT, 'udp'));
+    env = await startNetnsApp('e2e-udp-persist');
+    for (const [i, name] of ['m1', 'm2', 'm3'].entries()) members.push(await env.members.add(name, `${env.net}.${101 + i}`, MEMBER_PORT, 'udp'));
   });
 
   after(async () => {
-    await tearDownNetnsTest({ app, dataDir, memberNet, prefix });
+    await env?.close();
   });
 
   test('a client sticks to its member for the timeout, may move after it, and is remembered across a member change', async () => {
+    const { app, subnetId } = env;
     const created = await app.request('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { name: 'e2e-udp-persist', vip_subnet_id: subnetId } });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const lbId = created.body.loadbalancer.id;
     const vip: string = created.body.loadbalancer.vip_address;
-    const settle = async () => {
-      const lb = await app.waitFor(`/v2/lbaas/loadbalancers/${lbId}`, 'loadbalancer', ['ACTIVE', 'ERROR'], 30_000);
-      assert.equal(lb.provisioning_status, 'ACTIVE', JSON.stringify((await app.request('GET', `/v2/fulcrum/jobs?load_balancer_id=${lbId}`)).body));
-    };
+    const settle = () => env.settle(lbId);
     await settle();
     const listener = await app.request('POST', '/v2/lbaas/listeners', { listener: { loadbalancer_id: lbId, protocol: 'UDP', protocol_port: PORT } });
     assert.equal(listener.status, 201, JSON.stringify(listener.body));

@@ -18,7 +18,7 @@ import { successStatuses } from '../../src/model/completion.ts';
 import type { ProviderOperation } from '../../src/model/operation.ts';
 import type { ProviderDriver } from '../../src/providers/driver.ts';
 import type { StatusCallbacks } from '../../src/providers/status-callbacks.ts';
-import { enqueueFailover } from '../../src/health/health-store.ts';
+import { enqueueFailover } from '../../src/health/failover-store.ts';
 import { CertificateExpiryWatch } from '../../src/housekeeping/certificate-expiry-watch.ts';
 import { purgeEventsOlderThan } from '../../src/housekeeping/event-retention.ts';
 import { createLogger } from '../../src/observability/logger.ts';

@@ -16,7 +16,7 @@ import { startMetricsServer } from '../../src/observability/metrics-server.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import type { Heartbeat } from '../../src/agent/heartbeat-codec.ts';
 import { sample } from '../helpers/prometheus-text.ts';
-import { addCounters } from '../../src/health/health-store.ts';
+import { addCounters } from '../../src/health/heartbeat-flush-store.ts';
 import { recordEventNow } from '../../src/observability/events.ts';
 
 async function scrape(app: TestApp, headers: Record<string, string> = {}): Promise<string> {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createFleet, RecordingAgents, startManager, TEST_SETTINGS, until, type FleetMember } from '../helpers/heartbeat-fleet.ts';
-import { monitoredAmphorae } from '../../src/health/health-store.ts';
+import { monitoredAmphorae } from '../../src/health/monitored-amphorae-store.ts';
 import type { HealthManager } from '../../src/health/health-manager.ts';
 
 let app: TestApp;

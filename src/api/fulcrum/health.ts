@@ -9,7 +9,9 @@ import { authorize } from '../../auth/policy.ts';
 import { octaviaTime } from '../octavia/common.ts';
 import { Strict, Type, Wrapped } from '../octavia/schema-types.ts';
 import { recordEvent } from '../../observability/events.ts';
-import { amphoraHealthSummary, breakerRows, managerRows, resetBreaker, type BreakerRow } from '../../health/health-store.ts';
+import { breakerRows, resetBreaker, type BreakerRow } from '../../health/failover-store.ts';
+import { amphoraHealthSummary } from '../../health/heartbeat-flush-store.ts';
+import { managerRows } from '../../health/manager-registry-store.ts';
 
 const Reset = Wrapped('circuit_breaker', Strict({ domain: Type.String({ minLength: 1, maxLength: 300 }) }));
 
