@@ -7,7 +7,7 @@
 // 40% of a start that compiled no TypeScript (bench/agent-start.ts). `npm ci` builds it (the `prepare` script); the
 // manifest written beside it lets bin/agent-bundle.js run it only while it matches every file
 // it was built from, node_modules included.
-import { copyFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENT_BUNDLE_DIR, AGENT_BUNDLE_FILE, AGENT_BUNDLE_MANIFEST, HOST_JOIN_BUNDLE_FILE, agentBundleStaleness, sourceDigest } from '../../bin/agent-bundle.js';
@@ -15,8 +15,14 @@ import { AGENT_BUNDLE_DIR, AGENT_BUNDLE_FILE, AGENT_BUNDLE_MANIFEST, HOST_JOIN_B
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Source entry → the bundle file made of it. */
 const ENTRIES: Record<string, string> = { 'src/agent/main.ts': AGENT_BUNDLE_FILE, 'src/cli/host-join-main.ts': HOST_JOIN_BUNDLE_FILE };
-/** Files the agent finds beside its own module (import.meta.url) at run time. */
-const BESIDE = ['src/agent/sctp_init_probe.py'];
+/**
+ * Files the agent finds beside its own module (import.meta.url) at run time: every file of
+ * src/agent that is not TypeScript (a probe, keepalived's check script).
+ */
+const BESIDE = readdirSync(join(ROOT, 'src/agent'))
+  .filter((file) => !file.endsWith('.ts'))
+  .sort()
+  .map((file) => `src/agent/${file}`);
 
 export interface AgentBundleManifest {
   /** Relative to the bundle's directory: every source compiled into it and every file copied beside it. */

@@ -90,7 +90,9 @@ describe('load balancer diagnostics (process driver, real HAProxy)', () => {
     assert.equal(d.amphorae.length, 1);
     const a = d.amphorae[0];
     for (const name of ['record', 'compute', 'host', 'agent', 'haproxy', 'config', 'servers', 'heartbeat']) assert.equal(checkOf(a, name).status, 'ok', `${name}: ${checkOf(a, name).detail}`);
-    assert.match(checkOf(a, 'host').detail, /^local \([0-9a-f-]{36}\), ENABLED, ONLINE, its agent last reached \d+ ms ago$/);
+    const host = checkOf(a, 'host').detail;
+    assert.ok(host.startsWith(`${app.rt.config.hostName} (`), host);
+    assert.match(host, /^\S+ \([0-9a-f-]{36}\), ENABLED, ONLINE, its agent last reached \d+ ms ago$/);
     assert.equal(checkOf(a, 'vrrp').status, 'skipped', 'SINGLE has no VRRP');
     assert.match(checkOf(a, 'haproxy').detail, /master pid \d+, up \d+ s, \d+ worker/);
     assert.equal(checkOf(a, 'servers').detail, '1 no check', 'one member, no health monitor');
@@ -185,7 +187,9 @@ describe('load balancer diagnostics (process driver, real HAProxy)', () => {
       },
       20_000,
     );
-    assert.match(checkOf(offline.amphorae[0], 'host').detail, /^local \([0-9a-f-]{36}\), ENABLED, OFFLINE: its agent last reached \d+ ms ago \(timeout 2000 ms\)$/);
+    const host = checkOf(offline.amphorae[0], 'host').detail;
+    assert.ok(host.startsWith(`${app.rt.config.hostName} (`), host);
+    assert.match(host, /^\S+ \([0-9a-f-]{36}\), ENABLED, OFFLINE: its agent last reached \d+ ms ago \(timeout 2000 ms\)$/);
     const cli = await runFulcrum(['lb', 'diagnose', lbId], { FULCRUM_API_URL: apiUrl, FULCRUM_API_KEY: keys.admin });
     assert.equal(cli.code, 1, cli.stderr);
     assert.match(cli.stdout, /\n {2}FAILED +host +local /);
