@@ -192,7 +192,7 @@ describe('load balancer diagnostics (process driver, real HAProxy)', () => {
     assert.match(host, /^\S+ \([0-9a-f-]{36}\), ENABLED, OFFLINE: its agent last reached \d+ ms ago \(timeout 2000 ms\)$/);
     const cli = await runFulcrum(['lb', 'diagnose', lbId], { FULCRUM_API_URL: apiUrl, FULCRUM_API_KEY: keys.admin });
     assert.equal(cli.code, 1, cli.stderr);
-    assert.match(cli.stdout, /\n {2}FAILED +host +local /);
+    assert.match(cli.stdout, new RegExp(`\\n {2}FAILED +host +${app.rt.config.hostName} `));
     assert.match(cli.stdout, /\n {2}FAILED +agent /);
     assert.match(cli.stdout, new RegExp(`broken at: amphora:${a.id}:host\\n$`));
   });
