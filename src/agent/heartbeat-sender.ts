@@ -51,10 +51,15 @@ export class HeartbeatSender {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     if (settings && settings.targets.length > 0) {
-      this.#timer = setInterval(() => {
+      const tick = () => {
         this.#tick ??= this.beat().finally(() => (this.#tick = null));
-      }, settings.interval_ms);
+      };
+      this.#timer = setInterval(tick, settings.interval_ms);
       this.#timer.unref();
+      // At once too, not an interval later: an agent that just started (restarted by its
+      // watchdog, perhaps again and again) must be heard for every amphora before the health
+      // manager, hearing its host through another amphora, takes the rest for dead.
+      tick();
     }
   }
 

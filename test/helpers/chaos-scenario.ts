@@ -68,7 +68,16 @@ async function runChaos(t: TestContext, install: ChaosInstall, rounds: number, s
       .filter((l) => l.includes('local amphora agent') || l.includes('failover'))
       .slice(-20)
       .join('\n');
-  await install.settle(SETTLE_POLLS).catch((err: Error) => assert.fail(`seed ${seed}: ${err.message}\n${log.join('\n')}\n${serveLines()}`));
+  /** The jobs that failed, with their last error. */
+  const failedJobs = async () => {
+    const res = await install.call('GET', '/v2/fulcrum/jobs?limit=1000').catch(() => null);
+    const jobs = (res?.body?.jobs ?? []) as { id: string; state: string; load_balancer_id: string; last_error: string | null; operation?: { action?: string } }[];
+    return jobs
+      .filter((j) => j.state === 'failed')
+      .map((j) => `job ${j.id} (${j.operation?.action ?? '?'}, LB ${j.load_balancer_id}) failed: ${j.last_error}`)
+      .join('\n');
+  };
+  await install.settle(SETTLE_POLLS).catch(async (err: Error) => assert.fail(`seed ${seed}: ${err.message}\n${log.join('\n')}\n${await failedJobs()}\n${serveLines()}`));
   for (const p of probers) {
     const { failed, outageMs } = p.outage(0, end);
     const runs = p.failures(start, Date.now()).map((f) => `${f.from - start}-${f.to - start} ms (${f.failed})`);

@@ -1,6 +1,7 @@
-// A supervision event makes the agent's sender report that amphora at once, between regular
-// heartbeats (here an interval far longer than the test), with the fault and heal count; an
-// unknown amphora or an unconfigured sender sends nothing. Real UDP on loopback.
+// A sender that is given its settings reports every amphora at once, and a supervision event
+// makes it report that amphora at once, between regular heartbeats (here an interval far longer
+// than the test), with the fault and heal count; an unknown amphora or an unconfigured sender
+// sends nothing. Real UDP on loopback.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
@@ -34,6 +35,14 @@ test('a recorded supervision event sends that amphora heartbeat at once', async 
   assert.equal(got.length, 0, 'not configured yet: nothing sent');
 
   sender.configure({ key_id: 'k1', key: key.toString('base64'), targets: [{ host: '127.0.0.1', port: socket.address().port }], interval_ms: 60_000 });
+  // Configured: every amphora is reported at once, not an interval (a minute here) later.
+  const first = Date.now() + 10_000;
+  while (got.length === 0 && Date.now() < first) await sleep(20);
+  assert.deepEqual(
+    got.map((h) => h.amphora_id),
+    ['amp-1'],
+  );
+  got.length = 0;
   events.record({ amphora_id: 'amp-2', daemon: 'haproxy', kind: 'exited' });
   events.record({ amphora_id: 'amp-1', daemon: 'haproxy', kind: 'restart_failed', detail: 'no namespace' });
   const deadline = Date.now() + 10_000;
