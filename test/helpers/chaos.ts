@@ -386,7 +386,15 @@ export async function startChaosInstall(name: string, options: ChaosOptions): Pr
         const keepaliveds = topProcesses(own.keepalived, daemonMaster(runDir, a.id, 'keepalived'));
         if (keepaliveds.length !== (pair ? 1 : 0)) problems.push(`amphora ${a.id} has ${keepaliveds.length} keepalived parents (${keepaliveds.join(', ')})`);
       }
-      if (existsSync(runDir)) for (const dir of readdirSync(runDir)) if (!liveIds.has(dir)) problems.push(`run directory of amphora ${dir}, which is not live, is left`);
+      // Its files say how far a registration or a removal got.
+      const files = (dir: string) => {
+        try {
+          return readdirSync(join(runDir, dir)).join(', ');
+        } catch {
+          return 'gone meanwhile';
+        }
+      };
+      if (existsSync(runDir)) for (const dir of readdirSync(runDir)) if (!liveIds.has(dir)) problems.push(`run directory of amphora ${dir}, which is not live, is left (files: ${files(dir)})`);
       problems.push(...(await livePlane.leftovers(live, new Map(lbs.map((lb) => [lb.id, lb.vip])))));
       return problems;
     },
