@@ -1,7 +1,7 @@
 // One amphora's keepalived (VRRP only): `keepalived -t` → swap the file → start in the
 // foreground, or SIGHUP to reload. Explicit pid files and `-i <amphora id>` keep several
 // instances on one host apart (docs/dataplane.md §7.8).
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigFile } from './config-file.ts';
@@ -9,7 +9,7 @@ import { Daemon, SupervisedProgram } from './daemon.ts';
 import { ApplyFailed, InvalidConfig } from './errors.ts';
 import type { AmphoraLayout } from './layout.ts';
 import { run } from './process-runner.ts';
-import { identify, parentOf, readPidFile } from './process-table.ts';
+import { identify, parentOf, pidRunning, readPidFile } from './process-table.ts';
 import { placedAddresses } from './vrrp-addresses.ts';
 
 const KEEPALIVED = 'keepalived';
@@ -128,8 +128,21 @@ export class Keepalived extends SupervisedProgram {
     await installScript(this.layout.haproxyCheckScript, await readFile(HAPROXY_CHECK, 'utf8'));
   }
 
+  /**
+   * keepalived refuses to start ("daemon is already running") while a pid file names a process
+   * that exists, and a zombie does: the VRRP child of a killed keepalived is reaped by PID 1
+   * only seconds later (docs/dataplane.md §7.3). Files naming no live process are removed first.
+   */
+  private async removeStalePidFiles(): Promise<void> {
+    for (const file of [this.layout.keepalivedPid, this.layout.vrrpPid]) {
+      const pid = await readPidFile(file);
+      if (pid !== null && !pidRunning(pid)) await rm(file, { force: true });
+    }
+  }
+
   /** Started means the VRRP child is running, as keepalived's own child. */
   private async start(): Promise<KeepalivedApplyResult> {
+    await this.removeStalePidFiles();
     const logOffset = await this.daemon.start();
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {

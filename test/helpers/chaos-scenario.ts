@@ -5,6 +5,8 @@
 // be left behind (ChaosInstall.problems).
 import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AMPHORAE_OF, interruptsService, nextRound, startChaosInstall, VipProber, type ChaosInstall, type ChaosOptions, type ChaosRound } from './chaos.ts';
 import { seededRandom, testSeed } from './seeded-random.ts';
@@ -77,7 +79,19 @@ async function runChaos(t: TestContext, install: ChaosInstall, rounds: number, s
       .map((j) => `job ${j.id} (${j.operation?.action ?? '?'}, LB ${j.load_balancer_id}) failed: ${j.last_error}`)
       .join('\n');
   };
-  await install.settle(SETTLE_POLLS).catch(async (err: Error) => assert.fail(`seed ${seed}: ${err.message}\n${log.join('\n')}\n${await failedJobs()}\n${serveLines()}`));
+  /** What the agent logged about supervising its daemons (restarts, failures, give-ups). */
+  const agentLines = () => {
+    try {
+      return readFileSync(join(install.agentDir, 'agent.log'), 'utf8')
+        .split('\n')
+        .filter((l) => /supervis|restart|exited|gave up|give up/i.test(l))
+        .slice(-30)
+        .join('\n');
+    } catch {
+      return '';
+    }
+  };
+  await install.settle(SETTLE_POLLS).catch(async (err: Error) => assert.fail(`seed ${seed}: ${err.message}\n${log.join('\n')}\n${await failedJobs()}\n${serveLines()}\n${agentLines()}`));
   for (const p of probers) {
     const { failed, outageMs } = p.outage(0, end);
     const runs = p.failures(start, Date.now()).map((f) => `${f.from - start}-${f.to - start} ms (${f.failed})`);

@@ -9,6 +9,8 @@
 // test, so it never takes its (documentation-range) VIP or sends an advertisement.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { AgentRequestFailed, type AgentClient } from '../../src/amphora/agent-client.ts';
 import { amphoraLayout } from '../../src/agent/layout.ts';
@@ -178,5 +180,35 @@ test('the same keepalived configuration again is no reload; a crash drill SIGKIL
   const killed = await client.crash(id);
   assert.deepEqual([...killed].sort(), [started.pid, master].sort());
   await until('keepalived, its VRRP child and haproxy to die', 10_000, () => [started.pid, vrrpChild, master].every((pid) => identify(pid) === null));
+  await client.deleteAmphora(id);
+});
+
+test('a killed keepalived whose VRRP child is still an unreaped zombie is started again at once', async (t) => {
+  const id = 'amp-zombie';
+  await client.registerAmphora(id);
+  const iface = (await client.interfaces(id)).find((i) => i.name !== 'lo' && i.state === 'UP');
+  if (!iface) return t.skip('no interface is up besides lo');
+  await client.putHaproxyConfig(id, haproxyConfig({ baseDir, amphoraId: id, frontendPort: await freePort(), servers: [{ name: 's1', port: await startBackend(cleanup, 'be3') }] }));
+  const started = await client.putKeepalivedConfig(id, keepalivedConfig(id, iface.name, 100));
+  const layout = amphoraLayout(baseDir, id);
+  const vrrpChild = Number(readFileSync(layout.vrrpPid, 'utf8'));
+  // A zombie that stays one for the whole test: its parent, `sleep`, never waits for children.
+  const holder = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  cleanup.processes.add(holder);
+  const zombie = Number((await once(holder.stdout!, 'data'))[0].toString().trim());
+  await until('the zombie', 5000, () => /\) Z /.test(readFileSync(`/proc/${zombie}/stat`, 'utf8')));
+  // What PID 1 leaves behind for a moment when it reaps a killed keepalived's child late.
+  writeFileSync(layout.vrrpPid, `${zombie}\n`);
+  process.kill(vrrpChild, 'SIGKILL');
+  process.kill(started.pid, 'SIGKILL');
+  // The restart done, or given up after starts refused one after another.
+  const back = await until('the restart to end', 10_000, async () => {
+    const status = await client.amphoraStatus(id);
+    const state = status.supervision.keepalived.state;
+    return state === 'gave_up' || (state === 'idle' && status.keepalived.running && status.keepalived.pid !== started.pid) ? status : null;
+  });
+  // Its first restart worked: no start refused because "daemon is already running".
+  assert.deepEqual({ state: back.supervision.keepalived.state, restarts: back.supervision.keepalived.restarts, crashes: back.supervision.keepalived.recent_crashes }, { state: 'idle', restarts: 1, crashes: 1 });
+  assert.doesNotMatch(readFileSync(layout.keepalivedLog, 'utf8'), /daemon is already running/);
   await client.deleteAmphora(id);
 });
