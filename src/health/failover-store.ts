@@ -28,8 +28,11 @@ export async function breakerRows(db: Db): Promise<BreakerRow[]> {
   return db.selectFrom('failover_breaker').selectAll().orderBy('domain').execute();
 }
 
-/** Locks a domain's breaker row and says whether it is open now (false when there is none yet). */
+/** Locks a domain's breaker, row or not yet, and says whether it is open now (false when it has no row). */
 export async function lockBreaker(db: Db, domain: string): Promise<boolean> {
+  // A lock on the domain's name, not on its row: before a domain first trips it has no row to
+  // lock, and two managers would both find it closed and both record the trip.
+  await sql`select pg_advisory_xact_lock(hashtext(${`failover_breaker:${domain}`}))`.execute(db);
   const row = await db.selectFrom('failover_breaker').select('open').where('domain', '=', domain).forUpdate().executeTakeFirst();
   return row?.open ?? false;
 }

@@ -84,7 +84,7 @@ async function runChaos(t: TestContext, install: ChaosInstall, rounds: number, s
     try {
       return readFileSync(join(install.agentDir, 'agent.log'), 'utf8')
         .split('\n')
-        .filter((l) => /supervis|restart|exited|gave up|give up/i.test(l))
+        .filter((l) => /supervis|restart|exited|gave up|give up|remov|delet/i.test(l))
         .slice(-30)
         .join('\n');
     } catch {
@@ -106,7 +106,7 @@ async function runChaos(t: TestContext, install: ChaosInstall, rounds: number, s
     await sleep(500);
     problems = await install.problems();
   }
-  assert.deepEqual(problems, [], `seed ${seed}:\n${log.join('\n')}\n${install.serve.output().split('\n').slice(-30).join('\n')}`);
+  assert.deepEqual(problems, [], `seed ${seed}:\n${log.join('\n')}\n${install.serve.output().split('\n').slice(-30).join('\n')}\n${agentLines()}`);
   const amphorae = await install.amphorae();
   assert.equal(amphorae.length, install.lbs.reduce((n, lb) => n + AMPHORAE_OF[lb.topology], 0), 'no amphora beyond the load balancers\' own');
   t.diagnostic(`${amphorae.filter((a) => !before.has(a.id)).length} amphorae replaced by failovers`);
