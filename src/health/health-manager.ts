@@ -416,9 +416,12 @@ export class HealthManager {
         try {
           const key = await ensureAgentKey(db, secrets, url);
           const settings: HeartbeatSettings = { key_id: key.keyId, key: key.key.toString('base64'), targets, interval_ms: s.intervalMs };
-          if ((await agents.heartbeatDigest(url)) === settingsDigest(settings)) return;
-          await agents.configureHeartbeat(url, settings);
-          log.info({ agent_url: url, targets }, 'agent heartbeat settings updated');
+          // Up to date already (an agent restarted with its settings file): nothing to send, but
+          // its leftovers below are still to be checked.
+          if ((await agents.heartbeatDigest(url)) !== settingsDigest(settings)) {
+            await agents.configureHeartbeat(url, settings);
+            log.info({ agent_url: url, targets }, 'agent heartbeat settings updated');
+          }
         } catch (err) {
           log.warn({ err, agent_url: url }, 'cannot give the agent its heartbeat settings');
         }

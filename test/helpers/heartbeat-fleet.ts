@@ -32,10 +32,10 @@ export class RecordingAgents implements HeartbeatAgents {
     this.settings.set(url, settings);
   }
   /** The fleet's agent keeps no configurations of its own. */
-  async hosted(): Promise<string[]> {
+  async hosted(_agentUrl: string): Promise<string[]> {
     return [];
   }
-  async remove(): Promise<void> {}
+  async remove(_agentUrl: string, _amphoraId: string): Promise<void> {}
 }
 
 export interface FleetMember {
