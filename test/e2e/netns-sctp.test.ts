@@ -11,10 +11,12 @@ import { startNetnsApp, waitMemberStatus, type NetnsApp } from '../helpers/netns
 
 const PORT = 3868;
 
-/** The name of the member an association through `address` came up with, or null. */
-function associate(address: string, port: number): Promise<string | null> {
+/** The name of the member an association through `address` came up with, or why none did. */
+function associate(address: string, port: number): Promise<{ name: string } | { failure: string }> {
   return new Promise((resolve) => {
-    execFile('python3', [SCTP_FAKE_PEER, 'connect', address, String(port), '1500'], { timeout: 5000 }, (err, stdout) => resolve(err ? null : stdout.trim()));
+    execFile('python3', [SCTP_FAKE_PEER, 'connect', address, String(port), '4000'], { timeout: 8000 }, (err, stdout, stderr) =>
+      resolve(err ? { failure: stderr.trim() || err.message } : { name: stdout.trim() }),
+    );
   });
 }
 
@@ -57,9 +59,9 @@ describe('SCTP listeners on the netns compute driver', () => {
     const answering = async (n: number) => {
       const seen: string[] = [];
       for (let i = 0; i < n; i++) {
-        const name = await associate(vip, PORT);
-        assert.ok(name, `association ${i} through ${vip}:${PORT} came up`);
-        seen.push(name);
+        const association = await associate(vip, PORT);
+        assert.ok('name' in association, `association ${i} through ${vip}:${PORT}: ${'failure' in association ? association.failure : ''}`);
+        seen.push(association.name);
       }
       return seen;
     };

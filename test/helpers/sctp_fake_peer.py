@@ -7,9 +7,10 @@ handshake, enough to show an association reaching a member through the VIP.
   sctp_fake_peer.py serve <address> <port> <name>    answer INITs (state cookie = <name>) and
                                                      COOKIE ECHOs; prints "listening"
   sctp_fake_peer.py connect <address> <port> <timeout-ms>
-                                                     INIT → INIT ACK → COOKIE ECHO → COOKIE ACK;
-                                                     prints the cookie (the member's name), exit
-                                                     0; exit 1 when no association came up
+                                                     INIT → INIT ACK → COOKIE ECHO → COOKIE ACK,
+                                                     each sent again until answered; prints the
+                                                     cookie (the member's name), exit 0; exit 1
+                                                     with the step that failed on stderr
 """
 import os
 import struct
@@ -50,10 +51,13 @@ def connect(address: str, port: int, timeout_ms: int) -> int:
     sport = 32768 + int.from_bytes(os.urandom(2), 'big') % 28000
     tag = int.from_bytes(os.urandom(4), 'big') or 1
     deadline = time.monotonic() + timeout_ms / 1000
-    sock.sendto(packet(sport, port, 0, init_chunk(INIT, tag, tag)), (address, 0))
     ours = lambda p: p[1] == port and p[2] == sport and p[3] == tag  # noqa: E731
-    answer = wait_for(sock, ours, deadline)
-    if not answer or answer[4][0][0] != INIT_ACK:
+    # As a kernel endpoint's T1-init and T1-cookie timers do, each step is sent again until it is
+    # answered: one lost packet delays an association, it does not fail it.
+    answer = exchange(sock, address, packet(sport, port, 0, init_chunk(INIT, tag, tag)),
+                      lambda p: ours(p) and p[4] and p[4][0][0] == INIT_ACK, deadline)
+    if not answer:
+        print(f'no INIT ACK from {address}:{port} (source port {sport})', file=sys.stderr)
         return 1
     value = answer[4][0][2]
     peer_tag = struct.unpack('!I', value[:4])[0]
@@ -64,12 +68,23 @@ def connect(address: str, port: int, timeout_ms: int) -> int:
         if kind == STATE_COOKIE:
             cookie = params[4:length]
         params = params[length + (-length % 4):]
-    sock.sendto(packet(sport, port, peer_tag, chunk(COOKIE_ECHO, 0, cookie)), (address, 0))
-    done = wait_for(sock, lambda p: ours(p) and p[4] and p[4][0][0] == COOKIE_ACK, deadline)
+    done = exchange(sock, address, packet(sport, port, peer_tag, chunk(COOKIE_ECHO, 0, cookie)),
+                    lambda p: ours(p) and p[4] and p[4][0][0] == COOKIE_ACK, deadline)
     if not done:
+        print(f'INIT ACK from {address}:{port} but no COOKIE ACK (source port {sport})', file=sys.stderr)
         return 1
     print(cookie.decode(), flush=True)
     return 0
+
+
+def exchange(sock, address: str, request: bytes, match, deadline: float, every_s: float = 0.5):
+    """Sends `request` every `every_s` until a packet `match` accepts arrives or `deadline` passes."""
+    while time.monotonic() < deadline:
+        sock.sendto(request, (address, 0))
+        answer = wait_for(sock, match, min(deadline, time.monotonic() + every_s))
+        if answer:
+            return answer
+    return None
 
 
 if __name__ == '__main__':
