@@ -49,7 +49,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   });
   await registry.load();
   // Heartbeats resume with the settings the controller last gave, before it calls again.
-  heartbeat = new HeartbeatSender({ ids: () => registry.ids(), snapshot: (id, timeoutMs) => snapshot(registry.get(id), timeoutMs) }, log.child({ role: 'heartbeat' }));
+  heartbeat = new HeartbeatSender({ ids: () => registry.ids(), snapshot: (id, timeoutMs, figures) => snapshot(registry.get(id), timeoutMs, figures) }, log.child({ role: 'heartbeat' }));
   heartbeat.configure(await loadSettings(options.heartbeatFile));
   registry.events.onRecord = (event) => heartbeat.beatNow(event.amphora_id);
   // The renewal reloads the server built with it, once that exists.

@@ -114,7 +114,7 @@ export class Amphora {
     this.keepalived = new Keepalived(id, this.layout, netns, (expected, pid) => {
       if (!expected) this.supervisors.keepalived.exited(pid);
     });
-    this.l4 = new L4Dataplane(id, { plan: this.layout.l4Plan, ruleset: this.layout.l4Ruleset }, netns, log);
+    this.l4 = new L4Dataplane(id, { plan: this.layout.l4Plan, ruleset: this.layout.l4Ruleset }, netns, log, () => logSettings.serverStateChanged?.(id));
     const supervisor = (daemon: DaemonName, restart: () => Promise<number>) =>
       new DaemonSupervisor({
         amphoraId: id,
@@ -242,6 +242,7 @@ export class Amphora {
       // `ip netns add` keeps a namespace alive through this bind mount; `ip netns del` removes it.
       netnsMissing: this.meta.netns !== null && !existsSync(`/run/netns/${this.meta.netns}`),
       configPresent: existsSync(this.layout.haproxyConfig),
+      keepalivedGaveUp: (this.meta.keepalived ?? false) && !this.keepalived.isRunning() && this.supervisors.keepalived.status().state === 'gave_up',
     };
   }
 

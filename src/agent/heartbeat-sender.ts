@@ -1,6 +1,11 @@
 // Sends every amphora's heartbeat to every health manager, once per interval. A tick that is
 // still running when the next is due is not doubled; a slow or dead HAProxy delays only its
 // own amphora's statistics, never the others' liveness.
+//
+// Statuses and statistics go in every FIGURES_EVERY_BEATS-th heartbeat, and at once when
+// something changed them (a server's state, a reload, a daemon's exit: `beatNow`); the others
+// say only that the amphora lives (docs/health.md, "Heartbeats"). Asking HAProxy for its
+// statistics is most of what an idle fleet costs, on the agent's side and on HAProxy's.
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Logger } from '../observability/logger.ts';
@@ -9,10 +14,12 @@ import { settingsDigest, type HeartbeatSettings } from './heartbeat-settings.ts'
 import type { Snapshot } from './heartbeat-snapshot.ts';
 
 const SLICES = 10;
+export const FIGURES_EVERY_BEATS = 5;
 
 export interface HeartbeatSource {
   ids(): string[];
-  snapshot(id: string, timeoutMs: number): Promise<Snapshot>;
+  /** With `figures` false, only whether HAProxy runs and can be healed: no question to HAProxy. */
+  snapshot(id: string, timeoutMs: number, figures: boolean): Promise<Snapshot>;
 }
 
 export class HeartbeatSender {
@@ -28,6 +35,8 @@ export class HeartbeatSender {
   #seq = Date.now() * 1000;
   /** Amphorae whose heartbeats go without their figures (too large), warned about once. */
   readonly #shedding = new Set<string>();
+  /** Per amphora, heartbeats sent since the last one with statuses and statistics. */
+  readonly #sinceFigures = new Map<string, number>();
   sent = 0;
   errors = 0;
 
@@ -72,7 +81,18 @@ export class HeartbeatSender {
     const settings = this.#settings;
     const key = this.#key;
     if (!settings || !key || settings.targets.length === 0 || !this.source.ids().includes(id)) return;
-    void this.#beatOne(id, settings, key);
+    void this.#beatOne(id, settings, key, true);
+  }
+
+  /**
+   * The heartbeat of `id` with its statistics, sent before the caller goes on: a reload is about
+   * to replace the HAProxy worker whose counters since the last heartbeat would be lost with it.
+   */
+  async beatBefore(id: string): Promise<void> {
+    const settings = this.#settings;
+    const key = this.#key;
+    if (!settings || !key || settings.targets.length === 0) return;
+    await this.#beatOne(id, settings, key, true);
   }
 
   /**
@@ -85,6 +105,10 @@ export class HeartbeatSender {
     const key = this.#key;
     if (!settings || !key) return;
     const ids = this.source.ids();
+    if (this.#sinceFigures.size > ids.length) {
+      const live = new Set(ids);
+      for (const id of this.#sinceFigures.keys()) if (!live.has(id)) this.#sinceFigures.delete(id);
+    }
     const slices = Math.min(SLICES, ids.length);
     const size = Math.ceil(ids.length / Math.max(slices, 1));
     // A slice does not wait for the previous one's snapshots: a hung HAProxy delays nobody else.
@@ -93,15 +117,19 @@ export class HeartbeatSender {
       if (k > 0) await new Promise((r) => setTimeout(r, settings.interval_ms / 2 / slices));
       // Reconfigured meanwhile: the next tick uses the new settings.
       if (this.#settings !== settings) break;
-      for (const id of ids.slice(k * size, (k + 1) * size)) beats.push(this.#beatOne(id, settings, key));
+      for (const id of ids.slice(k * size, (k + 1) * size)) {
+        const since = this.#sinceFigures.get(id);
+        beats.push(this.#beatOne(id, settings, key, since === undefined || since + 1 >= FIGURES_EVERY_BEATS));
+      }
     }
     await Promise.all(beats);
   }
 
-  async #beatOne(id: string, settings: HeartbeatSettings, key: Buffer): Promise<void> {
+  async #beatOne(id: string, settings: HeartbeatSettings, key: Buffer, figures: boolean): Promise<void> {
     let packet: Buffer;
     try {
-      const snap = await this.source.snapshot(id, Math.max(100, Math.floor(settings.interval_ms / 2)));
+      this.#sinceFigures.set(id, figures ? 0 : (this.#sinceFigures.get(id) ?? 0) + 1);
+      const snap = await this.source.snapshot(id, Math.max(100, Math.floor(settings.interval_ms / 2)), figures);
       const heartbeat: Heartbeat = {
         amphora_id: id,
         seq: ++this.#seq,

@@ -43,8 +43,17 @@ function toProxies(csv: string): HeartbeatProxy[] {
  * read after every wait, in one go. So a heartbeat never says running beside a fault of the
  * same moment, and one started as a daemon's exit is recorded (`beatNow`) already carries the
  * supervisor's decision on it, not the state from before it.
+ *
+ * Without `figures`, a running HAProxy is not asked: the heartbeat says it runs, with no epoch
+ * and no proxies, which a health manager reads as "no statistics this time" (as during a
+ * reload) and judges no status by. A HAProxy that does not run is reported in full, since the
+ * statuses follow from that, and UDP/SCTP listeners are served without it.
  */
-export async function snapshot(amphora: Amphora, timeoutMs: number): Promise<Snapshot> {
+export async function snapshot(amphora: Amphora, timeoutMs: number, figures: boolean): Promise<Snapshot> {
+  if (!figures) {
+    const facts = amphora.healFacts();
+    if (facts.haproxyRunning) return { running: true, epoch: null, proxies: [], fault: unhealableReason(facts), heals: amphora.heals };
+  }
   let stats: { epoch: string | null; proxies: HeartbeatProxy[] } | null = null;
   if (amphora.haproxy.isRunning()) {
     try {

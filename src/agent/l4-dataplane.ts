@@ -54,6 +54,8 @@ export class L4Dataplane {
     private readonly files: L4Files,
     private readonly netns: () => string | null,
     private readonly log: Logger,
+    /** A member's probes changed its state: the heartbeat that reports it need not wait. */
+    private readonly memberChanged: () => void,
   ) {}
 
   /** Programs the plan a previous agent left (after a restart) and starts its probes. */
@@ -207,6 +209,7 @@ export class L4Dataplane {
       await this.#program(this.#plan);
       if (!up) await this.#forgetFlows(listener, member);
     });
+    this.memberChanged();
   }
 
   /** Deletes the failed member's conntrack entries: their next datagram is a new flow. */

@@ -167,8 +167,16 @@ export function buildAgentServer(options: AgentServerOptions) {
       },
     },
     async (request) => {
-      const amphora = registry.get(request.params.amphora_id);
-      return amphora.exclusive(() => amphora.applyHaproxy(request.body.config, request.body.runtime, request.body.files));
+      const id = request.params.amphora_id;
+      const amphora = registry.get(id);
+      const result = await amphora.exclusive(async () => {
+        // The worker a reload replaces takes its counters since the last report with it.
+        if (amphora.haproxy.isRunning()) await options.heartbeat.beatBefore(id);
+        return amphora.applyHaproxy(request.body.config, request.body.runtime, request.body.files);
+      });
+      // The statuses of what the new configuration serves, without waiting for the heartbeat that carries them.
+      options.heartbeat.beatNow(id);
+      return result;
     },
   );
 
@@ -215,7 +223,9 @@ export function buildAgentServer(options: AgentServerOptions) {
     { schema: { params: AmphoraParams, body: Type.Object({ plan: Type.Object({ listeners: Type.Array(Type.Any(), { maxItems: 10_000 }) }, { additionalProperties: false }) }, { additionalProperties: false }) } },
     async (request) => {
       const amphora = registry.get(request.params.amphora_id);
-      return amphora.exclusive(() => amphora.l4.apply(request.body.plan as L4Plan));
+      const result = await amphora.exclusive(() => amphora.l4.apply(request.body.plan as L4Plan));
+      options.heartbeat.beatNow(amphora.id);
+      return result;
     },
   );
 

@@ -25,6 +25,7 @@ export function failoverCause(e: FailoverEvidence, timeoutMs: number): FailoverC
   if (e.lb_status !== 'ACTIVE') return null;
   if (e.silent && e.never_heard) return { kind: 'silent', reason: `automatic failover: never heard from, and its host is OFFLINE since ${e.last_seen.toISOString()}` };
   if (e.silent) return { kind: 'silent', reason: `automatic failover: no heartbeat since ${e.last_seen.toISOString()} (timeout ${timeoutMs} ms)` };
+  if (e.unhealable && e.fault === 'keepalived_gave_up') return { kind: 'unhealable', reason: 'automatic failover: its agent gave up restarting keepalived, so the pair has no standby' };
   if (e.unhealable) return { kind: 'unhealable', reason: `automatic failover: its agent cannot restart or reach HAProxy (${e.fault ?? 'no reason given'})` };
   if (e.broken) return { kind: 'broken', reason: `automatic failover: HAProxy reported not running for more than ${timeoutMs} ms and not restarted` };
   return null;

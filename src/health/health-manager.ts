@@ -20,7 +20,7 @@ import { evaluateBreakers, inClosingGrace, type BreakerPolicy, type DomainState,
 import { failoverCause } from './failover-cause.ts';
 import { quietHosts, returnGraceEndsMs, waitsForHost, type HeardAmphora } from './host-silence.ts';
 import { HeartbeatReceiver } from './heartbeat-receiver.ts';
-import { proxyStats, statusFingerprint } from './heartbeat-stats.ts';
+import { carriesStatistics, proxyStats, statusFingerprint } from './heartbeat-stats.ts';
 import { reportedFigures, type ReportedFigures } from './heartbeat-figures.ts';
 import { addProxyFigures, pruneProxyFigures } from './proxy-figures-store.ts';
 import { ensureAgentKey, knownAmphorae, loadAgentKeys } from './heartbeat-auth-store.ts';
@@ -131,7 +131,10 @@ export class HealthManager {
 
   /** A heartbeat that passed the receiver's checks (or one made in this process), to be written at the next flush. */
   accept(hb: Heartbeat): void {
-    this.#pending.set(hb.amphora_id, hb);
+    const pending = this.#pending.get(hb.amphora_id);
+    // One without statistics keeps those of the heartbeat it follows in this batch: a server's
+    // state change sent at once must not be overwritten by the liveness that came after it.
+    this.#pending.set(hb.amphora_id, pending?.haproxy.running && !carriesStatistics(hb) ? { ...hb, haproxy: pending.haproxy, proxies: pending.proxies } : hb);
     this.#heardAt.set(hb.amphora_id, Date.now());
   }
 
@@ -217,15 +220,13 @@ export class HealthManager {
         db,
         slice.map((hb) => ({ amphora_id: hb.amphora_id, seq: hb.seq, running: hb.haproxy.running, fault: hb.fault ?? null, heals: hb.heals ?? 0 })),
       );
-      serving.push(...(await servingAmphorae(db, slice.map((hb) => hb.amphora_id))));
+      serving.push(...(await servingAmphorae(db, slice.filter(carriesStatistics).map((hb) => hb.amphora_id))));
     }
     const unhealable = heartbeats.some((hb) => hb.fault);
     const counters: ReportedCounters[] = [];
     const figures: ReportedFigures[] = [];
     for (const amphora of serving) {
       const hb = batch.get(amphora.amphora_id)!;
-      // Running but not answering (a reload under way): nothing to judge statuses by.
-      if (hb.haproxy.running && hb.haproxy.epoch === null) continue;
       const basis = `${amphora.lb_updated_at?.getTime() ?? 0}\n${statusFingerprint(hb)}`;
       if (this.#statusBasis.get(amphora.amphora_id) !== basis) {
         const graph = await loadLbGraph(db, amphora.load_balancer_id);

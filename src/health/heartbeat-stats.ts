@@ -4,6 +4,15 @@ import { backendPoolId } from '../amphora/render/haproxy-backend.ts';
 import type { ProxyStat } from './operating-status.ts';
 import { namedCounters } from './listener-counters.ts';
 
+/**
+ * False for a heartbeat that says HAProxy runs but gives no statistics: the agent did not ask
+ * it this time (most heartbeats), or it did not answer (a reload under way). Nothing to judge
+ * statuses or count traffic by.
+ */
+export function carriesStatistics(heartbeat: Heartbeat): boolean {
+  return !heartbeat.haproxy.running || heartbeat.haproxy.epoch !== null;
+}
+
 export function proxyStats(heartbeat: Heartbeat): ProxyStat[] | null {
   if (!heartbeat.haproxy.running) return null;
   return heartbeat.proxies.map((p) => {

@@ -11,10 +11,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { AgentRequestFailed, type AgentClient } from '../../src/amphora/agent-client.ts';
 import { amphoraLayout } from '../../src/agent/layout.ts';
 import { identify } from '../../src/agent/process-table.ts';
+import { openHeartbeat, type Heartbeat } from '../../src/agent/heartbeat-codec.ts';
 import { AgentProcess, Cleanup, controllerClient, freePort, haproxyConfig, makePki, readTrack, startBackend, until, type Pki } from './agent-harness.ts';
 
 const cleanup = new Cleanup();
@@ -210,5 +213,38 @@ test('a killed keepalived whose VRRP child is still an unreaped zombie is starte
   // Its first restart worked: no start refused because "daemon is already running".
   assert.deepEqual({ state: back.supervision.keepalived.state, restarts: back.supervision.keepalived.restarts, crashes: back.supervision.keepalived.recent_crashes }, { state: 'idle', restarts: 1, crashes: 1 });
   assert.doesNotMatch(readFileSync(layout.keepalivedLog, 'utf8'), /daemon is already running/);
+  await client.deleteAmphora(id);
+});
+
+test('a keepalived that keeps dying is given up, and the heartbeat says the amphora cannot heal while HAProxy serves', async (t) => {
+  const id = 'amp-kd-loop';
+  await client.registerAmphora(id);
+  const iface = (await client.interfaces(id)).find((i) => i.name !== 'lo' && i.state === 'UP');
+  if (!iface) return t.skip('no interface is up besides lo');
+  await client.putHaproxyConfig(id, haproxyConfig({ baseDir, amphoraId: id, frontendPort: await freePort(), servers: [{ name: 's1', port: await startBackend(cleanup, 'be4') }] }));
+  let pid = (await client.putKeepalivedConfig(id, keepalivedConfig(id, iface.name, 100))).pid;
+  // Killed until its supervisor stops restarting it; bounded for a machine too slow for any
+  // restart window to fill.
+  let state = 'idle';
+  for (let kills = 0; state !== 'gave_up'; kills++) {
+    assert.ok(kills < 50, 'the crash-loop limit ends the restarts');
+    process.kill(pid, 'SIGKILL');
+    const status = await until('keepalived to restart or be given up', 10_000, async () => {
+      const s = await client.amphoraStatus(id);
+      const k = s.supervision.keepalived.state;
+      return k === 'gave_up' || (k === 'idle' && s.keepalived.running && s.keepalived.pid !== pid) ? s : null;
+    });
+    state = status.supervision.keepalived.state;
+    pid = status.keepalived.pid ?? pid;
+  }
+  const key = randomBytes(32);
+  const socket = createSocket('udp4');
+  t.after(() => socket.close());
+  const beats: Heartbeat[] = [];
+  socket.on('message', (packet) => beats.push(openHeartbeat(packet, (k) => (k === 'kd-key' ? key : undefined), Date.now(), 10_000).heartbeat));
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  await client.putHeartbeatSettings({ key_id: 'kd-key', key: key.toString('base64'), targets: [{ host: '127.0.0.1', port: socket.address().port }], interval_ms: 200 });
+  const beat = await until('a heartbeat of the amphora', 10_000, () => beats.find((h) => h.amphora_id === id));
+  assert.deepEqual({ running: beat.haproxy.running, fault: beat.fault }, { running: true, fault: 'keepalived_gave_up' });
   await client.deleteAmphora(id);
 });

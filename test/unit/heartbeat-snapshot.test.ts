@@ -26,7 +26,7 @@ test('a heartbeat whose statistics arrive after HAProxy died and was given up sa
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const facts: HealFacts = { haproxyRunning: true, haproxyWanted: true, gaveUp: false, netnsMissing: false, configPresent: true };
+  const facts: HealFacts = { haproxyRunning: true, haproxyWanted: true, gaveUp: false, netnsMissing: false, configPresent: true, keepalivedGaveUp: false };
   const amphora = {
     heals: 5,
     layout: { statsSocket },
@@ -35,11 +35,30 @@ test('a heartbeat whose statistics arrive after HAProxy died and was given up sa
     l4: { heartbeatProxies: async () => [] },
   } as unknown as Amphora;
 
-  const beat = snapshot(amphora, 5_000);
+  const beat = snapshot(amphora, 5_000, true);
   const socket = await request;
   // Meanwhile the master is killed and that crash is one too many.
   facts.haproxyRunning = false;
   facts.gaveUp = true;
   socket.end('Pid: 4242\n\n# pxname,svname,status\nfe,FRONTEND,OPEN\n');
   assert.deepEqual(await beat, { running: false, epoch: null, proxies: [], fault: 'gave_up', heals: 5 });
+});
+
+test('a heartbeat without statistics asks a running HAProxy nothing; one that does not run is reported in full', async () => {
+  const facts: HealFacts = { haproxyRunning: true, haproxyWanted: true, gaveUp: false, netnsMissing: false, configPresent: true, keepalivedGaveUp: false };
+  const udp = [{ p: 'udp-listener', s: 'FRONTEND', st: 'OPEN' }];
+  const amphora = {
+    heals: 1,
+    // Nothing listens there: a question to HAProxy would fail and leave the epoch unset anyway,
+    // so the L4 reads are what tell asking from not asking.
+    layout: { statsSocket: '/nonexistent/stats.sock' },
+    haproxy: { isRunning: () => facts.haproxyRunning },
+    healFacts: () => ({ ...facts }),
+    l4: { heartbeatProxies: async () => udp },
+  } as unknown as Amphora;
+
+  assert.deepEqual(await snapshot(amphora, 1_000, false), { running: true, epoch: null, proxies: [], fault: null, heals: 1 });
+  assert.deepEqual(await snapshot(amphora, 1_000, true), { running: true, epoch: null, proxies: udp, fault: null, heals: 1 });
+  facts.haproxyRunning = false;
+  assert.deepEqual(await snapshot(amphora, 1_000, false), { running: false, epoch: null, proxies: udp, fault: null, heals: 1 }, 'statuses follow from a HAProxy that does not run');
 });

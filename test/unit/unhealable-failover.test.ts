@@ -7,7 +7,7 @@ import { unhealableReason, type HealFacts } from '../../src/agent/healability.ts
 import { encodeHeartbeat, HeartbeatRejected, openHeartbeat, type Heartbeat } from '../../src/agent/heartbeat-codec.ts';
 import { failoverCause, type FailoverEvidence } from '../../src/health/failover-cause.ts';
 
-const healthy: HealFacts = { haproxyRunning: true, haproxyWanted: true, gaveUp: false, netnsMissing: false, configPresent: true };
+const healthy: HealFacts = { haproxyRunning: true, haproxyWanted: true, gaveUp: false, netnsMissing: false, configPresent: true, keepalivedGaveUp: false };
 const down = { ...healthy, haproxyRunning: false };
 
 test('a running HAProxy is healthy whatever its supervisor or configuration file say', () => {
@@ -34,6 +34,13 @@ test('a deleted namespace, a missing configuration and a supervisor that gave up
 test('a HAProxy the controller stopped is not the agent to heal, unless its namespace is gone', () => {
   assert.equal(unhealableReason({ ...down, haproxyWanted: false, configPresent: false, gaveUp: true }), null);
   assert.equal(unhealableReason({ ...down, haproxyWanted: false, netnsMissing: true }), 'netns_missing');
+});
+
+test('a keepalived its supervisor gave up on is a reason, with HAProxy serving or not', () => {
+  assert.equal(unhealableReason({ ...healthy, keepalivedGaveUp: true }), 'keepalived_gave_up');
+  // HAProxy's own reason is named first: it is the outage, keepalived only the lost standby.
+  assert.equal(unhealableReason({ ...down, gaveUp: true, keepalivedGaveUp: true }), 'gave_up');
+  assert.equal(unhealableReason({ ...healthy, netnsMissing: true, keepalivedGaveUp: true }), 'netns_missing');
 });
 
 const KEY = randomBytes(32);
@@ -84,6 +91,9 @@ test('an unhealable amphora is failed over at once; a merely broken one only pas
   assert.match(now!.reason, /netns_missing/);
   assert.equal(failoverCause(evidence({ broken: true }), 3000)?.kind, 'broken');
   assert.equal(failoverCause(evidence({ silent: true }), 3000)?.kind, 'silent');
+  const standbyLost = failoverCause(evidence({ unhealable: true, fault: 'keepalived_gave_up' }), 3000);
+  assert.equal(standbyLost?.kind, 'unhealable');
+  assert.match(standbyLost!.reason, /gave up restarting keepalived/);
 });
 
 test('no cause while a flow works on the load balancer, however bad the evidence', () => {
