@@ -12,23 +12,17 @@ import type { StatusCallbacks } from '../providers/status-callbacks.ts';
 import type { Heartbeat } from '../agent/heartbeat-codec.ts';
 import type { HeartbeatSettings } from '../agent/heartbeat-settings.ts';
 import { settingsDigest } from '../agent/heartbeat-settings.ts';
-import { loadLbGraph } from '../amphora/graph-loader.ts';
-import { namedCounters } from './listener-counters.ts';
-import { RefusalWatch } from './refusal-watch.ts';
-import { recordRefusalChange } from './refusal-events.ts';
 import { evaluateBreakers, inClosingGrace, type BreakerPolicy, type DomainState, type MonitoredAmphora } from './circuit-breaker.ts';
 import { failoverCause } from './failover-cause.ts';
 import { quietHosts, returnGraceEndsMs, waitsForHost, type HeardAmphora } from './host-silence.ts';
 import { HeartbeatReceiver } from './heartbeat-receiver.ts';
-import { carriesStatistics, proxyStats, statusFingerprint } from './heartbeat-stats.ts';
-import { reportedFigures, type ReportedFigures } from './heartbeat-figures.ts';
-import { addProxyFigures, pruneProxyFigures } from './proxy-figures-store.ts';
+import { pruneProxyFigures } from './proxy-figures-store.ts';
 import { ensureAgentKey, knownAmphorae, loadAgentKeys } from './heartbeat-auth-store.ts';
-import { addCounters, pruneHealth, recordLiveness, servingAmphorae, type ReportedCounters, type ServingAmphora } from './heartbeat-flush-store.ts';
+import { pruneHealth } from './heartbeat-flush-store.ts';
+import { HeartbeatWriter } from './heartbeat-writer.ts';
 import { monitoredAmphorae, type MonitoredRow } from './monitored-amphorae-store.ts';
 import { breakerRows, enqueueFailover, failoversInFlight, lockBreaker, saveBreaker, type BreakerRow } from './failover-store.ts';
 import { agentUrls, deletedAmphorae, liveManagers, registerManager, removeManager } from './manager-registry-store.ts';
-import { isEmptyUpdate, onlyChanges, operatingStatuses } from './operating-status.ts';
 import { NoopHeartbeats } from './noop-heartbeats.ts';
 import { recordEvent } from '../observability/events.ts';
 import { HostMonitor } from './host-monitor.ts';
@@ -72,32 +66,20 @@ export interface HealthManagerDeps {
   noopAmphorae?: boolean;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Heartbeat timestamps further than this from our clock are refused (replays, broken clocks). */
 const WINDOW_MS = 10_000;
 const PRUNE_EVERY_MS = 60_000;
 /** How often DRAINING hosts are looked at for amphorae still to move. */
 const DRAIN_EVERY_MS = 500;
-/** Heartbeats written per statement in a flush. */
-const FLUSH_SLICE = 100;
 
 export class HealthManager {
   readonly id = randomUUID();
   readonly receiver: HeartbeatReceiver;
-  /** The latest heartbeat per amphora since the last flush. */
-  #pending = new Map<string, Heartbeat>();
-  /** What statuses were last derived from, per amphora: a heartbeat with the same needs no write. */
-  readonly #statusBasis = new Map<string, string>();
-  /** The counters last stored per amphora/listener/epoch. */
-  readonly #countersBasis = new Map<string, string>();
-  /** The figures last stored per amphora/proxy/server/epoch. */
-  readonly #figuresBasis = new Map<string, string>();
-  readonly #refusals = new RefusalWatch();
+  readonly #writer: HeartbeatWriter;
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #running = new Map<string, Promise<void>>();
   /** When this process last received each amphora's heartbeat (written or not yet). */
   readonly #heardAt = new Map<string, number>();
-  #flushedAt = 0;
   #listeningSince = 0;
   #prunedAt = 0;
   #port = 0;
@@ -110,6 +92,7 @@ export class HealthManager {
   readonly hosts: HostMonitor;
 
   constructor(private readonly deps: HealthManagerDeps) {
+    this.#writer = new HeartbeatWriter(deps.db, deps.callbacks, deps.log);
     this.hosts = new HostMonitor({
       db: deps.db,
       log: deps.log,
@@ -131,10 +114,7 @@ export class HealthManager {
 
   /** A heartbeat that passed the receiver's checks (or one made in this process), to be written at the next flush. */
   accept(hb: Heartbeat): void {
-    const pending = this.#pending.get(hb.amphora_id);
-    // One without statistics keeps those of the heartbeat it follows in this batch: a server's
-    // state change sent at once must not be overwritten by the liveness that came after it.
-    this.#pending.set(hb.amphora_id, pending?.haproxy.running && !carriesStatistics(hb) ? { ...hb, haproxy: pending.haproxy, proxies: pending.proxies } : hb);
+    this.#writer.accept(hb);
     this.#heardAt.set(hb.amphora_id, Date.now());
   }
 
@@ -184,82 +164,9 @@ export class HealthManager {
     return run;
   }
 
-  /**
-   * A listener that starts or stops refusing clients at a high rate: logged, and recorded as
-   * one event however many managers see it (refusal-events.ts). The top sources are for the
-   * operator to ask for (GET /v2/fulcrum/listeners/{id}/protection/sources).
-   */
-  async #refusalTransition(amphora: { amphora_id: string; load_balancer_id: string }, listenerId: string, epoch: string, atMs: number, c: { refused_connections: number; refused_requests: number }): Promise<void> {
-    const t = this.#refusals.observe({ listenerId, amphoraId: amphora.amphora_id, epoch, refused: c.refused_connections + c.refused_requests, atMs });
-    if (!t) return;
-    const fields = { listener_id: listenerId, load_balancer_id: amphora.load_balancer_id, amphora_id: amphora.amphora_id, refused_per_second: Math.round(t.perSecond) };
-    if (t.state === 'started') this.deps.log.warn(fields, 'listener started refusing clients at a high rate');
-    else this.deps.log.info(fields, 'listener stopped refusing clients at a high rate');
-    // The event must not cost the batch its counters: a failure is logged and the flush goes on.
-    await recordRefusalChange(this.deps.db, { state: t.state, listenerId, amphoraId: amphora.amphora_id, loadBalancerId: amphora.load_balancer_id, perSecond: t.perSecond }).catch((err) =>
-      this.deps.log.warn({ err, ...fields }, 'could not record the refusal event'),
-    );
-  }
-
-  /** Writes the heartbeats received since the last flush: liveness, then changed statuses and counters. */
+  /** Writes the heartbeats received since the last flush (heartbeat-writer.ts). */
   async flush(): Promise<void> {
-    const batch = this.#pending;
-    this.#pending = new Map();
-    if (batch.size === 0) {
-      this.#flushedAt = Date.now();
-      return;
-    }
-    const { db } = this.deps;
-    const serving: ServingAmphora[] = [];
-    // In slices: the embedded database runs each statement on this thread, and one statement
-    // over a whole fleet's heartbeats would hold every API request behind it.
-    const heartbeats = [...batch.values()];
-    for (let i = 0; i < heartbeats.length; i += FLUSH_SLICE) {
-      const slice = heartbeats.slice(i, i + FLUSH_SLICE);
-      await recordLiveness(
-        db,
-        slice.map((hb) => ({ amphora_id: hb.amphora_id, seq: hb.seq, running: hb.haproxy.running, fault: hb.fault ?? null, heals: hb.heals ?? 0 })),
-      );
-      serving.push(...(await servingAmphorae(db, slice.filter(carriesStatistics).map((hb) => hb.amphora_id))));
-    }
-    const unhealable = heartbeats.some((hb) => hb.fault);
-    const counters: ReportedCounters[] = [];
-    const figures: ReportedFigures[] = [];
-    for (const amphora of serving) {
-      const hb = batch.get(amphora.amphora_id)!;
-      const basis = `${amphora.lb_updated_at?.getTime() ?? 0}\n${statusFingerprint(hb)}`;
-      if (this.#statusBasis.get(amphora.amphora_id) !== basis) {
-        const graph = await loadLbGraph(db, amphora.load_balancer_id);
-        const update = onlyChanges(operatingStatuses(graph, proxyStats(hb)), graph);
-        if (!isEmptyUpdate(update)) await this.deps.callbacks.updateStatuses(update);
-        this.#statusBasis.set(amphora.amphora_id, basis);
-      }
-      for (const row of reportedFigures(hb, amphora.load_balancer_id)) {
-        const key = `${row.amphora_id}/${row.proxy}/${row.server}/${row.epoch}`;
-        const value = JSON.stringify(row.figures);
-        if (this.#figuresBasis.get(key) === value) continue;
-        this.#figuresBasis.set(key, value);
-        figures.push(row);
-      }
-      for (const p of hb.proxies) {
-        if (p.s !== 'FRONTEND' || !p.c || !UUID.test(p.p) || hb.haproxy.epoch === null) continue;
-        await this.#refusalTransition(amphora, p.p, hb.haproxy.epoch, hb.ts, namedCounters(p.c));
-        const key = `${amphora.amphora_id}/${p.p}/${hb.haproxy.epoch}`;
-        const value = p.c.join(',');
-        if (this.#countersBasis.get(key) === value) continue;
-        this.#countersBasis.set(key, value);
-        counters.push({
-          listener_id: p.p,
-          amphora_id: amphora.amphora_id,
-          load_balancer_id: amphora.load_balancer_id,
-          epoch: hb.haproxy.epoch,
-          ...namedCounters(p.c),
-        });
-      }
-    }
-    await addCounters(db, counters);
-    await addProxyFigures(db, figures);
-    this.#flushedAt = Date.now();
+    const { unhealable } = await this.#writer.flush();
     // An amphora its agent cannot heal is acted on now, not at the next detection tick.
     if (unhealable) void this.#guard('detect', () => this.detect());
   }
@@ -273,9 +180,7 @@ export class HealthManager {
       await pruneHealth(db);
       await pruneProxyFigures(db);
       const live = new Set((await knownAmphorae(db)).keys());
-      for (const key of this.#statusBasis.keys()) if (!live.has(key)) this.#statusBasis.delete(key);
-      for (const key of this.#countersBasis.keys()) if (!live.has(key.split('/')[0])) this.#countersBasis.delete(key);
-      for (const key of this.#figuresBasis.keys()) if (!live.has(key.split('/')[0])) this.#figuresBasis.delete(key);
+      this.#writer.forget(live);
       for (const key of this.#heardAt.keys()) if (!live.has(key)) this.#heardAt.delete(key);
     }
     // Until this manager has listened for a whole timeout, old last_seen values may only mean
@@ -283,7 +188,7 @@ export class HealthManager {
     if (Date.now() - this.#listeningSince < s.timeoutMs + s.intervalMs) return;
     // Nor while this process's own writes lag (its database busy, its event loop stalled):
     // last_seen would be old because of us, not because of the amphorae.
-    if (Date.now() - this.#flushedAt > 2 * s.flushMs + s.timeoutMs / 2) return;
+    if (Date.now() - this.#writer.flushedAt > 2 * s.flushMs + s.timeoutMs / 2) return;
     const rows = await monitoredAmphorae(db, s.timeoutMs);
     const heardLately = (id: string) => Date.now() - (this.#heardAt.get(id) ?? 0) < s.timeoutMs;
     const monitored: (MonitoredAmphora & { row: MonitoredRow })[] = rows.map((r) => {
