@@ -25,7 +25,7 @@ export interface MonitoredRow {
 }
 
 /** Rows per statement of `monitoredAmphorae`. */
-const MONITORED_PAGE = 200;
+const MONITORED_PAGE = 500;
 
 /**
  * Every serving amphora that has sent a heartbeat, with whether it is silent or broken past
