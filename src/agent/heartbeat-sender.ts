@@ -4,7 +4,7 @@
 //
 // Statuses and statistics go in every FIGURES_EVERY_BEATS-th heartbeat, and at once when
 // something changed them (a server's state, a reload, a daemon's exit: `beatNow`); the others
-// say only that the amphora lives (docs/health.md, "Heartbeats"). Asking HAProxy for its
+// say only that the amphora lives (docs/architecture.md, "Health"). Asking HAProxy for its
 // statistics is most of what an idle fleet costs, on the agent's side and on HAProxy's.
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
@@ -128,8 +128,10 @@ export class HeartbeatSender {
   async #beatOne(id: string, settings: HeartbeatSettings, key: Buffer, figures: boolean): Promise<void> {
     let packet: Buffer;
     try {
-      this.#sinceFigures.set(id, figures ? 0 : (this.#sinceFigures.get(id) ?? 0) + 1);
       const snap = await this.source.snapshot(id, Math.max(100, Math.floor(settings.interval_ms / 2)), figures);
+      // Asked, but a running HAProxy gave none (a reload under way): the next heartbeat asks again.
+      const unanswered = snap.running && snap.epoch === null;
+      this.#sinceFigures.set(id, !figures ? (this.#sinceFigures.get(id) ?? 0) + 1 : unanswered ? FIGURES_EVERY_BEATS - 1 : 0);
       const heartbeat: Heartbeat = {
         amphora_id: id,
         seq: ++this.#seq,

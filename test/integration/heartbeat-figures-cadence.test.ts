@@ -1,7 +1,8 @@
 // Which heartbeats carry statuses and statistics: the first of each amphora, then every
-// FIGURES_EVERY_BEATS-th, and every one sent at once (beatNow, beatBefore); the others only say
-// the amphora lives, without an epoch, so a health manager judges no status by them. The
-// source records what it was asked for; the heartbeats are real UDP datagrams on loopback.
+// FIGURES_EVERY_BEATS-th, and every one sent at once (beatNow, beatBefore), and the one after a
+// question HAProxy left unanswered; the others only say the amphora lives, without an epoch, so
+// a health manager judges no status by them. The source records what it was asked for; the
+// heartbeats are real UDP datagrams on loopback.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
@@ -16,12 +17,14 @@ const socket = createSocket('udp4');
 const got: Heartbeat[] = [];
 socket.on('message', (packet) => got.push(openHeartbeat(packet, (id) => (id === 'k1' ? key : undefined), Date.now(), 10_000).heartbeat));
 const asked: { id: string; figures: boolean }[] = [];
+/** HAProxy does not answer the question for statistics (a reload under way). */
+let unanswered = false;
 const sender = new HeartbeatSender(
   {
     ids: () => ['amp-1'],
     snapshot: async (id, _timeoutMs, figures) => {
       asked.push({ id, figures });
-      return figures ? { running: true, epoch: 'e1', proxies: [{ p: 'fe', s: 'FRONTEND', st: 'OPEN' }] } : { running: true, epoch: null, proxies: [] };
+      return figures && !unanswered ? { running: true, epoch: 'e1', proxies: [{ p: 'fe', s: 'FRONTEND', st: 'OPEN' }] } : { running: true, epoch: null, proxies: [] };
     },
   },
   createLogger('silent'),
@@ -71,5 +74,19 @@ test('statistics go in the first heartbeat, every few after it, and in each one 
     asked.map((a) => a.figures),
     [false],
     'the next regular heartbeat after one sent at once goes without',
+  );
+
+  // One sent at once that HAProxy left without statistics: the next regular one asks again.
+  unanswered = true;
+  sender.beatNow('amp-1');
+  await sleep(100);
+  unanswered = false;
+  asked.length = 0;
+  await sender.beat();
+  await sender.beat();
+  assert.deepEqual(
+    asked.map((a) => a.figures),
+    [true, false],
+    'asked again at the next regular heartbeat, then the count starts over',
   );
 });
