@@ -87,6 +87,27 @@ const lastState = (): string | undefined => states().at(-1);
 
 const vrrpState = (state: string) => until(`VRRP state ${state} (now ${lastState()})`, 15_000, () => lastState() === state);
 
+/**
+ * An amphora serving HAProxy (one backend named `backend`) with keepalived started on the
+ * host's first interface that is up besides lo; null when there is none.
+ */
+async function amphoraWithKeepalived(id: string, backend: string): Promise<{ pid: number } | null> {
+  await client.registerAmphora(id);
+  const iface = (await client.interfaces(id)).find((i) => i.name !== 'lo' && i.state === 'UP');
+  if (!iface) return null;
+  await client.putHaproxyConfig(id, haproxyConfig({ baseDir, amphoraId: id, frontendPort: await freePort(), servers: [{ name: 's1', port: await startBackend(cleanup, backend) }] }));
+  return client.putKeepalivedConfig(id, keepalivedConfig(id, iface.name, 100));
+}
+
+/** The status once keepalived, killed as `pid`, runs again under another pid, or is given up. */
+function restartedOrGivenUp(id: string, pid: number) {
+  return until('keepalived to restart or be given up', 10_000, async () => {
+    const status = await client.amphoraStatus(id);
+    const state = status.supervision.keepalived.state;
+    return state === 'gave_up' || (state === 'idle' && status.keepalived.running && status.keepalived.pid !== pid) ? status : null;
+  });
+}
+
 test('keepalived follows the track file: controller requests and haproxy deaths', async (t) => {
   const id = 'amp-vrrp';
   await client.registerAmphora(id);
@@ -188,11 +209,8 @@ test('the same keepalived configuration again is no reload; a crash drill SIGKIL
 
 test('a killed keepalived whose VRRP child is still an unreaped zombie is started again at once', async (t) => {
   const id = 'amp-zombie';
-  await client.registerAmphora(id);
-  const iface = (await client.interfaces(id)).find((i) => i.name !== 'lo' && i.state === 'UP');
-  if (!iface) return t.skip('no interface is up besides lo');
-  await client.putHaproxyConfig(id, haproxyConfig({ baseDir, amphoraId: id, frontendPort: await freePort(), servers: [{ name: 's1', port: await startBackend(cleanup, 'be3') }] }));
-  const started = await client.putKeepalivedConfig(id, keepalivedConfig(id, iface.name, 100));
+  const started = await amphoraWithKeepalived(id, 'be3');
+  if (!started) return t.skip('no interface is up besides lo');
   const layout = amphoraLayout(baseDir, id);
   const vrrpChild = Number(readFileSync(layout.vrrpPid, 'utf8'));
   // A zombie that stays one for the whole test: its parent, `sleep`, never waits for children.
@@ -205,11 +223,7 @@ test('a killed keepalived whose VRRP child is still an unreaped zombie is starte
   process.kill(vrrpChild, 'SIGKILL');
   process.kill(started.pid, 'SIGKILL');
   // The restart done, or given up after starts refused one after another.
-  const back = await until('the restart to end', 10_000, async () => {
-    const status = await client.amphoraStatus(id);
-    const state = status.supervision.keepalived.state;
-    return state === 'gave_up' || (state === 'idle' && status.keepalived.running && status.keepalived.pid !== started.pid) ? status : null;
-  });
+  const back = await restartedOrGivenUp(id, started.pid);
   // Its first restart worked: no start refused because "daemon is already running".
   assert.deepEqual({ state: back.supervision.keepalived.state, restarts: back.supervision.keepalived.restarts, crashes: back.supervision.keepalived.recent_crashes }, { state: 'idle', restarts: 1, crashes: 1 });
   assert.doesNotMatch(readFileSync(layout.keepalivedLog, 'utf8'), /daemon is already running/);
@@ -218,22 +232,16 @@ test('a killed keepalived whose VRRP child is still an unreaped zombie is starte
 
 test('a keepalived that keeps dying is given up, and the heartbeat says the amphora cannot heal while HAProxy serves', async (t) => {
   const id = 'amp-kd-loop';
-  await client.registerAmphora(id);
-  const iface = (await client.interfaces(id)).find((i) => i.name !== 'lo' && i.state === 'UP');
-  if (!iface) return t.skip('no interface is up besides lo');
-  await client.putHaproxyConfig(id, haproxyConfig({ baseDir, amphoraId: id, frontendPort: await freePort(), servers: [{ name: 's1', port: await startBackend(cleanup, 'be4') }] }));
-  let pid = (await client.putKeepalivedConfig(id, keepalivedConfig(id, iface.name, 100))).pid;
+  const started = await amphoraWithKeepalived(id, 'be4');
+  if (!started) return t.skip('no interface is up besides lo');
+  let pid = started.pid;
   // Killed until its supervisor stops restarting it; bounded for a machine too slow for any
   // restart window to fill.
   let state = 'idle';
   for (let kills = 0; state !== 'gave_up'; kills++) {
     assert.ok(kills < 50, 'the crash-loop limit ends the restarts');
     process.kill(pid, 'SIGKILL');
-    const status = await until('keepalived to restart or be given up', 10_000, async () => {
-      const s = await client.amphoraStatus(id);
-      const k = s.supervision.keepalived.state;
-      return k === 'gave_up' || (k === 'idle' && s.keepalived.running && s.keepalived.pid !== pid) ? s : null;
-    });
+    const status = await restartedOrGivenUp(id, pid);
     state = status.supervision.keepalived.state;
     pid = status.keepalived.pid ?? pid;
   }
