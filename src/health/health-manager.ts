@@ -92,7 +92,7 @@ export class HealthManager {
   readonly hosts: HostMonitor;
 
   constructor(private readonly deps: HealthManagerDeps) {
-    this.#writer = new HeartbeatWriter(deps.db, deps.callbacks, deps.log, Math.floor(deps.settings.timeoutMs / 2));
+    this.#writer = new HeartbeatWriter(deps.db, deps.callbacks, deps.log);
     this.hosts = new HostMonitor({
       db: deps.db,
       log: deps.log,

@@ -31,20 +31,12 @@ export class HeartbeatWriter {
   /** The figures last stored per amphora/proxy/server/epoch. */
   readonly #figuresBasis = new Map<string, string>();
   readonly #refusals = new RefusalWatch();
-  /** Per amphora, the liveness last written: what it said and when. */
-  readonly #written = new Map<string, { atMs: number; state: string }>();
   #flushedAt = 0;
 
-  /**
-   * `livenessEveryMs`: how often the liveness of an amphora that keeps saying all is well is
-   * written. Under half the heartbeat timeout, so that `last_seen` never looks silent to a
-   * manager that missed the heartbeats (each manager judges first by those it heard itself).
-   */
   constructor(
     private readonly db: Db,
     private readonly callbacks: StatusCallbacks,
     private readonly log: Logger,
-    private readonly livenessEveryMs: number,
   ) {}
 
   /** When the last flush ended (0: none yet). */
@@ -61,7 +53,6 @@ export class HeartbeatWriter {
 
   /** Drops what is remembered of amphorae not in `live`. */
   forget(live: Set<string>): void {
-    for (const key of this.#written.keys()) if (!live.has(key)) this.#written.delete(key);
     for (const key of this.#statusBasis.keys()) if (!live.has(key)) this.#statusBasis.delete(key);
     for (const key of this.#countersBasis.keys()) if (!live.has(key.split('/')[0])) this.#countersBasis.delete(key);
     for (const key of this.#figuresBasis.keys()) if (!live.has(key.split('/')[0])) this.#figuresBasis.delete(key);
@@ -85,16 +76,6 @@ export class HeartbeatWriter {
   }
 
   /**
-   * An amphora whose HAProxy runs, with no fault and the same heal count as last written, is
-   * written again only after `livenessEveryMs`; any change, and any trouble, at once (a broken
-   * amphora's clock, `broken_since`, starts with its first write).
-   */
-  #livenessDue(hb: Heartbeat, state: string, nowMs: number): boolean {
-    const last = this.#written.get(hb.amphora_id);
-    return !last || last.state !== state || !hb.haproxy.running || hb.fault !== undefined || nowMs - last.atMs >= this.livenessEveryMs;
-  }
-
-  /**
    * Writes the heartbeats received since the last flush: liveness, then changed statuses and
    * counters. `unhealable`: some amphora's agent said it cannot heal it.
    */
@@ -110,15 +91,11 @@ export class HeartbeatWriter {
     // In slices: the embedded database runs each statement on this thread, and one statement
     // over a whole fleet's heartbeats would hold every API request behind it.
     const heartbeats = [...batch.values()];
-    const nowMs = Date.now();
-    const liveness = heartbeats.map((hb) => ({ hb, state: `${hb.haproxy.running}/${hb.fault ?? ''}/${hb.heals ?? 0}` })).filter(({ hb, state }) => this.#livenessDue(hb, state, nowMs));
-    for (let i = 0; i < liveness.length; i += FLUSH_SLICE) {
-      const slice = liveness.slice(i, i + FLUSH_SLICE);
+    for (let i = 0; i < heartbeats.length; i += FLUSH_SLICE) {
       await recordLiveness(
         db,
-        slice.map(({ hb }) => ({ amphora_id: hb.amphora_id, seq: hb.seq, running: hb.haproxy.running, fault: hb.fault ?? null, heals: hb.heals ?? 0 })),
+        heartbeats.slice(i, i + FLUSH_SLICE).map((hb) => ({ amphora_id: hb.amphora_id, seq: hb.seq, running: hb.haproxy.running, fault: hb.fault ?? null, heals: hb.heals ?? 0 })),
       );
-      for (const { hb, state } of slice) this.#written.set(hb.amphora_id, { atMs: nowMs, state });
     }
     const reporting = heartbeats.filter(carriesStatistics);
     for (let i = 0; i < reporting.length; i += FLUSH_SLICE) {
